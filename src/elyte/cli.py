@@ -1,0 +1,138 @@
+"""Command-line interface: parses arguments, calls one function per command, maps errors.
+
+Thin by design: every command delegates to a function in the layer that owns the work.
+User errors (``ElyteError``) print one message and exit 2; ``--debug`` shows the traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+import traceback
+
+import typer
+from rich.console import Console
+
+from elyte.errors import ElyteError
+
+app = typer.Typer(
+    name="elyte",
+    help="Build, simulate, analyse and validate battery electrolytes with ML potentials.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+err_console = Console(stderr=True)
+_state = {"debug": False}
+
+
+@app.callback()
+def _global_options(
+    debug: bool = typer.Option(False, "--debug", help="Show full tracebacks on errors."),
+) -> None:
+    _state["debug"] = debug
+
+
+# ---------------------------------------------------------------- build  [issue 2 (systems)]
+@app.command("build")
+def build_command() -> None:
+    """Build an electrolyte box or crystal cell and write extxyz.
+
+    Example: elyte build 'LiCl 1 m' --n-salt 4 -o licl.extxyz
+    """
+    raise ElyteError("`elyte build` is not implemented yet")
+
+
+# ---------------------------------------------------------------- models  [issue 2 (potentials)]
+@app.command("models")
+def models_command() -> None:
+    """List the potentials usable on this machine, and why others are not.
+
+    Example: elyte models
+    """
+    raise ElyteError("`elyte models` is not implemented yet")
+
+
+# ---------------------------------------------------------------- check  [issue 2 (config)]
+@app.command("check")
+def check_command() -> None:
+    """Validate a campaign file and print the expanded plan.
+
+    Example: elyte check examples/quickstart.toml
+    """
+    raise ElyteError("`elyte check` is not implemented yet")
+
+
+# ---------------------------------------------------------------- md  [issue 3 (md)]
+@app.command("md")
+def md_command() -> None:
+    """Run one MD simulation (stages, monitors, checkpoints) on a structure.
+
+    Example: elyte md water.extxyz --potential chgnet-0.3.0 --stages nvt:2ps
+    """
+    raise ElyteError("`elyte md` is not implemented yet")
+
+
+# ---------------------------------------------------------------- analyze  [issue 4 (analysis)]
+@app.command("analyze")
+def analyze_command() -> None:
+    """Compute observables with error bars from one or more trajectories.
+
+    Example: elyte analyze traj.h5 --analyses density,rdf,msd
+    """
+    raise ElyteError("`elyte analyze` is not implemented yet")
+
+
+# ---------------------------------------------------------------- run  [issue 5 (campaign)]
+@app.command("run")
+def run_command() -> None:
+    """Run a whole campaign: build, MD, analyses, report.
+
+    Example: elyte run examples/quickstart.toml
+    """
+    raise ElyteError("`elyte run` is not implemented yet")
+
+
+# ---------------------------------------------------------------- report  [issue 5 (report)]
+@app.command("report")
+def report_command() -> None:
+    """Render the HTML/Markdown report of a campaign folder.
+
+    Example: elyte report runs/quickstart
+    """
+    raise ElyteError("`elyte report` is not implemented yet")
+
+
+# ---------------------------------------------------------------- train  [issue 6 (training)]
+@app.command("train")
+def train_command() -> None:
+    """Train a potential from scratch on labelled DFT frames.
+
+    Example: elyte train data.extxyz --family mace
+    """
+    raise ElyteError("`elyte train` is not implemented yet")
+
+
+# ---------------------------------------------------------------- evaluate  [issue 6 (training)]
+@app.command("evaluate")
+def evaluate_command() -> None:
+    """Evaluate potentials against labelled frames (RMSE, MAE, parity plots).
+
+    Example: elyte evaluate model.model test.extxyz
+    """
+    raise ElyteError("`elyte evaluate` is not implemented yet")
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point of the ``elyte`` command."""
+    args = sys.argv[1:] if argv is None else argv
+    try:
+        app(args=args, prog_name="elyte")
+    except ElyteError as exc:
+        if "--debug" in args:
+            traceback.print_exc()
+        err_console.print(f"[bold red]error:[/bold red] {exc}", highlight=False, soft_wrap=True)
+        sys.exit(exc.exit_code)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,80 @@
+"""``Estimate``: every observable elyte reports is a value with an uncertainty and a unit."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """A measured quantity with its standard error, unit, and how it was obtained.
+
+    Attributes:
+        value: best estimate, in ``unit``.
+        stderr: one standard error (68 % interval half-width for a Gaussian), in ``unit``;
+            ``nan`` when the data cannot support an error bar (say so in ``method``).
+        unit: unit of ``value`` and ``stderr``, written as in the report ("g/cm^3",
+            "1e-9 m^2/s", "S/m", "mPa s", "eV", "1").
+        method: how the value was computed, e.g. "GLS fit of MSD, 2.0-10.0 ps".
+        n_eff: effective number of independent samples behind the estimate, if known.
+        details: small JSON-serialisable extras (fit window, chi², bootstrap count …).
+    """
+
+    value: float
+    stderr: float
+    unit: str
+    method: str = ""
+    n_eff: float | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+
+    def interval(self, z: float = 1.959964) -> tuple[float, float]:
+        """Symmetric confidence interval ``value ± z·stderr`` (default 95 %)."""
+        return (self.value - z * self.stderr, self.value + z * self.stderr)
+
+    def scaled(self, factor: float, unit: str) -> Estimate:
+        """The same estimate multiplied by ``factor`` and expressed in ``unit``."""
+        return Estimate(
+            self.value * factor,
+            abs(self.stderr * factor),
+            unit,
+            self.method,
+            self.n_eff,
+            dict(self.details),
+        )
+
+    def agrees_with(self, reference: float, reference_err: float = 0.0, z: float = 2.0) -> bool:
+        """Whether ``reference`` lies within ``z`` combined standard errors of the value."""
+        combined = math.hypot(self.stderr, reference_err)
+        if not math.isfinite(combined):
+            return False
+        return abs(self.value - reference) <= z * combined
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict; ``nan`` becomes ``None`` so the output is strict JSON."""
+        out = asdict(self)
+        for key in ("value", "stderr", "n_eff"):
+            v = out[key]
+            if isinstance(v, float) and not math.isfinite(v):
+                out[key] = None
+        return out
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Estimate:
+        """Inverse of :meth:`to_dict`."""
+        nan = float("nan")
+        return cls(
+            value=nan if data.get("value") is None else float(data["value"]),
+            stderr=nan if data.get("stderr") is None else float(data["stderr"]),
+            unit=data["unit"],
+            method=data.get("method", ""),
+            n_eff=data.get("n_eff"),
+            details=dict(data.get("details") or {}),
+        )
+
+    def __str__(self) -> str:
+        if not math.isfinite(self.stderr) or self.stderr == 0:
+            return f"{self.value:.4g} {self.unit}"
+        digits = max(0, 1 - int(math.floor(math.log10(abs(self.stderr)))))
+        return f"{self.value:.{digits}f} ± {self.stderr:.{digits}f} {self.unit}"
