@@ -1,0 +1,80 @@
+"""``Result``: an analysis outcome that carries its data, its estimates, and a plot.
+
+Every analysis returns a ``Result`` subclass: scalar observables as :class:`Estimate`,
+curves as named numpy arrays with units. Results serialise to strict JSON and know how
+to draw themselves on a matplotlib ``Axes`` (the report never recomputes physics).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from elyte.estimate import Estimate
+
+
+@dataclass
+class Result:
+    """Base of all analysis results.
+
+    Attributes:
+        name: analysis name ("density", "rdf", "diffusion", …).
+        estimates: scalar observables, e.g. ``{"D[Li]": Estimate(...)}``.
+        curves: named arrays, e.g. ``{"r": ..., "g[Li-O]": ...}``.
+        units: unit of each curve, e.g. ``{"r": "Å", "g[Li-O]": "1"}``.
+        notes: caveats a reader must see (validity range, short-run warnings).
+    """
+
+    name: str
+    estimates: dict[str, Estimate] = field(default_factory=dict)
+    curves: dict[str, np.ndarray] = field(default_factory=dict)
+    units: dict[str, str] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Strict-JSON-ready dict (non-finite numbers become ``None``)."""
+        return {
+            "name": self.name,
+            "kind": type(self).__name__,
+            "estimates": {k: v.to_dict() for k, v in self.estimates.items()},
+            "curves": {k: _finite_list(v) for k, v in self.curves.items()},
+            "units": dict(self.units),
+            "notes": list(self.notes),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Result:
+        """Inverse of :meth:`to_dict` (as a plain ``Result``; plotting stays generic)."""
+        return Result(
+            name=data["name"],
+            estimates={k: Estimate.from_dict(v) for k, v in data.get("estimates", {}).items()},
+            curves={
+                k: np.array([np.nan if x is None else x for x in v], dtype=float)
+                for k, v in data.get("curves", {}).items()
+            },
+            units=dict(data.get("units", {})),
+            notes=list(data.get("notes", [])),
+        )
+
+    def plot(self, ax: Any) -> Any:
+        """Draw the result's curves (first curve as x) on a matplotlib ``Axes``."""
+        keys = list(self.curves)
+        if len(keys) >= 2:
+            x = self.curves[keys[0]]
+            for key in keys[1:]:
+                if np.shape(self.curves[key]) == np.shape(x):
+                    ax.plot(x, self.curves[key], label=key)
+            ax.set_xlabel(f"{keys[0]} / {self.units.get(keys[0], '')}")
+            ax.legend()
+        return ax
+
+
+def _finite_list(values: np.ndarray) -> list[Any]:
+    arr = np.asarray(values, dtype=float)
+    return (
+        [None if not np.isfinite(x) else float(x) for x in arr.ravel()]
+        if arr.ndim <= 1
+        else [_finite_list(row) for row in arr]
+    )

@@ -1,0 +1,101 @@
+"""``MDSpec``: the MD protocol — stages, masses, monitors, checkpoints.
+
+Owned by ``elyte.md``; ``elyte.config`` composes it into the campaign file. Temperatures
+and pressures not given in a stage come from the campaign's conditions.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from elyte.spec import Spec
+
+
+class StageSpec(Spec):
+    """One MD stage. Lengths in ps, timesteps in fs, time constants in fs."""
+
+    kind: Literal["minimize", "heat", "nvt", "npt", "nve"] = Field(description="Stage type.")
+    duration_ps: float = Field(0.0, ge=0, description="Length of the stage in ps.")
+    timestep_fs: float = Field(0.5, gt=0, le=10, description="Integration timestep in fs.")
+    thermostat: Literal["langevin", "bussi", "nose-hoover"] = Field(
+        "langevin", description="Thermostat for heat/nvt/npt."
+    )
+    tau_t_fs: float = Field(100.0, gt=0, description="Thermostat time constant in fs.")
+    barostat: Literal["mtk", "langevin", "berendsen"] = Field(
+        "mtk", description="Barostat for npt (berendsen only as an equilibration aid)."
+    )
+    tau_p_fs: float = Field(1000.0, gt=0, description="Barostat time constant in fs.")
+    anisotropic: bool = Field(False, description="Let the cell shape change (npt).")
+    t_start: float | None = Field(None, gt=0, description="Heating ramp start, K.")
+    t_end: float | None = Field(None, gt=0, description="Heating ramp end, K (default: T).")
+    heat_rate_k_per_ps: float | None = Field(
+        None, gt=0, description="Heating rate in K/ps; sets duration when given."
+    )
+    write_every: int = Field(10, gt=0, description="Write a frame every this many steps.")
+    fmax: float = Field(0.05, gt=0, description="Minimisation force tolerance, eV/Å.")
+    max_steps: int = Field(500, gt=0, description="Minimisation step limit.")
+
+
+class MassSpec(Spec):
+    """Atomic masses: physical, hydrogen mass repartitioning, or deuterium."""
+
+    scheme: Literal["physical", "hmr", "deuterium"] = Field("physical", description="Scheme.")
+    hydrogen_mass: float = Field(
+        3.0, gt=1.0, lt=5.0, description="H mass in amu under HMR (mass taken from its partner)."
+    )
+    overrides: dict[str, float] = Field(
+        default_factory=dict, description="Explicit masses per element, amu."
+    )
+
+
+class MonitorSpec(Spec):
+    """Stability monitors: thresholds and what to do when one trips."""
+
+    action: Literal["stop", "warn"] = Field("stop", description="Stop the run or only warn.")
+    every: int = Field(10, gt=0, description="Check every this many steps.")
+    max_temperature_factor: float = Field(
+        3.0, gt=1, description="Trip when T exceeds this multiple of the target."
+    )
+    max_force: float = Field(50.0, gt=0, description="Trip above this force on any atom, eV/Å.")
+    min_distance: dict[str, float] = Field(
+        default_factory=dict,
+        description='Pair minimum distances in Å, e.g. {"H-H" = 0.5}; default from covalent radii.',
+    )
+    dimers: dict[str, float] = Field(
+        default_factory=lambda: {"Li-Li": 2.0},
+        description="Named unphysical dimers counted over time, pair -> distance in Å.",
+    )
+    max_dimers: int | None = Field(
+        None, ge=0, description="Trip when more dimers than this exist at once (None: count only)."
+    )
+    max_broken_fraction: float = Field(
+        0.05, ge=0, le=1, description="Trip when this fraction of built molecules is broken."
+    )
+    density_window: tuple[float, float] = Field(
+        (0.5, 1.5), description="NPT density limits as multiples of the starting density."
+    )
+    max_nve_drift: float = Field(
+        1e-3, gt=0, description="NVE energy drift limit, eV per atom per ps."
+    )
+
+
+class MDSpec(Spec):
+    """The protocol run on every (system, potential, condition, replica)."""
+
+    stages: list[StageSpec] = Field(description="Stages run in order on one system.")
+    masses: MassSpec = Field(default_factory=MassSpec, description="Mass scheme.")
+    monitors: MonitorSpec = Field(default_factory=MonitorSpec, description="Stability monitors.")
+    checkpoint_every: int | None = Field(
+        None, gt=0, description="Steps between checkpoints; default: about every 2 minutes."
+    )
+    engine: Literal["ase"] = Field("ase", description="MD engine.")
+    velocities: bool = Field(False, description="Store velocities in the trajectory.")
+    forces: bool = Field(False, description="Store forces in the trajectory.")
+
+    @model_validator(mode="after")
+    def _has_stages(self) -> MDSpec:
+        if not self.stages:
+            raise ValueError("`stages` must name at least one stage")
+        return self
