@@ -78,8 +78,13 @@ def hot_frames(
     a.calc = calculator
     rng = np.random.default_rng(seed)
     MaxwellBoltzmannDistribution(a, temperature_K=temperature_K, rng=rng)
-    dyn = Langevin(a, timestep_fs * units.fs, temperature_K=temperature_K,
-                   friction=friction_per_fs / units.fs, rng=rng)
+    dyn = Langevin(
+        a,
+        timestep_fs * units.fs,
+        temperature_K=temperature_K,
+        friction=friction_per_fs / units.fs,
+        rng=rng,
+    )
     out = []
     for i in range(n_frames):
         dyn.run(interval)

@@ -145,9 +145,7 @@ def source(atoms: Atoms) -> str:
     return str(atoms.info.get(SOURCE_KEY, "<frame without source>"))
 
 
-def validate_frames(
-    frames: Sequence[Atoms], require: Iterable[str] = ("energy", "forces")
-) -> None:
+def validate_frames(frames: Sequence[Atoms], require: Iterable[str] = ("energy", "forces")) -> None:
     """Refuse frames that lack a required label or whose label shapes do not match.
 
     Raises :class:`InputFileError` naming the first bad frame (file and index).
@@ -233,7 +231,7 @@ def read_extxyz(
     for i, atoms in enumerate(raw):
         calc_res = dict(atoms.calc.results) if atoms.calc is not None else {}
 
-        def pick(key: str | None, store: dict, calc_name: str) -> Any:
+        def pick(key: str | None, store: dict, calc_name: str, calc_res: dict = calc_res) -> Any:
             if key is None:
                 return None
             if key in store:
@@ -315,7 +313,8 @@ def _plain(v: Any) -> bool:
 def _deepmd_systems(root: Path) -> list[Path]:
     if (root / "type.raw").exists():
         return [root]
-    found = sorted({Path(p).parent for p in glob.glob(str(root / "**" / "type.raw"), recursive=True)})
+    hits = glob.glob(str(root / "**" / "type.raw"), recursive=True)
+    found = sorted({Path(p).parent for p in hits})
     if not found:
         raise InputFileError(
             f"{root}: no DeePMD system (a folder with type.raw and set.*/coord.npy) found"
@@ -346,8 +345,10 @@ def read_deepmd(
             raise InputFileError(f"{system}: type_map.raw is missing (element of each type)")
         type_map = tmap_file.read_text().split()
         if types.max() >= len(type_map):
-            raise InputFileError(f"{system}: type.raw uses type {types.max()} but type_map.raw "
-                                 f"names only {len(type_map)} elements")
+            raise InputFileError(
+                f"{system}: type.raw uses type {types.max()} but type_map.raw "
+                f"names only {len(type_map)} elements"
+            )
         symbols = [type_map[t] for t in types]
         n = len(types)
         t = 0
@@ -358,7 +359,9 @@ def read_deepmd(
             coord = np.load(s / "coord.npy").reshape(-1, n, 3)
             nf = len(coord)
 
-            def opt(name: str, width: int, s: Path = s, nf: int = nf) -> np.ndarray | None:
+            def opt(
+                name: str, width: int, s: Path = s, nf: int = nf, n: int = n
+            ) -> np.ndarray | None:
                 f = s / f"{name}.npy"
                 if not f.exists():
                     return None
@@ -441,8 +444,14 @@ def read_n2p2(
             key = parts[0]
             i = len(frames)
             if key == "begin":
-                state = {"lattice": [], "sym": [], "pos": [], "frc": [], "energy": None,
-                         "comment": ""}
+                state = {
+                    "lattice": [],
+                    "sym": [],
+                    "pos": [],
+                    "frc": [],
+                    "energy": None,
+                    "comment": "",
+                }
                 continue
             if state is None:
                 raise InputFileError(f"{p}:{lineno}: {key!r} outside a begin/end block")
@@ -461,8 +470,12 @@ def read_n2p2(
                     lat = np.array(state["lattice"]) * ell if state["lattice"] else None
                     if lat is not None and lat.shape != (3, 3):
                         raise InputFileError(f"{p}:{i}: {len(state['lattice'])} lattice lines")
-                    atoms = Atoms(state["sym"], positions=np.array(state["pos"]) * ell,
-                                  cell=lat, pbc=lat is not None)
+                    atoms = Atoms(
+                        state["sym"],
+                        positions=np.array(state["pos"]) * ell,
+                        cell=lat,
+                        pbc=lat is not None,
+                    )
                     forces = np.array(state["frc"]) * fconv
                     energy = None if state["energy"] is None else state["energy"] * en
                     attach_labels(atoms, energy, forces)
@@ -489,8 +502,10 @@ def write_n2p2(frames: Sequence[Atoms], path: str | os.PathLike[str]) -> Path:
             for v in np.asarray(a.cell):
                 lines.append("lattice {:.10f} {:.10f} {:.10f}".format(*v))
         for s, r, f in zip(a.get_chemical_symbols(), a.positions, forces, strict=True):
-            lines.append(f"atom {r[0]:.10f} {r[1]:.10f} {r[2]:.10f} {s} 0.0 0.0 "
-                         f"{f[0]:.10f} {f[1]:.10f} {f[2]:.10f}")
+            lines.append(
+                f"atom {r[0]:.10f} {r[1]:.10f} {r[2]:.10f} {s} 0.0 0.0 "
+                f"{f[0]:.10f} {f[1]:.10f} {f[2]:.10f}"
+            )
         lines.append(f"energy {energy:.10f}")
         lines.append("charge 0.0")
         lines.append("end")
@@ -516,8 +531,9 @@ def read_vasp(
     frames = []
     for i, atoms in enumerate(raw):
         e, f, s = labels(atoms)
-        new = Atoms(numbers=atoms.numbers, positions=atoms.positions, cell=atoms.cell,
-                    pbc=atoms.pbc)
+        new = Atoms(
+            numbers=atoms.numbers, positions=atoms.positions, cell=atoms.cell, pbc=atoms.pbc
+        )
         attach_labels(new, e, f, s)
         new.info[SOURCE_KEY] = f"{p}:{i}"
         frames.append(new)

@@ -16,6 +16,7 @@ import json
 import logging
 import os
 import re
+import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -79,13 +80,43 @@ def least_squares_e0s(frames: Sequence[Atoms]) -> dict[int, float]:
     return {z: float(e) for z, e in zip(zs, sol, strict=True)}
 
 
+def parse_e0s(text: str | None) -> dict[int, float] | str | None:
+    """E0s from the command line: None, a mace keyword, or JSON/Python dict {Z: eV}.
+
+    Keys may be atomic numbers or element symbols: ``{"O": -432.1, "H": -13.6}``.
+    """
+    if text is None or not text.strip():
+        return None
+    if text.strip().lower() in ("average", "foundation", "estimated"):
+        return text.strip().lower()
+    import ast
+
+    from ase.data import atomic_numbers
+
+    try:
+        raw = ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        raw = None
+    if not isinstance(raw, dict):
+        raise ConfigError(
+            f'--e0s {text!r}: give a dict such as \'{{"O": -432.1, "H": -13.6}}\' (eV) '
+            "or one of average, foundation, estimated"
+        )
+    out = {}
+    for k, v in raw.items():
+        z = atomic_numbers.get(k) if isinstance(k, str) and not k.isdigit() else int(k)
+        if z is None:
+            raise ConfigError(f"--e0s: unknown element {k!r}")
+        out[int(z)] = float(v)
+    return out
+
+
 def _mace_available() -> None:
     try:
         import mace  # noqa: F401
     except ImportError as exc:
         raise PotentialError(
-            "MACE training needs mace-torch, which is not installed; "
-            "`pip install elyte[mace]`"
+            "MACE training needs mace-torch, which is not installed; `pip install elyte[mace]`"
         ) from exc
 
 
@@ -106,14 +137,22 @@ def _isolated_mace_run(log_path: Path, progress: Callable[[str], None] | None):
     handler = _Progress(level=logging.INFO)
     root.addHandler(handler)
     try:
-        with open(log_path, "a", encoding="utf-8") as out, contextlib.redirect_stdout(out):
+        with (
+            open(log_path, "a", encoding="utf-8") as out,
+            contextlib.redirect_stdout(out),
+            contextlib.redirect_stderr(out),
+            warnings.catch_warnings(),
+        ):
+            warnings.simplefilter("ignore")  # TorchScript/e3nn chatter; mace logs the rest
             yield
     finally:
         for h in root.handlers:
             if h not in saved[0]:
                 with contextlib.suppress(Exception):
                     h.close()
-        root.handlers[:] = saved[0]
+        # module-level logging.info() on a root without handlers calls basicConfig(),
+        # which would print mace's later INFO lines (calculator loading) to stderr
+        root.handlers[:] = saved[0] or [logging.NullHandler()]
         root.filters[:] = saved[1]
         root.setLevel(saved[2])
         torch.set_default_dtype(dtype)
@@ -184,8 +223,11 @@ def build_mace_args(
     else:
         args += [f"--foundation_model={foundation_model}", "--model=MACE"]
         if replay_file is not None:
-            args += ["--multiheads_finetuning=True", f"--pt_train_file={replay_file}",
-                     "--force_mh_ft_lr=True"]
+            args += [
+                "--multiheads_finetuning=True",
+                f"--pt_train_file={replay_file}",
+                "--force_mh_ft_lr=True",
+            ]
         else:
             args += ["--multiheads_finetuning=False"]
     return args + list(hp.extra_args)
@@ -239,9 +281,16 @@ def run_mace_training(
     test_file = _write_training_file(test, work / "test.extxyz") if test else None
     replay_file = _write_training_file(replay, work / "replay.extxyz") if replay else None
     argv = build_mace_args(
-        train_file, valid_file, work, hp, name=name, device=dev, e0s=e0s,
+        train_file,
+        valid_file,
+        work,
+        hp,
+        name=name,
+        device=dev,
+        e0s=e0s,
         foundation_model=None if foundation_model is None else Path(foundation_model),
-        replay_file=replay_file, test_file=test_file,
+        replay_file=replay_file,
+        test_file=test_file,
     )
     args = build_default_arg_parser().parse_args(argv)
 
@@ -292,13 +341,15 @@ def read_mace_curve(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
     for d in evals:
         ep = 0 if d["epoch"] is None else int(d["epoch"]) + 1
         tl = train_loss.get(None if d["epoch"] is None else d["epoch"])
-        rows.append({
-            "epoch": ep,
-            "head": d.get("head"),
-            "valid_loss": float(d["loss"]),
-            "rmse_e_per_atom_meV": 1e3 * float(d.get("rmse_e_per_atom", np.nan)),
-            "rmse_f_meV_per_A": 1e3 * float(d.get("rmse_f", np.nan)),
-            "rmse_stress_meV_per_A3": 1e3 * float(d.get("rmse_stress") or np.nan),
-            "train_loss": float(np.mean(tl)) if tl else np.nan,
-        })
+        rows.append(
+            {
+                "epoch": ep,
+                "head": d.get("head"),
+                "valid_loss": float(d["loss"]),
+                "rmse_e_per_atom_meV": 1e3 * float(d.get("rmse_e_per_atom", np.nan)),
+                "rmse_f_meV_per_A": 1e3 * float(d.get("rmse_f", np.nan)),
+                "rmse_stress_meV_per_A3": 1e3 * float(d.get("rmse_stress") or np.nan),
+                "train_loss": float(np.mean(tl)) if tl else np.nan,
+            }
+        )
     return rows
