@@ -96,7 +96,9 @@ def attach_labels(
         results["energy"] = float(energy)
         results["free_energy"] = float(energy)
     if forces is not None:
-        results["forces"] = np.asarray(forces, dtype=float).reshape(len(atoms), 3)
+        f = np.asarray(forces, dtype=float)
+        # a wrong shape is kept as is, for validate_frames to report with the frame's name
+        results["forces"] = f.reshape(-1, 3) if f.ndim == 1 and f.size % 3 == 0 else f
     if stress is not None:
         s = np.asarray(stress, dtype=float)
         if s.shape == (3, 3):
@@ -265,7 +267,9 @@ def read_extxyz(
             None if forces is None else np.asarray(forces, dtype=float) * fconv,
             stress,
         )
-        new.info.setdefault(SOURCE_KEY, f"{p}:{i}")
+        if SOURCE_KEY in new.info:  # written by elyte: keep where it came from first
+            new.info.setdefault("elyte_origin", new.info[SOURCE_KEY])
+        new.info[SOURCE_KEY] = f"{p}:{i}"
         frames.append(new)
     return _finish(frames, p, str(p), require)
 
