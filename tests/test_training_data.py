@@ -111,11 +111,13 @@ def test_n2p2_bohr_hartree_conversion_matches_codata():
     for a, r in zip(frames, raw, strict=True):
         e, f, _ = labels(a)
         np.testing.assert_allclose(a.positions, np.array(r["pos"]) * BOHR_IN_ANGSTROM, rtol=1e-8)
-        np.testing.assert_allclose(np.asarray(a.cell), np.array(r["lat"]) * BOHR_IN_ANGSTROM,
-                                   rtol=1e-8)
+        np.testing.assert_allclose(
+            np.asarray(a.cell), np.array(r["lat"]) * BOHR_IN_ANGSTROM, rtol=1e-8
+        )
         assert e == pytest.approx(r["e"] * HARTREE_IN_EV, rel=1e-8)
-        np.testing.assert_allclose(f, np.array(r["f"]) * HARTREE_IN_EV / BOHR_IN_ANGSTROM,
-                                   rtol=1e-8)
+        np.testing.assert_allclose(
+            f, np.array(r["f"]) * HARTREE_IN_EV / BOHR_IN_ANGSTROM, rtol=1e-8
+        )
         assert sorted(set(a.get_chemical_symbols())) == ["Cl", "H", "Na", "O"]
     # the box is 37.05 × 18.53 × 18.53 Bohr, i.e. about 19.6 × 9.8 × 9.8 Å
     assert frames[0].cell.lengths()[0] == pytest.approx(37.050095 * BOHR_IN_ANGSTROM)
@@ -134,14 +136,18 @@ def test_cp2k_forces_in_hartree_per_bohr():
     assert e is None
     # atom 1 (O) of frame 0: -0.01711427 -0.00528825 -0.01444548 Hartree/Bohr
     conv = HARTREE_IN_EV / BOHR_IN_ANGSTROM
-    np.testing.assert_allclose(f[0], np.array([-0.01711427, -0.00528825, -0.01444548]) * conv,
-                               rtol=1e-8)
+    np.testing.assert_allclose(
+        f[0], np.array([-0.01711427, -0.00528825, -0.01444548]) * conv, rtol=1e-8
+    )
     assert frames[0].get_chemical_symbols()[0] == "O"
     assert frames[0].symbols.formula.count() == {"O": 80, "H": 160, "Li": 4, "Cl": 4}
     with pytest.raises(InputFileError, match="has no energy"):
-        read_cp2k(DATA / "licl-r2scan" / "LiCl-Lipairs-first2.xyz",
-                  DATA / "licl-r2scan" / "LiCl-forces-first2.out", cell=[13.8674] * 3,
-                  require=("energy", "forces"))
+        read_cp2k(
+            DATA / "licl-r2scan" / "LiCl-Lipairs-first2.xyz",
+            DATA / "licl-r2scan" / "LiCl-forces-first2.out",
+            cell=[13.8674] * 3,
+            require=("energy", "forces"),
+        )
 
 
 def test_missing_and_mismatched_labels_are_refused_naming_the_frame(water, tmp_path):
@@ -189,8 +195,9 @@ def test_splits_partition_and_do_not_leak(water, by):
     allidx = sp.train + sp.valid + sp.test
     assert sorted(allidx) == list(range(len(water)))
     if by == "group":
-        groups = [{water[i].info[GROUP_KEY] for i in part} for part in (sp.train, sp.valid,
-                                                                          sp.test)]
+        groups = [
+            {water[i].info[GROUP_KEY] for i in part} for part in (sp.train, sp.valid, sp.test)
+        ]
         for i in range(3):
             for j in range(i + 1, 3):
                 assert not groups[i] & groups[j]
@@ -232,13 +239,18 @@ def test_metrics_equal_independent_numpy(water):
 
 
 def test_scaled_cells_and_oracle_labels():
-    a = Atoms("Cu4", scaled_positions=[[0, 0, 0], [0.5, 0.5, 0], [0.5, 0, 0.5], [0, 0.5, 0.5]],
-              cell=[3.6] * 3, pbc=True)
+    a = Atoms(
+        "Cu4",
+        scaled_positions=[[0, 0, 0], [0.5, 0.5, 0], [0.5, 0, 0.5], [0, 0.5, 0.5]],
+        cell=[3.6] * 3,
+        pbc=True,
+    )
     a.info["elyte_source"] = "fcc"
     scaled = scaled_cells([a], (0.92, 0.80))
     assert [s.cell.lengths()[0] for s in scaled] == pytest.approx([0.92 * 3.6, 0.80 * 3.6])
-    np.testing.assert_allclose(scaled[1].get_scaled_positions(), a.get_scaled_positions(),
-                               atol=1e-12)
+    np.testing.assert_allclose(
+        scaled[1].get_scaled_positions(), a.get_scaled_positions(), atol=1e-12
+    )
     hot = rattled(scaled, stdev=0.05, seed=1)
     labelled = label_frames(hot, EMT())
     # compressed copper is under compression: negative ASE stress (pushes outward)

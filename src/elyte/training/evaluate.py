@@ -356,11 +356,18 @@ def load_model(model: str, device: str = "auto") -> Calculator:
 
 
 def _mace_calculator(path: Path, device: str = "auto") -> Calculator:
+    """A MACECalculator for a MACE model file, in the dtype the model was saved in."""
+    import warnings
+
     import torch
     from mace.calculators import MACECalculator
 
     from elyte.training.mace_train import resolve_device
 
-    model = torch.load(str(path), map_location="cpu")
-    dtype = "float64" if next(model.parameters()).dtype == torch.float64 else "float32"
-    return MACECalculator(model_paths=str(path), device=resolve_device(device), default_dtype=dtype)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the weights_only notice: files are the user's own
+        model = torch.load(str(path), map_location="cpu", weights_only=False)
+        dtype = "float64" if next(model.parameters()).dtype == torch.float64 else "float32"
+        return MACECalculator(
+            model_paths=str(path), device=resolve_device(device), default_dtype=dtype
+        )
