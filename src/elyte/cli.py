@@ -285,15 +285,21 @@ def evaluate_command(
     with Progress(console=err_console) as progress:
         for model in models:
             task = progress.add_task(f"evaluating {model}", total=len(frames))
-            calc = load_model(model, device)
-            metrics.append(
-                evaluate(
-                    calc,
-                    frames,
-                    name=model,
-                    progress=lambda i, n, t=task: progress.update(t, completed=i),
-                )
+            calc, meta = load_model(model, device)
+            m = evaluate(
+                calc,
+                frames,
+                name=model,
+                progress=lambda i, n, t=task: progress.update(t, completed=i),
             )
+            m.info.update(
+                {
+                    k: v
+                    for k, v in meta.items()
+                    if k in ("file", "file_sha256", "level_of_theory", "shipped_weights")
+                }
+            )
+            metrics.append(m)
     save_report(metrics, out)
     typer.echo(format_table(comparison_table(metrics)))
     typer.echo(f"written to {out}/ (metrics.json, table.md, parity_*.png)")

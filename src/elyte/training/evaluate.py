@@ -66,6 +66,22 @@ class Metrics:
         return mae(self.energy_pred - self.energy_ref)
 
     @property
+    def energy_offset(self) -> float:
+        """Mean predicted − reference energy, eV/atom (a different energy zero)."""
+        d = self.energy_pred - self.energy_ref
+        return float(d.mean()) if d.size else float("nan")
+
+    @property
+    def energy_rmse_offset_removed(self) -> float:
+        """eV/atom, after removing the mean per-atom offset.
+
+        Models trained on another level of theory or code (e.g. foundation models vs
+        the test set's DFT) differ by a near-constant energy zero; this shows the rest.
+        """
+        d = self.energy_pred - self.energy_ref
+        return rmse(d - d.mean()) if d.size else float("nan")
+
+    @property
     def force_rmse(self) -> float:
         """eV/Å, over all Cartesian components."""
         return rmse(self.forces_pred - self.forces_ref)
@@ -102,6 +118,8 @@ class Metrics:
             "n_force_atoms": int(len(self.forces_ref)),
             "energy_rmse": self.energy_rmse,
             "energy_mae": self.energy_mae,
+            "energy_offset": self.energy_offset,
+            "energy_rmse_offset_removed": self.energy_rmse_offset_removed,
             "force_rmse": self.force_rmse,
             "force_mae": self.force_mae,
             "stress_rmse": self.stress_rmse,
@@ -184,6 +202,7 @@ def comparison_table(metrics: Sequence[Metrics]) -> list[dict[str, Any]]:
             "model": m.name,
             "E RMSE (meV/atom)": 1e3 * m.energy_rmse,
             "E MAE (meV/atom)": 1e3 * m.energy_mae,
+            "E RMSE offset removed (meV/atom)": 1e3 * m.energy_rmse_offset_removed,
             "F RMSE (meV/Å)": 1e3 * m.force_rmse,
             "F MAE (meV/Å)": 1e3 * m.force_mae,
             "S RMSE (GPa)": m.stress_rmse * EV_PER_A3_TO_GPA,
@@ -219,14 +238,17 @@ def parity_plot(metrics: Metrics, axes: Sequence[Any] | None = None) -> Any:
     if axes is None:
         _, axes = plt.subplots(1, 2, figsize=(9, 4.2))
     ax_e, ax_f = axes[0], axes[1]
+    e_pred, e_title = metrics.energy_pred, f"RMSE {1e3 * metrics.energy_rmse:.2f} meV/atom"
+    spread = float(np.ptp(metrics.energy_ref)) if metrics.energy_ref.size else 0.0
+    if metrics.energy_ref.size and abs(metrics.energy_offset) > 10 * max(spread, 1e-3):
+        # another energy zero (code, pseudopotentials): show the shape, say the shift
+        e_pred = e_pred - metrics.energy_offset
+        e_title = (
+            f"offset {metrics.energy_offset:+.3f} eV/atom removed: RMSE "
+            f"{1e3 * metrics.energy_rmse_offset_removed:.2f} meV/atom"
+        )
     for ax, ref, pred, label, err in (
-        (
-            ax_e,
-            metrics.energy_ref,
-            metrics.energy_pred,
-            "energy (eV/atom)",
-            f"RMSE {1e3 * metrics.energy_rmse:.2f} meV/atom",
-        ),
+        (ax_e, metrics.energy_ref, e_pred, "energy (eV/atom)", e_title),
         (
             ax_f,
             metrics.forces_ref.ravel(),
@@ -321,13 +343,14 @@ def _jsonable(x: Any) -> Any:
 # ----------------------------------------------------------------------------- models
 
 
-def load_model(model: str, device: str = "auto") -> Calculator:
-    """An ASE calculator for a model name or file.
+def load_model(model: str, device: str = "auto") -> tuple[Calculator, dict[str, Any]]:
+    """An ASE calculator for a model name or file, and what is known about it.
 
-    Uses ``elyte.potentials.load_potential`` when that layer provides it (every shipped
-    foundation model and family), else loads MACE ``.model`` files directly.
-    ``model`` is a file path (``.model`` → MACE) or a registry name (``chgnet-0.3.0``,
-    ``sevennet-0``...). ``family:path`` picks the family of a file explicitly.
+    ``model`` is a file path (``.model`` → MACE, ``.pth`` → SevenNet, ``.pb`` → DeePMD),
+    ``family:path`` to name the family of a file, or a registry name of a shipped
+    foundation model (``chgnet-0.3.0``, ``chgnet-r2scan``, ``sevennet-0``). Loading goes
+    through ``elyte.potentials.load_potential`` when that layer provides it; until then
+    MACE files and the shipped CHGNet/SevenNet models are loaded directly.
     """
     family, _, rest = model.partition(":")
     if rest and not Path(model).exists():
@@ -346,12 +369,35 @@ def load_model(model: str, device: str = "auto") -> Calculator:
     except ImportError:
         load_potential = None
     if load_potential is not None:
-        return load_potential(PotentialSpec(**spec_kw, device=device))
-    if spec_kw["model"] == "mace" and "file" in spec_kw:
-        return _mace_calculator(spec_kw["file"], device)
+        loaded = load_potential(PotentialSpec(**spec_kw, device=device))
+        return loaded.calculator, dict(loaded.metadata)
+    return _fallback_loader(spec_kw, device)
+
+
+def _fallback_loader(spec_kw: dict[str, Any], device: str) -> tuple[Calculator, dict[str, Any]]:
+    """Direct loaders used only while ``elyte.potentials.load_potential`` is absent."""
+    from elyte.provenance import file_sha256
+    from elyte.training.mace_train import resolve_device
+
+    name, file = spec_kw["model"], spec_kw.get("file")
+    meta: dict[str, Any] = {"name": name, "file": None if file is None else str(file)}
+    if name == "mace" and file is not None:
+        meta["file_sha256"] = file_sha256(file)
+        return _mace_calculator(file, device), meta
+    if name in ("chgnet-0.3.0", "chgnet-r2scan"):
+        from chgnet.model import CHGNet
+        from chgnet.model.dynamics import CHGNetCalculator
+
+        version = name.split("-", 1)[1]
+        net = CHGNet.load(model_name=version, verbose=False)
+        return CHGNetCalculator(net, use_device=resolve_device(device)), meta
+    if name == "sevennet-0":
+        from sevenn.calculator import SevenNetCalculator
+
+        return SevenNetCalculator("7net-0", device=resolve_device(device)), meta
     raise PotentialError(
-        f"cannot load {model!r}: elyte.potentials.load_potential is not available in this "
-        "build; only MACE .model files can be evaluated"
+        f"cannot load {name!r} without elyte.potentials.load_potential; "
+        "MACE .model files, chgnet-0.3.0, chgnet-r2scan and sevennet-0 work"
     )
 
 
