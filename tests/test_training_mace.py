@@ -192,3 +192,49 @@ def test_cli_errors_exit_2(tmp_path):
     with pytest.raises(SystemExit) as exc:
         main(["train", str(WATER), "--family", "nequip", "-o", str(tmp_path / "o")])
     assert exc.value.code == 2
+
+
+@pytest.mark.slow
+def test_cli_finetune_with_replay_uses_multihead(scratch, water, tmp_path):
+    from elyte.training.datasets import write_extxyz
+
+    write_extxyz(water[30:40], tmp_path / "new.extxyz")
+    write_extxyz(water[:6], tmp_path / "replay.extxyz")
+    out = tmp_path / "ft"
+    with pytest.raises(SystemExit) as exc:
+        main(
+            [
+                "finetune",
+                str(scratch.model_file),
+                str(tmp_path / "new.extxyz"),
+                "--replay",
+                str(tmp_path / "replay.extxyz"),
+                "--epochs",
+                "1",
+                "--batch-size",
+                "2",
+                "--lr",
+                "0.005",
+                "--dtype",
+                "float32",
+                "--device",
+                "cpu",
+                "--valid-fraction",
+                "0.3",
+                "--test-fraction",
+                "0",
+                "-o",
+                str(out),
+            ]
+        )
+    assert exc.value.code == 0
+    card = json.loads((out / "model_card.json").read_text())
+    assert card["mode"] == "finetune" and card["replay"]["n_frames"] == 6
+    assert "--multiheads_finetuning=True" in card["trainer_args"]
+    rows = list(csv.DictReader(open(out / "training_curve.csv")))
+    assert {r["head"] for r in rows} == {"pt_head", "Default"}
+    # the saved two-head model predicts with the fine-tuned (Default) head
+    last_default = [r for r in rows if r["head"] == "Default"][-1]
+    assert 1e3 * card["final_errors"]["valid"]["force_rmse"] == pytest.approx(
+        float(last_default["rmse_f_meV_per_A"]), rel=0.02
+    )

@@ -170,7 +170,10 @@ _DATA_HELP = "Labelled frames: extxyz file, DeePMD folder, n2p2 input.data, OUTC
 @app.command("train")
 def train_command(
     data: str = typer.Argument(..., help=_DATA_HELP),
-    family: str = typer.Option("mace", help="mace (nequip, allegro, deepmd, sevennet: planned)."),
+    family: str = typer.Option(
+        "mace",
+        help="mace, or sevennet (fine-tunes SevenNet-0); nequip/allegro/deepmd: not yet driven.",
+    ),
     fmt: str = typer.Option(None, "--format", help="extxyz, deepmd, n2p2, vasp-out, vasp-xml."),
     length_unit: str = typer.Option(None, help="Length unit of the data: angstrom, bohr, nm."),
     energy_unit: str = typer.Option(None, help="Energy unit of the data: eV, hartree, ..."),

@@ -183,7 +183,7 @@ def learning_curve(
                     foundation_model=foundation_model if mode == "finetune" else None,
                     name=f"{mode}_N{n}_r{r}",
                 )
-                calc = _calculator(res)
+                calc = res.calculator
                 m = evaluate(calc, test, name=f"{mode} N={n} r={r}")
                 runs.append(
                     {
@@ -222,12 +222,6 @@ def learning_curve(
     )
     write_learning_curve(lc, out)
     return lc
-
-
-def _calculator(res: Any) -> Any:
-    from elyte.training.evaluate import _mace_calculator
-
-    return _mace_calculator(res.model_file, res.card["device"])
 
 
 def write_learning_curve(lc: LearningCurve, out_dir: str | os.PathLike[str]) -> None:

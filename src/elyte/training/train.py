@@ -56,6 +56,7 @@ class TrainResult:
     curve: list[dict[str, Any]]
     valid_metrics: Metrics
     test_metrics: Metrics | None
+    calculator: Any = None
 
 
 def _curve_outputs(rows: list[dict[str, Any]], out: Path, title: str) -> tuple[Path, Path]:
@@ -133,12 +134,42 @@ def _train_mace(
     return res
 
 
+def _train_sevennet(
+    train: Sequence[Atoms],
+    valid: Sequence[Atoms],
+    test: Sequence[Atoms],
+    out: Path,
+    hp: MaceHyperParameters | None,
+    *,
+    name: str = "model",
+    device: str = "auto",
+    foundation_model: str | os.PathLike[str] | None = None,
+    replay: Sequence[Atoms] | None = None,
+    e0s: Any = None,
+    progress: ProgressFn | None = None,
+) -> dict[str, Any]:
+    from elyte.training.sevennet_train import run_sevennet_finetune, sevennet_calculator
+
+    if importlib.util.find_spec("sevenn") is None:
+        raise PotentialError("training sevennet needs `sevenn`; `pip install elyte[sevenn]`")
+    if replay:
+        raise ConfigError("replay (multi-head) fine-tuning is MACE-only; drop --replay")
+    if e0s is not None:
+        raise ConfigError("SevenNet fine-tuning keeps the checkpoint's energy shift; drop --e0s")
+    hp = hp or MaceHyperParameters(lr=0.004, batch_size=4)
+    res = run_sevennet_finetune(
+        train, valid, out, hp, foundation_model=foundation_model, device=device, name=name
+    )
+    res["calculator"] = sevennet_calculator(res["model_file"], res["device"])
+    return res
+
+
 TRAINERS: dict[str, Callable[..., Any]] = {
     "mace": _train_mace,
     "nequip": _not_available("nequip", "nequip", "nequip"),
     "allegro": _not_available("allegro", "allegro", "nequip"),
     "deepmd": _not_available("deepmd", "deepmd", "deepmd"),
-    "sevennet": _not_available("sevennet", "sevenn", "sevenn"),
+    "sevennet": _train_sevennet,
 }
 
 
@@ -221,12 +252,22 @@ def train(
         },
         "final_errors": {"valid": valid_m.to_dict(), "test": test_m.to_dict() if test_m else None},
         "trainer_args": res["mace_args"],
+        "trainer_log": str(out / ("sevenn" if family == "sevennet" else "mace")),
         "provenance": provenance(elyte_version=elyte.__version__),
     }
     card_file = out / "model_card.json"
     atomic_write_text(card_file, json.dumps(card, indent=2, default=str))
     return TrainResult(
-        out, res["model_file"], curve_csv, curve_png, card_file, card, res["curve"], valid_m, test_m
+        out,
+        res["model_file"],
+        curve_csv,
+        curve_png,
+        card_file,
+        card,
+        res["curve"],
+        valid_m,
+        test_m,
+        calc,
     )
 
 
