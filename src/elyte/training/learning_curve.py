@@ -182,6 +182,7 @@ def learning_curve(
                     e0s=e0s,
                     foundation_model=foundation_model if mode == "finetune" else None,
                     name=f"{mode}_N{n}_r{r}",
+                    plot_curve=False,
                 )
                 calc = res.calculator
                 m = evaluate(calc, test, name=f"{mode} N={n} r={r}")

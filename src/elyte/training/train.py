@@ -59,7 +59,9 @@ class TrainResult:
     calculator: Any = None
 
 
-def _curve_outputs(rows: list[dict[str, Any]], out: Path, title: str) -> tuple[Path, Path]:
+def _curve_outputs(
+    rows: list[dict[str, Any]], out: Path, title: str, plot: bool = True
+) -> tuple[Path, Path]:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -80,6 +82,8 @@ def _curve_outputs(rows: list[dict[str, Any]], out: Path, title: str) -> tuple[P
     w.writeheader()
     w.writerows(rows)
     atomic_write_text(csv_path, buf.getvalue())
+    if not plot:
+        return csv_path, png_path
     fig, axes = plt.subplots(1, 2, figsize=(9, 3.6))
     for head in sorted({r["head"] for r in rows}):
         rr = [r for r in rows if r["head"] == head]
@@ -190,12 +194,14 @@ def train(
     name: str = "model",
     data_source: str | None = None,
     progress: ProgressFn | None = None,
+    plot_curve: bool = True,
 ) -> TrainResult:
     """Train (or, with ``foundation_model``, fine-tune) a potential on labelled frames.
 
     The frames are split (``split`` or ``split_by``/``fractions``/``split_seed``); the
     validation part steers training and reports errors, the test part is only evaluated
-    at the end. ``e0s``: eV per element keyed by atomic number, a mace keyword, or None
+    at the end. ``plot_curve=False`` skips the PNG (a second or more per run; learning
+    curves turn it off). ``e0s``: eV per element keyed by atomic number, a mace keyword, or None
     for least squares on the training part. Returns a :class:`TrainResult`.
     """
     if family not in TRAINERS:
@@ -223,7 +229,7 @@ def train(
     valid_m = evaluate(calc, va, name=f"{name} (valid)")
     test_m = evaluate(calc, te, name=f"{name} (test)") if te else None
     title = f"{family} {'fine-tuned' if foundation_model else 'from scratch'}: {name}"
-    curve_csv, curve_png = _curve_outputs(res["curve"], out, title)
+    curve_csv, curve_png = _curve_outputs(res["curve"], out, title, plot_curve)
     initial = res["curve"][0] if res["curve"] else {}
     card = {
         "name": name,
