@@ -236,6 +236,7 @@ def gls_fit(
     dim: int = 3,
     iterations: int = 3,
     inflate: bool = True,
+    floor: float | None = None,
 ) -> LineFit:
     """GLS straight line through MSD points with the scaled random-walk covariance.
 
@@ -246,6 +247,8 @@ def gls_fit(
             value; ``None`` for 1.
         dim: dimensionality of the MSD.
         inflate: multiply the parameter covariance by the reduced χ² when it exceeds 1.
+        floor: smallest MSD value (Å²) used to scale the covariance (default 1e-6 of
+            the largest |y|); needed when the data are exactly zero.
     """
     x = np.column_stack([t, np.ones_like(t)])
     kappa = np.ones_like(t) if kurtosis is None else np.clip(kurtosis, 0.2, None)
@@ -254,7 +257,8 @@ def gls_fit(
     chi2 = math.nan
     for _ in range(iterations):
         line = x @ beta
-        floor = 1e-6 * max(float(np.max(np.abs(y))), 1e-300)
+        if floor is None:
+            floor = 1e-6 * max(float(np.max(np.abs(y))), 1e-300)
         scale = np.maximum(line, floor) / (dim * lags)  # σ² per step and dimension
         sig = np.sqrt(np.diag(corr_model)) * scale * np.sqrt(kappa)
         d = np.sqrt(np.diag(corr_model))
