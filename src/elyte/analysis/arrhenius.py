@@ -34,8 +34,9 @@ class ArrheniusResult(Result):
         e = self.curves["ln_value_err"]
         ax.errorbar(x, y, yerr=e, fmt="o", color="C0", label="data")
         xf = self.curves["fit_inv_T_1000"]
-        ax.plot(xf, self.curves["fit_ln_value"], "-", color="C1",
-                label=f"Ea = {self.estimates['Ea']}")
+        ax.plot(
+            xf, self.curves["fit_ln_value"], "-", color="C1", label=f"Ea = {self.estimates['Ea']}"
+        )
         ax.set_xlabel("1000 / T  (1/K)")
         ax.set_ylabel(f"ln({self.units.get('value', '')})")
         ax.legend()
@@ -100,8 +101,11 @@ def fit_arrhenius(
         "eV",
         "weighted least squares of ln(value) vs 1/T (errors propagated from each point)",
         float(len(x)),
-        {"chi2_red": chi2_red, "T_range_K": [float(temps.min()), float(temps.max())],
-         "corr_lnA_Ea": float(-cov[0, 1] / math.sqrt(cov[0, 0] * cov[1, 1]))},
+        {
+            "chi2_red": chi2_red,
+            "T_range_K": [float(temps.min()), float(temps.max())],
+            "corr_lnA_Ea": float(-cov[0, 1] / math.sqrt(cov[0, 0] * cov[1, 1])),
+        },
     )
     pre = math.exp(ln_a)
     pre_est = Estimate(

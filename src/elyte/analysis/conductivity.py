@@ -61,19 +61,23 @@ class ConductivityResult(Result):
         fit = self.curves.get("msd_charge_fit")
         if fit is not None:
             sel = np.isfinite(fit)
-            ax.plot(t[sel], fit[sel], "--", color="C1", label=f"EH fit, σ = {self.estimates['sigma_EH']}")
+            label = f"EH fit, σ = {self.estimates['sigma_EH']}"
+            ax.plot(t[sel], fit[sel], "--", color="C1", label=label)
         if "msd_charge_ne" in self.curves:
-            ax.plot(t[ok], self.curves["msd_charge_ne"][ok], ":", color="C2",
-                    label=f"Nernst–Einstein, σ = {self.estimates['sigma_NE']}")
+            ax.plot(
+                t[ok],
+                self.curves["msd_charge_ne"][ok],
+                ":",
+                color="C2",
+                label=f"Nernst–Einstein, σ = {self.estimates['sigma_NE']}",
+            )
         ax.set_xlabel("t / ps")
         ax.set_ylabel("charge MSD / (e Å)²")
         ax.legend()
         return ax
 
 
-def charge_carriers(
-    traj: Trajectory, charges: dict[str, float] | None = None
-) -> dict[str, float]:
+def charge_carriers(traj: Trajectory, charges: dict[str, float] | None = None) -> dict[str, float]:
     """Charged species ``{name: z}``: elements outside molecules, and molecule names."""
     if charges:
         for name in charges:
@@ -198,7 +202,12 @@ def conductivity(
     # from what uncorrelated ions would give, not from the (zero) data
     ne_line = 2 * dimension * (ne / pref) * pooled.t
     fit = gls_fit(
-        pooled.t[lags], pooled.msd[lags], lags, cov, None, dimension,
+        pooled.t[lags],
+        pooled.msd[lags],
+        lags,
+        cov,
+        None,
+        dimension,
         floor=1e-9 * float(ne_line[last]) if ne_line[last] > 0 else None,
     )
     eh = pref * fit.slope / (2 * dimension)

@@ -176,7 +176,9 @@ def _overlap_sums(lags: tuple[int, ...], length: int) -> np.ndarray:
     while start < len(iu):
         width = int(n_all[start] + m_all[start])
         stop = start + 1
-        while stop < len(iu) and (stop - start + 1) * max(width, n_all[stop] + m_all[stop]) < budget:
+        while (
+            stop < len(iu) and (stop - start + 1) * max(width, n_all[stop] + m_all[stop]) < budget
+        ):
             width = max(width, int(n_all[stop] + m_all[stop]))
             stop += 1
         n = n_all[start:stop, None].astype(float)
@@ -615,7 +617,8 @@ def yeh_hummer(
         value,
         stderr,
         D.unit,
-        D.method + f"; Yeh-Hummer corrected (xi={XI_CUBIC}, eta={eta:.4g} mPa s, L={box_length_A:.4g} A)",
+        D.method
+        + f"; Yeh-Hummer corrected (xi={XI_CUBIC}, eta={eta:.4g} mPa s, L={box_length_A:.4g} A)",
         D.n_eff,
         details,
     )

@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 
 
-def _corr(f: np.ndarray, g: np.ndarray) -> np.ndarray:
+def correlate(f: np.ndarray, g: np.ndarray) -> np.ndarray:
     """c[n] = Σ_s f(s+n)·g(s) for n = 0..T-1, along axis 0 (any trailing shape)."""
     t = f.shape[0]
     size = 1 << int(np.ceil(np.log2(2 * t)))
@@ -42,7 +42,7 @@ def msd_fft(displacements: np.ndarray) -> np.ndarray:
     t = x.shape[0]
     x = x - x.mean(axis=0)
     sq = np.einsum("tnk,tnk->tn", x, x)
-    cross = _corr(x, x).sum(axis=-1)  # (T, N)
+    cross = correlate(x, x).sum(axis=-1)  # (T, N)
     zeros = np.zeros((1, sq.shape[1]))
     prefix = np.concatenate([zeros, np.cumsum(sq, axis=0)])  # prefix[k] = Σ_{s<k}
     total = prefix[-1]
@@ -97,16 +97,16 @@ def displacement_moments(
         # Σ over origins of |r(s+n)|^k + |r(s)|^k
         end_a = pa[t - lags] + (pa[-1] - pa[lags])
         end_a2 = pa2[t - lags] + (pa2[-1] - pa2[lags])
-        c = _corr(xb, xb).sum(axis=-1)  # Σ r(s+n)·r(s)
+        c = correlate(xb, xb).sum(axis=-1)  # Σ r(s+n)·r(s)
         s2 += (end_a - 2.0 * c).sum(axis=1)
         iu, ju = np.triu_indices(dim)
         q = xb[:, :, iu] * xb[:, :, ju]  # (T, B, pairs)
         mult = np.where(iu == ju, 1.0, 2.0)
-        cc = (_corr(q, q) * mult).sum(axis=-1)  # Σ (r(s+n)·r(s))²
-        caa = _corr(a, a)  # Σ |r(s+n)|²|r(s)|²
+        cc = (correlate(q, q) * mult).sum(axis=-1)  # Σ (r(s+n)·r(s))²
+        caa = correlate(a, a)  # Σ |r(s+n)|²|r(s)|²
         ar = a[:, :, None] * xb
-        cac = _corr(ar, xb).sum(axis=-1)  # Σ |r(s+n)|² r(s+n)·r(s)
-        cca = _corr(xb, ar).sum(axis=-1)  # Σ |r(s)|² r(s+n)·r(s)
+        cac = correlate(ar, xb).sum(axis=-1)  # Σ |r(s+n)|² r(s+n)·r(s)
+        cca = correlate(xb, ar).sum(axis=-1)  # Σ |r(s)|² r(s+n)·r(s)
         s4 += (end_a2 + 4.0 * cc + 2.0 * caa - 4.0 * cac - 4.0 * cca).sum(axis=1)
     s2[0] = 0.0
     s4[0] = 0.0

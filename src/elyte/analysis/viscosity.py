@@ -23,8 +23,8 @@ from typing import Any
 
 import numpy as np
 
-from elyte.analysis.msd import _corr
 from elyte.analysis.diffusion import common_timestep
+from elyte.analysis.msd import correlate
 from elyte.analysis.result import Result
 from elyte.errors import InputFileError
 from elyte.estimate import Estimate
@@ -73,7 +73,7 @@ def stress_acf(stress: np.ndarray) -> np.ndarray:
     p = shear_components(stress)
     p = p - p.mean(axis=0)
     t = p.shape[0]
-    return _corr(p, p).mean(axis=1) / (t - np.arange(t))
+    return correlate(p, p).mean(axis=1) / (t - np.arange(t))
 
 
 def green_kubo_viscosity(
