@@ -12,8 +12,10 @@ EA, D0 = 0.28, 350.0  # eV, 1e-9 m²/s
 
 def noisy(rng, temps, rel=0.08):
     d = D0 * np.exp(-EA / (KB * temps))
-    return [Estimate(float(v * (1 + rel * rng.standard_normal())), float(v * rel), "1e-9 m^2/s")
-            for v in d]
+    return [
+        Estimate(float(v * (1 + rel * rng.standard_normal())), float(v * rel), "1e-9 m^2/s")
+        for v in d
+    ]
 
 
 def test_recovers_known_activation_energy():

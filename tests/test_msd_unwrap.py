@@ -62,9 +62,14 @@ def test_unwrap_uses_source_unwrapped_positions_when_present():
     pos = np.zeros((3, 1, 3))
     unw = np.arange(9.0).reshape(3, 1, 3)
     traj = Trajectory(
-        positions=pos, cells=np.broadcast_to(np.eye(3) * 5, (3, 3, 3)), times=np.arange(3.0),
-        symbols=np.array(["Li"]), masses=np.ones(1), charges=np.zeros(1),
-        mol_id=-np.ones(1, int), unwrapped_positions=unw,
+        positions=pos,
+        cells=np.broadcast_to(np.eye(3) * 5, (3, 3, 3)),
+        times=np.arange(3.0),
+        symbols=np.array(["Li"]),
+        masses=np.ones(1),
+        charges=np.zeros(1),
+        mol_id=-np.ones(1, int),
+        unwrapped_positions=unw,
     )
     np.testing.assert_array_equal(unwrap(traj), unw)
 
