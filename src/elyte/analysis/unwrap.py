@@ -62,23 +62,39 @@ def tor_unwrap(
     out[0] = positions[0]
     for start in range(1, n_frames, block):
         stop = min(start + block, n_frames)
-        d = positions[start:stop] - positions[start - 1 : stop - 1]  # (B, N, 3)
+        # the step is written straight into ``out`` (arrays are trajectory-sized)
+        d = np.subtract(positions[start:stop], positions[start - 1 : stop - 1], out=out[start:stop])
         new_cells = cells[start:stop]
-        inv = np.linalg.inv(new_cells)
-        images = np.rint(np.einsum("tnj,tjk->tnk", d, inv)) * mask
-        step = d - np.einsum("tnj,tjk->tnk", images, new_cells)
-        if not orthorhombic:
-            step = _shortest_image(step, new_cells, mask)
-        out[start:stop] = step
+        if orthorhombic:
+            lengths = np.einsum("tii->ti", new_cells)[:, None, :] * mask  # (B, 1, 3)
+            images = np.divide(d, np.where(lengths > 0, lengths, np.inf))
+            np.rint(images, out=images)
+            images *= lengths
+            d -= images
+        else:
+            images = np.rint(d @ np.linalg.inv(new_cells)) * mask
+            d[...] = _shortest_image(d - images @ new_cells, new_cells, mask)
     np.cumsum(out, axis=0, out=out)
     return out
 
 
 def _shortest_image(step: np.ndarray, cells: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    shifts = np.einsum("sj,tjk->tsk", _NEIGHBOURS * mask, cells)  # (B, 27, 3)
-    candidates = step[:, :, None, :] + shifts[:, None, :, :]  # (B, N, 27, 3)
-    best = np.argmin(np.einsum("tnsk,tnsk->tns", candidates, candidates), axis=2)
-    return np.take_along_axis(candidates, best[:, :, None, None], axis=2)[:, :, 0, :]
+    # A vector shorter than half the smallest interplanar spacing is already the
+    # shortest image (any other differs by a lattice vector at least that long), so
+    # only the rare long steps need the 27-image search.
+    vol = np.abs(np.linalg.det(cells))
+    areas = np.linalg.norm(np.cross(cells[:, [1, 2, 0]], cells[:, [2, 0, 1]]), axis=-1)
+    half_width = 0.5 * (vol[:, None] / areas).min(axis=1)  # (B,)
+    long = np.einsum("tnk,tnk->tn", step, step) > half_width[:, None] ** 2
+    if not long.any():
+        return step
+    ti, ni = np.nonzero(long)
+    shifts = np.einsum("sj,tjk->tsk", _NEIGHBOURS * mask, cells[ti])  # (L, 27, 3)
+    candidates = step[ti, ni][:, None, :] + shifts  # (L, 27, 3)
+    best = np.argmin(np.einsum("lsk,lsk->ls", candidates, candidates), axis=1)
+    step = step.copy()
+    step[ti, ni] = candidates[np.arange(len(ti)), best]
+    return step
 
 
 def naive_unwrap(positions: np.ndarray, cells: np.ndarray) -> np.ndarray:

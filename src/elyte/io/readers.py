@@ -84,8 +84,10 @@ def read_trajectory(
         raise InputFileError(f"{path}: no such trajectory file")
     fmt = (format or guess_format(path)).lower()
     if fmt == "h5md":
-        from elyte.io.h5md import read_h5md  # written by the MD layer; imported lazily
-
+        try:
+            from elyte.io.h5md import read_h5md  # written by the MD layer; imported lazily
+        except ImportError as exc:
+            raise InputFileError(f"{path}: H5MD reading is not available ({exc})") from exc
         traj = read_h5md(path)
         if timestep_ps is not None:
             traj.times = np.arange(traj.n_frames, dtype=float) * float(timestep_ps)
