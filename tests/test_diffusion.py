@@ -135,3 +135,25 @@ def test_yeh_hummer_matches_formula():
     assert out.value == pytest.approx(2.0 + corr, rel=1e-6)
     assert out.stderr == pytest.approx(0.1)
     assert out.details["D_cm2_s"] == pytest.approx((2.0 + corr) * 1e-5)
+
+
+def test_results_serialise_to_strict_json_and_plot():
+    import json
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from elyte.analysis.result import Result
+
+    rng = np.random.default_rng(14)
+    res = self_diffusion([walkers(rng)], "Li")
+    data = json.loads(json.dumps(res.to_dict(), allow_nan=False))
+    back = Result.from_dict(data)
+    assert back.estimates["D[Li]"].value == pytest.approx(res.estimates["D[Li]"].value)
+    assert back.units["msd"] == "Å^2"
+    fig, ax = plt.subplots()
+    res.plot(ax)
+    assert ax.get_xscale() == "log" and len(ax.lines) >= 2
+    plt.close(fig)

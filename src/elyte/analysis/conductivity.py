@@ -223,7 +223,7 @@ def conductivity(
             "mS_cm": eh * S_PER_M_TO_MS_PER_CM,
             "stderr_mS_cm": eh_err * S_PER_M_TO_MS_PER_CM,
             "window_ps": [first * dt, last * dt],
-            "chi2_red": fit.chi2_red,
+            "chi2_red": fit.chi2_red if math.isfinite(fit.chi2_red) else None,
         },
     )
     if eh > 0 and eh_err < eh:

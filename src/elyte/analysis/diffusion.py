@@ -545,9 +545,9 @@ def self_diffusion(
         "stderr_cm2_s": err_a2ps * A2_PER_PS_TO_CM2_PER_S,
         "window_ps": list(window),
         "window_auto": window_ps is None,
-        "loglog_slope": slope_ll,
+        "loglog_slope": _finite_or_none(slope_ll),
         "intercept_A2": fit.intercept,
-        "chi2_red": fit.chi2_red,
+        "chi2_red": _finite_or_none(fit.chi2_red),
         "n_lags_fitted": len(fit.lags),
         "n_particles": n_particles,
         "n_replicas": len(trajs),
@@ -579,6 +579,11 @@ def self_diffusion(
         species=species,
         window_ps=window,
     )
+
+
+def _finite_or_none(x: float | None) -> float | None:
+    """JSON-safe number: NaN/inf/None become None."""
+    return None if x is None or not math.isfinite(x) else float(x)
 
 
 def yeh_hummer(
