@@ -81,6 +81,12 @@ class SystemSpec(Spec):
     tolerance: float = Field(
         2.0, gt=0.5, le=4.0, description="Packmol minimum distance between molecules, Å."
     )
+    pack_timeout: float = Field(
+        120.0,
+        gt=0,
+        description="Wall-clock limit for Packmol, s; a box that cannot be "
+        "packed in time is reported as a CompositionError.",
+    )
     crystal: CrystalSpec | None = Field(None, description="A crystal cell instead of a liquid.")
     file: Path | None = Field(None, description="A ready structure file (extxyz, CIF, POSCAR).")
 
