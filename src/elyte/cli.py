@@ -9,6 +9,7 @@ from __future__ import annotations
 import sys
 import traceback
 from pathlib import Path
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -54,7 +55,9 @@ def build_command(
     site: tuple[float, float, float] = typer.Option(
         None, "--site", help="Fractional site of the defect (default: largest empty site)."
     ),
-    output: Path = typer.Option(..., "-o", "--output", help="Output extxyz file."),
+    output: Annotated[
+        Path | None, typer.Option("-o", "--output", help="Output extxyz file (required).")
+    ] = None,
 ) -> None:
     """Build an electrolyte box or crystal cell and write extxyz.
 
@@ -66,9 +69,12 @@ def build_command(
 
       elyte build --crystal rocksalt:LiF:4.03 --supercell 2 2 2 --interstitial Li -o lif.extxyz
     """
+    from elyte.errors import ConfigError
     from elyte.systems import build_system, summary_table, write_structure
     from elyte.systems.cli_spec import spec_from_options
 
+    if output is None:
+        raise ConfigError("missing -o/--output: the extxyz file to write, e.g. -o box.extxyz")
     spec = spec_from_options(
         composition=composition, count=count, n_atoms=n_atoms, density=density,
         box_length=box_length, tolerance=tolerance, crystal=crystal, supercell=supercell,
