@@ -25,8 +25,13 @@ def _config_error(exc: ValidationError) -> ConfigError:
     msgs = []
     for err in exc.errors():
         loc = [str(x) for x in err["loc"] if not isinstance(x, int)]
-        name = _OPTION.get(loc[-1], loc[-1]) if loc else "options"
-        msgs.append(f"{name}: {err['msg']} (got {err.get('input')!r})")
+        msg = err["msg"].removeprefix("Value error, ")
+        if not loc:  # a rule across options: the message names them
+            for key, flag in _OPTION.items():
+                msg = msg.replace(f"`{key}`", flag)
+            msgs.append(msg)
+            continue
+        msgs.append(f"{_OPTION.get(loc[-1], loc[-1])}: {msg} (got {err.get('input')!r})")
     return ConfigError("; ".join(msgs))
 
 

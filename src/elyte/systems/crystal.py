@@ -64,17 +64,23 @@ def ionic_charges(atoms: Atoms) -> np.ndarray:
     return np.array([float(charges[s]) for s in atoms.get_chemical_symbols()])
 
 
-def _min_distances(atoms: Atoms, frac_points: np.ndarray) -> np.ndarray:
-    """Distance (Å) from each fractional point to the nearest atom, all periodic images
-    within one cell included."""
+def _nearest_atom_distance(atoms: Atoms):
+    """A function: fractional points (M, 3) → distance (Å) to the nearest atom, all
+    periodic images within one cell included."""
     cell = atoms.cell.array
     shifts = np.array([(i, j, k) for i in (-1, 0, 1) for j in (-1, 0, 1) for k in (-1, 0, 1)])
     frac_atoms = atoms.get_scaled_positions(wrap=True)
     images = (frac_atoms[None, :, :] + shifts[:, None, :]).reshape(-1, 3) @ cell
     tree = cKDTree(images)
-    pts = (np.mod(frac_points, 1.0)) @ cell
-    d, _ = tree.query(pts)
-    return d
+
+    def nearest(frac_points: np.ndarray) -> np.ndarray:
+        return tree.query(np.mod(frac_points, 1.0) @ cell)[0]
+
+    return nearest
+
+
+def _min_distances(atoms: Atoms, frac_points: np.ndarray) -> np.ndarray:
+    return _nearest_atom_distance(atoms)(frac_points)
 
 
 def largest_empty_site(atoms: Atoms, spacing: float = 0.2) -> tuple[np.ndarray, float]:
@@ -90,11 +96,12 @@ def largest_empty_site(atoms: Atoms, spacing: float = 0.2) -> tuple[np.ndarray, 
     n = np.maximum(np.ceil(lengths / spacing).astype(int), 4)
     axes = [np.arange(k) / k for k in n]
     grid = np.stack(np.meshgrid(*axes, indexing="ij"), -1).reshape(-1, 3)
-    d = _min_distances(atoms, grid)
+    nearest = _nearest_atom_distance(atoms)
+    d = nearest(grid)
     best_frac, best_d = grid[np.argmax(d)], float(d.max())
     for start in grid[np.argsort(-d)[:8]]:
         res = minimize(
-            lambda f: -_min_distances(atoms, f[None, :])[0],
+            lambda f: -nearest(f[None, :])[0],
             start,
             method="Nelder-Mead",
             options={"xatol": 1e-7, "fatol": 1e-9, "initial_simplex": _simplex(start, n)},
