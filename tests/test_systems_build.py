@@ -9,6 +9,7 @@ from elyte.errors import CompositionError
 from elyte.systems import (
     SystemSpec,
     build_system,
+    preview_system,
     read_structure,
     summary_table,
     write_structure,
@@ -153,3 +154,15 @@ def test_read_ready_file_finds_molecules(tmp_path, licl_box):
     assert summary["counts"] == {"Li": 2, "Cl": 2, "H2O": 111}
     assert summary["net_charge_e"] == 0.0
     assert sorted(set(atoms.arrays["formal_charge"])) == [-1.0, 0.0, 1.0]
+
+
+def test_preview_sizes_the_box_without_packing(licl_box):
+    spec = SystemSpec(composition="LiCl 1 m", count=2, density=1.02)
+    preview = preview_system(spec)
+    assert preview["counts"] == licl_box.info["build_summary"]["counts"]
+    assert preview["box_lengths_A"] == pytest.approx(
+        licl_box.info["build_summary"]["box_lengths_A"]
+    )
+    assert preview["density_g_cm3"] == pytest.approx(1.02, rel=1e-9)
+    with pytest.raises(CompositionError, match="box too small"):
+        preview_system(SystemSpec(composition="LiTFSI 21 m", count=50, box_length=10.0))

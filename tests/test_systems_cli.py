@@ -59,6 +59,8 @@ def test_help_has_example(capsys):
         (["--crystal", "rocksalt:LiF:4.03", "--vacancy", "Na"], '"Na"'),
         (["H2O", "--count", "4", "--interstitial", "Li"], "--crystal"),
         ([], "COMPOSITION"),
+        (["H2O", "--count", "4", "--seed", "-1"], "seed"),
+        (["LiCl 2 M", "--count", "4"], "molarity"),
     ],
 )
 def test_bad_input_exits_2_naming_the_culprit(args, culprit, tmp_path, capsys):

@@ -61,7 +61,9 @@ def test_mixture_zn_tfsi2_plus_litfsi():
     assert sum(t.charge * n for t, n in plan.species) == 0
 
 
-@pytest.mark.parametrize("text", ["Li2MnCl4·6H2O", "Li2MnCl4.6H2O", "Li2MnCl4*6H2O"])
+@pytest.mark.parametrize(
+    "text", ["Li2MnCl4·6H2O", "Li2MnCl4.6H2O", "Li2MnCl4*6H2O", "Li2MnCl4 · 6H2O"]
+)
 def test_hydrate_ten_formula_units(text):
     plan = plan_counts(parse_composition(text), count=10)
     assert plan.n_atoms == 250
@@ -113,6 +115,7 @@ def test_n_atoms_target_picks_closest_count():
         ("CH4", '"C"'),
         ("", "empty"),
         ("LiCl 1 m +", "empty term"),
+        ("LiCl 1 M", "molarity"),
     ],
 )
 def test_bad_compositions_name_the_culprit(text, culprit):
@@ -137,7 +140,8 @@ def _bonds(tpl):
     i, j, d = neighbor_list("ijd", atoms, natural_cutoffs(atoms, mult=1.1))
     keep = i < j
     syms = atoms.get_chemical_symbols()
-    return [("".join(sorted((syms[a], syms[b]))), x) for a, b, x in zip(i[keep], j[keep], d[keep])]
+    pairs = zip(i[keep], j[keep], d[keep], strict=True)
+    return [("".join(sorted((syms[a], syms[b]))), x) for a, b, x in pairs]
 
 
 def _lengths(bonds, pair):

@@ -7,6 +7,7 @@ Public API::
     plan_counts(comp, count=None, n_atoms=None) -> Plan
     write_structure(atoms, path) ; read_structure(path) -> ase.Atoms
     summary_table(summary: dict) -> str
+    preview_system(spec) -> dict   (validate + size without packing, for `elyte check`)
     largest_empty_site(atoms, spacing=0.2) -> (frac, distance_A)
 """
 
@@ -15,6 +16,7 @@ from elyte.systems.build import (
     build_system,
     density_g_cm3,
     estimate_density,
+    preview_system,
     read_structure,
     summary_table,
     write_structure,
@@ -51,6 +53,7 @@ __all__ = [
     "largest_empty_site",
     "parse_composition",
     "plan_counts",
+    "preview_system",
     "read_structure",
     "realised_molality",
     "summary_table",

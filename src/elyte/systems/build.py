@@ -32,7 +32,7 @@ from elyte.systems.crystal import (
     read_crystal,
 )
 from elyte.systems.molecules import AVOGADRO, COMMON_ION_CHARGES
-from elyte.systems.packing import pack
+from elyte.systems.packing import check_packable, pack
 from elyte.systems.spec import CrystalSpec, SystemSpec
 
 #: g/cm³ per amu/Å³.
@@ -79,16 +79,62 @@ def build_system(spec: SystemSpec, seed: int = 0) -> Atoms:
     return _build_from_file(spec.file)
 
 
-def _build_liquid(spec: SystemSpec, seed: int) -> Atoms:
-    comp = parse_composition(spec.composition)
-    plan = plan_counts(comp, spec.count, spec.n_atoms)
+def _liquid_plan(spec: SystemSpec) -> tuple[Plan, float, str]:
+    plan = plan_counts(parse_composition(spec.composition), spec.count, spec.n_atoms)
     mass = sum(t.mass * n for t, n in plan.species)
     if spec.box_length is not None:
-        length, source = spec.box_length, "box_length"
-    else:
-        density = spec.density if spec.density is not None else estimate_density(plan)
-        source = "user" if spec.density is not None else "estimate (additive volumes)"
-        length = box_length_for_density(mass, density)
+        return plan, spec.box_length, "box_length"
+    density = spec.density if spec.density is not None else estimate_density(plan)
+    source = "user" if spec.density is not None else "estimate (additive volumes)"
+    return plan, box_length_for_density(mass, density), source
+
+
+def preview_system(spec: SystemSpec) -> dict[str, Any]:
+    """Check a spec without packing (for ``elyte check``): parse the composition, do the
+    molality arithmetic, size the box and refuse boxes too small for the tolerance.
+    Crystals are built (cheap). Returns a summary-like dict (counts, n_atoms, box
+    lengths in Å, density in g/cm³, molality per salt).
+
+    Raises:
+        CompositionError / ConfigError / InputFileError: as ``build_system`` would.
+    """
+    if spec.composition is None:
+        summary = dict(build_system(spec).info["build_summary"])
+        return summary
+    plan, length, source = _liquid_plan(spec)
+    check_packable(plan.n_molecules, np.full(3, length), spec.tolerance)
+    mass = sum(t.mass * n for t, n in plan.species)
+    return {
+        "kind": "liquid",
+        "composition": spec.composition,
+        "counts": {t.name: n for t, n in plan.species},
+        "n_atoms": plan.n_atoms,
+        "n_molecules": plan.n_molecules,
+        "box_lengths_A": [length] * 3,
+        "density_g_cm3": mass * AMU_PER_A3_IN_G_CM3 / length**3,
+        "density_source": source,
+        "n_water": plan.n_water,
+        "molality": _molality_rows(plan),
+    }
+
+
+def _molality_rows(plan: Plan) -> list[dict[str, Any]]:
+    return [
+        {
+            "salt": s.salt,
+            "n_formula_units": s.n_formula_units,
+            "requested_mol_kg": s.molality_requested,
+            "realised_mol_kg": s.molality_realised,
+            "water_per_salt_exact": s.water_per_salt_exact,
+            "water_per_salt_realised": plan.n_water / s.n_formula_units,
+        }
+        for s in plan.salts
+    ]
+
+
+def _build_liquid(spec: SystemSpec, seed: int) -> Atoms:
+    comp = parse_composition(spec.composition)
+    plan, length, source = _liquid_plan(spec)
     atoms, mol_id = pack(
         list(plan.species), np.full(3, length), spec.tolerance, seed, spec.pack_timeout
     )
@@ -103,17 +149,7 @@ def _build_liquid(spec: SystemSpec, seed: int) -> Atoms:
         tolerance_A=spec.tolerance,
         seed=seed,
         n_water=plan.n_water,
-        molality=[
-            {
-                "salt": s.salt,
-                "n_formula_units": s.n_formula_units,
-                "requested_mol_kg": s.molality_requested,
-                "realised_mol_kg": s.molality_realised,
-                "water_per_salt_exact": s.water_per_salt_exact,
-                "water_per_salt_realised": plan.n_water / s.n_formula_units,
-            }
-            for s in plan.salts
-        ],
+        molality=_molality_rows(plan),
     )
     if spec.n_atoms is not None:
         summary["n_atoms_requested"] = spec.n_atoms
@@ -321,6 +357,7 @@ __all__ = [
     "build_system",
     "density_g_cm3",
     "estimate_density",
+    "preview_system",
     "read_structure",
     "summary_table",
     "write_structure",

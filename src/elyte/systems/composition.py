@@ -223,6 +223,7 @@ def parse_composition(text: str) -> Composition:
         raise CompositionError("empty composition; write e.g. 'H2O' or 'LiCl 1 m'")
     terms = []
     for raw in text.split("+"):
+        raw = re.sub(r"\s*([·•∙⋅*])\s*", r"\1", raw)  # "Li2MnCl4 · 6H2O"
         m = _TERM.match(raw)
         if not m:
             raise CompositionError(f"empty term in composition {text!r} (a stray '+'?)")
@@ -230,6 +231,11 @@ def parse_composition(text: str) -> Composition:
         molality = None
         if amount is not None:
             mm = _MOLALITY.match(amount.strip())
+            if not mm and re.match(r"^[-+]?[\d.]+\s*(M|mol/L|mol/l)$", amount.strip()):
+                raise CompositionError(
+                    f"{amount!r} in {raw.strip()!r} is a molarity (mol/L); elyte takes "
+                    f"molality: write e.g. '{formula} 1 m' (mol per kg of water)"
+                )
             if not mm:
                 raise CompositionError(
                     f"cannot read molality {amount!r} in {raw.strip()!r}; write e.g. "

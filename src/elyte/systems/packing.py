@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 from ase import Atoms
 
-from elyte.errors import CompositionError
+from elyte.errors import CompositionError, ConfigError
 from elyte.systems.molecules import Template
 
 
@@ -85,9 +85,9 @@ def pack(
     box = np.asarray(box, dtype=float)
     species = [(t, n) for t, n in species if n > 0]
     n_mol = sum(n for _, n in species)
-    check_packable(n_mol, box, tolerance)
     if seed < 0:
-        raise CompositionError(f"seed must be >= 0 (got {seed}); Packmol treats -1 as random")
+        raise ConfigError(f"seed must be >= 0 (got {seed}); Packmol treats -1 as random")
+    check_packable(n_mol, box, tolerance)
     with tempfile.TemporaryDirectory(prefix="elyte-packmol-") as tmp:
         work = Path(tmp)
         lines = [

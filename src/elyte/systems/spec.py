@@ -20,8 +20,9 @@ class DefectSpec(Spec):
     species: str = Field("Li", description="Element added (interstitial) or removed (vacancy).")
     site: tuple[float, float, float] | None = Field(
         None,
-        description="Fractional coordinates of the site; default: the largest empty "
-        "site (interstitial) or the first atom of `species` (vacancy).",
+        description="Fractional coordinates of the site in the supercell (a 2×2×2 cell "
+        "halves them); default: the largest empty site (interstitial) or the first atom of "
+        "`species` (vacancy; with a site, the `species` atom nearest to it).",
     )
 
 
