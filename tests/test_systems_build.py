@@ -105,7 +105,14 @@ def test_hydrate_box_250_atoms_and_box_length():
 
 def test_default_density_estimate_of_water_is_liquid_water():
     atoms = build_system(SystemSpec(composition="H2O", count=16))
-    assert _density(atoms) == pytest.approx(0.997, rel=0.005)
+    # 0.997047 g/cm³ at 25 °C (Tanaka et al., Metrologia 38, 301 (2001))
+    assert _density(atoms) == pytest.approx(0.997047, rel=0.001)
+
+
+def test_default_density_estimate_of_21m_litfsi_matches_experiment():
+    # 1.7126 g/cm³ at 298.15 K (Gilbert et al., J. Chem. Eng. Data 62, 2056 (2017))
+    preview = preview_system(SystemSpec(composition="LiTFSI 21 m", count=10))
+    assert preview["density_g_cm3"] == pytest.approx(1.7126, rel=0.01)
 
 
 def test_extxyz_round_trip_keeps_arrays(tmp_path, licl_box):

@@ -31,6 +31,7 @@ from elyte.systems.crystal import (
     prototype_cell,
     read_crystal,
 )
+from elyte.systems.density import estimate_density_g_cm3
 from elyte.systems.molecules import AVOGADRO, COMMON_ION_CHARGES
 from elyte.systems.packing import check_packable, pack
 from elyte.systems.spec import CrystalSpec, SystemSpec
@@ -45,10 +46,9 @@ def density_g_cm3(atoms: Atoms) -> float:
 
 
 def estimate_density(plan: Plan) -> float:
-    """Default density (g/cm³) from additive component volumes (see ``molecules``)."""
-    mass = sum(t.mass * n for t, n in plan.species)  # amu
-    volume_nm3 = sum(t.volume_nm3 * n for t, n in plan.species)
-    return mass / (volume_nm3 * 1000.0) * AMU_PER_A3_IN_G_CM3
+    """Default density (g/cm³): additive component volumes, the rule chosen by the kind
+    of composition (see :mod:`elyte.systems.density`)."""
+    return estimate_density_g_cm3(list(plan.species), plan.kind)
 
 
 def box_length_for_density(mass_amu: float, density: float) -> float:
@@ -85,7 +85,7 @@ def _liquid_plan(spec: SystemSpec) -> tuple[Plan, float, str]:
     if spec.box_length is not None:
         return plan, spec.box_length, "box_length"
     density = spec.density if spec.density is not None else estimate_density(plan)
-    source = "user" if spec.density is not None else "estimate (additive volumes)"
+    source = "user" if spec.density is not None else f"estimate ({plan.kind} volumes)"
     return plan, box_length_for_density(mass, density), source
 
 

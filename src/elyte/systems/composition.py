@@ -286,6 +286,7 @@ class Plan:
     salts: tuple[SaltCount, ...]
     n_water: int
     formula_units: int
+    kind: str = "liquid"  # "solution" (molal), "hydrate", or "liquid" (pure/molten)
 
     @property
     def n_atoms(self) -> int:
@@ -353,7 +354,12 @@ def _plan_for_count(comp: Composition, count: int) -> Plan:
         for tpl, c in term.templates():
             add(tpl, c * count)
         n_water = species["H2O"][1] if "H2O" in species else 0
-    return Plan(tuple((t, n) for t, n in species.values()), tuple(salts), n_water, count)
+    kind = (
+        "solution"
+        if comp.is_molal
+        else ("hydrate" if comp.terms[0].kind == "hydrate" else "liquid")
+    )
+    return Plan(tuple((t, n) for t, n in species.values()), tuple(salts), n_water, count, kind)
 
 
 def plan_counts(comp: Composition, count: int | None = None, n_atoms: int | None = None) -> Plan:

@@ -1,4 +1,4 @@
-"""Molecule and ion templates: geometry (Å), formal charges (e), and volume estimates.
+"""Molecule and ion templates: geometry (Å) and formal charges (e).
 
 Geometries are rigid starting structures for packing; the potential relaxes them within
 femtoseconds, so typical crystal-structure / gas-phase values are what matters:
@@ -20,12 +20,7 @@ then sits (almost) at the ion's centre of mass, which is what ion-counting obser
 (Nernst–Einstein and Einstein–Helfand conductivity) assume, and ``molecule sum == ion
 charge`` holds exactly.
 
-Volumes (nm³ per ion/molecule) for the default box-density estimate come from the
-thermochemical volumes of Jenkins, Roobottom, Passmore, Glasser, Inorg. Chem. 38, 3609
-(1999) for simple ions, ionic-liquid volume tables (Slattery et al., Angew. Chem. Int. Ed.
-46, 5384 (2007)) for TFSI⁻/OTf⁻ (FSI⁻ interpolated), and liquid water's molar volume
-18.07 cm³/mol at 25 °C. Volume additivity is an estimate (±~5 % for the studies' systems);
-pass ``density`` or ``box_length`` when you know better.
+Default-density volumes live in :mod:`elyte.systems.density`.
 """
 
 from __future__ import annotations
@@ -50,7 +45,6 @@ class Template:
         positions: (n, 3) Cartesian coordinates, Å, centred on the centroid.
         charges: (n,) formal charges, e; they sum to ``charge``.
         charge: net charge of the molecule/ion, e.
-        volume_nm3: volume estimate used for the default density, nm³.
     """
 
     name: str
@@ -58,7 +52,6 @@ class Template:
     positions: np.ndarray
     charges: np.ndarray
     charge: int
-    volume_nm3: float
 
     @property
     def n_atoms(self) -> int:
@@ -162,17 +155,17 @@ def _water() -> tuple[tuple[str, ...], np.ndarray]:
     return _zmatrix([("O",), ("H", (0, 0.9572)), ("H", (0, 0.9572), (1, 104.52))])
 
 
-# name: (builder, charge, index of the atom carrying the charge, volume nm³)
+# name: (builder, charge, index of the atom carrying the charge)
 _POLYATOMIC = {
-    "H2O": (_water, 0, 0, 0.0300),
-    "TFSI": (lambda: _imide("C", 1.83, 103.0, 125.0), -1, 0, 0.248),
-    "FSI": (lambda: _imide("F", 1.58, 103.0, 123.0), -1, 0, 0.160),
-    "OTf": (_triflate, -1, 0, 0.131),
-    "ClO4": (lambda: _star("Cl", "O", 1.44, _TETRA), -1, 0, 0.082),
-    "BF4": (lambda: _star("B", "F", 1.39, _TETRA), -1, 0, 0.073),
-    "PF6": (lambda: _star("P", "F", 1.60, _OCTA), -1, 0, 0.109),
-    "NO3": (lambda: _star("N", "O", 1.25, _TRIGONAL), -1, 0, 0.064),
-    "SO4": (lambda: _star("S", "O", 1.48, _TETRA), -2, 0, 0.091),
+    "H2O": (_water, 0, 0),
+    "TFSI": (lambda: _imide("C", 1.83, 103.0, 125.0), -1, 0),
+    "FSI": (lambda: _imide("F", 1.58, 103.0, 123.0), -1, 0),
+    "OTf": (_triflate, -1, 0),
+    "ClO4": (lambda: _star("Cl", "O", 1.44, _TETRA), -1, 0),
+    "BF4": (lambda: _star("B", "F", 1.39, _TETRA), -1, 0),
+    "PF6": (lambda: _star("P", "F", 1.60, _OCTA), -1, 0),
+    "NO3": (lambda: _star("N", "O", 1.25, _TRIGONAL), -1, 0),
+    "SO4": (lambda: _star("S", "O", 1.48, _TETRA), -2, 0),
 }
 
 #: Alternative names accepted in compositions.
@@ -195,17 +188,6 @@ COMMON_ION_CHARGES: dict[str, tuple[int, ...]] = {
     "F": (-1,), "Cl": (-1,), "Br": (-1,), "I": (-1,), "O": (-2,), "S": (-2,), "N": (-3,),
 }  # fmt: skip
 
-#: Jenkins et al. (1999) thermochemical volumes, nm³; ions missing here get a default.
-_ION_VOLUME_NM3 = {
-    "Li": 0.00199, "Na": 0.00394, "K": 0.00986, "Rb": 0.01386, "Cs": 0.01882, "Ag": 0.00400,
-    "Mg": 0.00199, "Ca": 0.00499, "Sr": 0.00858, "Ba": 0.01225, "Zn": 0.00199,
-    "Mn": 0.00199, "Fe": 0.00199, "Co": 0.00199, "Ni": 0.00199, "Cu": 0.00199,
-    "Al": 0.00199, "H": 0.0,
-    "F": 0.025, "Cl": 0.047, "Br": 0.056, "I": 0.072, "O": 0.025, "S": 0.05, "N": 0.03,
-}  # fmt: skip
-_DEFAULT_CATION_VOLUME_NM3 = 0.005
-_DEFAULT_ANION_VOLUME_NM3 = 0.05
-
 
 def canonical_name(name: str) -> str:
     """The template name for ``name`` (resolves aliases such as "TFSA" → "TFSI")."""
@@ -214,19 +196,17 @@ def canonical_name(name: str) -> str:
 
 def polyatomic_template(name: str) -> Template:
     """The template of a polyatomic ion or neutral molecule ("TFSI", "H2O", ...)."""
-    builder, charge, site, volume = _POLYATOMIC[canonical_name(name)]
+    builder, charge, site = _POLYATOMIC[canonical_name(name)]
     symbols, pos = builder()
     pos = pos - pos.mean(axis=0)
     charges = np.zeros(len(symbols))
     charges[site] = charge
-    return Template(canonical_name(name), symbols, pos, charges, charge, volume)
+    return Template(canonical_name(name), symbols, pos, charges, charge)
 
 
 def monatomic_template(symbol: str, charge: int) -> Template:
     """A monatomic ion, e.g. ``monatomic_template("Zn", 2)``."""
-    default = _DEFAULT_CATION_VOLUME_NM3 if charge > 0 else _DEFAULT_ANION_VOLUME_NM3
-    volume = _ION_VOLUME_NM3.get(symbol, default)
-    return Template(symbol, (symbol,), np.zeros((1, 3)), np.array([float(charge)]), charge, volume)
+    return Template(symbol, (symbol,), np.zeros((1, 3)), np.array([float(charge)]), charge)
 
 
 def template(name: str, charge: int | None = None) -> Template:
