@@ -173,3 +173,16 @@ def test_preview_sizes_the_box_without_packing(licl_box):
     assert preview["density_g_cm3"] == pytest.approx(1.02, rel=1e-9)
     with pytest.raises(CompositionError, match="box too small"):
         preview_system(SystemSpec(composition="LiTFSI 21 m", count=50, box_length=10.0))
+
+
+def test_file_without_cell_is_refused(tmp_path):
+    from ase import Atoms
+
+    from elyte.errors import InputFileError
+
+    path = tmp_path / "mol.xyz"
+    ase.io.write(path, Atoms("H2O", positions=[[0, 0, 0], [0.96, 0, 0], [0, 0.96, 0]]))
+    with pytest.raises(InputFileError, match="no 3-D cell"):
+        build_system(SystemSpec(file=path))
+    with pytest.raises(InputFileError, match="does not exist"):
+        build_system(SystemSpec(file=tmp_path / "nothing.extxyz"))

@@ -59,6 +59,14 @@ def test_largest_empty_site_of_rocksalt_is_tetrahedral():
     assert Counter(atoms.get_chemical_symbols()[i] for i in close) == {"Li": 4, "F": 4}
 
 
+def test_largest_empty_site_in_skewed_primitive_cell():
+    from ase.build import bulk
+
+    primitive = bulk("LiF", "rocksalt", a=A_LIF)  # fcc primitive cell, 60° angles
+    _, dist = largest_empty_site(primitive.repeat((2, 2, 2)))
+    assert dist == pytest.approx(A_LIF * np.sqrt(3) / 4, abs=1e-4)
+
+
 def test_interstitial_li_at_largest_empty_site_and_charge_imbalance():
     atoms = _lif(defect=DefectSpec(kind="interstitial", species="Li"))
     assert len(atoms) == 65

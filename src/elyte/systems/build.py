@@ -201,6 +201,11 @@ def _build_from_file(path: Path) -> Atoms:
         raise InputFileError(f"structure file {str(path)!r} does not exist") from exc
     except Exception as exc:
         raise InputFileError(f"cannot read structure file {str(path)!r}: {exc}") from exc
+    if atoms.cell.rank != 3:
+        raise InputFileError(
+            f"{str(path)!r} has no 3-D cell; write the box (extxyz Lattice=, POSCAR or CIF)"
+        )
+    atoms.pbc = True
     if "mol_id" not in atoms.arrays:
         i, j = neighbor_list("ij", atoms, natural_cutoffs(atoms, mult=1.1))
         graph = coo_matrix((np.ones(len(i)), (i, j)), shape=(len(atoms), len(atoms)))
