@@ -8,6 +8,9 @@ Per-atom arrays set on every built structure:
 * ``molecule`` (str): the molecule/ion name ("H2O", "TFSI", "Li").
 
 ``atoms.info["build_summary"]`` is a JSON-able dict (see :func:`build_summary`).
+
+Packed boxes keep every molecule whole, with its centroid inside the cell, so a few atoms
+may lie just outside [0, L); call ``atoms.wrap()`` if a tool needs wrapped atoms.
 """
 
 from __future__ import annotations
