@@ -18,6 +18,7 @@ from elyte.potentials.spec import PotentialSpec
 @register(
     "xtb",
     packages=("tblite",),
+    extra="xtb",
     description="GFN2-xTB tight binding via tblite (cheap reference method)",
 )
 def load_xtb(spec: PotentialSpec) -> LoadedPotential:

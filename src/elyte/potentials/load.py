@@ -91,7 +91,8 @@ def available_models() -> list[ModelStatus]:
         fam = FAMILIES[name]
         missing = [m for m in fam.packages if not module_available(m)]
         if missing:
-            usable, reason = False, f"package {', '.join(missing)} not installed"
+            how = f": pip install 'elyte[{fam.extra}]'" if fam.extra else ""
+            usable, reason = False, f"package {', '.join(missing)} not installed{how}"
         elif fam.shipped_weights is not None:
             try:
                 weights = fam.shipped_weights()
@@ -112,6 +113,6 @@ def available_models() -> list[ModelStatus]:
         ("zbl", "vesin", "ZBL short-range repulsion add-on"),
     ):
         ok = module_available(module)
-        reason = "installed" if ok else f"package {module} not installed"
+        reason = "installed" if ok else f"package {module} not installed: pip install 'elyte[d3]'"
         rows.append(ModelStatus(name, ok, reason, False, desc, kind="add-on"))
     return rows

@@ -74,6 +74,7 @@ class Family:
     description: str
     file_hint: str = ""  # what kind of file, for error messages
     shipped_weights: Callable[[], Path] | None = None  # where the bundled weights live
+    extra: str = ""  # the pip extra of elyte that installs the packages
 
 
 FAMILIES: dict[str, Family] = {}
@@ -87,6 +88,7 @@ def register(
     description: str = "",
     file_hint: str = "",
     shipped_weights: Callable[[], Path] | None = None,
+    extra: str = "",
 ) -> Callable[[Loader], Loader]:
     """Decorator: register ``loader`` as the family ``name``."""
 
@@ -94,7 +96,7 @@ def register(
         if name in FAMILIES:
             raise RuntimeError(f"potential family {name!r} registered twice")
         FAMILIES[name] = Family(
-            name, loader, packages, needs_file, description, file_hint, shipped_weights
+            name, loader, packages, needs_file, description, file_hint, shipped_weights, extra
         )
         return loader
 

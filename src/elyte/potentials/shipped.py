@@ -95,6 +95,7 @@ def _load_chgnet(spec: PotentialSpec, version: str, level_of_theory: str) -> Loa
 @register(
     "chgnet-0.3.0",
     packages=("chgnet",),
+    extra="chgnet",
     description="CHGNet 0.3.0, PBE/PBE+U (MPtrj); weights ship in `chgnet`",
     shipped_weights=lambda: chgnet_weights("0.3.0"),
 )
@@ -106,6 +107,7 @@ def load_chgnet_030(spec: PotentialSpec) -> LoadedPotential:
 @register(
     "chgnet-r2scan",
     packages=("chgnet",),
+    extra="chgnet",
     description="CHGNet transfer-learned to r2SCAN (MP r2SCAN); weights ship in `chgnet`",
     shipped_weights=lambda: chgnet_weights("r2scan"),
 )
@@ -140,6 +142,7 @@ def sevennet_from_checkpoint(path: Path, spec: PotentialSpec, expected: str) -> 
 @register(
     "sevennet-0",
     packages=("sevenn",),
+    extra="sevenn",
     description="SevenNet-0 (11Jul2024), PBE/PBE+U (MPtrj); weights ship in `sevenn`",
     shipped_weights=sevennet0_weights,
 )

@@ -46,6 +46,7 @@ def _file_metadata(path, device: str, *packages: str) -> dict:
 @register(
     "mace",
     packages=("mace",),
+    extra="mace",
     needs_file=True,
     description="MACE model file (mace-torch)",
     file_hint=_MACE,
@@ -78,6 +79,7 @@ def load_mace(spec: PotentialSpec) -> LoadedPotential:
 @register(
     "nequip",
     packages=("nequip",),
+    extra="nequip",
     needs_file=True,
     description="NequIP / Allegro deployed model (nequip)",
     file_hint=_NEQUIP,
@@ -111,6 +113,7 @@ def load_nequip(spec: PotentialSpec) -> LoadedPotential:
 @register(
     "deepmd",
     packages=("deepmd",),
+    extra="deepmd",
     needs_file=True,
     description="DeePMD-kit frozen model (deepmd-kit)",
     file_hint=_DEEPMD,
@@ -139,6 +142,7 @@ def load_deepmd(spec: PotentialSpec) -> LoadedPotential:
 @register(
     "sevennet",
     packages=("sevenn",),
+    extra="sevenn",
     needs_file=True,
     description="SevenNet checkpoint file (sevenn)",
     file_hint=_SEVENNET,
@@ -155,6 +159,7 @@ def load_sevennet(spec: PotentialSpec) -> LoadedPotential:
 @register(
     "chgnet",
     packages=("chgnet",),
+    extra="chgnet",
     needs_file=True,
     description="CHGNet model file, e.g. fine-tuned (chgnet)",
     file_hint=_CHGNET,

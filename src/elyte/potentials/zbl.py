@@ -4,7 +4,7 @@ MLIPs trained on near-equilibrium data can let atoms pass through each other at 
 temperature; the universal ZBL pair potential restores the physical short-range wall.
 
     E = sum_{i<j} s(r_ij) * k_e Z_i Z_j / r_ij * phi(r_ij / a_ij)
-    a_ij = 0.8854 a_0 / (Z_i^0.23 + Z_j^0.23)
+    a_ij = 0.46850 Å / (Z_i^0.23 + Z_j^0.23)     (0.8854 a_0, rounded as in LAMMPS pair zbl)
     phi(x) = 0.18175 e^{-3.19980 x} + 0.50986 e^{-0.94229 x}
            + 0.28022 e^{-0.40290 x} + 0.02817 e^{-0.20162 x}
 
@@ -18,13 +18,13 @@ from __future__ import annotations
 
 import numpy as np
 from ase.calculators.calculator import Calculator, PropertyNotImplementedError, all_changes
-from ase.units import Bohr, _e, _eps0, pi
+from ase.units import _e, _eps0, pi
 
 # Coulomb constant e^2 / (4 pi eps0) in eV Å (14.399645...).
 K_E = _e / (4 * pi * _eps0) * 1e10
 _A = np.array([0.18175, 0.50986, 0.28022, 0.02817])
 _B = np.array([3.19980, 0.94229, 0.40290, 0.20162])
-_SCREEN = 0.8854 * Bohr  # Å
+_SCREEN = 0.46850  # Å; 0.8854 Bohr rounded as LAMMPS and MACE do, so energies agree
 
 
 def screening_length(z_i: np.ndarray, z_j: np.ndarray) -> np.ndarray:
