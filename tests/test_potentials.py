@@ -156,6 +156,7 @@ def test_zbl_spec_rejects_inner_beyond_outer():
 def test_element_check_refuses_elements_outside_the_model():
     loaded = load_potential(PotentialSpec(model="xtb"))  # GFN2-xTB: H..Rn
     check_elements(loaded, ["H", "O", "Li", "Rn"])
+    check_elements(loaded, molecule("CH3CH2OH"))  # an Atoms works too
     with pytest.raises(PotentialError) as err:
         check_elements(loaded, ["Li", "U", "O", "Pu"])
     msg = str(err.value)
@@ -220,6 +221,9 @@ def test_device_auto_follows_torch():
 
     assert resolve_device("auto") == ("cuda" if torch.cuda.is_available() else "cpu")
     assert resolve_device("cpu") == "cpu"
+    if not torch.cuda.is_available():
+        with pytest.raises(PotentialError, match="no CUDA GPU"):
+            resolve_device("cuda")
     with pytest.raises(PotentialError, match="device"):
         resolve_device("tpu")
 

@@ -186,6 +186,15 @@ def test_mace_file_loads_and_forces_are_minus_energy_gradient(tiny_mace_file):
             assert forces[i, k] == pytest.approx(-(e_plus - e_minus) / (2 * h), abs=1e-6)
 
 
+def test_mace_loads_even_if_the_user_cleared_the_torch_variable(tiny_mace_file, monkeypatch):
+    # torch >= 2.6 refuses pickled models by default; elyte must handle it internally
+    monkeypatch.delenv("TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD", raising=False)
+    with pytest.raises(Exception, match="[Ww]eights only load failed"):
+        torch.load(tiny_mace_file)  # what a user would hit without elyte
+    loaded = load_potential(PotentialSpec(model="mace", file=tiny_mace_file, device="cpu"))
+    assert loaded.metadata["elements"] == ["H", "O"]
+
+
 def test_mace_model_covering_h_o_refuses_li(tiny_mace_file):
     loaded = load_potential(PotentialSpec(model="mace", file=tiny_mace_file, device="cpu"))
     check_elements(loaded, ["O", "H", "H"])

@@ -64,11 +64,13 @@ def _intersect(a: list[str] | None, b: list[str]) -> list[str]:
 def check_elements(loaded: LoadedPotential, symbols: Iterable[str | int]) -> None:
     """Raise PotentialError if the system has elements the potential does not cover.
 
-    ``symbols``: chemical symbols or atomic numbers (e.g. ``atoms.get_chemical_symbols()``).
+    ``symbols``: chemical symbols or atomic numbers, or an ASE ``Atoms``.
     """
     covered = loaded.metadata.get("elements")
     if covered is None:
         return
+    if hasattr(symbols, "get_chemical_symbols"):
+        symbols = symbols.get_chemical_symbols()
     wanted = normalise_symbols(symbols)
     missing = [s for s in wanted if s not in set(covered)]
     if missing:

@@ -120,15 +120,24 @@ def refuse_url(value: object, what: str) -> None:
 
 def resolve_device(device: str) -> str:
     """``"auto"`` -> ``"cuda"`` if torch sees a GPU, else ``"cpu"``; others pass through."""
-    if device != "auto":
-        if device.split(":")[0] not in {"cpu", "cuda", "mps"}:
-            raise PotentialError(f'device {device!r} is not one of "auto", "cpu", "cuda"')
+    kind = device.split(":")[0]
+    if device != "auto" and kind not in {"cpu", "cuda", "mps"}:
+        raise PotentialError(f'device {device!r} is not one of "auto", "cpu", "cuda"')
+    if device == "cpu":
         return device
     try:
         import torch
     except ImportError:
-        return "cpu"
-    return "cuda" if torch.cuda.is_available() else "cpu"
+        torch = None
+    has_cuda = torch is not None and torch.cuda.is_available()
+    if device == "auto":
+        return "cuda" if has_cuda else "cpu"
+    if kind == "cuda" and not has_cuda:
+        raise PotentialError(
+            f"device {device!r} was requested but PyTorch sees no CUDA GPU on this machine "
+            '(CPU-only build or no driver); use device = "auto" or "cpu"'
+        )
+    return device
 
 
 def require_file(spec: PotentialSpec, expected: str) -> Path:
