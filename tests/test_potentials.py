@@ -369,3 +369,15 @@ def test_models_command_prints_the_table():
     assert result.exit_code == 0, result.output
     for name in ("chgnet-0.3.0", "chgnet-r2scan", "sevennet-0", "mace", "nequip", "xtb"):
         assert name in result.output
+
+
+@pytest.mark.parametrize("family, module", [("nequip", "nequip"), ("deepmd", "deepmd")])
+def test_family_whose_package_is_missing_says_how_to_install(tmp_path, family, module):
+    from elyte.potentials.registry import module_available
+
+    if module_available(module):
+        pytest.skip(f"{module} is installed here")
+    model_file = tmp_path / "model.pth"
+    model_file.write_bytes(b"\x00" * 128)
+    with pytest.raises(PotentialError, match=rf"not installed.*elyte\[{family}\]"):
+        load_potential(PotentialSpec(model=family, file=model_file))

@@ -12,13 +12,17 @@ import socket
 import numpy as np
 import pytest
 from ase.build import bulk
-from test_potentials import water_box
 
 import elyte  # noqa: F401  (sets the torch checkpoint policy before torch loads)
 from elyte._torch_compat import legacy_checkpoints
 from elyte.errors import PotentialError
 from elyte.potentials import PotentialSpec, ZBLSpec, check_elements, load_potential
 from elyte.provenance import file_sha256
+
+try:  # rootdir-relative import works whether or not tests/ becomes a package
+    from test_potentials import water_box
+except ImportError:
+    from tests.test_potentials import water_box
 
 torch = pytest.importorskip("torch")
 
