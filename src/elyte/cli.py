@@ -94,7 +94,23 @@ def models_command() -> None:
 
     Example: elyte models
     """
-    raise ElyteError("`elyte models` is not implemented yet")
+    from rich.table import Table
+
+    from elyte.potentials import available_models
+
+    table = Table(title="elyte potentials (usable = installed and offline)")
+    for column in ("model", "kind", "usable", "needs file", "why", "what"):
+        table.add_column(column)
+    for row in available_models():
+        table.add_row(
+            row.name,
+            row.kind,
+            "[green]yes[/green]" if row.usable else "[red]no[/red]",
+            "yes" if row.needs_file else "",
+            row.reason,
+            row.description,
+        )
+    Console().print(table)
 
 
 # ---------------------------------------------------------------- check  [issue 2 (config)]
