@@ -23,7 +23,8 @@ def test_estimate_round_trips_through_strict_json():
     )
     text = json.dumps(est.to_dict(), allow_nan=False)
     back = Estimate.from_dict(json.loads(text))
-    assert back.value == 2.3 and math.isnan(back.stderr) and back.details == {"w": [1, 2], "chi2": None}
+    assert back.value == 2.3 and math.isnan(back.stderr)
+    assert back.details == {"w": [1, 2], "chi2": None}
 
 
 def test_estimate_agreement_uses_combined_error():
