@@ -13,7 +13,7 @@ pytest.importorskip("mace")
 
 from elyte.cli import main  # noqa: E402
 from elyte.training.datasets import frames_hash, read_deepmd  # noqa: E402
-from elyte.training.evaluate import _mace_calculator, evaluate  # noqa: E402
+from elyte.training.evaluate import evaluate  # noqa: E402
 from elyte.training.learning_curve import learning_curve  # noqa: E402
 from elyte.training.mace_train import MaceHyperParameters, least_squares_e0s  # noqa: E402
 from elyte.training.splits import Split  # noqa: E402
@@ -179,7 +179,12 @@ def test_cli_evaluate_writes_table_and_plots(scratch, tmp_path, capsys):
     assert "F RMSE (meV/Å)" in out
     record = json.loads((tmp_path / "metrics.json").read_text())
     m = record["models"][0]
-    ref = evaluate(_mace_calculator(scratch.model_file, "cpu"), read_deepmd(WATER / "data_1"))
+    from mace.calculators import MACECalculator
+
+    calc = MACECalculator(
+        model_paths=str(scratch.model_file), device="cpu", default_dtype="float32"
+    )
+    ref = evaluate(calc, read_deepmd(WATER / "data_1"))
     assert m["force_rmse"] == pytest.approx(ref.force_rmse, rel=1e-6)
     assert set(m["force_per_element"]) == {"H", "O"}
     assert list(tmp_path.glob("parity_*.png"))

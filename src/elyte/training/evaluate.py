@@ -348,72 +348,22 @@ def load_model(model: str, device: str = "auto") -> tuple[Calculator, dict[str, 
 
     ``model`` is a file path (``.model`` → MACE, ``.pth`` → SevenNet, ``.pb`` → DeePMD),
     ``family:path`` to name the family of a file, or a registry name of a shipped
-    foundation model (``chgnet-0.3.0``, ``chgnet-r2scan``, ``sevennet-0``). Loading goes
-    through ``elyte.potentials.load_potential`` when that layer provides it; until then
-    MACE files and the shipped CHGNet/SevenNet models are loaded directly.
+    foundation model (``chgnet-0.3.0``, ``chgnet-r2scan``, ``sevennet-0``; ``elyte models``
+    lists them). Loading goes through ``elyte.potentials.load_potential``.
     """
+    from elyte.potentials import load_potential
+    from elyte.potentials.spec import PotentialSpec
+
     family, _, rest = model.partition(":")
     if rest and not Path(model).exists():
-        spec_kw: dict[str, Any] = {"model": family, "file": Path(rest)}
+        spec = PotentialSpec(model=family, file=Path(rest), device=device)
     elif Path(model).exists():
         suffix = Path(model).suffix
         fam = {".model": "mace", ".pth": "sevennet", ".pb": "deepmd"}.get(suffix)
         if fam is None:
             raise ConfigError(f"cannot tell the family of {model}; write family:{model}")
-        spec_kw = {"model": fam, "file": Path(model)}
+        spec = PotentialSpec(model=fam, file=Path(model), device=device)
     else:
-        spec_kw = {"model": model}
-    try:
-        from elyte.potentials import load_potential  # type: ignore[attr-defined]
-        from elyte.potentials.spec import PotentialSpec
-    except ImportError:
-        load_potential = None
-    if load_potential is not None:
-        loaded = load_potential(PotentialSpec(**spec_kw, device=device))
-        return loaded.calculator, dict(loaded.metadata)
-    return _fallback_loader(spec_kw, device)
-
-
-def _fallback_loader(spec_kw: dict[str, Any], device: str) -> tuple[Calculator, dict[str, Any]]:
-    """Direct loaders used only while ``elyte.potentials.load_potential`` is absent."""
-    from elyte.provenance import file_sha256
-    from elyte.training.mace_train import resolve_device
-
-    name, file = spec_kw["model"], spec_kw.get("file")
-    meta: dict[str, Any] = {"name": name, "file": None if file is None else str(file)}
-    if name == "mace" and file is not None:
-        meta["file_sha256"] = file_sha256(file)
-        return _mace_calculator(file, device), meta
-    if name in ("chgnet-0.3.0", "chgnet-r2scan"):
-        from chgnet.model import CHGNet
-        from chgnet.model.dynamics import CHGNetCalculator
-
-        version = name.split("-", 1)[1]
-        net = CHGNet.load(model_name=version, verbose=False)
-        return CHGNetCalculator(net, use_device=resolve_device(device)), meta
-    if name == "sevennet-0":
-        from sevenn.calculator import SevenNetCalculator
-
-        return SevenNetCalculator("7net-0", device=resolve_device(device)), meta
-    raise PotentialError(
-        f"cannot load {name!r} without elyte.potentials.load_potential; "
-        "MACE .model files, chgnet-0.3.0, chgnet-r2scan and sevennet-0 work"
-    )
-
-
-def _mace_calculator(path: Path, device: str = "auto") -> Calculator:
-    """A MACECalculator for a MACE model file, in the dtype the model was saved in."""
-    import warnings
-
-    import torch
-    from mace.calculators import MACECalculator
-
-    from elyte.training.mace_train import resolve_device
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # the weights_only notice: files are the user's own
-        model = torch.load(str(path), map_location="cpu", weights_only=False)
-        dtype = "float64" if next(model.parameters()).dtype == torch.float64 else "float32"
-        return MACECalculator(
-            model_paths=str(path), device=resolve_device(device), default_dtype=dtype
-        )
+        spec = PotentialSpec(model=model, device=device)
+    loaded = load_potential(spec)
+    return loaded.calculator, dict(loaded.metadata)

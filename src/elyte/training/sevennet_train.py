@@ -141,10 +141,3 @@ def read_sevennet_curve(path: Path) -> list[dict[str, Any]]:
                 }
             )
     return rows
-
-
-def sevennet_calculator(path: Path, device: str = "auto") -> Any:
-    """An ASE calculator for a SevenNet checkpoint."""
-    from sevenn.calculator import SevenNetCalculator
-
-    return SevenNetCalculator(str(path), device=resolve_device(device))

@@ -30,7 +30,7 @@ import elyte
 from elyte.errors import ConfigError, InputFileError, PotentialError
 from elyte.provenance import atomic_write_text, file_sha256, provenance
 from elyte.training.datasets import frames_hash, summarize
-from elyte.training.evaluate import Metrics, _mace_calculator, evaluate
+from elyte.training.evaluate import Metrics, evaluate, load_model
 from elyte.training.mace_train import (
     MaceHyperParameters,
     ProgressFn,
@@ -134,7 +134,7 @@ def _train_mace(
     res["model_file"] = model_file
     res["curve"] = read_mace_curve(res["curve_file"]) if res["curve_file"] else []
     res["hyperparameters"] = hp.model_dump()
-    res["calculator"] = _mace_calculator(model_file, res["device"])
+    res["calculator"] = load_model(str(model_file), res["device"])[0]
     return res
 
 
@@ -152,7 +152,7 @@ def _train_sevennet(
     e0s: Any = None,
     progress: ProgressFn | None = None,
 ) -> dict[str, Any]:
-    from elyte.training.sevennet_train import run_sevennet_finetune, sevennet_calculator
+    from elyte.training.sevennet_train import run_sevennet_finetune
 
     if importlib.util.find_spec("sevenn") is None:
         raise PotentialError("training sevennet needs `sevenn`; `pip install elyte[sevenn]`")
@@ -164,7 +164,7 @@ def _train_sevennet(
     res = run_sevennet_finetune(
         train, valid, out, hp, foundation_model=foundation_model, device=device, name=name
     )
-    res["calculator"] = sevennet_calculator(res["model_file"], res["device"])
+    res["calculator"] = load_model(str(res["model_file"]), res["device"])[0]
     return res
 
 
