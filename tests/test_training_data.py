@@ -282,3 +282,24 @@ def test_tblite_oracle_labels_water_molecule():
     em = b.get_potential_energy()
     # the SCF is converged to ~1e-6 Eh, so the difference quotient is good to ~0.1 %
     assert f[1, 0] == pytest.approx(-(ep - em) / (2 * h), rel=2e-3)
+
+
+def test_hot_frames_are_labelled_by_the_oracle_at_their_positions():
+    from elyte.training.augment import hot_frames
+
+    a = Atoms(
+        "Cu4",
+        scaled_positions=[[0, 0, 0], [0.5, 0.5, 0], [0.5, 0, 0.5], [0, 0.5, 0.5]],
+        cell=[3.6] * 3,
+        pbc=True,
+    ).repeat(2)
+    frames = hot_frames(a, EMT(), temperature_K=1500, n_frames=3, interval=5, seed=2)
+    assert len(frames) == 3
+    assert np.abs(frames[-1].positions - a.positions).max() > 0.01  # the atoms moved
+    for f in frames:
+        e, forces, s = labels(f)
+        b = Atoms(f.numbers, positions=f.positions, cell=f.cell, pbc=True)
+        b.calc = EMT()
+        assert e == pytest.approx(b.get_potential_energy(), abs=1e-10)
+        np.testing.assert_allclose(forces, b.get_forces(), atol=1e-10)
+        np.testing.assert_allclose(s, b.get_stress(), atol=1e-10)
