@@ -84,6 +84,7 @@ def hot_frames(
         temperature_K=temperature_K,
         friction=friction_per_fs / units.fs,
         rng=rng,
+        fixcm=False,  # a drifting centre of mass does not matter for training frames
     )
     out = []
     for i in range(n_frames):
