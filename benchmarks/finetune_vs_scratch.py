@@ -42,12 +42,12 @@ def main() -> None:
         sys.exit(f"{data} not found; pass --data to a copy of the DeePMD water data")
     out = Path(a.out)
     hp = MaceHyperParameters(
-        num_channels=16,
+        num_channels=8,
         max_L=0,
         r_max=4.5,
         num_interactions=2,
         correlation=2,
-        radial_mlp=[32, 32],
+        radial_mlp=[16, 16],
         batch_size=2,
         lr=0.02,
         dtype="float32",

@@ -165,10 +165,10 @@ def report_command() -> None:
 
 # ---------------------------------------------------------------- train  [issue 6 (training)]
 def _training_frames(data, fmt, length_unit, energy_unit, energy_key, forces_key, stress_key):
-    from elyte.training.datasets import read_frames, summarize
+    from elyte.training.datasets import guess_format, read_frames, summarize
 
     keys = {}
-    if (fmt or "").lower() in ("", "extxyz") and str(data).endswith(("xyz", "extxyz")):
+    if (fmt or guess_format(data)) == "extxyz":
         keys = {"energy_key": energy_key, "forces_key": forces_key, "stress_key": stress_key}
     frames = read_frames(data, fmt, length_unit=length_unit, energy_unit=energy_unit, **keys)
     err_console.print(str(summarize(frames)), highlight=False)
