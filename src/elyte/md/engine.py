@@ -12,6 +12,7 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 from ase import Atoms, units
+from ase.constraints import FixCom
 from ase.md.bussi import Bussi
 from ase.md.langevin import Langevin
 from ase.md.langevinbaoab import LangevinBAOAB
@@ -150,6 +151,17 @@ class ASEEngine:
                 _restore(getattr(dyn, sub), f"{sub}/", state)
 
 
+def set_fix_com(atoms: Atoms, fixed: bool) -> None:
+    """Hold the centre of mass fixed (``ase.constraints.FixCom``) or release it.
+
+    With FixCom the thermostats and ``Atoms.get_temperature`` use 3N − 3 degrees of
+    freedom, so Langevin and Bussi sample the canonical distribution exactly. ASE's MTK
+    barostats accept no constraints, so npt stages run without it (3N).
+    """
+    others = [c for c in atoms.constraints if not isinstance(c, FixCom)]
+    atoms.set_constraint(others + ([FixCom()] if fixed else []))
+
+
 def make_dynamics(
     atoms: Atoms,
     stage: StageSpec,
@@ -157,7 +169,33 @@ def make_dynamics(
     pressure_bar: float | None,
     rng: np.random.Generator,
 ) -> MolecularDynamics:
-    """The ASE integrator for one stage. Units: K, bar, fs (converted to ASE units here)."""
+    """The ASE integrator for one stage. Units: K, bar, fs (converted to ASE units here).
+
+    The centre-of-mass momentum is zero at every stage start and conserved by all
+    integrators except LangevinBAOAB and Berendsen, so the others run with 3N − 3 degrees
+    of freedom (FixCom; Nosé–Hoover and MTK told N − 1 "atoms" of kinetic DOF).
+    """
+    dyn = _make_dynamics(atoms, stage, temperature_K, pressure_bar, rng)
+    if isinstance(dyn, NoseHooverChainNVT | IsotropicMTKNPT | MTKNPT):
+        n_eff = len(atoms) - 1
+        dyn._thermostat._num_atoms_global = n_eff
+        if hasattr(dyn, "_num_atoms_global"):
+            dyn._num_atoms_global = n_eff
+    if not isinstance(dyn, LangevinBAOAB | NPTBerendsen):
+        # MTK refuses constraints at construction; added after, FixCom only zeroes the
+        # (already zero) COM momentum and reports T with 3N − 3 DOF
+        set_fix_com(atoms, True)
+    return dyn
+
+
+def _make_dynamics(
+    atoms: Atoms,
+    stage: StageSpec,
+    temperature_K: float | None,
+    pressure_bar: float | None,
+    rng: np.random.Generator,
+) -> MolecularDynamics:
+    set_fix_com(atoms, stage.kind != "npt")
     dt = stage.timestep_fs * units.fs
     tau_t = stage.tau_t_fs * units.fs
     tau_p = stage.tau_p_fs * units.fs

@@ -412,6 +412,8 @@ class _Run:
                 MaxwellBoltzmannDistribution(self.atoms, temperature_K=t_init, rng=self.rng)
                 Stationary(self.atoms)
                 self.velocities_set = True
+            if self.k == 0:
+                Stationary(self.atoms, preserve_temperature=False)
             target = stage_temperature(stage, self.temperature, self.k, n)
             self.engine.init_stage(stage, target, self.pressure_bar, self.rng)
             if self.mid_stage_state is not None:
