@@ -276,6 +276,7 @@ class _Run:
                 "metadata": self.metadata,
             },
             provenance=prov,
+            chunk_frames=self.spec.flush_every_frames,
         )
         atomic_write_text(self.paths["thermo"], THERMO_COLUMNS + "\n")
         self.thermo = open(self.paths["thermo"], "a")  # noqa: SIM115 (closed in finish)
@@ -310,6 +311,7 @@ class _Run:
             self.paths["trajectory"],
             n_frames=int(meta["n_frames"]),
             n_monitor_rows=int(meta["n_monitor_rows"]),
+            chunk_frames=self.spec.flush_every_frames,
         )
         with open(self.paths["thermo"], "r+b") as fh:
             fh.truncate(int(meta["thermo_bytes"]))

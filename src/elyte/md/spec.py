@@ -110,6 +110,10 @@ class MDSpec(Spec):
     checkpoint_minutes: float = Field(
         2.0, gt=0, description="Wall minutes of work at risk when `checkpoint_every` is unset."
     )
+    flush_every_frames: int = Field(
+        64, gt=0, description="Frames buffered in memory before they are written to the "
+        "trajectory file (checkpoints always write them first).",
+    )
     engine: Literal["ase"] = Field("ase", description="MD engine.")
     velocities: bool = Field(False, description="Store velocities in the trajectory.")
     forces: bool = Field(False, description="Store forces in the trajectory.")
