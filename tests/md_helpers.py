@@ -66,3 +66,23 @@ def lj_argon(n_cells: int = 2, reduced_density: float = 0.8, seed: int = 0) -> A
     atoms = bulk("Ar", "fcc", a=length / n_cells, cubic=True).repeat(n_cells)
     atoms.rattle(0.05, seed=seed)
     return atoms
+
+
+def water_box(n_side: int = 2, density: float = 0.997, seed: int = 0) -> Atoms:
+    """n_side³ randomly oriented water molecules (O, H, H order) on a cubic grid, with
+    per-atom ``mol_id``, at ``density`` g/cm³."""
+    from ase.build import molecule
+
+    n = n_side**3
+    length = (n * 18.015 / density / 0.60221408) ** (1 / 3)
+    rng = np.random.default_rng(seed)
+    atoms = Atoms(cell=[length] * 3, pbc=True)
+    for k in range(n):
+        w = molecule("H2O")
+        w.rotate(rng.uniform(0, 360), "z", center="COM")
+        w.rotate(rng.uniform(0, 360), "x", center="COM")
+        cell_index = np.array(np.unravel_index(k, (n_side,) * 3))
+        w.translate((cell_index + 0.5) * length / n_side - w.get_center_of_mass())
+        atoms += w
+    atoms.set_array("mol_id", np.repeat(np.arange(n), 3))
+    return atoms

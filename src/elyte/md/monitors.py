@@ -293,7 +293,9 @@ def write_snapshot(atoms: Atoms, culprits: list[int], path: Path, radius: float 
         keep[culprits] = True
         snap = snap[np.flatnonzero(keep)]
         snap.positions = centre + d[keep]
-        snap.info["original_indices"] = " ".join(str(int(k)) for k in np.flatnonzero(keep))
-    snap.info["culprits"] = " ".join(str(int(k)) for k in culprits[:100])
+        snap.set_array("original_index", np.flatnonzero(keep))
+    snap.set_array("culprit", np.isin(np.arange(len(atoms)), culprits)[
+        snap.arrays["original_index"] if "original_index" in snap.arrays else slice(None)
+    ])
     write(str(path), snap, format="extxyz")
     return path

@@ -81,7 +81,7 @@ class MonitorSpec(Spec):
         "starting length.",
     )
     min_distance_scale: float = Field(
-        0.75, gt=0, lt=1, description="Default minimum pair distance as a fraction of the sum "
+        0.6, gt=0, lt=1, description="Default minimum pair distance as a fraction of the sum "
         "of covalent radii (pairs not in `min_distance`; H-H 0.5 Å and O-O 1.8 Å built in).",
     )
     density_window: tuple[float, float] = Field(
