@@ -18,15 +18,25 @@ from elyte.md import MDSpec, StageSpec, run_md
 def emt_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("h5md")
     atoms = bulk("Cu", "fcc", a=3.61, cubic=True).repeat(2)
-    atoms.set_cell(atoms.cell.array @ np.array([[1, 0, 0], [0.1, 1, 0], [0, 0, 1]]),
-                   scale_atoms=True)  # triclinic
+    atoms.set_cell(
+        atoms.cell.array @ np.array([[1, 0, 0], [0.1, 1, 0], [0, 0, 1]]), scale_atoms=True
+    )  # triclinic
     atoms.set_array("mol_id", np.arange(len(atoms)))
     spec = MDSpec(
         stages=[StageSpec(kind="nvt", duration_ps=0.1, timestep_fs=2, write_every=5)],
-        velocities=True, forces=True,
+        velocities=True,
+        forces=True,
     )
-    outcome = run_md(atoms, EMT(), spec, out, temperature=300, pressure_bar=None, seed=3,
-                     metadata={"potential": {"name": "emt", "sha256": "0" * 64}})
+    outcome = run_md(
+        atoms,
+        EMT(),
+        spec,
+        out,
+        temperature=300,
+        pressure_bar=None,
+        seed=3,
+        metadata={"potential": {"name": "emt", "sha256": "0" * 64}},
+    )
     return outcome
 
 
@@ -46,8 +56,9 @@ def test_mdanalysis_reads_positions_box_time_velocities(emt_run):
         assert ts.time == pytest.approx(ours.times[t])
         np.testing.assert_allclose(ts.velocities, ours.velocities[t], atol=1e-4)
         # forces: stored in kJ/(mol Å); MDAnalysis's native unit is kJ/(mol Å)
-        np.testing.assert_allclose(ts.forces / 96.48533212331002, ours.metadata["forces"][t],
-                                   atol=1e-5)
+        np.testing.assert_allclose(
+            ts.forces / 96.48533212331002, ours.metadata["forces"][t], atol=1e-5
+        )
 
 
 def test_file_records_observables_metadata_and_provenance(emt_run):
@@ -81,8 +92,15 @@ def test_resume_truncates_to_checkpoint_frames(tmp_path):
     from elyte.io.h5md import Frame
 
     for k in range(7):
-        w.append(Frame(step=k, time=0.1 * k, positions=np.full((2, 3), float(k)),
-                       cell=np.eye(3) * 10, observables={"temperature": 1.0 * k}))
+        w.append(
+            Frame(
+                step=k,
+                time=0.1 * k,
+                positions=np.full((2, 3), float(k)),
+                cell=np.eye(3) * 10,
+                observables={"temperature": 1.0 * k},
+            )
+        )
         w.append_monitor({"step": k, "n": 1.0})
     w.flush()
     assert read_h5md(path).n_frames == 7

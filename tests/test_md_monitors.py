@@ -55,8 +55,9 @@ def test_overlapping_atoms_trip_and_snapshot_holds_the_region(tmp_path):
     # move molecule 1 so one of its H sits 0.3 Å from an H of molecule 0 (bonds intact)
     shift = atoms.positions[1] - atoms.positions[4] + np.array([0.3, 0, 0])
     atoms.positions[3:6] += shift
-    out = run_md(atoms, EMT(), MDSpec(stages=[NVT]), tmp_path, temperature=300,
-                 pressure_bar=None, seed=1)
+    out = run_md(
+        atoms, EMT(), MDSpec(stages=[NVT]), tmp_path, temperature=300, pressure_bar=None, seed=1
+    )
     assert out.status == "failed"
     assert out.failure.mode == "atoms_too_close" and out.failure.step == 0
     assert "H1–H4" in out.failure.message
@@ -72,17 +73,19 @@ def test_overlapping_atoms_trip_and_snapshot_holds_the_region(tmp_path):
 def test_overlap_only_warns_when_configured(tmp_path):
     atoms = water_box(2)
     atoms.positions[3:6] += atoms.positions[1] - atoms.positions[4] + np.array([0.3, 0, 0])
-    spec = MDSpec(stages=[StageSpec(kind="nvt", duration_ps=0.005, timestep_fs=0.5)],
-                  monitors=MonitorSpec(action="warn", every=5, max_force=1e6,
-                                       max_temperature_factor=1e3))
+    spec = MDSpec(
+        stages=[StageSpec(kind="nvt", duration_ps=0.005, timestep_fs=0.5)],
+        monitors=MonitorSpec(action="warn", every=5, max_force=1e6, max_temperature_factor=1e3),
+    )
     out = run_md(atoms, EMT(), spec, tmp_path, temperature=300, pressure_bar=None, seed=1)
     assert out.status == "completed"
     assert [w["mode"] for w in out.warnings][0] == "atoms_too_close"
 
 
 def test_li_li_dimers_are_counted_and_trip_over_a_limit():
-    ref = Atoms("Li4", positions=[[0, 0, 0], [1.8, 0, 0], [5, 5, 5], [5, 5, 8]],
-                cell=[10, 10, 10], pbc=True)
+    ref = Atoms(
+        "Li4", positions=[[0, 0, 0], [1.8, 0, 0], [5, 5, 5], [5, 5, 8]], cell=[10, 10, 10], pbc=True
+    )
     row, failure = _monitor(ref).check(_frozen(ref), 0, 0.0, 0.0, 300.0)
     assert row["dimers_Li-Li"] == 1 and failure is None  # counted only by default
     mon = _monitor(ref, MonitorSpec(max_dimers=0))
@@ -115,8 +118,10 @@ def test_nan_forces_trip_non_finite(tmp_path):
                 self.results["energy"] = np.nan
 
     atoms = bulk("Cu", "fcc", a=3.61, cubic=True)
-    spec = MDSpec(stages=[StageSpec(kind="nve", duration_ps=0.1, timestep_fs=1)],
-                  monitors=MonitorSpec(every=5))
+    spec = MDSpec(
+        stages=[StageSpec(kind="nve", duration_ps=0.1, timestep_fs=1)],
+        monitors=MonitorSpec(every=5),
+    )
     out = run_md(atoms, BlowsUp(), spec, tmp_path, temperature=300, pressure_bar=None, seed=1)
     assert out.status == "failed" and out.failure.mode == "non_finite"
     assert 20 <= out.failure.step <= 30
@@ -124,13 +129,21 @@ def test_nan_forces_trip_non_finite(tmp_path):
 
 def test_collapsing_box_trips_density_window(tmp_path):
     spec = MDSpec(
-        stages=[StageSpec(kind="npt", duration_ps=20, timestep_fs=10, barostat="mtk",
-                          tau_p_fs=1000)],
+        stages=[
+            StageSpec(kind="npt", duration_ps=20, timestep_fs=10, barostat="mtk", tau_p_fs=1000)
+        ],
         # compression heats the fluid: let the density monitor be the one to trip
         monitors=MonitorSpec(every=10, max_temperature_factor=100),
     )
-    out = run_md(lj_argon(2, 0.8), ShiftedForceLJ(), spec, tmp_path, temperature=100,
-                 pressure_bar=3.0e4, seed=1)
+    out = run_md(
+        lj_argon(2, 0.8),
+        ShiftedForceLJ(),
+        spec,
+        tmp_path,
+        temperature=100,
+        pressure_bar=3.0e4,
+        seed=1,
+    )
     assert out.status == "failed" and out.failure.mode == "density_window"
     density = read_h5md(out.paths["trajectory"]).metadata["monitors"]["density"]
     assert density[-1] > 1.5 * density[0]
@@ -176,10 +189,14 @@ def test_healthy_chgnet_water_trips_nothing(tmp_path):
     calc = CHGNetCalculator(use_device="cpu", on_isolated_atoms="ignore")
     long = os.environ.get("ELYTE_LONG_TESTS") == "1"
     duration = 2.0 if long else 0.01
-    spec = MDSpec(stages=[StageSpec(kind="nvt", duration_ps=duration, timestep_fs=0.5,
-                                    thermostat="bussi", tau_t_fs=50)])
-    out = run_md(water_box(2), calc, spec, tmp_path, temperature=300, pressure_bar=None,
-                 seed=1)
+    spec = MDSpec(
+        stages=[
+            StageSpec(
+                kind="nvt", duration_ps=duration, timestep_fs=0.5, thermostat="bussi", tau_t_fs=50
+            )
+        ]
+    )
+    out = run_md(water_box(2), calc, spec, tmp_path, temperature=300, pressure_bar=None, seed=1)
     assert out.status == "completed", out.failure
     mon = read_h5md(out.paths["trajectory"]).metadata["monitors"]
     assert np.all(mon["failed"] == 0) and np.all(mon["broken_fraction"] == 0)

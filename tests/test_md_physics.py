@@ -71,13 +71,19 @@ def test_thermostat_samples_canonical_kinetic_temperature(tmp_path, thermostat):
     spec = MDSpec(
         stages=[
             StageSpec(
-                kind="nvt", duration_ps=30, timestep_fs=10, thermostat=thermostat,
-                tau_t_fs=50, write_every=1,
+                kind="nvt",
+                duration_ps=30,
+                timestep_fs=10,
+                thermostat=thermostat,
+                tau_t_fs=50,
+                write_every=1,
             )
         ],
         monitors=MonitorSpec(every=100),
     )
-    out = run_md(atoms, ShiftedForceLJ(), spec, tmp_path, temperature=t0, pressure_bar=None, seed=11)
+    out = run_md(
+        atoms, ShiftedForceLJ(), spec, tmp_path, temperature=t0, pressure_bar=None, seed=11
+    )
     assert out.status == "completed"
     temps = read_h5md(out.paths["trajectory"]).temperature[300:]  # skip 3 ps
     ndof = 3 * len(atoms) - 3
@@ -104,24 +110,43 @@ def test_mtk_npt_density_reproduces_nvt_pressure(tmp_path):
     t0 = 1.5 * 0.010323 / KB_EV  # K
     atoms = lj_argon(2, 0.7, seed=1)
     nvt = MDSpec(
-        stages=[StageSpec(kind="nvt", duration_ps=20, timestep_fs=10, thermostat="langevin",
-                          tau_t_fs=100, write_every=4)],
+        stages=[
+            StageSpec(
+                kind="nvt",
+                duration_ps=20,
+                timestep_fs=10,
+                thermostat="langevin",
+                tau_t_fs=100,
+                write_every=4,
+            )
+        ],
         monitors=MonitorSpec(every=100),
     )
-    out = run_md(atoms, ShiftedForceLJ(), nvt, tmp_path / "nvt", temperature=t0,
-                 pressure_bar=None, seed=2)
+    out = run_md(
+        atoms, ShiftedForceLJ(), nvt, tmp_path / "nvt", temperature=t0, pressure_bar=None, seed=2
+    )
     traj = read_h5md(out.paths["trajectory"])
     pressure = traj.metadata["observables"]["pressure"][50:]
     p_mean, p_se = block_mean_se(pressure)
     rho0 = traj.metadata["observables"]["density"][0]
 
     npt = MDSpec(
-        stages=[StageSpec(kind="npt", duration_ps=40, timestep_fs=10, barostat="mtk",
-                          tau_t_fs=100, tau_p_fs=500, write_every=4)],
+        stages=[
+            StageSpec(
+                kind="npt",
+                duration_ps=40,
+                timestep_fs=10,
+                barostat="mtk",
+                tau_t_fs=100,
+                tau_p_fs=500,
+                write_every=4,
+            )
+        ],
         monitors=MonitorSpec(every=100, max_density_drift=1.0),
     )
-    out = run_md(atoms, ShiftedForceLJ(), npt, tmp_path / "npt", temperature=t0,
-                 pressure_bar=p_mean, seed=3)
+    out = run_md(
+        atoms, ShiftedForceLJ(), npt, tmp_path / "npt", temperature=t0, pressure_bar=p_mean, seed=3
+    )
     assert out.status == "completed", out.failure
     traj = read_h5md(out.paths["trajectory"])
     rho = traj.metadata["observables"]["density"][125:]
@@ -178,8 +203,10 @@ def test_deuterium_and_overrides():
 
 def test_hmr_masses_reach_the_trajectory(tmp_path):
     atoms = _molecules()
-    spec = MDSpec(stages=[StageSpec(kind="nvt", duration_ps=0.01, timestep_fs=1)],
-                  masses=MassSpec(scheme="hmr"))
+    spec = MDSpec(
+        stages=[StageSpec(kind="nvt", duration_ps=0.01, timestep_fs=1)],
+        masses=MassSpec(scheme="hmr"),
+    )
     out = run_md(atoms, EMT(), spec, tmp_path, temperature=300, pressure_bar=None, seed=1)
     traj = read_h5md(out.paths["trajectory"])
     assert traj.masses.sum() == pytest.approx(atomic_masses[atoms.numbers].sum())

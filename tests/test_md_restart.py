@@ -24,10 +24,22 @@ SRC = TESTS.parent / "src"
 
 SPEC = MDSpec(
     stages=[
-        StageSpec(kind="nvt", duration_ps=4.0, timestep_fs=10, thermostat="langevin",
-                  tau_t_fs=200, write_every=5),
-        StageSpec(kind="nvt", duration_ps=4.0, timestep_fs=10, thermostat="bussi",
-                  tau_t_fs=200, write_every=5),
+        StageSpec(
+            kind="nvt",
+            duration_ps=4.0,
+            timestep_fs=10,
+            thermostat="langevin",
+            tau_t_fs=200,
+            write_every=5,
+        ),
+        StageSpec(
+            kind="nvt",
+            duration_ps=4.0,
+            timestep_fs=10,
+            thermostat="bussi",
+            tau_t_fs=200,
+            write_every=5,
+        ),
         StageSpec(kind="nve", duration_ps=2.0, timestep_fs=5, write_every=5),
     ],
     monitors=MonitorSpec(every=10),
@@ -52,8 +64,9 @@ except MDInterrupted as exc:
 
 
 def _run_inline(out: Path):
-    return run_md(lj_argon(2, 0.8), ShiftedForceLJ(), SPEC, out, temperature=100,
-                  pressure_bar=None, seed=5)
+    return run_md(
+        lj_argon(2, 0.8), ShiftedForceLJ(), SPEC, out, temperature=100, pressure_bar=None, seed=5
+    )
 
 
 def _start(tmp_path: Path, out: Path) -> subprocess.Popen:
@@ -110,7 +123,7 @@ def test_sigkill_and_sigterm_then_resume_equals_uninterrupted(tmp_path):
     n_total = 400 + 400 + 400
     np.testing.assert_array_equal(steps, np.arange(0, n_total + 1, 5))  # no gap, no duplicate
     np.testing.assert_array_equal(steps, b.metadata["steps"])
-    np.testing.assert_allclose(np.diff(a.times[: 161]), 0.05, atol=1e-12)
+    np.testing.assert_allclose(np.diff(a.times[:161]), 0.05, atol=1e-12)
     np.testing.assert_allclose(np.diff(a.times[161:]), 0.025, atol=1e-12)
     np.testing.assert_allclose(a.positions, b.positions, rtol=0, atol=1e-9)
     np.testing.assert_allclose(a.velocities, b.velocities, rtol=0, atol=1e-9)
@@ -128,19 +141,42 @@ def test_sigkill_and_sigterm_then_resume_equals_uninterrupted(tmp_path):
 
 
 def test_other_run_in_same_folder_is_refused(tmp_path):
-    spec = MDSpec(stages=[StageSpec(kind="nvt", duration_ps=0.1, timestep_fs=10)],
-                  checkpoint_every=5)
-    run_md(lj_argon(2, 0.8), ShiftedForceLJ(), spec, tmp_path, temperature=100,
-           pressure_bar=None, seed=1)
+    spec = MDSpec(
+        stages=[StageSpec(kind="nvt", duration_ps=0.1, timestep_fs=10)], checkpoint_every=5
+    )
+    run_md(
+        lj_argon(2, 0.8),
+        ShiftedForceLJ(),
+        spec,
+        tmp_path,
+        temperature=100,
+        pressure_bar=None,
+        seed=1,
+    )
     with pytest.raises(ConfigError, match="different run"):
-        run_md(lj_argon(2, 0.8), ShiftedForceLJ(), spec, tmp_path, temperature=100,
-               pressure_bar=None, seed=2)
+        run_md(
+            lj_argon(2, 0.8),
+            ShiftedForceLJ(),
+            spec,
+            tmp_path,
+            temperature=100,
+            pressure_bar=None,
+            seed=2,
+        )
 
 
 def test_default_checkpoint_interval_is_timed_and_recorded(tmp_path):
-    spec = MDSpec(stages=[StageSpec(kind="nvt", duration_ps=0.3, timestep_fs=10)],
-                  checkpoint_minutes=0.001)  # 0.06 s of work at risk
-    run_md(lj_argon(2, 0.8), ShiftedForceLJ(), spec, tmp_path, temperature=100,
-           pressure_bar=None, seed=1)
+    spec = MDSpec(
+        stages=[StageSpec(kind="nvt", duration_ps=0.3, timestep_fs=10)], checkpoint_minutes=0.001
+    )  # 0.06 s of work at risk
+    run_md(
+        lj_argon(2, 0.8),
+        ShiftedForceLJ(),
+        spec,
+        tmp_path,
+        temperature=100,
+        pressure_bar=None,
+        seed=1,
+    )
     meta = load_checkpoint(tmp_path / "checkpoint.npz")[1]
     assert isinstance(meta["checkpoint_every"], int) and meta["checkpoint_every"] >= 10

@@ -13,7 +13,11 @@ from elyte.io.h5md import read_h5md
 
 
 def export_extxyz(
-    h5_path: str | Path, out_path: str | Path, *, start: int = 0, stop: int | None = None,
+    h5_path: str | Path,
+    out_path: str | Path,
+    *,
+    start: int = 0,
+    stop: int | None = None,
     step: int = 1,
 ) -> int:
     """Write frames ``start:stop:step`` of ``h5_path`` to ``out_path`` (extxyz).

@@ -141,9 +141,7 @@ class H5MDWriter:
             if velocities:
                 _timeseries(grp, "velocity", (n, 3), np.float64, "Angstrom ps-1", chunk_frames)
             if forces:
-                _timeseries(
-                    grp, "force", (n, 3), np.float64, "kJ mol-1 Angstrom-1", chunk_frames
-                )
+                _timeseries(grp, "force", (n, 3), np.float64, "kJ mol-1 Angstrom-1", chunk_frames)
             grp.create_dataset("species", data=[atomic_numbers[s] for s in symbols])
             grp.create_dataset("mass", data=np.asarray(masses, float)).attrs["unit"] = "u"
             grp.create_dataset("charge", data=charges).attrs["unit"] = "e"
@@ -182,7 +180,9 @@ class H5MDWriter:
             for ds in f["monitors"].values():
                 ds.resize(n_monitor_rows, axis=0)
             f["monitors"].attrs.pop("failure", None)
-        return cls(path, n_frames=n_frames, n_monitor_rows=n_monitor_rows, chunk_frames=chunk_frames)
+        return cls(
+            path, n_frames=n_frames, n_monitor_rows=n_monitor_rows, chunk_frames=chunk_frames
+        )
 
     # ------------------------------------------------------------------ appending
     @property
@@ -248,7 +248,9 @@ class H5MDWriter:
             part["box/edges"]: np.stack([fr.cell for fr in frames]),
         }
         if "velocity" in part:
-            series[part["velocity"]] = np.stack([_req(fr.velocities, "velocities") for fr in frames])
+            series[part["velocity"]] = np.stack(
+                [_req(fr.velocities, "velocities") for fr in frames]
+            )
         if "force" in part:
             series[part["force"]] = (
                 np.stack([_req(fr.forces, "forces") for fr in frames]) * EV_PER_A_TO_KJ_PER_MOL_A
@@ -274,7 +276,11 @@ class H5MDWriter:
             data = np.array([row.get(key, np.nan) for row in rows], dtype=np.float64)
             if key not in mon:
                 ds = mon.create_dataset(
-                    key, shape=(start,), maxshape=(None,), chunks=(256,), dtype=np.float64,
+                    key,
+                    shape=(start,),
+                    maxshape=(None,),
+                    chunks=(256,),
+                    dtype=np.float64,
                     fillvalue=np.nan,
                 )
             ds = mon[key]
@@ -292,7 +298,9 @@ def _timeseries(
     parent: h5py.Group, name: str, shape: tuple[int, ...], dtype: Any, unit: str, chunk: int
 ) -> h5py.Group:
     grp = parent.create_group(name)
-    grp.create_dataset("step", shape=(0,), maxshape=(None,), chunks=(max(chunk, 64),), dtype=np.int64)
+    grp.create_dataset(
+        "step", shape=(0,), maxshape=(None,), chunks=(max(chunk, 64),), dtype=np.int64
+    )
     t = grp.create_dataset(
         "time", shape=(0,), maxshape=(None,), chunks=(max(chunk, 64),), dtype=np.float64
     )

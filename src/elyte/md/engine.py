@@ -17,7 +17,7 @@ from ase.md.bussi import Bussi
 from ase.md.langevin import Langevin
 from ase.md.langevinbaoab import LangevinBAOAB
 from ase.md.md import MolecularDynamics
-from ase.md.nose_hoover_chain import IsotropicMTKNPT, MTKNPT, NoseHooverChainNVT
+from ase.md.nose_hoover_chain import MTKNPT, IsotropicMTKNPT, NoseHooverChainNVT
 from ase.md.nptberendsen import Inhomogeneous_NPTBerendsen, NPTBerendsen
 from ase.md.verlet import VelocityVerlet
 
@@ -206,8 +206,12 @@ def _make_dynamics(
     if stage.kind in ("nvt", "heat"):
         if stage.thermostat == "langevin":
             return Langevin(
-                atoms, timestep=dt, temperature_K=temperature_K, friction=1.0 / tau_t,
-                fixcm=False, rng=rng,
+                atoms,
+                timestep=dt,
+                temperature_K=temperature_K,
+                friction=1.0 / tau_t,
+                fixcm=False,
+                rng=rng,
             )
         if stage.thermostat == "bussi":
             return Bussi(atoms, timestep=dt, temperature_K=temperature_K, taut=tau_t, rng=rng)
@@ -222,18 +226,33 @@ def _make_dynamics(
             # MTK carries its own Nosé–Hoover chain on the particles (thermostat ignored)
             cls = MTKNPT if stage.anisotropic else IsotropicMTKNPT
             return cls(
-                atoms, timestep=dt, temperature_K=temperature_K, pressure_au=p_au,
-                tdamp=tau_t, pdamp=tau_p,
+                atoms,
+                timestep=dt,
+                temperature_K=temperature_K,
+                pressure_au=p_au,
+                tdamp=tau_t,
+                pdamp=tau_p,
             )
         if stage.barostat == "langevin":
             return LangevinBAOAB(
-                atoms, timestep=dt, temperature_K=temperature_K, externalstress=-p_au,
-                hydrostatic=not stage.anisotropic, T_tau=tau_t, P_tau=tau_p, rng=rng,
+                atoms,
+                timestep=dt,
+                temperature_K=temperature_K,
+                externalstress=-p_au,
+                hydrostatic=not stage.anisotropic,
+                T_tau=tau_t,
+                P_tau=tau_p,
+                rng=rng,
             )
         if stage.barostat == "berendsen":
             cls = Inhomogeneous_NPTBerendsen if stage.anisotropic else NPTBerendsen
             return cls(
-                atoms, timestep=dt, temperature_K=temperature_K, pressure_au=p_au,
-                taut=tau_t, taup=tau_p, compressibility_au=4.57e-5 / units.bar,
+                atoms,
+                timestep=dt,
+                temperature_K=temperature_K,
+                pressure_au=p_au,
+                taut=tau_t,
+                taup=tau_p,
+                compressibility_au=4.57e-5 / units.bar,
             )
     raise ConfigError(f"stage kind {stage.kind!r} is not an MD stage")

@@ -135,7 +135,11 @@ class StabilityMonitor:
 
     # ------------------------------------------------------------------ the checks
     def check(
-        self, atoms: Atoms, step: int, time_ps: float, stage_time_ps: float,
+        self,
+        atoms: Atoms,
+        step: int,
+        time_ps: float,
+        stage_time_ps: float,
         target_temperature: float | None,
     ) -> tuple[dict[str, float], Failure | None]:
         """Run every check once. Returns the row to record and the first failure, if any."""
@@ -151,15 +155,21 @@ class StabilityMonitor:
         row["potential_energy"] = epot
         row["total_energy"] = epot + ekin
         finite = (
-            np.isfinite(epot) and np.isfinite(ekin) and np.isfinite(forces).all()
-            and np.isfinite(pos).all() and np.isfinite(atoms.cell.array).all()
+            np.isfinite(epot)
+            and np.isfinite(ekin)
+            and np.isfinite(forces).all()
+            and np.isfinite(pos).all()
+            and np.isfinite(atoms.cell.array).all()
         )
         row["non_finite"] = float(not finite)
         if not finite:
             bad = np.flatnonzero(~np.isfinite(forces).all(1) | ~np.isfinite(pos).all(1))
             return row, Failure(
-                "non_finite", step, time_ps,
-                "non-finite energy, forces or positions", atoms=bad.tolist(),
+                "non_finite",
+                step,
+                time_ps,
+                "non-finite energy, forces or positions",
+                atoms=bad.tolist(),
             )
         failure: Failure | None = None
 
@@ -237,8 +247,7 @@ class StabilityMonitor:
             if np.isfinite(self.rho0) and not lo * self.rho0 <= rho <= hi * self.rho0:
                 trip(
                     "density_window",
-                    f"density {rho:.3f} g/cm³ left [{lo}, {hi}] × starting "
-                    f"{self.rho0:.3f} g/cm³",
+                    f"density {rho:.3f} g/cm³ left [{lo}, {hi}] × starting {self.rho0:.3f} g/cm³",
                 )
             if self._stage_kind == "npt":
                 self._series_t.append(stage_time_ps)
@@ -294,8 +303,11 @@ def write_snapshot(atoms: Atoms, culprits: list[int], path: Path, radius: float 
         snap = snap[np.flatnonzero(keep)]
         snap.positions = centre + d[keep]
         snap.set_array("original_index", np.flatnonzero(keep))
-    snap.set_array("culprit", np.isin(np.arange(len(atoms)), culprits)[
-        snap.arrays["original_index"] if "original_index" in snap.arrays else slice(None)
-    ])
+    snap.set_array(
+        "culprit",
+        np.isin(np.arange(len(atoms)), culprits)[
+            snap.arrays["original_index"] if "original_index" in snap.arrays else slice(None)
+        ],
+    )
     write(str(path), snap, format="extxyz")
     return path

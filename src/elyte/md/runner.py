@@ -136,8 +136,12 @@ def stage_temperature(stage: StageSpec, temperature: float, k: int, n: int) -> f
 
 
 def run_hash(
-    atoms: Atoms, calculator: Calculator, spec: MDSpec, temperature: float,
-    pressure_bar: float | None, seed: int,
+    atoms: Atoms,
+    calculator: Calculator,
+    spec: MDSpec,
+    temperature: float,
+    pressure_bar: float | None,
+    seed: int,
 ) -> str:
     """SHA-256 identifying a run: structure, protocol, conditions, seed, calculator type."""
     record = {
@@ -174,10 +178,17 @@ class _Run:
     """State of one run_md call (kept out of the public function for readability)."""
 
     def __init__(
-        self, atoms: Atoms, calculator: Calculator, spec: MDSpec, out_dir: Path,
-        temperature: float, pressure_bar: float | None, seed: int,
+        self,
+        atoms: Atoms,
+        calculator: Calculator,
+        spec: MDSpec,
+        out_dir: Path,
+        temperature: float,
+        pressure_bar: float | None,
+        seed: int,
         metadata: dict[str, Any] | None,
-        progress: Callable[[int, int], None] | None, engine: Engine | None,
+        progress: Callable[[int, int], None] | None,
+        engine: Engine | None,
     ):
         self.spec = spec
         self.out = Path(out_dir)
@@ -215,8 +226,10 @@ class _Run:
         else:
             self.monitor_bonds = np.zeros((0, 2), dtype=np.int64)
         self.bond_lengths = mic_distances(
-            self.input_atoms.get_positions(), self.input_atoms.cell.array,
-            self.input_atoms.pbc, self.monitor_bonds,
+            self.input_atoms.get_positions(),
+            self.input_atoms.cell.array,
+            self.input_atoms.pbc,
+            self.monitor_bonds,
         )
         ckpt = self.paths["checkpoint"]
         if ckpt.exists():
@@ -376,7 +389,8 @@ class _Run:
             positions=atoms.get_positions(),
             cell=atoms.cell.array.copy(),
             observables=obs,
-            velocities=atoms.get_velocities() * (1000.0 * units.fs) if self.spec.velocities
+            velocities=atoms.get_velocities() * (1000.0 * units.fs)
+            if self.spec.velocities
             else None,
             forces=atoms.get_forces() if self.spec.forces else None,
         )
@@ -440,7 +454,9 @@ class _Run:
                     self.engine.step(1)
                 except (FloatingPointError, ValueError, RuntimeError, np.linalg.LinAlgError) as e:
                     return Failure(
-                        "engine_error", self.global_step, self.stage_t0 + self.k * dt_ps,
+                        "engine_error",
+                        self.global_step,
+                        self.stage_t0 + self.k * dt_ps,
                         f"integrator or calculator raised {type(e).__name__}: {e}",
                     )
                 self.k += 1
@@ -459,7 +475,9 @@ class _Run:
                     elif self.global_step - timing_from >= _TIMING_STEPS:
                         per_step = (time.perf_counter() - timing_t0) / _TIMING_STEPS
                         budget = 60.0 * spec.checkpoint_minutes
-                        self.checkpoint_every = max(_TIMING_STEPS, int(budget / max(per_step, 1e-9)))
+                        self.checkpoint_every = max(
+                            _TIMING_STEPS, int(budget / max(per_step, 1e-9))
+                        )
                 if self.stop_requested or (
                     self.checkpoint_every and self.global_step % self.checkpoint_every == 0
                 ):
@@ -572,8 +590,16 @@ def run_md(
     if any(s.kind == "npt" for s in spec.stages) and pressure_bar is None:
         raise ConfigError("the protocol has an npt stage: give a pressure in bar")
     run = _Run(
-        atoms, calculator, spec, Path(out_dir), temperature, pressure_bar, seed, metadata,
-        progress, engine,
+        atoms,
+        calculator,
+        spec,
+        Path(out_dir),
+        temperature,
+        pressure_bar,
+        seed,
+        metadata,
+        progress,
+        engine,
     )
     done = run.paths["outcome"]
     if done.exists():

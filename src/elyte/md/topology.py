@@ -49,7 +49,9 @@ def find_bonds(atoms: Atoms, scale: float = 1.2) -> np.ndarray:
     return np.unique(pairs, axis=0) if len(pairs) else pairs.reshape(0, 2)
 
 
-def mic_distances(positions: np.ndarray, cell: np.ndarray, pbc: np.ndarray, pairs: np.ndarray) -> np.ndarray:
+def mic_distances(
+    positions: np.ndarray, cell: np.ndarray, pbc: np.ndarray, pairs: np.ndarray
+) -> np.ndarray:
     """Minimum-image distances (Å) of the given atom pairs (fine for bonds shorter than L/2)."""
     d = positions[pairs[:, 1]] - positions[pairs[:, 0]]
     if np.any(pbc):
