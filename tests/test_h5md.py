@@ -26,6 +26,7 @@ def emt_run(tmp_path_factory):
         stages=[StageSpec(kind="nvt", duration_ps=0.1, timestep_fs=2, write_every=5)],
         velocities=True,
         forces=True,
+        stress=True,  # EMT computes stress only on request
     )
     outcome = run_md(
         atoms,

@@ -376,7 +376,10 @@ class _Run:
             vol = float(atoms.get_volume())
             obs["volume"] = vol
             obs["density"] = mass_density_g_cm3(float(atoms.get_masses().sum()), vol)
-            if self._has_stress:
+            want = self.spec.stress
+            if want is None:
+                want = "stress" in getattr(atoms.calc, "results", {})
+            if self._has_stress and want:
                 try:
                     stress = atoms.get_stress(voigt=False, include_ideal_gas=True)
                     obs["stress"] = stress

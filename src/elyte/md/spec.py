@@ -128,6 +128,12 @@ class MDSpec(Spec):
     )
     engine: Literal["ase"] = Field("ase", description="MD engine.")
     velocities: bool = Field(False, description="Store velocities in the trajectory.")
+    stress: bool | None = Field(
+        None,
+        description="Record stress and pressure per frame: None = when the calculator computed "
+        "them anyway (most MLIPs on periodic cells; every npt stage), at no extra cost; "
+        "True = always (may cost one extra calculation per frame); False = never.",
+    )
     forces: bool = Field(False, description="Store forces in the trajectory.")
 
     @model_validator(mode="after")
