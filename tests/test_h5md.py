@@ -11,7 +11,7 @@ from ase.io import read
 
 from elyte.io.extxyz_export import export_extxyz
 from elyte.io.h5md import H5MDWriter, read_h5md
-from elyte.md import MDSpec, StageSpec, run_md
+from elyte.md import MDSpec, MonitorSpec, StageSpec, run_md
 
 
 @pytest.fixture(scope="module")
@@ -124,3 +124,25 @@ def test_export_extxyz_roundtrip(emt_run, tmp_path):
     np.testing.assert_allclose(images[-1].cell.array, traj.cells[-1], atol=1e-6)
     assert images[-1].info["time_ps"] == pytest.approx(traj.times[-1])
     assert images[-1].get_potential_energy() == pytest.approx(traj.potential_energy[-1])
+
+
+def test_built_electrolyte_metadata_reaches_the_file(tmp_path):
+    """Atoms from elyte.systems (mol_id, formal_charge, molecule names) are stored."""
+    from elyte.systems import build_system
+    from elyte.systems.spec import SystemSpec
+
+    atoms = build_system(SystemSpec(composition="LiCl 5 m", count=2))
+    from ase.calculators.lj import LennardJones
+
+    spec = MDSpec(
+        stages=[StageSpec(kind="nvt", duration_ps=0.002, timestep_fs=1)],
+        monitors=MonitorSpec(action="warn"),  # LJ is no water model: only storage is tested
+    )
+    calc = LennardJones(sigma=2.5, epsilon=0.01, rc=5.0)
+    out = run_md(atoms, calc, spec, tmp_path, temperature=300, pressure_bar=None, seed=1)
+    traj = read_h5md(out.paths["trajectory"])
+    np.testing.assert_array_equal(traj.mol_id, atoms.arrays["mol_id"])
+    np.testing.assert_array_equal(traj.charges, atoms.arrays["formal_charge"])
+    assert traj.metadata["molecule_names"] == list(atoms.arrays["molecule"])
+    assert traj.charges.sum() == 0 and sorted(set(traj.charges)) == [-1, 0, 1]
+    assert traj.n_frames == 1 and traj.n_atoms == len(atoms)

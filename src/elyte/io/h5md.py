@@ -15,7 +15,7 @@ Layout (https://www.nongnu.org/h5md/h5md.html, read by MDAnalysis's ``H5MDReader
         potential_energy, kinetic_energy, total_energy (eV), temperature (K),
         pressure (bar), stress (3, 3) eV/Å³ (ASE sign), density (g/cm³), volume (Å³)
     /parameters/                attrs: run (JSON), provenance (JSON)
-        atoms/{symbols, mol_id, formal_charge, molecule_names}
+        atoms/{symbols, mol_id, formal_charge, molecule_names (per atom)}
     /monitors/                  one row per monitor check; attrs: failure (JSON)
 
 Crash safety: the file is open only while a chunk of buffered frames is written (then

@@ -144,8 +144,12 @@ def run_hash(
     seed: int,
 ) -> str:
     """SHA-256 identifying a run: structure, protocol, conditions, seed, calculator type."""
+    # how often state is saved does not change the trajectory: leave it out of the identity
+    physics = spec.model_dump(
+        mode="json", exclude={"checkpoint_every", "checkpoint_minutes", "flush_every_frames"}
+    )
     record = {
-        "spec": spec.model_dump(mode="json"),
+        "spec": physics,
         "temperature": temperature,
         "pressure_bar": pressure_bar,
         "seed": seed,
@@ -277,7 +281,7 @@ class _Run:
             masses=masses,
             charges=charges,
             mol_id=mol_id,
-            molecule_names=self.atoms.info.get("molecule_names"),
+            molecule_names=self.atoms.arrays.get("molecule"),
             pbc=tuple(bool(p) for p in self.atoms.pbc),
             velocities=self.spec.velocities,
             forces=self.spec.forces,
@@ -571,7 +575,8 @@ def run_md(
 
     Args:
         atoms: the starting structure (not modified). Optional per-atom arrays ``mol_id``
-            (molecule integrity, HMR) and ``formal_charge``; ``info["molecule_names"]``.
+            (molecule integrity, HMR), ``formal_charge`` and ``molecule`` (names), as
+            ``elyte.systems`` sets them.
         calculator: any ASE calculator.
         spec: stages, masses, monitors, checkpoint interval.
         out_dir: folder for trajectory.h5, thermo.csv, checkpoint.npz, outcome.json.
