@@ -180,3 +180,52 @@ def test_default_checkpoint_interval_is_timed_and_recorded(tmp_path):
     )
     meta = load_checkpoint(tmp_path / "checkpoint.npz")[1]
     assert isinstance(meta["checkpoint_every"], int) and meta["checkpoint_every"] >= 10
+
+
+class _Crash(Exception):
+    pass
+
+
+def _crash_at(step: int):
+    def progress(done: int, total: int) -> None:
+        if done == step:
+            raise _Crash
+
+    return progress
+
+
+@pytest.mark.parametrize(
+    "stage",
+    [
+        StageSpec(kind="nvt", duration_ps=0.6, timestep_fs=10, thermostat="nose-hoover"),
+        StageSpec(kind="npt", duration_ps=0.6, timestep_fs=10, barostat="mtk"),
+        StageSpec(kind="npt", duration_ps=0.6, timestep_fs=10, barostat="mtk", anisotropic=True),
+        StageSpec(kind="npt", duration_ps=0.6, timestep_fs=10, barostat="langevin"),
+        StageSpec(kind="npt", duration_ps=0.6, timestep_fs=10, barostat="berendsen"),
+        StageSpec(kind="heat", timestep_fs=10, t_start=50, heat_rate_k_per_ps=100),
+    ],
+    ids=["nose-hoover", "mtk", "mtk-aniso", "langevin-npt", "berendsen", "heat"],
+)
+def test_every_integrator_restarts_exactly(tmp_path, stage):
+    """Thermostat chains, barostat variables, reference cells and RNG survive a crash."""
+    spec = MDSpec(stages=[stage], checkpoint_every=20, monitors=MonitorSpec(every=5))
+    kwargs = dict(temperature=100, pressure_bar=500.0, seed=9)
+    ref = run_md(lj_argon(2, 0.8), ShiftedForceLJ(), spec, tmp_path / "ref", **kwargs)
+    assert ref.status == "completed", ref.failure
+    with pytest.raises(_Crash):
+        run_md(
+            lj_argon(2, 0.8),
+            ShiftedForceLJ(),
+            spec,
+            tmp_path / "b",
+            progress=_crash_at(47),
+            **kwargs,
+        )
+    assert load_checkpoint(tmp_path / "b" / "checkpoint.npz")[1]["global_step"] == 40
+    out = run_md(lj_argon(2, 0.8), ShiftedForceLJ(), spec, tmp_path / "b", **kwargs)
+    assert out.status == ref.status == "completed"
+    a, b = read_h5md(out.paths["trajectory"]), read_h5md(ref.paths["trajectory"])
+    np.testing.assert_array_equal(a.metadata["steps"], b.metadata["steps"])
+    np.testing.assert_allclose(a.positions, b.positions, rtol=0, atol=1e-9)
+    np.testing.assert_allclose(a.cells, b.cells, rtol=0, atol=1e-9)
+    np.testing.assert_allclose(a.temperature, b.temperature, rtol=1e-9)
