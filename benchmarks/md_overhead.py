@@ -22,7 +22,7 @@ import numpy as np
 from ase import Atoms, units
 from ase.build import molecule
 from ase.md.langevin import Langevin
-from ase.md.velocitydistribution import MaxwellBoltzmannDistribution
+from elyte.md.runner import maxwell_boltzmann
 
 from elyte.md import MDSpec, MonitorSpec, StageSpec, run_md
 from elyte.potentials import PotentialSpec, load_potential
@@ -76,7 +76,7 @@ def main() -> None:
     # (2) plain ASE Langevin loop
     a = atoms.copy()
     a.calc = calc
-    MaxwellBoltzmannDistribution(a, temperature_K=300, rng=np.random.default_rng(1))
+    maxwell_boltzmann(a, 300, np.random.default_rng(1))
     dyn = Langevin(
         a,
         dt,

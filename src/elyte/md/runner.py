@@ -30,7 +30,7 @@ from typing import Any, Literal
 import numpy as np
 from ase import Atoms, units
 from ase.calculators.calculator import Calculator, PropertyNotImplementedError
-from ase.md.velocitydistribution import MaxwellBoltzmannDistribution, Stationary
+from ase.md.velocitydistribution import Stationary
 from ase.optimize import BFGS, FIRE
 
 from elyte.errors import ConfigError, ElyteError
@@ -160,6 +160,18 @@ def run_hash(
         "pbc": atoms.pbc.tolist(),
     }
     return hashlib.sha256(json.dumps(record, sort_keys=True).encode()).hexdigest()
+
+
+def maxwell_boltzmann(atoms: Atoms, temperature_K: float, rng: np.random.Generator) -> None:
+    """Momenta drawn from the Maxwell–Boltzmann distribution at ``temperature_K``."""
+    try:  # ASE ≥ 3.29
+        from ase.md.velocitydistribution import thermalize_momenta
+    except ImportError:  # older ASE
+        from ase.md.velocitydistribution import MaxwellBoltzmannDistribution as _mb
+
+        _mb(atoms, temperature_K=temperature_K, rng=rng)
+    else:
+        thermalize_momenta(atoms, temperature_K, rng=rng)
 
 
 # ---------------------------------------------------------------------- checkpoints
@@ -432,7 +444,7 @@ class _Run:
             dt_ps = stage.timestep_fs / 1000.0
             if not self.velocities_set:
                 t_init = stage_temperature(stage, self.temperature, 0, n) or self.temperature
-                MaxwellBoltzmannDistribution(self.atoms, temperature_K=t_init, rng=self.rng)
+                maxwell_boltzmann(self.atoms, t_init, self.rng)
                 Stationary(self.atoms)
                 self.velocities_set = True
             if self.k == 0:
@@ -506,6 +518,10 @@ class _Run:
         time_ps = self.stage_t0 + stage_time
         if stage.kind == "nve":
             target = self.temperature
+        elif stage.kind == "heat":
+            # a packed box releases potential energy early in a ramp from 50 K: judge
+            # runaway against the hottest target of the ramp, not the current one
+            target = max(heat_range(stage, self.temperature))
         row, failure = self.monitor.check(self.atoms, self.global_step, time_ps, stage_time, target)
         row["failed"] = float(failure is not None)
         self.writer.append_monitor(row)
