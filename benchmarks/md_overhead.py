@@ -22,9 +22,9 @@ import numpy as np
 from ase import Atoms, units
 from ase.build import molecule
 from ase.md.langevin import Langevin
-from elyte.md.runner import maxwell_boltzmann
 
 from elyte.md import MDSpec, MonitorSpec, StageSpec, run_md
+from elyte.md.runner import maxwell_boltzmann
 from elyte.potentials import PotentialSpec, load_potential
 
 
