@@ -146,3 +146,11 @@ def test_built_electrolyte_metadata_reaches_the_file(tmp_path):
     assert traj.metadata["molecule_names"] == list(atoms.arrays["molecule"])
     assert traj.charges.sum() == 0 and sorted(set(traj.charges)) == [-1, 0, 1]
     assert traj.n_frames == 1 and traj.n_atoms == len(atoms)
+
+
+def test_read_a_slice_of_frames(emt_run):
+    full = read_h5md(emt_run.paths["trajectory"])
+    part = read_h5md(emt_run.paths["trajectory"], start=2, stop=9, step=3)
+    np.testing.assert_array_equal(part.positions, full.positions[2:9:3])
+    np.testing.assert_array_equal(part.metadata["steps"], full.metadata["steps"][2:9:3])
+    np.testing.assert_array_equal(part.velocities, full.velocities[2:9:3])

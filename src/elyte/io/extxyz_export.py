@@ -25,11 +25,9 @@ def export_extxyz(
     Each frame carries its time (ps), MD step, cell, pbc, masses, ``mol_id``, velocities
     (Å/ps, if stored) and the potential energy (eV) and stress. Returns the frame count.
     """
-    traj = read_h5md(h5_path).frames(start, stop, step)
-    steps = np.asarray(traj.metadata["steps"])[start:stop:step]
+    traj = read_h5md(h5_path, start=start, stop=stop, step=step)
+    steps = np.asarray(traj.metadata["steps"])
     forces = traj.metadata.get("forces")
-    if forces is not None:
-        forces = forces[start:stop:step]
     images = []
     for t in range(traj.n_frames):
         atoms = Atoms(

@@ -324,24 +324,28 @@ def _time_datasets(f: h5py.File) -> list[h5py.Dataset]:
     return out
 
 
-def read_h5md(path: str | Path) -> Trajectory:
-    """Read an elyte H5MD file into a :class:`~elyte.io.trajectory.Trajectory`.
+def read_h5md(
+    path: str | Path, *, start: int = 0, stop: int | None = None, step: int = 1
+) -> Trajectory:
+    """Read frames ``start:stop:step`` of an elyte H5MD file into a
+    :class:`~elyte.io.trajectory.Trajectory` (only those frames are loaded into memory).
 
     Metadata holds ``run`` (parameters), ``provenance``, ``monitors`` (arrays per check),
     ``failure`` (or None), ``observables`` (all per-frame observables) and ``forces``
     (eV/Å) when stored.
     """
     path = Path(path)
+    sl = slice(start, stop, step)
     with h5py.File(path, "r") as f:
         part = f["particles/all"]
-        positions = part["position/value"][()]
-        cells = part["box/edges/value"][()]
-        times = part["position/time"][()]
-        steps = part["position/step"][()]
+        positions = part["position/value"][sl]
+        cells = part["box/edges/value"][sl]
+        times = part["position/time"][sl]
+        steps = part["position/step"][sl]
         at = f["parameters/atoms"]
         symbols = np.array([s.decode() if isinstance(s, bytes) else s for s in at["symbols"][()]])
-        velocities = part["velocity/value"][()] if "velocity" in part else None
-        obs = {name: grp["value"][()] for name, grp in f["observables"].items()}
+        velocities = part["velocity/value"][sl] if "velocity" in part else None
+        obs = {name: grp["value"][sl] for name, grp in f["observables"].items()}
         boundary = [
             b.decode() if isinstance(b, bytes) else str(b) for b in part["box"].attrs["boundary"]
         ]
@@ -365,7 +369,7 @@ def read_h5md(path: str | Path) -> Trajectory:
                 s.decode() if isinstance(s, bytes) else s for s in at["molecule_names"][()]
             ]
         if "force" in part:
-            metadata["forces"] = part["force/value"][()] / EV_PER_A_TO_KJ_PER_MOL_A
+            metadata["forces"] = part["force/value"][sl] / EV_PER_A_TO_KJ_PER_MOL_A
         traj = Trajectory(
             positions=positions,
             cells=cells,
