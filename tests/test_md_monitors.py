@@ -188,7 +188,7 @@ def test_healthy_chgnet_water_trips_nothing(tmp_path):
 
     calc = CHGNetCalculator(use_device="cpu", on_isolated_atoms="ignore")
     long = os.environ.get("ELYTE_LONG_TESTS") == "1"
-    duration = 2.0 if long else 0.01
+    duration = 2.0 if long else 0.005
     spec = MDSpec(
         stages=[
             StageSpec(

@@ -26,7 +26,7 @@ SPEC = MDSpec(
     stages=[
         StageSpec(
             kind="nvt",
-            duration_ps=4.0,
+            duration_ps=2.0,
             timestep_fs=10,
             thermostat="langevin",
             tau_t_fs=200,
@@ -34,13 +34,13 @@ SPEC = MDSpec(
         ),
         StageSpec(
             kind="nvt",
-            duration_ps=4.0,
+            duration_ps=2.0,
             timestep_fs=10,
             thermostat="bussi",
             tau_t_fs=200,
             write_every=5,
         ),
-        StageSpec(kind="nve", duration_ps=2.0, timestep_fs=5, write_every=5),
+        StageSpec(kind="nve", duration_ps=1.0, timestep_fs=5, write_every=5),
     ],
     monitors=MonitorSpec(every=10),
     checkpoint_every=40,
@@ -99,7 +99,7 @@ def test_sigkill_and_sigterm_then_resume_equals_uninterrupted(tmp_path):
     ckpt = out / "checkpoint.npz"
     # 1) SIGKILL mid-stage 1, after a checkpoint and between checkpoints
     proc = _start(tmp_path, out)
-    _wait_for_checkpoint(proc, ckpt, 120)
+    _wait_for_checkpoint(proc, ckpt, 60)
     time.sleep(0.15)
     proc.send_signal(signal.SIGKILL)
     assert proc.wait() == -signal.SIGKILL
@@ -108,7 +108,7 @@ def test_sigkill_and_sigterm_then_resume_equals_uninterrupted(tmp_path):
     assert killed.n_frames >= n_ckpt
     # 2) resume in a new process, SIGTERM it in stage 2: it checkpoints and exits 130
     proc = _start(tmp_path, out)
-    step_term = _wait_for_checkpoint(proc, ckpt, 500)
+    step_term = _wait_for_checkpoint(proc, ckpt, 250)
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(timeout=60) == 130
     meta = load_checkpoint(ckpt)[1]
@@ -120,11 +120,11 @@ def test_sigkill_and_sigterm_then_resume_equals_uninterrupted(tmp_path):
     ref = _run_inline(tmp_path / "reference")
     a, b = read_h5md(resumed.paths["trajectory"]), read_h5md(ref.paths["trajectory"])
     steps = a.metadata["steps"]
-    n_total = 400 + 400 + 400
+    n_total = 200 + 200 + 200
     np.testing.assert_array_equal(steps, np.arange(0, n_total + 1, 5))  # no gap, no duplicate
     np.testing.assert_array_equal(steps, b.metadata["steps"])
-    np.testing.assert_allclose(np.diff(a.times[:161]), 0.05, atol=1e-12)
-    np.testing.assert_allclose(np.diff(a.times[161:]), 0.025, atol=1e-12)
+    np.testing.assert_allclose(np.diff(a.times[:81]), 0.05, atol=1e-12)
+    np.testing.assert_allclose(np.diff(a.times[81:]), 0.025, atol=1e-12)
     np.testing.assert_allclose(a.positions, b.positions, rtol=0, atol=1e-9)
     np.testing.assert_allclose(a.velocities, b.velocities, rtol=0, atol=1e-9)
     np.testing.assert_allclose(a.potential_energy, b.potential_energy, rtol=0, atol=1e-10)
