@@ -29,8 +29,9 @@ def test_form_factor_at_zero_q_counts_electrons(label, electrons):
 
 def test_ions_are_chosen_by_formal_charge():
     symbols = ["Li", "Cl", "Mn", "O", "H", "H"]
-    traj = make_traj(np.zeros((1, 6, 3)), np.eye(3) * 10, symbols,
-                     charges=np.array([1, -1, 2, 0, 0, 0]))
+    traj = make_traj(
+        np.zeros((1, 6, 3)), np.eye(3) * 10, symbols, charges=np.array([1, -1, 2, 0, 0, 0])
+    )
     labels = xray_labels(traj, ["Li", "Cl", "Mn", "O", "H"])
     assert labels == {"Li": "Li1+", "Cl": "Cl1-", "Mn": "Mn2+", "O": "O", "H": "H"}
     assert xray_labels(traj, ["Li"], ions=False) == {"Li": "Li"}
@@ -99,8 +100,12 @@ def test_ideal_gas_gives_one_above_the_box_limit():
     rng = np.random.default_rng(9)
     n, box, frames = 400, 16.0, 40
     pos = rng.uniform(0, box, (frames, n, 3))
-    traj = make_traj(pos, np.eye(3) * box, ["Li"] * 100 + ["Cl"] * 300,
-                     charges=np.r_[np.ones(100), -np.ones(300) / 3])
+    traj = make_traj(
+        pos,
+        np.eye(3) * box,
+        ["Li"] * 100 + ["Cl"] * 300,
+        charges=np.r_[np.ones(100), -np.ones(300) / 3],
+    )
     res = xray_structure_factor([traj], np.linspace(0.05, 12, 400))
     s, err = res.curves["S_xray"], res.curves["S_xray_err"]
     q = res.curves["q"]

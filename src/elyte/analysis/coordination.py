@@ -87,9 +87,7 @@ class TimeSeriesResult(Result):
         return ax
 
 
-def coordination_series(
-    trajs: Sequence[Trajectory], pair: str, cutoff: float
-) -> TimeSeriesResult:
+def coordination_series(trajs: Sequence[Trajectory], pair: str, cutoff: float) -> TimeSeriesResult:
     """Mean coordination number of ``A-B`` (B around A within ``cutoff`` Å) vs time.
 
     Returns curves ``time[k]`` (ps) and ``cn[k]`` (per-frame mean over the A atoms) per

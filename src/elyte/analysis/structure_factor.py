@@ -71,9 +71,7 @@ def xray_form_factor(label: str, q: np.ndarray | float) -> np.ndarray:
     coef = table[label]
     k2 = (np.asarray(q, dtype=float) / (4.0 * np.pi)) ** 2
     a, c, b = coef[:5], coef[5], coef[6:11]
-    return c + np.sum(a[:, None] * np.exp(-np.outer(b, np.ravel(k2))), axis=0).reshape(
-        np.shape(k2)
-    )
+    return c + np.sum(a[:, None] * np.exp(-np.outer(b, np.ravel(k2))), axis=0).reshape(np.shape(k2))
 
 
 def neutron_scattering_length(symbol: str) -> float:
