@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import sys
 import traceback
-from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -76,7 +75,9 @@ def md_command() -> None:
 # ---------------------------------------------------------------- analyze  [issue 4 (analysis)]
 @app.command("analyze")
 def analyze_command(
-    trajectories: Annotated[list[str], typer.Argument(help="Trajectory files, one per replica.")],
+    trajectories: list[str] = typer.Argument(  # noqa: B008 (typer's declaration style)
+        ..., help="Trajectory files, one per replica."
+    ),
     analyses: str = typer.Option(
         None,
         "--analyses",
