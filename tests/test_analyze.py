@@ -9,7 +9,13 @@ import pytest
 from structure_helpers import make_traj, random_sequential_spheres
 
 from elyte.analysis import analyze
-from elyte.analysis.spec import AnalysisSpec, DimerSpec, RDFSpec, StructureFactorSpec
+from elyte.analysis.spec import (
+    AnalysisSpec,
+    DiffusionSpec,
+    DimerSpec,
+    RDFSpec,
+    StructureFactorSpec,
+)
 
 
 def _ionic_liquid(seed, n_frames=30, transient=0):
@@ -40,6 +46,8 @@ def test_dispatcher_runs_what_is_asked_and_discards_equilibration(tmp_path):
         structure_factor=StructureFactorSpec(q_max=10.0, experimental=exp),
         dimers=[DimerSpec(pair="Li-Li", cutoff=2.5)],
         viscosity=True,
+        diffusion=DiffusionSpec(species=["Li"]),
+        conductivity=True,
     )
     seen = []
     res = analyze(trajs, spec, temperature=300.0, progress=seen.append)
@@ -51,6 +59,8 @@ def test_dispatcher_runs_what_is_asked_and_discards_equilibration(tmp_path):
         "structure_factor",
         "dimers[Li-Li]",
         "viscosity",
+        "diffusion[Li]",
+        "conductivity",
     }
     assert seen[0] == "density"
     # the compressed start was found and discarded in every replica

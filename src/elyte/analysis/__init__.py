@@ -65,8 +65,10 @@ def analyze(
 
     Returns:
         ``{"equilibration": …, "density": …, "rdf": …, "cn_series[Mn-O]": …,
-        "diffusion": …, "conductivity": …, "viscosity": …, "structure_factor": …,
-        "dimers[Li-Li]": …}`` — the keys of what was asked for.
+        "diffusion[Li]": …, "conductivity": …, "viscosity": …, "structure_factor": …,
+        "dimers[Li-Li]": …}`` — the keys of what was asked for. Diffusion defaults to
+        every element when ``spec.diffusion.species`` is empty; conductivity reuses
+        those D.
     """
     from elyte.analysis.equilibration import discard_equilibration
 
@@ -122,28 +124,30 @@ def analyze(
     for pair in spec.coordination_series:
         run(f"cn_series[{pair}]", lambda pair=pair: _cn_series(trimmed, pair, rdf_result))
 
+    diffusion: dict[str, Estimate] = {}
     if spec.diffusion is not None:
         fn = _optional("diffusion", "self_diffusion")
         species = list(spec.diffusion.species) or list(
             dict.fromkeys(np.asarray(trajs[0].symbols).tolist())
         )
         window = spec.diffusion.window_ps
-        if fn is None:
-            results["diffusion"] = _not_computed("diffusion", "elyte.analysis.diffusion missing")
-        else:
-            run("diffusion", lambda: fn(trimmed, species, window_ps=window))
+        for s in species:
+            key = f"diffusion[{s}]"
+            if fn is None:
+                results[key] = _not_computed(key, "elyte.analysis.diffusion missing")
+                continue
+            out = run(key, lambda s=s: fn(trimmed, s, window_ps=window))
+            if out is not None and f"D[{s}]" in out.estimates:
+                diffusion[s] = out.estimates[f"D[{s}]"]
 
     if spec.conductivity:
         fn = _optional("conductivity", "conductivity")
-        diff = results.get("diffusion")
-        if diff is not None and not diff.estimates:
-            diff = None
         if fn is None:
             results["conductivity"] = _not_computed(
                 "conductivity", "elyte.analysis.conductivity missing"
             )
         else:
-            run("conductivity", lambda: fn(trimmed, temperature, diffusion=diff))
+            run("conductivity", lambda: fn(trimmed, temperature, diffusion=diffusion or None))
 
     if spec.viscosity:
         fn = _optional("viscosity", "green_kubo_viscosity")

@@ -7,7 +7,6 @@ Agg, no display).
 
 from __future__ import annotations
 
-import inspect
 import io
 import json
 import math
@@ -123,52 +122,13 @@ def build_spec(
 def read_trajectories(
     paths: Sequence[str | Path], timestep_ps: float | None = None
 ) -> list[Trajectory]:
-    """Replicas from files, with ``elyte.io.readers.read_trajectories``.
+    """Replicas from files (any format ``elyte.io.readers`` reads)."""
+    from elyte.io.readers import read_trajectories as reader
 
-    Until that reader is installed, formats ASE reads (extxyz, .traj, XDATCAR) are read
-    with ``ase.io.read`` (frames ``timestep_ps`` apart, default 1 ps, noted in metadata).
-    """
     for p in paths:
         if not Path(p).exists():
             raise InputFileError(f"trajectory file {p} does not exist")
-    try:
-        from elyte.io.readers import read_trajectories as reader
-    except ModuleNotFoundError as exc:
-        if exc.name != "elyte.io.readers":
-            raise
-        return [_read_with_ase(Path(p), timestep_ps) for p in paths]
-    params = inspect.signature(reader).parameters
-    for name in ("timestep_ps", "timestep", "dt_ps"):
-        if name in params:
-            return list(reader(list(paths), **{name: timestep_ps}))
-    return list(reader(list(paths)))
-
-
-def _read_with_ase(path: Path, timestep_ps: float | None) -> Trajectory:
-    from ase.io import read
-
-    try:
-        frames = read(str(path), index=":")
-    except Exception as exc:  # ASE raises many kinds for unreadable files
-        raise InputFileError(f"cannot read trajectory {path}: {exc}") from exc
-    if not frames:
-        raise InputFileError(f"trajectory {path} holds no frames")
-    dt = 1.0 if timestep_ps is None else float(timestep_ps)
-    first = frames[0]
-    charges = first.arrays.get("formal_charge", first.arrays.get("initial_charges"))
-    mol_id = first.arrays.get("mol_id")
-    n = len(first)
-    return Trajectory(
-        positions=np.stack([a.positions for a in frames]),
-        cells=np.stack([a.cell.array for a in frames]),
-        times=np.arange(len(frames)) * dt,
-        symbols=np.array(first.get_chemical_symbols()),
-        masses=first.get_masses(),
-        charges=np.zeros(n) if charges is None else np.asarray(charges, dtype=float),
-        mol_id=np.full(n, -1) if mol_id is None else np.asarray(mol_id),
-        pbc=tuple(bool(x) for x in first.pbc),
-        metadata={"source": str(path), "timestep_ps": dt, "reader": "ase.io.read"},
-    )
+    return list(reader(list(paths), timestep_ps=timestep_ps))
 
 
 def _jsonable(value: Any) -> Any:
