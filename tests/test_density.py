@@ -25,6 +25,7 @@ def test_density_of_a_known_box():
     expected = 64 * (15.999 + 2 * 1.008) / 6.02214076e23 / (12.4e-8) ** 3
     assert res.estimates["density"].value == pytest.approx(expected, rel=1e-4)
     assert res.estimates["density"].unit == "g/cm^3"
+    assert res.estimates["density"].stderr == 0.0
     assert any("constant" in n for n in res.notes)
 
 

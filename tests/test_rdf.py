@@ -31,6 +31,9 @@ def test_uniform_random_points_give_g_equal_one():
         assert abs(np.mean(g) - 1.0) < 0.01
         assert np.mean(z**2) < 1.5  # chi² per bin ≈ 1 for pure noise
         assert np.max(np.abs(z)) < 5
+        # the block error bars are of the size of the actual scatter
+        err = res.curves[f"g_err[{pair}]"][sel]
+        assert 0.3 < np.mean(((g - 1.0) / err) ** 2) < 3.0
 
 
 @pytest.mark.parametrize(

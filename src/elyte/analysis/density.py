@@ -83,10 +83,12 @@ def density(
         kept = rho[t0:]
         g = statistical_inefficiency(kept)
         n = kept.size
+        varies = float(np.ptp(rho)) > 1e-12 * float(np.mean(rho))
         mean = float(np.mean(kept))
-        varies = float(np.ptp(rho)) > 1e-12 * mean
         constant &= not varies
         stderr = float(np.std(kept, ddof=1) * np.sqrt(g / n)) if n > 1 else float("nan")
+        if not varies:
+            stderr = 0.0  # fixed box: no sampling error (np.std leaves rounding noise)
         n_eff = n / g
         means.append(mean)
         errors.append(stderr)

@@ -334,7 +334,8 @@ def first_shell(r: np.ndarray, g: np.ndarray, smooth: float = 0.1) -> tuple[floa
 
 @dataclass
 class RDFResult(Result):
-    """g(r) result: curves ``r``, ``g[A-B]``, ``cn[A-B]``; estimates ``CN[A-B]``,
+    """g(r) result: curves ``r``, ``g[A-B]``, ``g_err[A-B]`` (replica/block spread),
+    ``cn[A-B]``; estimates ``CN[A-B]``,
     ``r_min[A-B]``, ``r_peak[A-B]``, ``g_peak[A-B]``; ``histograms`` keeps every
     partial for the structure factor (not serialised)."""
 
@@ -350,9 +351,13 @@ class RDFResult(Result):
         r = self.curves["r"]
         twin = ax.twinx()
         for key in self.curves:
-            if key.startswith("g["):
+            if key.startswith("g[") and not key.startswith("g_err"):
                 pair = key[2:-1]
                 (line,) = ax.plot(r, self.curves[key], label=f"g {pair}")
+                err = self.curves.get(f"g_err[{pair}]")
+                if err is not None:
+                    g = self.curves[key]
+                    ax.fill_between(r, g - err, g + err, color=line.get_color(), alpha=0.3, lw=0)
                 cn = self.curves.get(f"cn[{pair}]")
                 if cn is not None:
                     twin.plot(r, cn, ls="--", lw=0.8, color=line.get_color())
@@ -430,6 +435,10 @@ def rdf(
         result.curves[f"cn[{label}]"] = cn
         result.units[f"g[{label}]"] = "1"
         result.units[f"cn[{label}]"] = "1"
+        if len(groups) >= 2:
+            g_groups = np.stack([hist.g(p, grp) for grp in groups])
+            result.curves[f"g_err[{label}]"] = g_groups.std(axis=0, ddof=1) / np.sqrt(len(groups))
+            result.units[f"g_err[{label}]"] = "1"
         r_peak, g_peak, r_min = first_shell(r, g)
         r_edges = hist.edges[1:]
         result.estimates[f"r_peak[{label}]"] = Estimate(

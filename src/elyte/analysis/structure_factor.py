@@ -331,6 +331,11 @@ def xray_structure_factor(
         "thinnest box width); values below are nan"
     )
     notes.append(
+        f"q resolution limited to about 2π/r_max = {2 * np.pi / hist.edges[-1]:.2f} 1/Å by the "
+        "range of g(r) (half the box); the Lorch window broadens peaks further — in a small "
+        "box close peaks merge"
+    )
+    notes.append(
         "Faber–Ziman normalisation: S(q) = 1 + Σ c_a c_b f_a f_b (S_ab − 1) / (Σ c_a f_a)², "
         f"S → 1 at large q; {'Lorch window' if lorch else 'no window'} on g(r) up to "
         f"r = {hist.edges[-1]:.3f} Å"
