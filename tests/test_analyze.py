@@ -14,6 +14,7 @@ from elyte.analysis.spec import (
     DiffusionSpec,
     DimerSpec,
     RDFSpec,
+    SpeciationSpec,
     StructureFactorSpec,
 )
 
@@ -48,6 +49,7 @@ def test_dispatcher_runs_what_is_asked_and_discards_equilibration(tmp_path):
         viscosity=True,
         diffusion=DiffusionSpec(species=["Li"]),
         conductivity=True,
+        speciation=[SpeciationSpec(center="Li", ligands={"Cl": 3.4})],
     )
     seen = []
     res = analyze(trajs, spec, temperature=300.0, progress=seen.append)
@@ -61,7 +63,10 @@ def test_dispatcher_runs_what_is_asked_and_discards_equilibration(tmp_path):
         "viscosity",
         "diffusion[Li]",
         "conductivity",
+        "speciation[Li]",
     }
+    fractions = [e.value for e in res["speciation[Li]"].estimates.values()]
+    assert sum(fractions) == pytest.approx(1.0)
     assert seen[0] == "density"
     # the compressed start was found and discarded in every replica
     for k in range(2):

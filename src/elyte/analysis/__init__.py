@@ -66,9 +66,9 @@ def analyze(
     Returns:
         ``{"equilibration": …, "density": …, "rdf": …, "cn_series[Mn-O]": …,
         "diffusion[Li]": …, "conductivity": …, "viscosity": …, "structure_factor": …,
-        "dimers[Li-Li]": …}`` — the keys of what was asked for. Diffusion defaults to
-        every element when ``spec.diffusion.species`` is empty; conductivity reuses
-        those D.
+        "dimers[Li-Li]": …, "speciation[Mn]": …}`` — the keys of what was asked for.
+        Diffusion defaults to every element when ``spec.diffusion.species`` is empty;
+        conductivity reuses those D.
     """
     from elyte.analysis.equilibration import discard_equilibration
 
@@ -164,6 +164,14 @@ def analyze(
 
         for d in spec.dimers:
             run(f"dimers[{d.pair}]", lambda d=d: dimer_counts(trimmed, d.pair, d.cutoff))
+    if spec.speciation:
+        from elyte.analysis.coordination import shell_speciation
+
+        for sp in spec.speciation:
+            run(
+                f"speciation[{sp.center}]",
+                lambda sp=sp: shell_speciation(trimmed, sp.center, sp.ligands),
+            )
     return results
 
 

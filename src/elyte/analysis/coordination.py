@@ -31,7 +31,8 @@ def _series_mean(series: Sequence[np.ndarray], unit: str, what: str) -> Estimate
         means.append(float(x.mean()))
         errs.append(float(x.std(ddof=1) * np.sqrt(g / x.size)) if x.size > 1 else float("nan"))
         neffs.append(x.size / g)
-    w = np.asarray(neffs)
+    # weights by frame count (not N_eff) so that fractions of a partition still sum to 1
+    w = np.asarray([np.size(x) for x in series], dtype=float)
     m = np.asarray(means)
     value = float(np.sum(w * m) / np.sum(w))
     within = float(np.sqrt(np.sum((w * np.asarray(errs)) ** 2)) / np.sum(w))
@@ -43,7 +44,7 @@ def _series_mean(series: Sequence[np.ndarray], unit: str, what: str) -> Estimate
         unit,
         f"time average of {what} over {m.size} replica(s); stderr from the statistical "
         "inefficiency (and the replica spread when larger)",
-        n_eff=float(np.sum(w)),
+        n_eff=float(np.sum(neffs)),
         details={"within_stderr": within, "between_stderr": between},
     )
 
