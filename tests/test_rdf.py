@@ -121,3 +121,13 @@ def test_first_shell_of_a_smooth_curve():
     r_peak, g_peak, r_min = first_shell(r, g)
     assert r_peak == pytest.approx(2.8, abs=0.05)
     assert r_min == pytest.approx(3.6, abs=0.1)
+
+
+def test_first_shell_skips_a_noise_dip_inside_the_peak():
+    r = np.arange(0.005, 8, 0.01)
+    g = 1 + 1.5 * np.exp(-((r - 2.8) ** 2) / 0.05) - 0.5 * np.exp(-((r - 3.6) ** 2) / 0.1)
+    g[r < 2.3] = 0
+    dip = 0.5 * np.exp(-((r - 2.95) ** 2) / 0.004)  # a narrow dip on the peak's flank
+    err = np.full_like(r, 0.4)
+    _, _, r_min = first_shell(r, g - dip, err=err)
+    assert r_min == pytest.approx(3.6, abs=0.1)

@@ -296,13 +296,21 @@ def pair_histograms(
 # ----------------------------------------------------------------------------- first shell
 
 
-def first_shell(r: np.ndarray, g: np.ndarray, smooth: float = 0.1) -> tuple[float, float, float]:
+def first_shell(
+    r: np.ndarray,
+    g: np.ndarray,
+    smooth: float = 0.1,
+    err: np.ndarray | None = None,
+    window: float = 0.5,
+) -> tuple[float, float, float]:
     """First peak and first minimum of g(r).
 
     g is smoothed with a Gaussian of ``smooth`` Å; the first peak is the first local
-    maximum reaching half the global maximum (so onset noise is not taken for a peak);
-    the first minimum is the first local minimum after it (the centre of a flat
-    minimum, as between the delta shells of a crystal).
+    maximum reaching half the global maximum (so onset noise is not taken for a peak).
+    The first minimum is the first local minimum after it that is the lowest point of
+    the next ``window`` Å and — when the standard error ``err`` of g is given — from
+    which g rises by more than twice its (smoothed) error: noise dips inside a peak are
+    skipped. A flat minimum (between the delta shells of a crystal) gives its centre.
 
     Returns:
         ``(r_peak, g_peak, r_min)`` in Å, 1, Å; ``r_min`` is ``nan`` if g has no minimum
@@ -313,20 +321,29 @@ def first_shell(r: np.ndarray, g: np.ndarray, smooth: float = 0.1) -> tuple[floa
     if r.size < 3 or not np.any(g > 0):
         return float("nan"), float("nan"), float("nan")
     dr = float(r[1] - r[0])
-    gs = gaussian_filter1d(g, max(smooth / dr, 0.5), mode="nearest")
+    sigma = max(smooth / dr, 0.5)
+    gs = gaussian_filter1d(g, sigma, mode="nearest")
+    err_s = None
+    if err is not None and np.all(np.isfinite(err)):
+        # Gaussian smoothing of independent bin errors divides them by sqrt(2 √π σ)
+        err_s = gaussian_filter1d(np.asarray(err, dtype=float), sigma, mode="nearest")
+        err_s = err_s / np.sqrt(max(1.0, 2.0 * np.sqrt(np.pi) * sigma))
     tol = 1e-9 * float(gs.max())
     is_max = np.r_[False, (gs[1:-1] >= gs[:-2]) & (gs[1:-1] > gs[2:] + tol), False]
     cand = np.flatnonzero(is_max & (gs >= 0.5 * gs.max()))
     ip = int(cand[0]) if cand.size else int(np.argmax(gs))
     r_peak, g_peak = float(r[ip]), float(g[max(0, ip - 1) : ip + 2].max())
-    rising = np.flatnonzero(gs[ip + 1 : -1] < gs[ip + 2 :] - tol)
-    if rising.size == 0:
-        return r_peak, g_peak, float("nan")
-    im = ip + 1 + int(rising[0])
-    start = im
-    while start > ip + 1 and gs[start - 1] - gs[im] <= tol:
-        start -= 1
-    return r_peak, g_peak, float(0.5 * (r[start] + r[im]))
+    w = max(1, int(round(window / dr)))
+    for im in ip + 1 + np.flatnonzero(gs[ip + 1 : -1] < gs[ip + 2 :] - tol):
+        if gs[im] > gs[im : im + w + 1].min() + tol:
+            continue  # something lower follows soon: not the shell boundary
+        if err_s is not None and gs[im : im + 2 * w + 1].max() - gs[im] < 2.0 * err_s[im]:
+            continue  # the rise after it is within the noise
+        start = im
+        while start > ip + 1 and gs[start - 1] - gs[im] <= tol:
+            start -= 1
+        return r_peak, g_peak, float(0.5 * (r[start] + r[im]))
+    return r_peak, g_peak, float("nan")
 
 
 # ----------------------------------------------------------------------------- result
@@ -439,7 +456,7 @@ def rdf(
             g_groups = np.stack([hist.g(p, grp) for grp in groups])
             result.curves[f"g_err[{label}]"] = g_groups.std(axis=0, ddof=1) / np.sqrt(len(groups))
             result.units[f"g_err[{label}]"] = "1"
-        r_peak, g_peak, r_min = first_shell(r, g)
+        r_peak, g_peak, r_min = first_shell(r, g, err=result.curves.get(f"g_err[{label}]"))
         r_edges = hist.edges[1:]
         result.estimates[f"r_peak[{label}]"] = Estimate(
             r_peak, float("nan"), "Å", "first maximum of g(r) (Gaussian-smoothed, 0.1 Å)"
