@@ -127,7 +127,11 @@ def test_first_shell_skips_a_noise_dip_inside_the_peak():
     r = np.arange(0.005, 8, 0.01)
     g = 1 + 1.5 * np.exp(-((r - 2.8) ** 2) / 0.05) - 0.5 * np.exp(-((r - 3.6) ** 2) / 0.1)
     g[r < 2.3] = 0
-    dip = 0.5 * np.exp(-((r - 2.95) ** 2) / 0.004)  # a narrow dip on the peak's flank
-    err = np.full_like(r, 0.4)
-    _, _, r_min = first_shell(r, g - dip, err=err)
-    assert r_min == pytest.approx(3.6, abs=0.1)
+    g -= 1.0 * np.exp(-((r - 3.0) ** 2) / 0.03)  # a dip on the peak's flank
+    # a bare "first local minimum" falls into the dip …
+    assert first_shell(r, g, window=0.01)[2] < 3.3
+    # … the shell boundary is the minimum with nothing lower ahead, and a real rise after it
+    assert first_shell(r, g)[2] == pytest.approx(3.6, abs=0.1)
+    assert first_shell(r, g, err=np.full_like(r, 0.3))[2] == pytest.approx(3.6, abs=0.1)
+    # a "minimum" whose rise is within the noise is no shell boundary at all
+    assert np.isnan(first_shell(r, g, err=np.full_like(r, 20.0))[2])
