@@ -165,14 +165,18 @@ class ClusterSpec(Spec):
     @model_validator(mode="after")
     def _one_target(self) -> ClusterSpec:
         if (self.scheduler is None) == (self.kind is None):
-            raise ValueError('give exactly one of `scheduler` (an address) or `kind` ("slurm"/"pbs")')
+            raise ValueError(
+                'give exactly one of `scheduler` (an address) or `kind` ("slurm"/"pbs")'
+            )
         return self
 
 
 class SmokeSpec(Spec):
     """How ``elyte run --smoke`` shortens a campaign to check that it runs at all."""
 
-    steps_per_stage: int = Field(5, gt=0, description="MD steps per stage (minimisation steps too).")
+    steps_per_stage: int = Field(
+        5, gt=0, description="MD steps per stage (minimisation steps too)."
+    )
     write_every: int = Field(1, gt=0, description="Frame interval in smoke mode, steps.")
     replicas: int = Field(1, gt=0, description="Replicas kept in smoke mode.")
 
@@ -431,7 +435,10 @@ def _missing_files(campaign: Campaign) -> list[tuple[str, Path]]:
             named.append((f"systems.{name}.crystal.file", system.crystal.file))
     if campaign.analyses.structure_factor is not None:
         named.append(
-            ("analyses.structure_factor.experimental", campaign.analyses.structure_factor.experimental)
+            (
+                "analyses.structure_factor.experimental",
+                campaign.analyses.structure_factor.experimental,
+            )
         )
     for name, ref in campaign.references.items():
         named.append((f"references.{name}.structure_factor", ref.structure_factor))
@@ -537,7 +544,22 @@ def _inner_model(annotation: Any) -> Any:
     return annotation
 
 
-_UNITS = ("K/ps", "g/cm³", "eV/Å", "mPa·s", "S/m", "1/Å", "amu", "bar", "Bohr", "Å", "fs", "ps", "eV", "K")
+_UNITS = (
+    "K/ps",
+    "g/cm³",
+    "eV/Å",
+    "mPa·s",
+    "S/m",
+    "1/Å",
+    "amu",
+    "bar",
+    "Bohr",
+    "Å",
+    "fs",
+    "ps",
+    "eV",
+    "K",
+)
 
 
 def _unit_of(info: FieldInfo | None) -> str:
@@ -563,10 +585,13 @@ def _describe_error(err: dict[str, Any], info: FieldInfo | None) -> str:
     }
     if kind in bounds:
         limit = next(iter(ctx.values()))
+        limit = f"{limit:g}" if isinstance(limit, float) else limit
         return f"must be {bounds[kind]} {limit}{suffix}"
     if kind == "extra_forbidden":
         return "unknown key"
     if kind == "missing":
+        if err["loc"] and isinstance(err["loc"][-1], int):
+            return "too few values"
         return "required key is missing"
     if kind == "literal_error":
         return f"must be one of {ctx.get('expected')}"
@@ -619,7 +644,10 @@ def smoke_campaign(campaign: Campaign) -> Campaign:
     smoke = campaign.smoke
     stages = []
     for stage in campaign.md.stages:
-        update: dict[str, Any] = {"write_every": smoke.write_every, "max_steps": smoke.steps_per_stage}
+        update: dict[str, Any] = {
+            "write_every": smoke.write_every,
+            "max_steps": smoke.steps_per_stage,
+        }
         if stage.kind != "minimize":
             update["duration_ps"] = smoke.steps_per_stage * stage.timestep_fs / 1000.0
             update["heat_rate_k_per_ps"] = None

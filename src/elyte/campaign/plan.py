@@ -130,7 +130,9 @@ def input_hash(campaign: Campaign, run: RunSpec) -> str:
 
 def analysis_hash(campaign: Campaign, run: RunSpec) -> str:
     """SHA-256 of a run's analyses: its :func:`input_hash` plus the analysis spec."""
-    return _sha256_json({"run": input_hash(campaign, run), "analyses": _canonical(campaign.analyses)})
+    return _sha256_json(
+        {"run": input_hash(campaign, run), "analyses": _canonical(campaign.analyses)}
+    )
 
 
 def simulated_ps(campaign: Campaign, run: RunSpec) -> float:
