@@ -758,6 +758,9 @@ def _explain_model(model: type[BaseModel], prefix: str, lines: list[str], seen: 
                 sub = f"{key}[i]."
             else:
                 sub = f"{key}."
+            for paragraph in (inner.__doc__ or "").strip().split("\n\n"):
+                if paragraph.strip():
+                    lines.append("    " + " ".join(paragraph.split()))
             _explain_model(inner, sub, lines, seen | {inner})
 
 

@@ -202,7 +202,7 @@ def plan_renderables(campaign: Campaign, smoke: bool = False, max_rows: int = 60
     summary = (
         f"campaign {campaign.name!r}{mode}: {len(campaign.systems)} systems × "
         f"{len(campaign.potentials)} potentials × {len(temps)} temperatures × "
-        f"{campaign.replicas} replicas = {len(runs)} runs, {total:g} ps simulated in total\n"
+        f"{campaign.replicas} replicas = {len(runs)} runs, {total:,.1f} ps simulated in total\n"
         f"analyses: {', '.join(_analysis_names(campaign)) or 'none'}\n"
         f"output: {campaign.output}"
     )
