@@ -325,3 +325,23 @@ def test_examples_folder_data_has_provenance():
     data = EXAMPLES / "data"
     assert (data / "PROVENANCE").read_text().count("li6ps5cl.extxyz") == 1
     assert any(p.name.startswith("LICENSE") for p in data.iterdir())
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "fragment"),
+    [
+        ("timestep_fs = 1.0", 'timestep_fs = "1.0"', "md.stages[1].timestep_fs = '1.0'"),
+        ("replicas = 2", "replicas = true", "replicas = True"),
+        ("replicas = 2", "replicas = 2.5", "replicas = 2.5"),
+        ("[300.0, 350.0]", '[300.0, "350"]', "conditions.temperatures[1] = '350'"),
+        ('model = "sevennet-0"', "model = 7", "potentials.s.model = 7"),
+    ],
+)
+def test_values_pydantic_would_coerce_are_wrong_types(tmp_path, old, new, fragment):
+    msg = error_of(tmp_path, BASE.replace(old, new))
+    assert fragment in msg and "wrong type" in msg
+
+
+def test_integers_are_accepted_for_numbers(tmp_path):
+    campaign = load_campaign(write(tmp_path, BASE.replace("timestep_fs = 1.0", "timestep_fs = 1")))
+    assert campaign.md.stages[1].timestep_fs == 1.0

@@ -445,6 +445,86 @@ def _missing_files(campaign: Campaign) -> list[tuple[str, Path]]:
     return [(key, path) for key, path in named if path is not None and not path.is_file()]
 
 
+def _scalar_kinds(annotation: Any) -> set[type]:
+    """The scalar types an annotation admits (int, float, bool, str, ...), unwrapped."""
+    origin = typing.get_origin(annotation)
+    if origin is Annotated:
+        return _scalar_kinds(typing.get_args(annotation)[0])
+    if origin in (typing.Union, types.UnionType):
+        out: set[type] = set()
+        for arg in typing.get_args(annotation):
+            out |= _scalar_kinds(arg)
+        return out
+    if isinstance(annotation, type) and annotation in (int, float, bool, str):
+        return {annotation}
+    return {object} if annotation is not type(None) else set()
+
+
+_KIND_NAMES = {int: "an integer", float: "a number", bool: "true or false", str: "a string"}
+
+
+def _scalar_mismatch(value: Any, kinds: set[type], path: tuple[Any, ...]) -> list[str]:
+    ok = (
+        (isinstance(value, bool) and bool in kinds)
+        or (
+            isinstance(value, int | float)
+            and not isinstance(value, bool)
+            and (float in kinds or (int in kinds and isinstance(value, int)))
+        )
+        or (isinstance(value, str) and str in kinds)
+    )
+    if ok:
+        return []
+    want = " or ".join(_KIND_NAMES[k] for k in (int, float, bool, str) if k in kinds)
+    return [f"{_loc_to_path(path)} = {_fmt_value(value)}: wrong type: must be {want}"]
+
+
+def _type_mismatches(data: Any, model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
+    """Values whose TOML type pydantic would silently coerce: "2" or true for a number,
+    a number for a string or a bool. Returns "key.path = value: wrong type: ..." lines."""
+    problems: list[str] = []
+    if not isinstance(data, dict):
+        return problems
+    for key, value in data.items():
+        info = model.model_fields.get(key)
+        if info is not None:
+            problems += _nested_mismatches(value, info.annotation, (*loc, key))
+    return problems
+
+
+def _nested_mismatches(value: Any, annotation: Any, loc: tuple[Any, ...]) -> list[str]:
+    kinds = _scalar_kinds(annotation)
+    if kinds and object not in kinds and not isinstance(value, dict | list):
+        return _scalar_mismatch(value, kinds, loc)
+    origin = typing.get_origin(annotation)
+    args = typing.get_args(annotation)
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return _type_mismatches(value, annotation, loc)
+    if origin in (typing.Union, types.UnionType, Annotated):
+        for arg in args:
+            inner = _inner_model(arg)
+            is_model = isinstance(inner, type) and issubclass(inner, BaseModel)
+            if is_model or typing.get_origin(arg) in (dict, list, Annotated):
+                return _nested_mismatches(value, arg, loc)
+        return []
+    if origin is dict and isinstance(value, dict):
+        out = []
+        for k, v in value.items():
+            out += _nested_mismatches(v, args[1], (*loc, k))
+        return out
+    if origin is list and isinstance(value, list):
+        out = []
+        for i, v in enumerate(value):
+            out += _nested_mismatches(v, args[0], (*loc, i))
+        return out
+    if origin is tuple and isinstance(value, list) and Ellipsis not in args:
+        out = []
+        for i, (v, arg) in enumerate(zip(value, args, strict=False)):
+            out += _nested_mismatches(v, arg, (*loc, i))
+        return out
+    return []
+
+
 def load_campaign(path: str | Path) -> Campaign:
     """Read, validate and resolve a campaign file.
 
@@ -465,6 +545,9 @@ def load_campaign(path: str | Path) -> Campaign:
         raise ConfigError(f"{path}: not a UTF-8 text file ({exc.reason})") from exc
     base = path.resolve().parent
     data = _resolve_paths(data, base)
+    mismatches = _type_mismatches(data, Campaign, ())
+    if mismatches:
+        raise ConfigError("\n".join(f"{path}: {line}" for line in mismatches))
     try:
         campaign = Campaign.model_validate(data)
     except ValidationError as exc:
