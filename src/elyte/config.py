@@ -46,25 +46,35 @@ MIN_VOLUME_PER_ATOM_A3 = 5.0
 # Names become folder names and run ids ("water64__chgnet-0.3.0__T300__r0").
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]*$")
 
-# Families whose weights ship in a pip package (no file), and those that need a file.
-# The potentials registry is the authority when it is importable (see _known_families).
-_SHIPPED_FAMILIES = ("chgnet-0.3.0", "chgnet-r2scan", "sevennet-0")
-_FILE_FAMILIES = ("mace", "nequip", "deepmd", "sevennet")
-_OTHER_FAMILIES = ("xtb", "ase")
+# Fallback when the potentials registry cannot be imported: family -> needs a model file.
+# The registry (elyte.potentials.FAMILIES) is the authority; see _families().
+_FALLBACK_FAMILIES = {
+    "chgnet-0.3.0": False,
+    "chgnet-r2scan": False,
+    "sevennet-0": False,
+    "mace": True,
+    "nequip": True,
+    "deepmd": True,
+    "sevennet": True,
+    "chgnet": True,
+    "xtb": False,
+    "ase": False,
+}
+
+
+def _families() -> dict[str, bool]:
+    """Registered potential families and whether each needs a model ``file``."""
+    try:  # importing the package registers every family
+        from elyte.potentials import FAMILIES  # type: ignore[attr-defined]
+    except ImportError:
+        return dict(_FALLBACK_FAMILIES)
+    if not FAMILIES:
+        return dict(_FALLBACK_FAMILIES)
+    return {name: bool(getattr(fam, "needs_file", False)) for name, fam in FAMILIES.items()}
 
 
 def _known_families() -> tuple[str, ...]:
-    """Registry family names: from ``elyte.potentials`` when it exposes them, else the list
-    documented in :class:`~elyte.potentials.spec.PotentialSpec`."""
-    try:  # the potentials layer may expose its registry; prefer it so names cannot drift
-        from elyte.potentials import registry  # type: ignore[attr-defined]
-
-        names = getattr(registry, "FAMILIES", None) or getattr(registry, "REGISTRY", None)
-        if names:
-            return tuple(names)
-    except ImportError:
-        pass
-    return _SHIPPED_FAMILIES + _FILE_FAMILIES + _OTHER_FAMILIES
+    return tuple(_families())
 
 
 # ------------------------------------------------------------------ campaign sections
@@ -225,7 +235,7 @@ class Campaign(Spec):
 
     @model_validator(mode="after")
     def _cross_checks(self) -> Campaign:
-        families = _known_families()
+        families = _families()
         for name, pot in self.potentials.items():
             if pot.model not in families:
                 raise _KeyError(
@@ -233,7 +243,7 @@ class Campaign(Spec):
                     pot.model,
                     f"unknown potential family; choose one of {', '.join(families)}",
                 )
-            if pot.model in _FILE_FAMILIES and pot.file is None:
+            if families[pot.model] and pot.file is None:
                 raise _KeyError(
                     f"potentials.{name}.file",
                     None,

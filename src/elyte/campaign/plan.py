@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import importlib.metadata
 import json
 import os
 from dataclasses import dataclass
@@ -106,11 +107,37 @@ def _sha256_json(obj: Any) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
+def _family_identity(model: str) -> dict[str, Any]:
+    """What a family adds beyond its spec: its packages' versions and, for foundation
+    models, the content of the weight file shipped in the package."""
+    try:
+        from elyte.potentials import FAMILIES  # type: ignore[attr-defined]
+    except ImportError:
+        return {}
+    family = FAMILIES.get(model)
+    if family is None:
+        return {}
+    identity: dict[str, Any] = {"packages": {}}
+    for package in getattr(family, "packages", ()):
+        try:
+            identity["packages"][package] = importlib.metadata.version(package)
+        except importlib.metadata.PackageNotFoundError:
+            identity["packages"][package] = None
+    shipped = getattr(family, "shipped_weights", None)
+    if shipped is not None:
+        try:
+            identity["weights"] = _content_hash(Path(shipped()))
+        except Exception:  # package missing: loading will say so; hash what we know
+            identity["weights"] = None
+    return identity
+
+
 def input_hash(campaign: Campaign, run: RunSpec) -> str:
     """SHA-256 (hex) of everything a run's trajectory depends on.
 
     Covers the system spec (structure files by content), the potential spec (model file
-    by content), the MD spec, temperature, pressure, seed and the elyte version. Not the
+    by content; for foundation models the shipped weights by content and the family's
+    package versions), the MD spec, temperature, pressure, seed and the elyte version. Not the
     analyses, references, replicas count, other systems/potentials/temperatures, the
     output folder or the cluster.
     """
@@ -119,6 +146,7 @@ def input_hash(campaign: Campaign, run: RunSpec) -> str:
     payload = {
         "system": _canonical(campaign.systems[run.system]),
         "potential": _canonical(campaign.potentials[run.potential]),
+        "family": _family_identity(campaign.potentials[run.potential].model),
         "md": _canonical(campaign.md),
         "temperature": _canonical(float(run.temperature)),
         "pressure": None if run.pressure is None else _canonical(float(run.pressure)),
