@@ -566,9 +566,27 @@ def load_campaign(path: str | Path) -> Campaign:
     if missing:
         lines = [f"{path}: {key}: file not found: {file}" for key, file in missing]
         raise ConfigError("\n".join(lines))
+    _preview_systems(campaign, path)
     if campaign.output is None:
         campaign = campaign.model_copy(update={"output": base / "runs" / campaign.name})
     return campaign
+
+
+def _preview_systems(campaign: Campaign, path: Path) -> None:
+    """Let the systems layer check each system without packing it (composition parsing,
+    molality arithmetic, box size against the packing tolerance, crystal and file
+    sources), and name the system's key path in whatever it refuses."""
+    try:
+        from elyte.systems.build import preview_system  # type: ignore[attr-defined]
+    except ImportError:  # systems layer not installed in this tree: pydantic checks only
+        return
+    from elyte.errors import ElyteError
+
+    for name, system in campaign.systems.items():
+        try:
+            preview_system(system)
+        except ElyteError as exc:
+            raise ConfigError(f"{path}: systems.{name}: {exc}") from exc
 
 
 # ------------------------------------------------------------------ error messages
