@@ -85,6 +85,11 @@ CASES = [
         ('model = "chgnet-0.3.0"', 'model = "mace"\nfile = "nowhere.model"'),
         ["potentials.c.file", "nowhere.model", "not found"],
     ),
+    (
+        "unknown-element-in-composition",
+        ('composition = "LiCl 3 m"', 'composition = "LiQz 3 m"'),
+        ["systems.licl", "Qz"],
+    ),
     ("replicas-zero", ("replicas = 1", "replicas = 0"), ["replicas = 0", "≥ 1"]),
     (
         "negative-pressure",
