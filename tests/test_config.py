@@ -345,3 +345,11 @@ def test_values_pydantic_would_coerce_are_wrong_types(tmp_path, old, new, fragme
 def test_integers_are_accepted_for_numbers(tmp_path):
     campaign = load_campaign(write(tmp_path, BASE.replace("timestep_fs = 1.0", "timestep_fs = 1")))
     assert campaign.md.stages[1].timestep_fs == 1.0
+
+
+def test_smoke_subsets_must_name_campaign_entries(tmp_path):
+    text = BASE + '\n[smoke]\nsystems = ["licl"]\npotentials = ["s"]\ntemperatures = [350.0]\n'
+    smoke = smoke_campaign(load_campaign(write(tmp_path, text)))
+    assert [r.run_id for r in expand(smoke)] == ["licl__s__T350__r0"]
+    msg = error_of(tmp_path, text.replace('systems = ["licl"]', 'systems = ["nacl"]'))
+    assert "smoke.systems = 'nacl'" in msg and "water8, licl" in msg

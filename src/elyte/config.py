@@ -189,6 +189,15 @@ class SmokeSpec(Spec):
     )
     write_every: int = Field(1, gt=0, description="Frame interval in smoke mode, steps.")
     replicas: int = Field(1, gt=0, description="Replicas kept in smoke mode.")
+    systems: list[str] | None = Field(
+        None, description="Systems kept in smoke mode (names); default: all."
+    )
+    potentials: list[str] | None = Field(
+        None, description="Potentials kept in smoke mode (names); default: all."
+    )
+    temperatures: list[float] | None = Field(
+        None, description="Temperatures kept in smoke mode, K (from conditions); default: all."
+    )
 
 
 # ------------------------------------------------------------------ the campaign
@@ -262,6 +271,18 @@ class Campaign(Spec):
                     key,
                     f"not a system of this campaign; systems: {', '.join(self.systems)}",
                 )
+        for section, chosen, known in (
+            ("systems", self.smoke.systems, list(self.systems)),
+            ("potentials", self.smoke.potentials, list(self.potentials)),
+            ("temperatures", self.smoke.temperatures, self.conditions.temperatures),
+        ):
+            for item in chosen or ():
+                if item not in known:
+                    raise _KeyError(
+                        f"smoke.{section}",
+                        item,
+                        f"not among the campaign's {section}: {', '.join(map(str, known))}",
+                    )
         for i, stage in enumerate(self.md.stages):
             if stage.kind == "npt" and self.conditions.pressure is None:
                 raise _KeyError(
@@ -749,9 +770,10 @@ def format_validation_error(exc: ValidationError, path: Path, data: Any) -> str:
 
 def smoke_campaign(campaign: Campaign) -> Campaign:
     """The campaign shortened as ``[smoke]`` says: each stage runs ``steps_per_stage`` steps
-    (minimisations at most that many), frames every ``write_every`` steps, and only
-    ``smoke.replicas`` replicas. Systems, potentials and temperatures are unchanged, so a
-    smoke run exercises every code path of the real one."""
+    (minimisations at most that many), frames every ``write_every`` steps, with at most
+    ``smoke.replicas`` replicas, and only the systems, potentials and temperatures that
+    ``smoke`` names (default: all). The MD protocol keeps its stages, ensembles, masses and
+    monitors, so a smoke run exercises the code paths of the real one in seconds."""
     smoke = campaign.smoke
     stages = []
     for stage in campaign.md.stages:
@@ -764,22 +786,47 @@ def smoke_campaign(campaign: Campaign) -> Campaign:
             update["heat_rate_k_per_ps"] = None
         stages.append(stage.model_copy(update=update))
     md = campaign.md.model_copy(update={"stages": stages})
+
+    def keep(table: dict[str, Any], names: list[str] | None) -> dict[str, Any]:
+        return dict(table) if names is None else {k: v for k, v in table.items() if k in names}
+
+    systems = keep(campaign.systems, smoke.systems)
+    conditions = campaign.conditions
+    if smoke.temperatures is not None:
+        temps = [t for t in conditions.temperatures if t in smoke.temperatures]
+        conditions = conditions.model_copy(update={"temperatures": temps})
     return campaign.model_copy(
-        update={"md": md, "replicas": min(campaign.replicas, smoke.replicas)}
+        update={
+            "md": md,
+            "replicas": min(campaign.replicas, smoke.replicas),
+            "systems": systems,
+            "potentials": keep(campaign.potentials, smoke.potentials),
+            "conditions": conditions,
+            "references": {k: v for k, v in campaign.references.items() if k in systems},
+        }
     )
+
+
+def _heat_range(stage: StageSpec, temperature: float) -> tuple[float, float]:
+    """(start, end) of a ramp in K: the MD layer's rule when it is importable (defaults
+    50 K to the run temperature), so the plan shows what the engine will run."""
+    try:
+        from elyte.md.runner import heat_range  # type: ignore[attr-defined]
+    except ImportError:
+        return (stage.t_start or 50.0), (stage.t_end or temperature)
+    return heat_range(stage, temperature)
 
 
 def stage_duration_ps(stage: StageSpec, temperature: float) -> float:
     """Simulated time of a stage in ps at campaign temperature ``temperature`` (K).
 
-    A heating/cooling stage with ``heat_rate_k_per_ps`` lasts |t_end − t_start| / rate,
-    where t_end defaults to the run's temperature; minimisations last 0 ps.
+    A heating/cooling stage with ``heat_rate_k_per_ps`` lasts |t_end − t_start| / rate
+    (t_start defaults to 50 K, t_end to the run's temperature); minimisations last 0 ps.
     """
     if stage.kind == "minimize":
         return 0.0
     if stage.kind == "heat" and stage.heat_rate_k_per_ps is not None:
-        t_start = stage.t_start if stage.t_start is not None else 0.0
-        t_end = stage.t_end if stage.t_end is not None else temperature
+        t_start, t_end = _heat_range(stage, temperature)
         return abs(t_end - t_start) / stage.heat_rate_k_per_ps
     return stage.duration_ps
 

@@ -168,6 +168,10 @@ def simulated_ps(campaign: Campaign, run: RunSpec) -> float:
     return sum(stage_duration_ps(s, run.temperature) for s in campaign.md.stages)
 
 
+def _fmt_ps(ps: float) -> str:
+    return f"{ps:,.1f}" if ps >= 10 else f"{ps:.3g}"
+
+
 def _analysis_names(campaign: Campaign) -> list[str]:
     a = campaign.analyses
     names = []
@@ -230,7 +234,7 @@ def plan_renderables(campaign: Campaign, smoke: bool = False, max_rows: int = 60
     summary = (
         f"campaign {campaign.name!r}{mode}: {len(campaign.systems)} systems × "
         f"{len(campaign.potentials)} potentials × {len(temps)} temperatures × "
-        f"{campaign.replicas} replicas = {len(runs)} runs, {total:,.1f} ps simulated in total\n"
+        f"{campaign.replicas} replicas = {len(runs)} runs, {_fmt_ps(total)} ps simulated in total\n"
         f"analyses: {', '.join(_analysis_names(campaign)) or 'none'}\n"
         f"output: {campaign.output}"
     )
