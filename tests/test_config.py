@@ -353,3 +353,9 @@ def test_smoke_subsets_must_name_campaign_entries(tmp_path):
     assert [r.run_id for r in expand(smoke)] == ["licl__s__T350__r0"]
     msg = error_of(tmp_path, text.replace('systems = ["licl"]', 'systems = ["nacl"]'))
     assert "smoke.systems = 'nacl'" in msg and "water8, licl" in msg
+
+
+def test_heat_stage_needs_a_ramping_thermostat(tmp_path):
+    text = BASE.replace("t_start = 50.0", 't_start = 50.0\nthermostat = "nose-hoover"')
+    msg = error_of(tmp_path, text)
+    assert "md.stages[0].thermostat = 'nose-hoover'" in msg and "bussi" in msg

@@ -9,7 +9,8 @@ need more than one section at a time:
   mass scheme (hydrogen mass repartitioning or deuterium make 2–4 fs safe, not more);
 - an explicit ``box_length`` that leaves less than 5 Å³ per atom for the requested
   composition is refused (condensed matter holds 8–20 Å³ per atom);
-- an ``npt`` stage needs ``conditions.pressure``; temperatures are > 0 K, pressure ≥ 0 bar;
+- an ``npt`` stage needs ``conditions.pressure``; a ``heat`` stage a langevin or bussi
+  thermostat; temperatures are > 0 K, pressure ≥ 0 bar;
 - every file the campaign names (model files, structures, experimental S(q)) must exist.
 
 :func:`load_campaign` turns every TOML and validation error into one
@@ -284,6 +285,13 @@ class Campaign(Spec):
                         f"not among the campaign's {section}: {', '.join(map(str, known))}",
                     )
         for i, stage in enumerate(self.md.stages):
+            if stage.kind == "heat" and stage.thermostat not in ("langevin", "bussi"):
+                raise _KeyError(
+                    f"md.stages[{i}].thermostat",
+                    stage.thermostat,
+                    "a heat stage needs a thermostat that follows a changing target: "
+                    "'langevin' or 'bussi'",
+                )
             if stage.kind == "npt" and self.conditions.pressure is None:
                 raise _KeyError(
                     "conditions.pressure",
