@@ -940,7 +940,7 @@ def explain() -> str:
         "Relative paths are taken relative to the campaign file's folder.",
         f"Cross-checks: timestep ≤ {MAX_TIMESTEP_WITH_H_FS:g} fs when a system contains H; "
         f"box_length must leave ≥ {MIN_VOLUME_PER_ATOM_A3:g} Å³ per atom; npt stages need "
-        "conditions.pressure; named files must exist.",
+        "conditions.pressure; heat stages a langevin or bussi thermostat; named files must exist.",
         f"Potential families: {', '.join(_known_families())}.",
         "",
     ]
