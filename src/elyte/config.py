@@ -47,31 +47,13 @@ MIN_VOLUME_PER_ATOM_A3 = 5.0
 # Names become folder names and run ids ("water64__chgnet-0.3.0__T300__r0").
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]*$")
 
-# Fallback when the potentials registry cannot be imported: family -> needs a model file.
-# The registry (elyte.potentials.FAMILIES) is the authority; see _families().
-_FALLBACK_FAMILIES = {
-    "chgnet-0.3.0": False,
-    "chgnet-r2scan": False,
-    "sevennet-0": False,
-    "mace": True,
-    "nequip": True,
-    "deepmd": True,
-    "sevennet": True,
-    "chgnet": True,
-    "xtb": False,
-    "ase": False,
-}
-
 
 def _families() -> dict[str, bool]:
-    """Registered potential families and whether each needs a model ``file``."""
-    try:  # importing the package registers every family
-        from elyte.potentials import FAMILIES  # type: ignore[attr-defined]
-    except ImportError:
-        return dict(_FALLBACK_FAMILIES)
-    if not FAMILIES:
-        return dict(_FALLBACK_FAMILIES)
-    return {name: bool(getattr(fam, "needs_file", False)) for name, fam in FAMILIES.items()}
+    """Registered potential families (the potentials registry) and whether each needs a
+    model ``file``."""
+    from elyte.potentials import FAMILIES  # importing the package registers every family
+
+    return {name: family.needs_file for name, family in FAMILIES.items()}
 
 
 def _known_families() -> tuple[str, ...]:
@@ -605,11 +587,8 @@ def _preview_systems(campaign: Campaign, path: Path) -> None:
     """Let the systems layer check each system without packing it (composition parsing,
     molality arithmetic, box size against the packing tolerance, crystal and file
     sources), and name the system's key path in whatever it refuses."""
-    try:
-        from elyte.systems.build import preview_system  # type: ignore[attr-defined]
-    except ImportError:  # systems layer not installed in this tree: pydantic checks only
-        return
     from elyte.errors import ElyteError
+    from elyte.systems.build import preview_system
 
     for name, system in campaign.systems.items():
         try:

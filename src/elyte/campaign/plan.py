@@ -110,20 +110,18 @@ def _sha256_json(obj: Any) -> str:
 def _family_identity(model: str) -> dict[str, Any]:
     """What a family adds beyond its spec: its packages' versions and, for foundation
     models, the content of the weight file shipped in the package."""
-    try:
-        from elyte.potentials import FAMILIES  # type: ignore[attr-defined]
-    except ImportError:
-        return {}
+    from elyte.potentials import FAMILIES
+
     family = FAMILIES.get(model)
     if family is None:
         return {}
     identity: dict[str, Any] = {"packages": {}}
-    for package in getattr(family, "packages", ()):
+    for package in family.packages:
         try:
             identity["packages"][package] = importlib.metadata.version(package)
         except importlib.metadata.PackageNotFoundError:
             identity["packages"][package] = None
-    shipped = getattr(family, "shipped_weights", None)
+    shipped = family.shipped_weights
     if shipped is not None:
         try:
             identity["weights"] = _content_hash(Path(shipped()))
