@@ -331,7 +331,7 @@ def test_examples_folder_data_has_provenance():
     ("old", "new", "fragment"),
     [
         ("timestep_fs = 1.0", 'timestep_fs = "1.0"', "md.stages[1].timestep_fs = '1.0'"),
-        ("replicas = 2", "replicas = true", "replicas = True"),
+        ("replicas = 2", "replicas = true", "replicas = true"),
         ("replicas = 2", "replicas = 2.5", "replicas = 2.5"),
         ("[300.0, 350.0]", '[300.0, "350"]', "conditions.temperatures[1] = '350'"),
         ('model = "sevennet-0"', "model = 7", "potentials.s.model = 7"),

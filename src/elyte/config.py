@@ -726,6 +726,9 @@ def _describe_error(err: dict[str, Any], info: FieldInfo | None) -> str:
 
 
 def _fmt_value(value: Any) -> str:
+    """A value as the user wrote it in TOML (true/false, quoted strings)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
     text = repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
 
