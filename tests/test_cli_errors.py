@@ -146,6 +146,8 @@ def test_good_campaign_passes(tmp_path):
     proc = elyte("check", str(path))
     assert proc.returncode == 0, proc.stderr
     assert "licl__c__T300__r0" in proc.stdout and "valid" in proc.stdout
+    # 1 ps at 1 fs is 1000 steps; one run of 1 ps in total.
+    assert "1 / 1,000" in proc.stdout and "1 runs, 1 ps simulated in total" in proc.stdout
 
 
 def test_missing_campaign_file(tmp_path):
