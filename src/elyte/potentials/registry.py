@@ -23,6 +23,7 @@ from ase.data import atomic_numbers, chemical_symbols
 
 from elyte.errors import PotentialError
 from elyte.potentials.spec import PotentialSpec
+from elyte.provenance import package_versions
 
 
 @dataclass
@@ -193,13 +194,7 @@ def refuse_file(spec: PotentialSpec, instead: str) -> None:
 
 def versions(*distributions: str) -> dict[str, str]:
     """Installed versions of ``distributions`` (missing ones are skipped)."""
-    out = {}
-    for name in distributions:
-        try:
-            out[name] = importlib.metadata.version(name)
-        except importlib.metadata.PackageNotFoundError:
-            continue
-    return out
+    return package_versions(distributions)
 
 
 def symbols_from_numbers(numbers: Iterable[int]) -> list[str]:
