@@ -115,12 +115,36 @@ def models_command() -> None:
 
 # ---------------------------------------------------------------- check  [issue 2 (config)]
 @app.command("check")
-def check_command() -> None:
+def check_command(
+    config: str | None = typer.Argument(None, help="Campaign file (TOML).", show_default=False),
+    explain: bool = typer.Option(False, "--explain", help="Print the reference of every key."),
+    smoke: bool = typer.Option(False, "--smoke", help="Show the plan as `elyte run --smoke`."),
+) -> None:
     """Validate a campaign file and print the expanded plan.
 
-    Example: elyte check examples/quickstart.toml
+    Example: elyte check examples/quickstart.toml    (elyte check --explain: every key)
     """
-    raise ElyteError("`elyte check` is not implemented yet")
+    from rich.console import Console
+
+    from elyte.campaign.plan import plan_renderables
+    from elyte.config import explain as explain_keys
+    from elyte.config import load_campaign, smoke_campaign
+    from elyte.errors import ConfigError
+
+    out = Console(soft_wrap=True)
+    if config is None:
+        if not explain:
+            raise ConfigError("give a campaign file (elyte check CONFIG) or --explain")
+        out.print(explain_keys(), markup=False, highlight=False)
+        return
+    campaign = load_campaign(config)
+    if smoke:
+        campaign = smoke_campaign(campaign)
+    if explain:
+        out.print(explain_keys(), markup=False, highlight=False)
+    for item in plan_renderables(campaign, smoke=smoke):
+        out.print(item, markup=False, highlight=False) if isinstance(item, str) else out.print(item)
+    out.print(f"{config}: valid", markup=False, highlight=False)
 
 
 # ---------------------------------------------------------------- md  [issue 3 (md)]
