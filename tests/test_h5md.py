@@ -10,7 +10,7 @@ from ase.calculators.emt import EMT
 from ase.io import read
 
 from elyte.io.extxyz_export import export_extxyz
-from elyte.io.h5md import H5MDWriter, read_h5md
+from elyte.io.h5md import H5MDWriter, read_forces, read_h5md, read_monitors, read_observables
 from elyte.md import MDSpec, MonitorSpec, StageSpec, run_md
 
 
@@ -51,20 +51,19 @@ def test_mdanalysis_reads_positions_box_time_velocities(emt_run):
     u.load_new(str(path), format="H5MD")
     assert u.trajectory.n_frames == ours.n_frames == 11
     assert len(u.atoms) == ours.n_atoms
+    forces = read_forces(path)
     for t, ts in enumerate(u.trajectory):
         np.testing.assert_allclose(ts.positions, ours.positions[t], atol=2e-5)
         np.testing.assert_allclose(ts.dimensions, triclinic_box(*ours.cells[t]), atol=1e-4)
         assert ts.time == pytest.approx(ours.times[t])
         np.testing.assert_allclose(ts.velocities, ours.velocities[t], atol=1e-4)
         # forces: stored in kJ/(mol Å); MDAnalysis's native unit is kJ/(mol Å)
-        np.testing.assert_allclose(
-            ts.forces / 96.48533212331002, ours.metadata["forces"][t], atol=1e-5
-        )
+        np.testing.assert_allclose(ts.forces / 96.48533212331002, forces[t], atol=1e-5)
 
 
 def test_file_records_observables_metadata_and_provenance(emt_run):
     traj = read_h5md(emt_run.paths["trajectory"])
-    obs = traj.metadata["observables"]
+    obs = read_observables(emt_run.paths["trajectory"])
     # E_kin is ½ m v² of the stored velocities (Å/ps → ASE units)
     from ase import units
 
@@ -111,7 +110,7 @@ def test_resume_truncates_to_checkpoint_frames(tmp_path):
     traj = read_h5md(path)
     np.testing.assert_array_equal(traj.metadata["steps"], [0, 1, 2, 3, 4])
     assert traj.positions[-1, 0, 0] == 40.0
-    assert len(traj.metadata["monitors"]["step"]) == 3
+    assert len(read_monitors(path)["step"]) == 3
 
 
 def test_export_extxyz_roundtrip(emt_run, tmp_path):

@@ -14,7 +14,7 @@ from ase.calculators.singlepoint import SinglePointCalculator
 from ase.io import read
 from md_helpers import ShiftedForceLJ, lj_argon, water_box
 
-from elyte.io.h5md import read_h5md
+from elyte.io.h5md import read_h5md, read_monitors
 from elyte.md import MDSpec, MonitorSpec, StageSpec, run_md
 from elyte.md.monitors import StabilityMonitor, pair_thresholds
 from elyte.md.topology import find_bonds, mic_distances
@@ -66,7 +66,7 @@ def test_overlapping_atoms_trip_and_snapshot_holds_the_region(tmp_path):
     assert len(snap) < len(atoms) or len(atoms) < 30
     stored = read_h5md(out.paths["trajectory"]).metadata
     assert stored["failure"]["mode"] == "atoms_too_close"
-    assert stored["monitors"]["n_close_pairs"][0] >= 1
+    assert read_monitors(out.paths["trajectory"])["n_close_pairs"][0] >= 1
     assert json.loads(out.paths["outcome"].read_text())["status"] == "failed"
 
 
@@ -145,7 +145,7 @@ def test_collapsing_box_trips_density_window(tmp_path):
         seed=1,
     )
     assert out.status == "failed" and out.failure.mode == "density_window"
-    density = read_h5md(out.paths["trajectory"]).metadata["monitors"]["density"]
+    density = read_monitors(out.paths["trajectory"])["density"]
     assert density[-1] > 1.5 * density[0]
 
 
@@ -198,5 +198,5 @@ def test_healthy_chgnet_water_trips_nothing(tmp_path):
     )
     out = run_md(water_box(2), calc, spec, tmp_path, temperature=300, pressure_bar=None, seed=1)
     assert out.status == "completed", out.failure
-    mon = read_h5md(out.paths["trajectory"]).metadata["monitors"]
+    mon = read_monitors(out.paths["trajectory"])
     assert np.all(mon["failed"] == 0) and np.all(mon["broken_fraction"] == 0)

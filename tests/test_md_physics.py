@@ -11,7 +11,7 @@ from ase.calculators.fd import calculate_numerical_forces, calculate_numerical_s
 from ase.data import atomic_masses
 from md_helpers import ShiftedForceLJ, lj_argon
 
-from elyte.io.h5md import read_h5md
+from elyte.io.h5md import read_h5md, read_observables
 from elyte.md import MassSpec, MDSpec, MonitorSpec, StageSpec, run_md
 from elyte.md.masses import DEUTERIUM_MASS, md_masses
 from elyte.units import KB_EV
@@ -48,12 +48,13 @@ def test_nve_energy_conservation_scales_with_dt_squared(tmp_path):
         )
         assert out.status == "completed", out.failure
         traj = read_h5md(out.paths["trajectory"])
-        etot = traj.metadata["observables"]["total_energy"]
+        obs = read_observables(out.paths["trajectory"])
+        etot = obs["total_energy"]
         fluct[dt] = etot.std()
         slope = np.polyfit(traj.times, etot, 1)[0] / len(atoms)
         assert abs(slope) < 2e-4  # eV/atom/ps
         # the kinetic energy itself moves by far more than the total: it is conserved
-        assert etot.std() < 0.05 * traj.metadata["observables"]["kinetic_energy"].std()
+        assert etot.std() < 0.05 * obs["kinetic_energy"].std()
     for small, large in ((1.0, 2.0), (2.0, 4.0)):
         ratio = fluct[large] / fluct[small]
         assert 3.0 < ratio < 5.3, (small, large, ratio)
@@ -126,9 +127,10 @@ def test_mtk_npt_density_reproduces_nvt_pressure(tmp_path):
         atoms, ShiftedForceLJ(), nvt, tmp_path / "nvt", temperature=t0, pressure_bar=None, seed=2
     )
     traj = read_h5md(out.paths["trajectory"])
-    pressure = traj.metadata["observables"]["pressure"][50:]
+    obs = read_observables(out.paths["trajectory"])
+    pressure = obs["pressure"][50:]
     p_mean, p_se = block_mean_se(pressure)
-    rho0 = traj.metadata["observables"]["density"][0]
+    rho0 = obs["density"][0]
 
     npt = MDSpec(
         stages=[
@@ -149,7 +151,7 @@ def test_mtk_npt_density_reproduces_nvt_pressure(tmp_path):
     )
     assert out.status == "completed", out.failure
     traj = read_h5md(out.paths["trajectory"])
-    rho = traj.metadata["observables"]["density"][125:]
+    rho = read_observables(out.paths["trajectory"])["density"][125:]
     vol = traj.volumes[125:]
     assert traj.temperature[125:].mean() == pytest.approx(t0, rel=0.03)
     rho_mean, rho_se = block_mean_se(rho)

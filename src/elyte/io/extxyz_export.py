@@ -9,7 +9,7 @@ from ase import Atoms
 from ase.calculators.singlepoint import SinglePointCalculator
 from ase.io import write
 
-from elyte.io.h5md import read_h5md
+from elyte.io.h5md import read_forces, read_h5md
 
 
 def export_extxyz(
@@ -27,7 +27,7 @@ def export_extxyz(
     """
     traj = read_h5md(h5_path, start=start, stop=stop, step=step)
     steps = np.asarray(traj.metadata["steps"])
-    forces = traj.metadata.get("forces")
+    forces = read_forces(h5_path, start=start, stop=stop, step=step)
     images = []
     for t in range(traj.n_frames):
         atoms = Atoms(

@@ -330,9 +330,10 @@ def read_h5md(
     """Read frames ``start:stop:step`` of an elyte H5MD file into a
     :class:`~elyte.io.trajectory.Trajectory` (only those frames are loaded into memory).
 
-    Metadata holds ``run`` (parameters), ``provenance``, ``monitors`` (arrays per check),
-    ``failure`` (or None), ``observables`` (all per-frame observables) and ``forces``
-    (eV/Å) when stored.
+    ``metadata`` (JSON-serialisable) holds ``run`` (parameters), ``provenance``, ``steps``
+    (MD step of each frame), ``failure`` (or None), ``outcome``/``warnings`` when written,
+    and ``molecule_names`` (per atom) when known. Per-frame observables, monitor rows and
+    forces are read with :func:`read_observables`, :func:`read_monitors`, :func:`read_forces`.
     """
     path = Path(path)
     sl = slice(start, stop, step)
@@ -345,16 +346,17 @@ def read_h5md(
         at = f["parameters/atoms"]
         symbols = np.array([s.decode() if isinstance(s, bytes) else s for s in at["symbols"][()]])
         velocities = part["velocity/value"][sl] if "velocity" in part else None
-        obs = {name: grp["value"][sl] for name, grp in f["observables"].items()}
+        obs = {
+            name: f["observables"][name]["value"][sl]
+            for name in ("potential_energy", "stress", "temperature")
+        }
         boundary = [
             b.decode() if isinstance(b, bytes) else str(b) for b in part["box"].attrs["boundary"]
         ]
         metadata: dict[str, Any] = {
             "run": json.loads(f["parameters"].attrs.get("run", "{}")),
             "provenance": json.loads(f["parameters"].attrs.get("provenance", "{}")),
-            "steps": steps,
-            "observables": obs,
-            "monitors": {k: v[()] for k, v in f["monitors"].items()},
+            "steps": [int(k) for k in steps],
             "failure": json.loads(f["monitors"].attrs["failure"])
             if "failure" in f["monitors"].attrs
             else None,
@@ -368,8 +370,6 @@ def read_h5md(
             metadata["molecule_names"] = [
                 s.decode() if isinstance(s, bytes) else s for s in at["molecule_names"][()]
             ]
-        if "force" in part:
-            metadata["forces"] = part["force/value"][sl] / EV_PER_A_TO_KJ_PER_MOL_A
         traj = Trajectory(
             positions=positions,
             cells=cells,
@@ -386,3 +386,35 @@ def read_h5md(
             metadata=metadata,
         )
     return traj
+
+
+def read_observables(
+    path: str | Path, *, start: int = 0, stop: int | None = None, step: int = 1
+) -> dict[str, np.ndarray]:
+    """Per-frame observables of frames ``start:stop:step``: ``step``, ``time`` (ps),
+    ``potential_energy``, ``kinetic_energy``, ``total_energy`` (eV), ``temperature`` (K),
+    ``pressure`` (bar), ``stress`` (T, 3, 3) eV/Å³, ``density`` (g/cm³), ``volume`` (Å³)."""
+    sl = slice(start, stop, step)
+    with h5py.File(path, "r") as f:
+        obs = {name: grp["value"][sl] for name, grp in f["observables"].items()}
+        obs["step"] = f["particles/all/position/step"][sl]
+        obs["time"] = f["particles/all/position/time"][sl]
+    return obs
+
+
+def read_monitors(path: str | Path) -> dict[str, np.ndarray]:
+    """Monitor rows, one per check: ``step``, ``time`` (ps), ``temperature``, ``max_force``,
+    ``n_close_pairs``, ``dimers_<pair>``, ``broken_fraction``, ``density``, ``failed``, …"""
+    with h5py.File(path, "r") as f:
+        return {k: v[()] for k, v in f["monitors"].items()}
+
+
+def read_forces(
+    path: str | Path, *, start: int = 0, stop: int | None = None, step: int = 1
+) -> np.ndarray | None:
+    """(T, N, 3) forces in eV/Å of frames ``start:stop:step``, or None if not stored."""
+    with h5py.File(path, "r") as f:
+        part = f["particles/all"]
+        if "force" not in part:
+            return None
+        return part["force/value"][slice(start, stop, step)] / EV_PER_A_TO_KJ_PER_MOL_A
