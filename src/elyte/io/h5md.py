@@ -74,9 +74,8 @@ def _json_default(obj: Any) -> Any:
         return obj.tolist()
     if isinstance(obj, np.generic):
         return obj.item()
-    if isinstance(obj, Path):
-        return str(obj)
-    raise TypeError(f"not JSON-serialisable: {type(obj).__name__}")
+    # provenance must never stop a run: record anything else by its text form
+    return str(obj)
 
 
 class H5MDWriter:

@@ -142,8 +142,10 @@ def run_hash(
     temperature: float,
     pressure_bar: float | None,
     seed: int,
+    potential: dict[str, Any] | None = None,
 ) -> str:
-    """SHA-256 identifying a run: structure, protocol, conditions, seed, calculator type."""
+    """SHA-256 identifying a run: structure, protocol, conditions, seed, calculator type and,
+    when known, the potential's name and model-file hash (``metadata["potential"]``)."""
     # how often state is saved does not change the trajectory: leave it out of the identity
     physics = spec.model_dump(
         mode="json", exclude={"checkpoint_every", "checkpoint_minutes", "flush_every_frames"}
@@ -154,6 +156,7 @@ def run_hash(
         "pressure_bar": pressure_bar,
         "seed": seed,
         "calculator": type(calculator).__name__,
+        "potential": {k: (potential or {}).get(k) for k in ("name", "file_sha256")},
         "numbers": atoms.numbers.tolist(),
         "positions": np.round(atoms.get_positions(), 6).tolist(),
         "cell": np.round(atoms.cell.array, 6).tolist(),
@@ -220,7 +223,17 @@ class _Run:
             "outcome": self.out / OUTCOME,
         }
         self.input_atoms = atoms
-        self.hash = run_hash(atoms, calculator, spec, temperature, pressure_bar, seed)
+        self.hash = run_hash(
+            atoms,
+            calculator,
+            spec,
+            temperature,
+            pressure_bar,
+            seed,
+            potential=self.metadata.get("potential")
+            if isinstance(self.metadata.get("potential"), dict)
+            else None,
+        )
         self.atoms = atoms.copy()
         self.atoms.calc = calculator
         self.engine: Engine = engine if engine is not None else ASEEngine(self.atoms)
