@@ -115,32 +115,174 @@ def models_command() -> None:
 
 # ---------------------------------------------------------------- check  [issue 2 (config)]
 @app.command("check")
-def check_command() -> None:
+def check_command(
+    config: str | None = typer.Argument(None, help="Campaign file (TOML).", show_default=False),
+    explain: bool = typer.Option(False, "--explain", help="Print the reference of every key."),
+    smoke: bool = typer.Option(False, "--smoke", help="Show the plan as `elyte run --smoke`."),
+) -> None:
     """Validate a campaign file and print the expanded plan.
 
-    Example: elyte check examples/quickstart.toml
+    Example: elyte check examples/quickstart.toml    (elyte check --explain: every key)
     """
-    raise ElyteError("`elyte check` is not implemented yet")
+    from rich.console import Console
+
+    from elyte.campaign.plan import plan_renderables
+    from elyte.config import explain as explain_keys
+    from elyte.config import load_campaign, smoke_campaign
+    from elyte.errors import ConfigError
+
+    out = Console(soft_wrap=True)
+    if config is None:
+        if not explain:
+            raise ConfigError("give a campaign file (elyte check CONFIG) or --explain")
+        out.print(explain_keys(), markup=False, highlight=False)
+        return
+    campaign = load_campaign(config)
+    if smoke:
+        campaign = smoke_campaign(campaign)
+    if explain:
+        out.print(explain_keys(), markup=False, highlight=False)
+    for item in plan_renderables(campaign, smoke=smoke):
+        out.print(item, markup=False, highlight=False) if isinstance(item, str) else out.print(item)
+    out.print(f"{config}: valid", markup=False, highlight=False)
 
 
 # ---------------------------------------------------------------- md  [issue 3 (md)]
 @app.command("md")
-def md_command() -> None:
+def md_command(
+    structure: Annotated[Path, typer.Argument(help="Structure file (extxyz keeps mol_id).")],
+    potential: Annotated[str, typer.Option("--potential", help="Potential family (elyte models).")],
+    stage: Annotated[
+        list[str],
+        typer.Option(
+            "--stage", help="KIND[:DURATION][,key=value…], e.g. nvt:2ps,thermostat=bussi."
+        ),
+    ],
+    out: Annotated[Path, typer.Option("-o", "--out", help="Output folder.")],
+    model_file: Annotated[Path | None, typer.Option("--model-file", help="Model file.")] = None,
+    calculator: str | None = typer.Option(
+        None, "--calculator", help='For --potential ase: "module:Class".'
+    ),
+    device: str = typer.Option("auto", "--device", help="auto, cpu or cuda."),
+    temperature: Annotated[
+        list[float] | None,
+        typer.Option("--temperature", "-T", help="Temperature in K (repeat; default 300)."),
+    ] = None,
+    pressure: float | None = typer.Option(None, "--pressure", help="Pressure in bar (npt)."),
+    seed: int = typer.Option(1, "--seed", help="Seed of replica 0 (replica r: seed + r)."),
+    replicas: int = typer.Option(1, "--replicas", min=1, help="Independent replicas."),
+    masses: str = typer.Option("physical", "--masses", help="physical, hmr or deuterium."),
+    hydrogen_mass: float = typer.Option(3.0, "--hydrogen-mass", help="H mass under HMR, amu."),
+    monitor_action: str = typer.Option("stop", "--monitors", help="stop or warn on a trip."),
+    checkpoint_every: int | None = typer.Option(None, "--checkpoint-every", help="Steps."),
+    velocities: bool = typer.Option(False, "--velocities", help="Store velocities."),
+    forces: bool = typer.Option(False, "--forces", help="Store forces."),
+    resume: bool = typer.Option(False, "--resume", help="Continue from the checkpoint."),
+) -> None:
     """Run one MD simulation (stages, monitors, checkpoints) on a structure.
 
-    Example: elyte md water.extxyz --potential chgnet-0.3.0 --stages nvt:2ps
+    Example: elyte md water.extxyz --potential chgnet-0.3.0 --stage nvt:2ps -T 300 -o run
     """
-    raise ElyteError("`elyte md` is not implemented yet")
+    from rich.progress import Progress
+
+    from elyte.md.command import build_spec
+    from elyte.md.command import md_command as run_command
+    from elyte.potentials import PotentialSpec
+
+    spec = build_spec(
+        stage,
+        masses=masses,
+        hydrogen_mass=hydrogen_mass,
+        monitor_action=monitor_action,
+        checkpoint_every=checkpoint_every,
+        velocities=velocities,
+        forces=forces,
+    )
+    pot = PotentialSpec(model=potential, file=model_file, calculator=calculator, device=device)
+    with Progress(console=err_console, transient=True) as bar:
+        tasks: dict[str, int] = {}
+
+        def progress(label: str, done: int, total: int) -> None:
+            if label not in tasks:
+                tasks[label] = bar.add_task(f"md {label}", total=total)
+            if done % 10 == 0 or done == total:
+                bar.update(tasks[label], completed=done)
+
+        results = run_command(
+            structure,
+            pot,
+            spec,
+            out,
+            temperatures=temperature or [300.0],
+            pressure_bar=pressure,
+            seed=seed,
+            replicas=replicas,
+            resume=resume,
+            progress=progress,
+        )
+    for folder, outcome in results:
+        typer.echo(
+            f"{folder}: {outcome.status}, {outcome.simulated_ps:.3f} ps in "
+            f"{outcome.wall_seconds:.1f} s ({outcome.ns_per_day:.3f} ns/day)"
+        )
 
 
 # ---------------------------------------------------------------- analyze  [issue 4 (analysis)]
 @app.command("analyze")
-def analyze_command() -> None:
+def analyze_command(
+    trajectories: list[str] = typer.Argument(  # noqa: B008 (typer's declaration style)
+        ..., help="Trajectory files, one per replica."
+    ),
+    analyses: str = typer.Option(
+        None,
+        "--analyses",
+        help="Comma-separated: density,rdf,cn,diffusion,conductivity,viscosity,sq,dimers "
+        "(default density,rdf; with --config, the file's choice).",
+    ),
+    pairs: str = typer.Option(None, "--pairs", help="Pairs for g(r)/CN/dimers: Li-O,O-O."),
+    species: str = typer.Option(None, "--species", help="Species for diffusion: Li,O."),
+    temperature: float = typer.Option(300.0, "--temperature", help="Temperature in K."),
+    timestep_ps: float = typer.Option(
+        None, "--timestep-ps", help="Time between frames in ps (for XDATCAR and extxyz)."
+    ),
+    equilibration_ps: float = typer.Option(
+        None, "--equilibration-ps", help="Discard this many ps per replica (default: automatic)."
+    ),
+    config: str = typer.Option(None, "--config", help="TOML file with AnalysisSpec fields."),
+    out: str = typer.Option("analysis", "-o", "--out", help="Output folder."),
+) -> None:
     """Compute observables with error bars from one or more trajectories.
 
-    Example: elyte analyze traj.h5 --analyses density,rdf,msd
+    Writes OUT/results.json (values, errors, units, provenance) and one PNG per result.
+
+    Example: elyte analyze run1.xyz run2.xyz --analyses density,rdf,sq --pairs Li-O -o out
     """
-    raise ElyteError("`elyte analyze` is not implemented yet")
+    from rich.console import Console
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    from elyte.analysis.outputs import analyze_files, build_spec
+
+    spec = build_spec(analyses, pairs, species, config, equilibration_ps)
+    console = Console()
+    with Progress(
+        SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console
+    ) as bar:
+        task = bar.add_task("reading trajectories", total=None)
+        results, path = analyze_files(
+            trajectories,
+            spec,
+            out,
+            temperature=temperature,
+            timestep_ps=timestep_ps,
+            progress=lambda name: bar.update(task, description=f"computing {name}"),
+        )
+    for key, res in results.items():
+        for name, est in res.estimates.items():
+            console.print(f"{key:>18}  {name}: {est}", highlight=False)
+        for note in res.notes:
+            if note.startswith("not computed"):
+                console.print(f"[yellow]{key}: {note}[/yellow]", highlight=False)
+    console.print(f"wrote {path}")
 
 
 # ---------------------------------------------------------------- run  [issue 5 (campaign)]
