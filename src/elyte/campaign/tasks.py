@@ -1,0 +1,293 @@
+"""The work a campaign is made of, as picklable payloads and module-level functions.
+
+``execute_run`` takes one (system, potential, condition, replica) from structure to
+per-run analyses; ``execute_group`` combines the replicas of one (system, potential,
+condition) by passing all their trajectories to ``analyze``. Both run in any executor
+(this process, a pool process, a Dask worker): they only read and write files under
+their own folder and return the record they wrote. ``run_job`` wraps either one: it
+stamps the record with its input hash and provenance and renames ``results.json`` into
+place, so a worker killed mid-task leaves no result and the retry redoes (MD: resumes)
+the work.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from elyte.campaign.store import PROGRESS_NAME, RESULTS_NAME, read_results, write_results
+from elyte.errors import ElyteError
+from elyte.provenance import atomic_write_text, provenance
+
+INPUT_STRUCTURE = "input.extxyz"
+
+
+@dataclass(frozen=True)
+class RunPayload:
+    """Everything one run needs, as validated specs (picklable)."""
+
+    system: Any  # SystemSpec
+    potential: Any  # PotentialSpec
+    md: Any  # MDSpec
+    analyses: Any  # AnalysisSpec
+    temperature: float
+    pressure: float | None
+    seed: int
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class GroupPayload:
+    """The replicas of one (system, potential, condition) to analyse together."""
+
+    run_dirs: tuple[str, ...]
+    analyses: Any  # AnalysisSpec
+    temperature: float
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Job:
+    """One cached unit of work: its folder, input hash, function and payload."""
+
+    kind: str  # "run" or "group"
+    id: str
+    input_hash: str
+    out_dir: str
+    fn: Callable[[Any, Path], dict[str, Any]]
+    payload: Any
+    labels: dict[str, Any] = field(default_factory=dict)
+    depends: tuple[str, ...] = ()
+
+
+def run_job(
+    fn: Callable[[Any, Path], dict[str, Any]], payload: Any, out_dir: str, input_hash: str
+) -> dict[str, Any]:
+    """Run ``fn(payload, out_dir)`` and write its record atomically to ``results.json``.
+
+    User-level failures (``ElyteError``: a monitor trip, a model that does not cover an
+    element) and errors raised by the model are recorded as ``status = "failed"`` with the
+    failure mode; the campaign goes on. Only ``KeyboardInterrupt``/``SystemExit`` and a dead
+    worker leave no record.
+    """
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    start = time.time()
+    try:
+        record = fn(payload, out)
+    except ElyteError as exc:
+        record = {"status": "failed", "failure": f"{type(exc).__name__}: {exc}"}
+    except Exception as exc:  # noqa: BLE001 - a model crash must not stop the campaign
+        record = {
+            "status": "failed",
+            "failure": f"error: {type(exc).__name__}: {exc}",
+            "traceback": traceback.format_exc(limit=8),
+        }
+    record.setdefault("task_wall_seconds", time.time() - start)
+    record["input_hash"] = input_hash
+    record["provenance"] = provenance(**record.get("provenance", {}))
+    write_results(out / RESULTS_NAME, record)
+    (out / PROGRESS_NAME).unlink(missing_ok=True)
+    return record
+
+
+# ------------------------------------------------------------------------ one run
+def execute_run(payload: RunPayload, out_dir: Path) -> dict[str, Any]:
+    """Build (or reread) the input structure, run MD, analyse the trajectory."""
+    from elyte.analysis import analyze
+    from elyte.io.readers import read_trajectory
+    from elyte.md import run_md
+    from elyte.potentials import check_elements, load_potential
+
+    atoms = _input_structure(payload, out_dir)
+    record: dict[str, Any] = {
+        "build_summary": _jsonable(atoms.info.get("build_summary")),
+        "n_atoms": len(atoms),
+        "composition": atoms.get_chemical_formula(),
+    }
+    try:
+        loaded = load_potential(payload.potential)
+        check_elements(loaded, sorted(set(atoms.get_chemical_symbols())))
+    except ElyteError as exc:
+        return {**record, "status": "failed", "failure": f"model error: {exc}"}
+    meta = _jsonable(getattr(loaded, "metadata", {}))
+    record["potential_metadata"] = meta
+    outcome = run_md(
+        atoms,
+        loaded.calculator,
+        payload.md,
+        out_dir,
+        temperature=payload.temperature,
+        pressure_bar=payload.pressure,
+        seed=payload.seed,
+        metadata={**payload.metadata, "potential": meta},
+        progress=ProgressFile(out_dir / PROGRESS_NAME),
+    )
+    record.update(
+        status=outcome.status,
+        failure=_failure_text(outcome.failure),
+        n_steps=int(outcome.n_steps),
+        simulated_ps=float(outcome.simulated_ps),
+        wall_seconds=float(outcome.wall_seconds),
+        ns_per_day=float(outcome.ns_per_day),
+        paths={k: _relative(v, out_dir) for k, v in dict(outcome.paths or {}).items()},
+    )
+    if outcome.status != "completed":
+        record["time_to_failure_ps"] = float(outcome.simulated_ps)
+    traj_path = out_dir / "trajectory.h5"
+    results: dict[str, Any] = {}
+    if traj_path.exists() and outcome.status == "completed":
+        traj = read_trajectory(traj_path)
+        analysed = analyze([traj], payload.analyses, temperature=payload.temperature)
+        results = {name: res.to_dict() for name, res in analysed.items()}
+    record["results"] = results
+    return record
+
+
+def _input_structure(payload: RunPayload, out_dir: Path) -> Any:
+    """The built structure, written once to ``input.extxyz`` and reread on resume."""
+    import ase.io
+
+    path = out_dir / INPUT_STRUCTURE
+    if path.exists():
+        try:
+            return ase.io.read(path, format="extxyz")
+        except Exception:  # noqa: BLE001 - unreadable: rebuild (it is deterministic)
+            path.unlink()
+    from elyte.systems import build_system
+
+    atoms = build_system(payload.system, payload.seed)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    ase.io.write(tmp, atoms, format="extxyz")
+    os.replace(tmp, path)
+    return atoms
+
+
+# ------------------------------------------------------------------------ replicas combined
+def execute_group(payload: GroupPayload, out_dir: Path) -> dict[str, Any]:
+    """Analyse all completed replicas of one (system, potential, condition) together."""
+    from elyte.analysis import analyze
+    from elyte.io.readers import read_trajectory
+
+    members = []
+    for run_dir in payload.run_dirs:
+        rec = read_results(Path(run_dir) / RESULTS_NAME) or {}
+        members.append(
+            {
+                "run_dir": Path(run_dir).name,
+                "status": rec.get("status", "missing"),
+                "failure": rec.get("failure"),
+                "simulated_ps": rec.get("simulated_ps"),
+                "ns_per_day": rec.get("ns_per_day"),
+                "time_to_failure_ps": rec.get("time_to_failure_ps"),
+            }
+        )
+    done = [
+        Path(d)
+        for d, m in zip(payload.run_dirs, members, strict=True)
+        if m["status"] == "completed"
+    ]
+    record: dict[str, Any] = {"members": members, "n_completed": len(done)}
+    if not done:
+        return {**record, "status": "failed", "failure": "no replica completed", "results": {}}
+    trajs = [read_trajectory(d / "trajectory.h5") for d in done]
+    analysed = analyze(trajs, payload.analyses, temperature=payload.temperature)
+    record["results"] = {name: res.to_dict() for name, res in analysed.items()}
+    record["status"] = "completed"
+    rates = [m["ns_per_day"] for m in members if m["ns_per_day"]]
+    record["ns_per_day"] = float(sum(rates) / len(rates)) if rates else None
+    return record
+
+
+# ------------------------------------------------------------------------ progress
+class ProgressFile:
+    """A ``progress=`` callback for ``run_md`` that leaves the latest state in a small file.
+
+    The runner's display polls these files, which works the same for every executor.
+    Written at most once a second, atomically.
+    """
+
+    def __init__(self, path: Path, every_s: float = 1.0) -> None:
+        self.path = Path(path)
+        self.every_s = every_s
+        self._last = 0.0
+
+    def __call__(self, *args: Any, **kwargs: Any) -> None:
+        now = time.monotonic()
+        if now - self._last < self.every_s:
+            return
+        self._last = now
+        state = _progress_state(args, kwargs)
+        try:
+            atomic_write_text(self.path, json.dumps(state, default=float))
+        except OSError:
+            pass
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"path": self.path, "every_s": self.every_s, "_last": 0.0}
+
+
+def _progress_state(args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
+    """Normalise what ``run_md`` reports (an object, a dict, or step counts) to a dict."""
+    state: dict[str, Any] = {}
+    if len(args) == 1 and not isinstance(args[0], int | float):
+        obj = args[0]
+        src = obj if isinstance(obj, dict) else getattr(obj, "__dict__", {})
+        state.update({k: v for k, v in src.items() if isinstance(v, int | float | str)})
+    elif args:
+        names = ("step", "n_steps", "simulated_ps", "ns_per_day")
+        state.update(zip(names, args, strict=False))
+    state.update({k: v for k, v in kwargs.items() if isinstance(v, int | float | str)})
+    state["updated"] = time.time()
+    return state
+
+
+def read_progress(out_dir: Path) -> dict[str, Any]:
+    try:
+        return json.loads((Path(out_dir) / PROGRESS_NAME).read_text())
+    except (OSError, json.JSONDecodeError):
+        return {}
+
+
+# ------------------------------------------------------------------------ helpers
+def _failure_text(failure: Any) -> str | None:
+    if failure is None:
+        return None
+    if isinstance(failure, str):
+        return failure
+    if hasattr(failure, "to_dict"):
+        return json.dumps(_jsonable(failure.to_dict()))
+    return str(failure)
+
+
+def _relative(path: Any, root: Path) -> str:
+    try:
+        return str(Path(path).resolve().relative_to(root.resolve()))
+    except ValueError:
+        return str(path)
+
+
+def _jsonable(obj: Any) -> Any:
+    """Best-effort conversion to JSON-ready data (dataclasses, pydantic, numpy, paths)."""
+    if obj is None or isinstance(obj, bool | int | str):
+        return obj
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
+    if isinstance(obj, dict):
+        return {str(k): _jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple | set):
+        return [_jsonable(v) for v in obj]
+    if hasattr(obj, "model_dump"):
+        return _jsonable(obj.model_dump(mode="json"))
+    if hasattr(obj, "tolist"):
+        return _jsonable(obj.tolist())
+    if hasattr(obj, "__dataclass_fields__"):
+        return _jsonable({k: getattr(obj, k) for k in obj.__dataclass_fields__})
+    return str(obj)
