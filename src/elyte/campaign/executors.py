@@ -178,21 +178,20 @@ class DaskExecutor:
 
 
 def jobqueue_cluster(section: Any) -> Any:
-    """Start a dask-jobqueue cluster from a campaign's ``[cluster]`` section.
+    """Start a dask-jobqueue SLURM or PBS cluster from a campaign's ``[cluster]`` section.
 
-    ``section`` holds ``kind`` ("slurm" or "pbs"), ``jobs`` (how many batch jobs to
-    request) and any keyword of the dask-jobqueue class (``cores``, ``memory``, ``queue``,
-    ``account``, ``walltime``, ``job_extra_directives`` …), passed through unchanged.
+    ``section`` has ``kind`` ("slurm"/"pbs"), ``jobs`` (batch jobs to request) and the
+    dask-jobqueue keywords ``queue``, ``account``, ``cores``, ``processes``, ``memory``,
+    ``walltime``, ``job_extra_directives``, passed through unchanged.
     """
-    data = dict(section if isinstance(section, dict) else _as_dict(section))
-    kind = str(data.pop("kind", data.pop("type", "slurm"))).lower()
-    jobs = int(data.pop("jobs", data.pop("n_jobs", 1)))
-    extra = data.pop("options", None) or data.pop("kwargs", None) or {}
-    data.update(extra)
-    data = {k: v for k, v in data.items() if v is not None}
+    data = _as_dict(section)
+    kind = str(data.pop("kind", None) or "slurm").lower()
+    jobs = int(data.pop("jobs", 1) or 1)
+    data.pop("scheduler", None)
+    data = {k: v for k, v in data.items() if v is not None and v != []}
     try:
         import dask_jobqueue
-    except ImportError as exc:  # pragma: no cover
+    except ImportError as exc:  # pragma: no cover - depends on the environment
         raise ConfigError("[cluster] needs dask-jobqueue: pip install 'elyte[dask]'") from exc
     classes = {"slurm": dask_jobqueue.SLURMCluster, "pbs": dask_jobqueue.PBSCluster}
     if kind not in classes:
@@ -227,6 +226,8 @@ def _exception(future: cf.Future) -> BaseException | None:
 
 
 def _as_dict(obj: Any) -> dict[str, Any]:
+    if isinstance(obj, dict):
+        return dict(obj)
     if hasattr(obj, "model_dump"):
         return obj.model_dump()
     return dict(vars(obj))

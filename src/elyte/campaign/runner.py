@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from elyte.campaign.aggregate import fit_arrhenius_groups
 from elyte.campaign.executors import make_executor
 from elyte.campaign.store import (
     RESULTS_NAME,
@@ -34,9 +35,6 @@ from elyte.campaign.tasks import (
     read_progress,
     run_job,
 )
-
-#: Estimates whose temperature dependence gets an Arrhenius fit (transport observables).
-_ARRHENIUS_PATTERN = re.compile(r"^(D\[|D_|sigma|σ|conductivity)", re.IGNORECASE)
 
 
 @dataclass
@@ -118,6 +116,8 @@ def execute_jobs(
                 try:
                     record = executor.result(handle)
                 except Exception as exc:  # noqa: BLE001 - worker died too often, or a bug
+                    if getattr(exc, "exit_code", None) == 130:  # MDInterrupted (Ctrl-C)
+                        raise
                     # Not written to results.json: the next `elyte run` tries again.
                     record = {
                         "status": "failed",
@@ -224,7 +224,7 @@ def key_results(results: dict[str, Any]) -> dict[str, Any]:
 # ---------------------------------------------------------------------------- campaign
 def plan_jobs(campaign: Any, store: CampaignStore) -> list[Job]:
     """Expand a campaign into run jobs and one group job per (system, potential, T, P)."""
-    from elyte.campaign.plan import expand, input_hash
+    from elyte.campaign.plan import expand, input_hash, simulated_ps
 
     runs = expand(campaign)
     jobs: list[Job] = []
@@ -246,7 +246,12 @@ def plan_jobs(campaign: Any, store: CampaignStore) -> list[Job]:
             temperature=float(run.temperature),
             pressure=labels["pressure"],
             seed=int(run.seed),
-            metadata={"campaign": campaign.name, "run_id": run.run_id, **labels},
+            metadata={
+                "campaign": campaign.name,
+                "run_id": run.run_id,
+                "total_ps": simulated_ps(campaign, run),
+                **labels,
+            },
         )
         jobs.append(
             Job(
@@ -259,10 +264,10 @@ def plan_jobs(campaign: Any, store: CampaignStore) -> list[Job]:
                 labels=labels,
             )
         )
-        key = (run.system, run.potential, labels["temperature"], labels["pressure"])
+        key = (run.condition_id, run.system, run.potential, labels["temperature"])
         groups.setdefault(key, []).append(jobs[-1])
-    for (system, potential, temperature, pressure), members in groups.items():
-        gid = group_id(system, potential, temperature, pressure)
+    for (gid, system, potential, temperature), members in groups.items():
+        pressure = members[0].labels["pressure"]
         analyses_json = json.dumps(_dump(campaign.analyses), sort_keys=True, default=str)
         jobs.append(
             Job(
@@ -291,63 +296,6 @@ def plan_jobs(campaign: Any, store: CampaignStore) -> list[Job]:
     return jobs
 
 
-def group_id(system: str, potential: str, temperature: float, pressure: float | None) -> str:
-    """Folder name of one (system, potential, condition): ``water__chgnet__298K__1bar``."""
-    p = "nvt" if pressure is None else f"{pressure:g}bar"
-    return _safe(f"{system}__{potential}__{temperature:g}K__{p}")
-
-
-def fit_arrhenius_groups(store: CampaignStore, states: dict[str, JobState]) -> list[Path]:
-    """Arrhenius fits across temperatures of each (system, potential, pressure)."""
-    sets: dict[tuple[Any, ...], list[JobState]] = {}
-    for st in states.values():
-        if st.job.kind == "group" and st.record and st.record.get("status") == "completed":
-            lab = st.job.labels
-            sets.setdefault((lab["system"], lab["potential"], lab["pressure"]), []).append(st)
-    written = []
-    for (system, potential, pressure), members in sets.items():
-        temps = sorted({m.job.labels["temperature"] for m in members})
-        if len(temps) < 2:
-            continue
-        from elyte.analysis.arrhenius import fit_arrhenius
-        from elyte.estimate import Estimate
-
-        by_obs: dict[str, dict[float, Any]] = {}
-        for m in members:
-            for res in (m.record.get("results") or {}).values():
-                for key, est in (res.get("estimates") or {}).items():
-                    if _ARRHENIUS_PATTERN.match(key) and est.get("value") is not None:
-                        by_obs.setdefault(key, {})[m.job.labels["temperature"]] = est
-        fits = {}
-        for key, per_t in sorted(by_obs.items()):
-            if len(per_t) < 2:
-                continue
-            t_sorted = sorted(per_t)
-            try:
-                res = fit_arrhenius(t_sorted, [Estimate.from_dict(per_t[t]) for t in t_sorted])
-            except Exception as exc:  # noqa: BLE001 - e.g. negative D from a short run
-                fits[key] = {"error": f"{type(exc).__name__}: {exc}"}
-                continue
-            fits[key] = res.to_dict()
-        if not fits:
-            continue
-        from elyte.campaign.store import write_results
-
-        path = store.arrhenius_path(group_id(system, potential, 0.0, pressure).replace("__0K", ""))
-        write_results(
-            path,
-            {
-                "system": system,
-                "potential": potential,
-                "pressure": pressure,
-                "temperatures": temps,
-                "fits": fits,
-            },
-        )
-        written.append(path)
-    return written
-
-
 def run_campaign(
     campaign_file: str | os.PathLike[str],
     *,
@@ -374,7 +322,11 @@ def run_campaign(
         with store.lock():
             store.write_campaign(campaign_info(campaign, campaign_file, smoke=smoke))
             jobs = plan_jobs(campaign, store)
-            cluster = getattr(campaign, "cluster", None) if not scheduler else None
+            cluster = getattr(campaign, "cluster", None)
+            if not scheduler and cluster is not None and getattr(cluster, "scheduler", None):
+                scheduler, cluster = cluster.scheduler, None
+            elif scheduler:
+                cluster = None
 
             def factory() -> Any:
                 return make_executor(workers=workers, scheduler=scheduler, cluster=cluster)
@@ -494,7 +446,6 @@ __all__ = [
     "execute_jobs",
     "plan_jobs",
     "run_campaign",
-    "group_id",
     "key_results",
     "read_results",
 ]

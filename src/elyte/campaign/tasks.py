@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import shutil
 import time
 import traceback
 from collections.abc import Callable
@@ -27,6 +28,7 @@ from elyte.errors import ElyteError
 from elyte.provenance import atomic_write_text, provenance
 
 INPUT_STRUCTURE = "input.extxyz"
+INPUTS_NAME = "inputs.json"
 
 
 @dataclass(frozen=True)
@@ -78,11 +80,13 @@ def run_job(
     worker leave no record.
     """
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    _claim_folder(out, input_hash)
     start = time.time()
     try:
         record = fn(payload, out)
     except ElyteError as exc:
+        if getattr(exc, "exit_code", 2) == 130:  # MDInterrupted: checkpointed, stop here
+            raise
         record = {"status": "failed", "failure": f"{type(exc).__name__}: {exc}"}
     except Exception as exc:  # noqa: BLE001 - a model crash must not stop the campaign
         record = {
@@ -96,6 +100,29 @@ def run_job(
     write_results(out / RESULTS_NAME, record)
     (out / PROGRESS_NAME).unlink(missing_ok=True)
     return record
+
+
+def _claim_folder(out: Path, input_hash: str) -> None:
+    """Empty ``out`` if it holds the (partial or finished) work of other inputs.
+
+    ``inputs.json`` names the input hash the folder's files belong to; files of the same
+    inputs (an MD checkpoint of an interrupted run) are kept so the retry resumes.
+    """
+    marker = out / INPUTS_NAME
+    if out.exists():
+        try:
+            owner = json.loads(marker.read_text()).get("input_hash")
+        except (OSError, json.JSONDecodeError):
+            owner = None
+        if owner != input_hash:
+            for child in out.iterdir():
+                if child.is_dir():
+                    shutil.rmtree(child)
+                else:
+                    child.unlink()
+    out.mkdir(parents=True, exist_ok=True)
+    if not marker.exists():
+        atomic_write_text(marker, json.dumps({"input_hash": input_hash}))
 
 
 # ------------------------------------------------------------------------ one run
@@ -128,11 +155,14 @@ def execute_run(payload: RunPayload, out_dir: Path) -> dict[str, Any]:
         pressure_bar=payload.pressure,
         seed=payload.seed,
         metadata={**payload.metadata, "potential": meta},
-        progress=ProgressFile(out_dir / PROGRESS_NAME),
+        progress=ProgressFile(out_dir / PROGRESS_NAME, payload.metadata.get("total_ps")),
     )
+    failure = outcome.failure
     record.update(
         status=outcome.status,
-        failure=_failure_text(outcome.failure),
+        failure=None if failure is None else f"{failure.mode}: {failure.message}",
+        failure_detail=None if failure is None else _jsonable(failure.to_dict()),
+        warnings=_jsonable(getattr(outcome, "warnings", [])),
         n_steps=int(outcome.n_steps),
         simulated_ps=float(outcome.simulated_ps),
         wall_seconds=float(outcome.wall_seconds),
@@ -140,7 +170,9 @@ def execute_run(payload: RunPayload, out_dir: Path) -> dict[str, Any]:
         paths={k: _relative(v, out_dir) for k, v in dict(outcome.paths or {}).items()},
     )
     if outcome.status != "completed":
-        record["time_to_failure_ps"] = float(outcome.simulated_ps)
+        record["time_to_failure_ps"] = float(
+            failure.time_ps if failure is not None else outcome.simulated_ps
+        )
     traj_path = out_dir / "trajectory.h5"
     results: dict[str, Any] = {}
     if traj_path.exists() and outcome.status == "completed":
@@ -208,45 +240,40 @@ def execute_group(payload: GroupPayload, out_dir: Path) -> dict[str, Any]:
 
 # ------------------------------------------------------------------------ progress
 class ProgressFile:
-    """A ``progress=`` callback for ``run_md`` that leaves the latest state in a small file.
+    """A ``progress(steps_done, steps_total)`` callback for ``run_md`` that leaves the
+    latest state in a small JSON file.
 
     The runner's display polls these files, which works the same for every executor.
-    Written at most once a second, atomically.
+    Written at most once every ``every_s`` seconds, atomically. ``total_ps`` (the run's
+    planned simulated time) turns step counts into ps and ns/day.
     """
 
-    def __init__(self, path: Path, every_s: float = 1.0) -> None:
+    def __init__(self, path: Path, total_ps: float | None = None, every_s: float = 1.0) -> None:
         self.path = Path(path)
+        self.total_ps = total_ps
         self.every_s = every_s
         self._last = 0.0
+        self._first: tuple[float, int] | None = None
 
-    def __call__(self, *args: Any, **kwargs: Any) -> None:
+    def __call__(self, steps_done: int, steps_total: int, *_: Any) -> None:
         now = time.monotonic()
+        if self._first is None:
+            self._first = (now, int(steps_done))
         if now - self._last < self.every_s:
             return
         self._last = now
-        state = _progress_state(args, kwargs)
+        state: dict[str, Any] = {"step": int(steps_done), "n_steps": int(steps_total)}
+        if self.total_ps and steps_total:
+            ps_per_step = self.total_ps / steps_total
+            state["total_ps"] = self.total_ps
+            state["simulated_ps"] = steps_done * ps_per_step
+            t0, s0 = self._first
+            if now > t0 and steps_done > s0:
+                state["ns_per_day"] = (steps_done - s0) * ps_per_step / 1000 / (now - t0) * 86400
         try:
-            atomic_write_text(self.path, json.dumps(state, default=float))
+            atomic_write_text(self.path, json.dumps(state))
         except OSError:
             pass
-
-    def __getstate__(self) -> dict[str, Any]:
-        return {"path": self.path, "every_s": self.every_s, "_last": 0.0}
-
-
-def _progress_state(args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
-    """Normalise what ``run_md`` reports (an object, a dict, or step counts) to a dict."""
-    state: dict[str, Any] = {}
-    if len(args) == 1 and not isinstance(args[0], int | float):
-        obj = args[0]
-        src = obj if isinstance(obj, dict) else getattr(obj, "__dict__", {})
-        state.update({k: v for k, v in src.items() if isinstance(v, int | float | str)})
-    elif args:
-        names = ("step", "n_steps", "simulated_ps", "ns_per_day")
-        state.update(zip(names, args, strict=False))
-    state.update({k: v for k, v in kwargs.items() if isinstance(v, int | float | str)})
-    state["updated"] = time.time()
-    return state
 
 
 def read_progress(out_dir: Path) -> dict[str, Any]:
@@ -257,16 +284,6 @@ def read_progress(out_dir: Path) -> dict[str, Any]:
 
 
 # ------------------------------------------------------------------------ helpers
-def _failure_text(failure: Any) -> str | None:
-    if failure is None:
-        return None
-    if isinstance(failure, str):
-        return failure
-    if hasattr(failure, "to_dict"):
-        return json.dumps(_jsonable(failure.to_dict()))
-    return str(failure)
-
-
 def _relative(path: Any, root: Path) -> str:
     try:
         return str(Path(path).resolve().relative_to(root.resolve()))

@@ -1,0 +1,332 @@
+"""The report's figures, drawn from stored curves (PNG bytes, matplotlib's Agg backend).
+
+Each function takes one system's conditions and returns ``(title, png)`` pairs, or
+nothing when the campaign did not compute that observable. Curves are plotted as
+stored: the analyses already computed them with their errors and fit windows.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+
+from elyte.report.data import Condition, ReportData
+
+Figure = tuple[str, bytes]
+
+
+def _plt() -> Any:
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _png(fig: Any) -> bytes:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=90, bbox_inches="tight")
+    _plt().close(fig)
+    return buf.getvalue()
+
+
+def _arr(values: Any) -> np.ndarray:
+    return np.array([np.nan if v is None else v for v in np.ravel(values)], dtype=float)
+
+
+def _label(c: Condition, multi_t: bool) -> str:
+    return f"{c.potential} @ {c.temperature:g} K" if multi_t else c.potential
+
+
+def _colors(conds: list[Condition]) -> dict[str, Any]:
+    pots = list(dict.fromkeys(c.potential for c in conds))
+    return {p: f"C{i % 10}" for i, p in enumerate(pots)}
+
+
+def system_figures(data: ReportData, system: str) -> list[Figure]:
+    conds = [c for c in data.conditions_of(system) if c.results]
+    figs: list[Figure] = []
+    for maker in (
+        density_vs_time,
+        rdf_overlay,
+        msd_loglog,
+        sq_overlay,
+        coordination_vs_time,
+        dimers_vs_time,
+    ):
+        try:
+            figs.extend(maker(conds))
+        except (KeyError, ValueError, TypeError, IndexError) as exc:
+            figs.extend(_error_figure(maker.__name__, exc))
+    figs.extend(arrhenius_plot(data, system))
+    return figs
+
+
+def _error_figure(what: str, exc: Exception) -> list[Figure]:
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(5, 1.2))
+    ax.axis("off")
+    ax.text(0, 0.5, f"{what}: could not draw ({type(exc).__name__}: {exc})", fontsize=8)
+    return [(f"{what} (not drawn)", _png(fig))]
+
+
+def density_vs_time(conds: list[Condition]) -> list[Figure]:
+    items = [(c, res) for c in conds for _, res in c.result_named("density")]
+    if not items:
+        return []
+    plt = _plt()
+    multi_t = len({c.temperature for c in conds}) > 1
+    colors = _colors(conds)
+    fig, ax = plt.subplots(figsize=(7, 3.8))
+    for c, res in items:
+        curves = res.get("curves") or {}
+        k = 0
+        while f"time[{k}]" in curves:
+            ax.plot(
+                _arr(curves[f"time[{k}]"]),
+                _arr(curves[f"density[{k}]"]),
+                color=colors[c.potential],
+                lw=0.8,
+                alpha=0.9 if k == 0 else 0.5,
+                label=_label(c, multi_t) if k == 0 else None,
+            )
+            k += 1
+        est = (res.get("estimates") or {}).get("density")
+        if est and est.get("value") is not None:
+            ax.axhline(est["value"], color=colors[c.potential], ls="--", lw=0.8)
+    ax.set_xlabel("time / ps")
+    ax.set_ylabel("density / g cm$^{-3}$")
+    ax.legend(fontsize="small")
+    ax.set_title("Density vs time (dashed: equilibrated mean)")
+    return [("Density vs time", _png(fig))]
+
+
+def rdf_overlay(conds: list[Condition]) -> list[Figure]:
+    items = [(c, res) for c in conds for _, res in c.result_named("rdf")]
+    pairs = sorted(
+        {k[2:-1] for _, res in items for k in (res.get("curves") or {}) if k.startswith("g[")}
+    )
+    if not pairs:
+        return []
+    plt = _plt()
+    multi_t = len({c.temperature for c in conds}) > 1
+    colors = _colors(conds)
+    ncol = min(len(pairs), 2)
+    nrow = math.ceil(len(pairs) / ncol)
+    fig, axes = plt.subplots(nrow, ncol, figsize=(6.5 * ncol, 3.6 * nrow), squeeze=False)
+    for ax, pair in zip(axes.ravel(), pairs, strict=False):
+        twin = ax.twinx()
+        for c, res in items:
+            curves = res.get("curves") or {}
+            if f"g[{pair}]" not in curves:
+                continue
+            r = _arr(curves["r"])
+            ax.plot(
+                r,
+                _arr(curves[f"g[{pair}]"]),
+                color=colors[c.potential],
+                lw=1.0,
+                ls="-" if c.temperature == conds[0].temperature else ":",
+                label=_label(c, multi_t),
+            )
+            if f"cn[{pair}]" in curves:
+                twin.plot(
+                    r, _arr(curves[f"cn[{pair}]"]), color=colors[c.potential], lw=0.8, ls="--"
+                )
+        ax.set_title(f"g(r) {pair} (dashed: running CN, right axis)")
+        ax.set_xlabel("r / Å")
+        ax.set_ylabel("g(r)")
+        twin.set_ylabel("CN(r)")
+        ax.legend(fontsize="small")
+    for ax in axes.ravel()[len(pairs) :]:
+        ax.axis("off")
+    fig.tight_layout()
+    return [("Radial distribution functions and coordination numbers", _png(fig))]
+
+
+def msd_loglog(conds: list[Condition]) -> list[Figure]:
+    items = []
+    for c in conds:
+        for key, res in c.result_named("diffusion"):
+            curves = res.get("curves") or {}
+            if "msd" in curves and "t" in curves:
+                species = next(
+                    (k[2:-1] for k in res.get("estimates") or {} if k.startswith("D[")), key
+                )
+                items.append((c, species, res))
+    if not items:
+        return []
+    plt = _plt()
+    multi_t = len({c.temperature for c in conds}) > 1
+    colors = _colors(conds)
+    species_list = list(dict.fromkeys(s for _, s, _ in items))
+    ncol = min(len(species_list), 2)
+    nrow = math.ceil(len(species_list) / ncol)
+    fig, axes = plt.subplots(nrow, ncol, figsize=(6.5 * ncol, 3.8 * nrow), squeeze=False)
+    for ax, species in zip(axes.ravel(), species_list, strict=False):
+        for c, s, res in items:
+            if s != species:
+                continue
+            curves = res["curves"]
+            t, msd = _arr(curves["t"]), _arr(curves["msd"])
+            ok = (t > 0) & (msd > 0)
+            col = colors[c.potential]
+            ax.loglog(t[ok], msd[ok], color=col, lw=1.0, label=_label(c, multi_t))
+            fit = _arr(curves["msd_fit"]) if "msd_fit" in curves else None
+            if fit is not None and np.isfinite(fit).any():
+                sel = np.isfinite(fit) & ok & (fit > 0)
+                ax.loglog(t[sel], fit[sel], "--", color="k", lw=0.8)
+                tw = t[np.isfinite(fit)]
+                ax.axvspan(tw.min(), tw.max(), color=col, alpha=0.08, lw=0)
+        ax.set_title(f"MSD {species} (shaded: fitted window, dashed: fit)")
+        ax.set_xlabel("t / ps")
+        ax.set_ylabel("MSD / Å²")
+        ax.legend(fontsize="small")
+    for ax in axes.ravel()[len(species_list) :]:
+        ax.axis("off")
+    fig.tight_layout()
+    return [("Mean squared displacement", _png(fig))]
+
+
+def sq_overlay(conds: list[Condition]) -> list[Figure]:
+    items = [(c, res) for c in conds for _, res in c.result_named("structure_factor")]
+    items = [(c, res) for c, res in items if "q" in (res.get("curves") or {})]
+    if not items:
+        return []
+    plt = _plt()
+    multi_t = len({c.temperature for c in conds}) > 1
+    colors = _colors(conds)
+    has_exp = any("S_exp" in res["curves"] for _, res in items)
+    fig, axes = plt.subplots(
+        2 if has_exp else 1,
+        1,
+        figsize=(7, 6 if has_exp else 3.8),
+        squeeze=False,
+        sharex=True,
+        gridspec_kw={"height_ratios": [3, 1.4] if has_exp else [1]},
+    )
+    ax = axes[0, 0]
+    exp_drawn = False
+    for c, res in items:
+        curves = res["curves"]
+        q = _arr(curves["q"])
+        key = (
+            "S_xray"
+            if "S_xray" in curves
+            else next((k for k in curves if k.startswith("S") and len(curves[k]) == len(q)), None)
+        )
+        if key is None:
+            continue
+        s = _arr(curves[key])
+        rf = (res.get("estimates") or {}).get("R_factor")
+        extra = f", R = {rf['value']:.3f}" if rf and rf.get("value") is not None else ""
+        ax.plot(q, s, color=colors[c.potential], lw=1.0, label=_label(c, multi_t) + extra)
+        if "S_exp" in curves:
+            q_exp = _arr(curves.get("q_exp", curves["q"]))
+            s_exp = _arr(curves["S_exp"])
+            if not exp_drawn:
+                ax.plot(q_exp, s_exp, "k.", ms=2.5, label="experiment")
+                exp_drawn = True
+            # |ΔS| on the experimental grid: a display of stored curves, not a new observable
+            diff = np.abs(np.interp(q_exp, q, s, left=np.nan, right=np.nan) - s_exp)
+            axes[1, 0].plot(q_exp, diff, color=colors[c.potential], lw=0.9)
+    ax.axhline(1.0, color="0.6", lw=0.5)
+    ax.set_ylabel("S(q)")
+    ax.set_title("X-ray structure factor")
+    ax.legend(fontsize="small")
+    if has_exp:
+        axes[1, 0].set_ylabel("|ΔS| vs experiment")
+        axes[1, 0].set_xlabel("q / Å$^{-1}$")
+    else:
+        ax.set_xlabel("q / Å$^{-1}$")
+    fig.tight_layout()
+    return [("Structure factor S(q)", _png(fig))]
+
+
+def _time_series(
+    conds: list[Condition], prefixes: Iterable[str], title: str, ylabel: str
+) -> list[Figure]:
+    items = [(c, res) for c in conds for p in prefixes for _, res in c.result_named(p)]
+    if not items:
+        return []
+    plt = _plt()
+    multi_t = len({c.temperature for c in conds}) > 1
+    colors = _colors(conds)
+    fig, ax = plt.subplots(figsize=(7, 3.6))
+    styles = ["-", "--", ":", "-."]
+    drawn = 0
+    for c, res in items:
+        curves = res.get("curves") or {}
+        tkey = next((k for k in curves if k in ("time", "t") or k.startswith("time")), None)
+        if tkey is None:
+            continue
+        t = _arr(curves[tkey])
+        series = [
+            k
+            for k in curves
+            if k != tkey
+            and np.size(curves[k]) == t.size
+            and not k.startswith("time")
+            and not k.endswith("_err")
+        ]
+        for i, key in enumerate(series):
+            ax.plot(
+                t,
+                _arr(curves[key]),
+                color=colors[c.potential],
+                ls=styles[i % 4],
+                lw=0.9,
+                label=f"{_label(c, multi_t)}: {key}",
+            )
+            drawn += 1
+    if not drawn:
+        plt.close(fig)
+        return []
+    ax.set_xlabel("time / ps")
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.legend(fontsize="x-small", ncol=2)
+    return [(title, _png(fig))]
+
+
+def coordination_vs_time(conds: list[Condition]) -> list[Figure]:
+    return _time_series(
+        conds, ("coordination_series", "coordination"), "Coordination number vs time", "CN"
+    )
+
+
+def dimers_vs_time(conds: list[Condition]) -> list[Figure]:
+    return _time_series(conds, ("dimers", "dimer"), "Dimer counts vs time", "dimers")
+
+
+def arrhenius_plot(data: ReportData, system: str) -> list[Figure]:
+    from elyte.analysis.result import Result
+
+    fits = [(p, data.arrhenius_of(system, p)) for p in data.potentials(system)]
+    fits = [(p, f) for p, f in fits if f]
+    if not fits:
+        return []
+    plt = _plt()
+    obs = sorted({k for _, f in fits for k, v in f["fits"].items() if "curves" in (v or {})})
+    if not obs:
+        return []
+    fig, axes = plt.subplots(1, len(obs), figsize=(6 * len(obs), 4), squeeze=False)
+    for ax, key in zip(axes.ravel(), obs, strict=False):
+        for pot, f in fits:
+            res = f["fits"].get(key)
+            if not res or "curves" not in res:
+                continue
+            result = Result.from_dict(res)
+            lines_before = len(ax.lines)
+            result.plot(ax)
+            for line in ax.lines[lines_before:]:
+                line.set_label(f"{pot}: {line.get_label()}")
+        ax.set_title(f"Arrhenius: {key}")
+        ax.legend(fontsize="x-small")
+    fig.tight_layout()
+    return [("Arrhenius plot", _png(fig))]
