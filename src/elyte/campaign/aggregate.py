@@ -42,7 +42,6 @@ def fit_arrhenius_groups(store: CampaignStore, states: dict[str, Any]) -> list[P
     One fit per transport estimate (D per species, σ) found at two or more temperatures,
     written to ``DIR/arrhenius/<system>__<potential>.json``.
     """
-    from elyte.analysis.arrhenius import fit_arrhenius
     from elyte.estimate import Estimate
 
     sets: dict[tuple[Any, ...], list[Any]] = {}
@@ -55,6 +54,8 @@ def fit_arrhenius_groups(store: CampaignStore, states: dict[str, Any]) -> list[P
         temps = sorted({m.job.labels["temperature"] for m in members})
         if len(temps) < 2:
             continue
+        from elyte.analysis.arrhenius import fit_arrhenius
+
         by_obs: dict[str, dict[float, Any]] = {}
         for m in members:
             for res in (m.record.get("results") or {}).values():

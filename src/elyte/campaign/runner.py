@@ -367,13 +367,37 @@ def run_campaign(
                     summary.failures[st.job.id] = str((st.record or {}).get("failure"))
             store.set_meta("last_run", {"finished": time.time(), "executed": summary.executed})
             if report:
-                from elyte.report import write_report
-
-                summary.report_html, summary.report_md = write_report(root)
+                summary.report_html, summary.report_md = _write_report_if_changed(store)
     finally:
         store.close()
     summary.wall_seconds = time.time() - t0
     return summary
+
+
+def _write_report_if_changed(store: CampaignStore) -> tuple[Path, Path]:
+    """Write the report unless its inputs (campaign, every results JSON) are unchanged.
+
+    Keeps a fully cached rerun fast: no matplotlib import, no figures redrawn.
+    """
+    from elyte.report.render import HTML_NAME, MD_NAME
+
+    root = store.root
+    digest = hashlib.sha256(_elyte_version().encode())
+    for path in [
+        root / "campaign.json",
+        *sorted(root.glob("*/*/results.json")),
+        *sorted((root / "arrhenius").glob("*.json")),
+    ]:
+        digest.update(str(path.relative_to(root)).encode())
+        digest.update(_file_digest(path).encode())
+    html, md = root / HTML_NAME, root / MD_NAME
+    if html.exists() and md.exists() and store.meta().get("report_digest") == digest.hexdigest():
+        return html, md
+    from elyte.report import write_report
+
+    paths = write_report(root)
+    store.set_meta("report_digest", digest.hexdigest())
+    return paths
 
 
 def smoke_campaign(campaign: Any) -> Any:

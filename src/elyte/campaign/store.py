@@ -173,7 +173,11 @@ class CampaignStore:
 
     # ---- campaign description
     def write_campaign(self, info: dict[str, Any]) -> None:
-        atomic_write_text(self.root / CAMPAIGN_NAME, json.dumps(info, indent=1, default=str))
+        """Record the campaign as run (rewritten only when it changed)."""
+        text = json.dumps(info, indent=1, default=str)
+        path = self.root / CAMPAIGN_NAME
+        if not path.exists() or path.read_text() != text:
+            atomic_write_text(path, text)
 
     def campaign(self) -> dict[str, Any]:
         path = self.root / CAMPAIGN_NAME
