@@ -241,7 +241,11 @@ pairs = ["O-H"]
     summary = run_campaign(toml)
     assert summary.n_completed == 1, summary.failures
     rec = read_results(summary.root / "runs" / "water__chgnet-0.3.0__T300__r0" / "results.json")
-    assert rec["potential_metadata"]
+    assert len(rec["potential_metadata"]["file_sha256"]) == 64
+    with CampaignStore(summary.root) as store:
+        prov = store.runs()[0]["provenance"]
+    assert prov["potential"]["file_sha256"] == rec["potential_metadata"]["file_sha256"]
+    assert prov["packages"]["chgnet"] and prov["packages"]["torch"]
     # 8 rigid-ish water molecules: each O has its 2 H within the first O–H minimum
     cn = rec["results"]["rdf"]["estimates"]["CN[O-H]"]["value"]
     assert cn == pytest.approx(2.0, abs=0.1)

@@ -253,8 +253,10 @@ def test_sigkill_of_the_runner_resumes(tmp_path):
         from elyte.campaign.runner import execute_jobs
         from elyte.campaign.store import CampaignStore
         store = CampaignStore({str(root)!r}, create=True)
+        jobs = make_jobs(store, [300.0, 400.0, 500.0], sleep=float(sys.argv[1]))
+        jobs[0].payload["sleep"] = 0  # the first run finishes; the second hangs mid-task
         with store.lock():
-            execute_jobs(store, make_jobs(store, [300.0, 400.0, 500.0], sleep=float(sys.argv[1])))
+            execute_jobs(store, jobs)
         """
     )
     proc = subprocess.Popen([sys.executable, "-c", script, "30"])

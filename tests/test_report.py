@@ -117,7 +117,7 @@ def campaign_dir(tmp_path_factory):
                     "simulated_ps": rec["simulated_ps"],
                     "ns_per_day": 3.0,
                     "wall_seconds": 10.0,
-                    "provenance": {"packages": {"ase": "3.x"}, "potential": {"file_hash": "abc"}},
+                    "provenance": {"packages": {"ase": "3.x"}, "potential": {"file_sha256": "abc"}},
                 }
             )
         gid = f"water__{pot}__T300"

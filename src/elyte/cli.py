@@ -110,16 +110,21 @@ def run_command(
     from elyte.campaign.runner import run_campaign
 
     console = Console(stderr=True)
-    summary = run_campaign(
-        config,
-        output=output,
-        workers=workers,
-        scheduler=scheduler,
-        smoke=smoke,
-        retry_failed=retry_failed,
-        report=not no_report,
-        console=console,
-    )
+    try:
+        summary = run_campaign(
+            config,
+            output=output,
+            workers=workers,
+            scheduler=scheduler,
+            smoke=smoke,
+            retry_failed=retry_failed,
+            report=not no_report,
+            console=console,
+        )
+    except KeyboardInterrupt:
+        console.print("interrupted: finished runs are kept and MD resumes from its checkpoint;")
+        console.print(f"run `elyte run {config}` again to continue.", markup=False)
+        raise typer.Exit(130) from None
     out = Console()
     out.print(
         f"{summary.n_runs} runs: {summary.n_completed} completed, {summary.n_failed} failed, "

@@ -54,8 +54,6 @@ def fit_arrhenius_groups(store: CampaignStore, states: dict[str, Any]) -> list[P
         temps = sorted({m.job.labels["temperature"] for m in members})
         if len(temps) < 2:
             continue
-        from elyte.analysis.arrhenius import fit_arrhenius
-
         by_obs: dict[str, dict[float, Any]] = {}
         for m in members:
             for res in (m.record.get("results") or {}).values():
@@ -63,6 +61,8 @@ def fit_arrhenius_groups(store: CampaignStore, states: dict[str, Any]) -> list[P
                     if ARRHENIUS_PATTERN.match(key) and est.get("value") is not None:
                         by_obs.setdefault(key, {})[m.job.labels["temperature"]] = est
         fits: dict[str, Any] = {}
+        if by_obs:
+            from elyte.analysis.arrhenius import fit_arrhenius
         for key, per_t in sorted(by_obs.items()):
             if len(per_t) < 2:
                 continue

@@ -177,7 +177,7 @@ class DaskExecutor:
             self.cluster.close()
 
 
-def jobqueue_cluster(section: Any) -> Any:
+def jobqueue_cluster(section: Any, *, scale: bool = True) -> Any:
     """Start a dask-jobqueue SLURM or PBS cluster from a campaign's ``[cluster]`` section.
 
     ``section`` has ``kind`` ("slurm"/"pbs"), ``jobs`` (batch jobs to request) and the
@@ -197,7 +197,8 @@ def jobqueue_cluster(section: Any) -> Any:
     if kind not in classes:
         raise ConfigError(f"[cluster] kind = {kind!r}: use one of {sorted(classes)}")
     cluster = classes[kind](**data)
-    cluster.scale(jobs=jobs)
+    if scale:
+        cluster.scale(jobs=jobs)
     return cluster
 
 

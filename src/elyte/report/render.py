@@ -169,7 +169,7 @@ def _provenance_html(data: ReportData) -> str:
         if r.get("host"):
             hosts.add(r["host"])
         meta = prov.get("potential") or {}
-        h = meta.get("file_hash") or meta.get("sha256") or meta.get("hash")
+        h = meta.get("file_sha256") or meta.get("file_hash") or meta.get("sha256")
         if h:
             potentials[r["potential"]] = str(h)
     rows = "".join(f"<tr><td>{e(k)}</td><td>{e(v)}</td></tr>" for k, v in sorted(packages.items()))
