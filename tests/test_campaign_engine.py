@@ -277,3 +277,36 @@ def test_sigkill_of_the_runner_resumes(tmp_path):
     for rid in ("cu_300K", "cu_400K", "cu_500K"):
         got = read_results(store.run_dir(rid) / "results.json")["results"]
         assert got == ref_states[rid].record["results"]
+
+
+def test_progress_display_shows_runs_ps_and_speed(tmp_path):
+    """The live display reads the progress files that `run_md`'s callback leaves."""
+    from rich.console import Console
+
+    from elyte.campaign.progress import CampaignDisplay
+    from elyte.campaign.runner import JobState
+    from elyte.campaign.tasks import ProgressFile
+
+    store = CampaignStore(tmp_path / "c", create=True)
+    jobs = make_jobs(store, [300.0, 400.0, 500.0])
+    states = {j.id: JobState(j) for j in jobs}
+    states["cu_300K"].state = "completed"
+    states["cu_300K"].record = {"status": "completed", "simulated_ps": 2.0}
+    states["cu_400K"].state = "failed"
+    states["cu_400K"].record = {"status": "failed", "simulated_ps": 0.5}
+    states["cu_500K"].state = "running"
+    run_dir = Path(jobs[2].out_dir)
+    run_dir.mkdir(parents=True)
+    callback = ProgressFile(run_dir / "progress.json", total_ps=4.0, every_s=0.0)
+    callback(0, 400)
+    time.sleep(0.05)
+    callback(100, 400)  # 1 ps of 4 done
+    console = Console(record=True, width=140, force_terminal=False)
+    display = CampaignDisplay(console)
+    display.attach(states)
+    console.print(display)
+    text = console.export_text()
+    assert "runs 2/3" in text and "done 1" in text and "failed 1" in text
+    assert "running 1" in text
+    assert "simulated 3.50 ps" in text  # 2 + 0.5 finished + 1.0 running
+    assert "1.000/4" in text and "ns/day" in text
