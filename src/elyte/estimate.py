@@ -53,12 +53,7 @@ class Estimate:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict; ``nan`` becomes ``None`` so the output is strict JSON."""
-        out = asdict(self)
-        for key in ("value", "stderr", "n_eff"):
-            v = out[key]
-            if isinstance(v, float) and not math.isfinite(v):
-                out[key] = None
-        return out
+        return _json_safe(asdict(self))
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Estimate:
@@ -78,3 +73,16 @@ class Estimate:
             return f"{self.value:.4g} {self.unit}"
         digits = max(0, 1 - int(math.floor(math.log10(abs(self.stderr)))))
         return f"{self.value:.{digits}f} ± {self.stderr:.{digits}f} {self.unit}"
+
+
+def _json_safe(obj: Any) -> Any:
+    """Recursively replace non-finite floats by ``None`` and numpy scalars/arrays by lists."""
+    if isinstance(obj, dict):
+        return {str(k): _json_safe(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_json_safe(v) for v in obj]
+    if hasattr(obj, "tolist"):  # numpy scalar or array
+        return _json_safe(obj.tolist())
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    return obj

@@ -20,8 +20,9 @@ class DefectSpec(Spec):
     species: str = Field("Li", description="Element added (interstitial) or removed (vacancy).")
     site: tuple[float, float, float] | None = Field(
         None,
-        description="Fractional coordinates of the site; default: the largest empty "
-        "site (interstitial) or the first atom of `species` (vacancy).",
+        description="Fractional coordinates of the site in the supercell (a 2×2×2 cell "
+        "halves them); default: the largest empty site (interstitial) or the first atom of "
+        "`species` (vacancy; with a site, the `species` atom nearest to it).",
     )
 
 
@@ -80,6 +81,12 @@ class SystemSpec(Spec):
     )
     tolerance: float = Field(
         2.0, gt=0.5, le=4.0, description="Packmol minimum distance between molecules, Å."
+    )
+    pack_timeout: float = Field(
+        120.0,
+        gt=0,
+        description="Wall-clock limit for Packmol, s; a box that cannot be "
+        "packed in time is reported as a CompositionError.",
     )
     crystal: CrystalSpec | None = Field(None, description="A crystal cell instead of a liquid.")
     file: Path | None = Field(None, description="A ready structure file (extxyz, CIF, POSCAR).")

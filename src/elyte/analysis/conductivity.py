@@ -1,0 +1,257 @@
+"""Ionic conductivity: Nernst–Einstein from self-diffusion, Einstein–Helfand collectively.
+
+- Nernst–Einstein (uncorrelated ions)::
+
+      σ_NE = e² / (V k_B T) · Σ_i N_i z_i² D_i
+
+- Einstein–Helfand (all ion–ion correlations included), from the mean-squared
+  displacement of the charge "dipole" ``J(t) = Σ_j z_j r_j(t)`` (unwrapped, TOR)::
+
+      σ_EH = e² / (2d V k_B T) · d⟨|J(t+τ) − J(t)|²⟩/dτ
+
+  There is one such coordinate per replica, so σ_EH is far noisier than σ_NE; its error
+  comes from the same GLS fit and random-walk covariance model as D (see
+  :mod:`elyte.analysis.diffusion`), with one "particle" per replica and Gaussian
+  statistics assumed (the kurtosis of a single coordinate cannot be estimated).
+- Haven ratio ``H = σ_NE / σ_EH`` (1 for uncorrelated ions).
+
+Carriers are atoms outside molecules with a non-zero formal charge (grouped by element)
+and molecules with a non-zero net charge (grouped by name, moving as their centre of
+mass). Charges come from ``traj.charges`` or from the ``charges`` argument.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from elyte.analysis.diffusion import (
+    _molecule_names,
+    brownian_covariance,
+    common_timestep,
+    fit_lags,
+    gls_fit,
+    pooled_msd,
+    self_diffusion,
+    species_members,
+    species_paths,
+    window_from_ps,
+)
+from elyte.analysis.result import Result
+from elyte.errors import ConfigError
+from elyte.estimate import Estimate
+from elyte.io.trajectory import Trajectory
+from elyte.units import ELEMENTARY_CHARGE, KB_SI, S_PER_M_TO_MS_PER_CM
+
+
+@dataclass
+class ConductivityResult(Result):
+    """σ_NE, σ_EH, Haven ratio; ``plot`` draws the charge MSD with both predictions."""
+
+    def plot(self, ax: Any) -> Any:
+        t = self.curves["t"]
+        ok = t > 0
+        ax.plot(t[ok], self.curves["msd_charge"][ok], color="C0", label="⟨|ΔJ|²⟩ (EH)")
+        if "msd_charge_stderr" in self.curves:
+            m, e = self.curves["msd_charge"][ok], self.curves["msd_charge_stderr"][ok]
+            ax.fill_between(t[ok], m - e, m + e, color="C0", alpha=0.3, lw=0)
+        fit = self.curves.get("msd_charge_fit")
+        if fit is not None:
+            sel = np.isfinite(fit)
+            label = f"EH fit, σ = {self.estimates['sigma_EH']}"
+            ax.plot(t[sel], fit[sel], "--", color="C1", label=label)
+        if "msd_charge_ne" in self.curves:
+            ax.plot(
+                t[ok],
+                self.curves["msd_charge_ne"][ok],
+                ":",
+                color="C2",
+                label=f"Nernst–Einstein, σ = {self.estimates['sigma_NE']}",
+            )
+        ax.set_xlabel("t / ps")
+        ax.set_ylabel("charge MSD / (e Å)²")
+        ax.legend()
+        return ax
+
+
+def charge_carriers(traj: Trajectory, charges: dict[str, float] | None = None) -> dict[str, float]:
+    """Charged species ``{name: z}``: elements outside molecules, and molecule names."""
+    if charges:
+        for name in charges:
+            species_members(traj, name)  # raises if unknown
+        return {k: float(v) for k, v in charges.items() if v != 0}
+    q = np.asarray(traj.charges, dtype=float)
+    mol_id = np.asarray(traj.mol_id)
+    out: dict[str, float] = {}
+    free = mol_id < 0
+    for sym in np.unique(traj.symbols[free]):
+        zs = np.unique(q[free & (traj.symbols == sym)])
+        if len(zs) > 1:
+            raise ConfigError(
+                f"atoms of {sym} carry different formal charges {zs.tolist()}; pass "
+                "charges={element: z} to conductivity()"
+            )
+        if zs[0] != 0:
+            out[str(sym)] = float(zs[0])
+    names = _molecule_names(traj)
+    for m, name in names.items():
+        z = float(np.round(q[mol_id == m].sum(), 6))
+        if z != 0:
+            if name in out and out[name] != z:
+                raise ConfigError(f"molecules named {name} carry different net charges")
+            out[name] = z
+    if not out:
+        raise ConfigError(
+            "the trajectory carries no formal charges (e.g. VASP XDATCAR); pass "
+            "charges={species: z}, e.g. {'Li': 1, 'P': 5, 'S': -2, 'Cl': -1}"
+        )
+    return out
+
+
+def _si_prefactor(volume_a3: float, temperature: float) -> float:
+    """e²/(V k_B T) times Å²/ps -> S/m."""
+    return ELEMENTARY_CHARGE**2 / (volume_a3 * 1e-30 * KB_SI * temperature) * 1e-20 / 1e-12
+
+
+def conductivity(
+    trajs: list[Trajectory],
+    temperature: float,
+    *,
+    diffusion: dict[str, Estimate] | None = None,
+    charges: dict[str, float] | None = None,
+    window_ps: tuple[float, float] | None = None,
+    dimension: int = 3,
+) -> ConductivityResult:
+    """Nernst–Einstein and Einstein–Helfand conductivities and the Haven ratio.
+
+    Args:
+        trajs: replicas of one system (same frame spacing).
+        temperature: K.
+        diffusion: self-diffusion estimates ``{species: D}`` in 1e-9 m²/s (as returned by
+            :func:`~elyte.analysis.diffusion.self_diffusion`); computed when missing.
+        charges: formal charges ``{species: z}``; default: from the trajectory.
+        window_ps: EH fit window; default: the D fit window of the carrier contributing
+            most to σ_NE.
+        dimension: 3 (or 2, 1: first Cartesian components).
+
+    Returns:
+        :class:`ConductivityResult` with ``sigma_NE`` and ``sigma_EH`` in S/m (mS/cm in
+        details) and ``haven_ratio``.
+    """
+    if not temperature > 0:
+        raise ConfigError(f"temperature must be positive (K), got {temperature}")
+    dt = common_timestep(trajs)
+    carriers = charge_carriers(trajs[0], charges)
+    volume = float(np.mean(np.concatenate([t.volumes for t in trajs])))
+    pref = _si_prefactor(volume, temperature)
+
+    # Nernst–Einstein
+    d_est: dict[str, Estimate] = {}
+    contrib: dict[str, float] = {}
+    windows: dict[str, list[float]] = {}
+    ne_var = 0.0
+    ne = 0.0
+    counts = {}
+    for name, z in carriers.items():
+        n = len(species_members(trajs[0], name))
+        counts[name] = n
+        if diffusion is not None and name in diffusion:
+            est = diffusion[name]
+        else:
+            est = self_diffusion(trajs, name, dimension=dimension).estimates[f"D[{name}]"]
+        d_est[name] = est
+        d_a2ps = est.value / 10.0  # 1e-9 m²/s -> Å²/ps
+        contrib[name] = pref * n * z * z * d_a2ps
+        ne += contrib[name]
+        ne_var += (pref * n * z * z * est.stderr / 10.0) ** 2
+        if "window_ps" in est.details:
+            windows[name] = list(est.details["window_ps"])
+    sigma_ne = Estimate(
+        ne,
+        math.sqrt(ne_var),
+        "S/m",
+        "Nernst-Einstein from self-diffusion and formal charges",
+        None,
+        {
+            "mS_cm": ne * S_PER_M_TO_MS_PER_CM,
+            "stderr_mS_cm": math.sqrt(ne_var) * S_PER_M_TO_MS_PER_CM,
+            "contributions_S_m": contrib,
+            "charges": carriers,
+            "counts": counts,
+            "volume_A3": volume,
+            "temperature_K": temperature,
+        },
+    )
+
+    # Einstein–Helfand
+    paths = []
+    for tr in trajs:
+        j = sum(z * species_paths(tr, name, dimension).sum(axis=1) for name, z in carriers.items())
+        paths.append(j[:, None, :])
+    pooled = pooled_msd(paths, dt, dimension)
+    if window_ps is None:
+        main = max(contrib, key=lambda k: abs(contrib[k]))
+        window_ps = tuple(windows.get(main, (pooled.t[1], pooled.t[len(pooled.t) // 2])))
+    first, last = window_from_ps(window_ps, dt, len(pooled.msd))
+    lags = fit_lags(first, last)
+    cov = brownian_covariance(lags, pooled.paths, dimension)
+    # when ions move as neutral clusters the charge MSD vanishes; set the variance floor
+    # from what uncorrelated ions would give, not from the (zero) data
+    ne_line = 2 * dimension * (ne / pref) * pooled.t
+    fit = gls_fit(
+        pooled.t[lags],
+        pooled.msd[lags],
+        lags,
+        cov,
+        None,
+        dimension,
+        floor=1e-9 * float(ne_line[last]) if ne_line[last] > 0 else None,
+    )
+    eh = pref * fit.slope / (2 * dimension)
+    eh_err = pref * math.sqrt(fit.cov[0, 0]) / (2 * dimension)
+    sigma_eh = Estimate(
+        eh,
+        eh_err,
+        "S/m",
+        f"Einstein-Helfand GLS fit of charge MSD, {first * dt:.4g}-{last * dt:.4g} ps, "
+        f"{len(trajs)} replica(s)",
+        float(len(trajs) * ((pooled.paths[0][0] - 1) // last)),
+        {
+            "mS_cm": eh * S_PER_M_TO_MS_PER_CM,
+            "stderr_mS_cm": eh_err * S_PER_M_TO_MS_PER_CM,
+            "window_ps": [first * dt, last * dt],
+            "chi2_red": fit.chi2_red if math.isfinite(fit.chi2_red) else None,
+        },
+    )
+    if eh > 0 and eh_err < eh:
+        h = ne / eh
+        h_err = h * math.hypot(sigma_ne.stderr / ne if ne else 0.0, eh_err / eh)
+        haven = Estimate(h, h_err, "1", "sigma_NE / sigma_EH")
+    else:
+        haven = Estimate(math.nan, math.nan, "1", "undefined: sigma_EH not resolved from zero")
+    fit_curve = np.full_like(pooled.t, np.nan)
+    fit_curve[first : last + 1] = fit.slope * pooled.t[first : last + 1] + fit.intercept
+    notes = [
+        "sigma_EH comes from one collective coordinate per replica; its error is much larger "
+        "than sigma_NE's. Many replicas are needed for a precise Haven ratio."
+    ]
+    return ConductivityResult(
+        name="conductivity",
+        estimates={"sigma_NE": sigma_ne, "sigma_EH": sigma_eh, "haven_ratio": haven},
+        curves={
+            "t": pooled.t,
+            "msd_charge": pooled.msd,
+            "msd_charge_fit": fit_curve,
+            "msd_charge_ne": ne_line,
+        },
+        units={
+            "t": "ps",
+            "msd_charge": "e^2 Å^2",
+            "msd_charge_fit": "e^2 Å^2",
+            "msd_charge_ne": "e^2 Å^2",
+        },
+        notes=notes,
+    )

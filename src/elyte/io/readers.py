@@ -1,0 +1,223 @@
+"""Read trajectories of any code into :class:`~elyte.io.trajectory.Trajectory`.
+
+Formats (``format=`` name, or guessed from the file name):
+
+- ``"h5md"`` — elyte's own H5MD files (``.h5``, ``.h5md``), delegated to
+  :func:`elyte.io.h5md.read_h5md`.
+- ``"traj"`` — ASE trajectory files (``.traj``).
+- ``"extxyz"`` — extended XYZ (``.xyz``, ``.extxyz``).
+- ``"xdatcar"`` — VASP XDATCAR, plain or gzip (``XDATCAR``, ``*.XDATCAR``, ``*.gz``).
+- ``"lammps-dump"`` — LAMMPS text dump (``.lammpstrj``, ``.dump``).
+
+Only H5MD stores times. For the other formats the frame spacing ``timestep_ps`` (time
+between *stored frames*, in ps) is read from per-frame ``time_ps`` info when the file has
+it, and must be given otherwise; the reader raises :class:`~elyte.errors.InputFileError`
+saying so rather than guess.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from elyte.errors import InputFileError
+from elyte.io.trajectory import Trajectory
+from elyte.units import PS
+
+#: elyte format name -> ASE ``format=`` string
+_ASE_FORMATS = {
+    "traj": "traj",
+    "extxyz": "extxyz",
+    "xdatcar": "vasp-xdatcar",
+    "lammps-dump": "lammps-dump-text",
+}
+FORMATS = ("h5md", *_ASE_FORMATS)
+
+
+def guess_format(path: str | os.PathLike[str]) -> str:
+    """The elyte format name of ``path`` from its name; raises if it cannot tell."""
+    name = Path(path).name.lower()
+    if name.endswith(".gz"):
+        name = name[:-3]
+    if name.endswith((".h5", ".h5md", ".hdf5")):
+        return "h5md"
+    if name.endswith(".traj"):
+        return "traj"
+    if name.endswith((".xyz", ".extxyz")):
+        return "extxyz"
+    if "xdatcar" in name:
+        return "xdatcar"
+    if name.endswith((".lammpstrj", ".dump")) or name.startswith("dump"):
+        return "lammps-dump"
+    raise InputFileError(
+        f"{path}: cannot tell the trajectory format from the file name; "
+        f"pass format= one of {', '.join(FORMATS)}"
+    )
+
+
+def read_trajectory(
+    path: str | os.PathLike[str],
+    format: str | None = None,
+    *,
+    timestep_ps: float | None = None,
+) -> Trajectory:
+    """Read one trajectory file.
+
+    Args:
+        path: the file.
+        format: one of :data:`FORMATS`; guessed from the name when ``None``.
+        timestep_ps: time between stored frames in ps. Required for formats that do not
+            store times (XDATCAR always; ASE .traj, extxyz and LAMMPS dumps unless their
+            frames carry ``time_ps`` info). Overrides stored times when given.
+
+    Returns:
+        A :class:`Trajectory` (positions as stored, usually wrapped; Å, ps, amu, e).
+
+    Raises:
+        InputFileError: missing or unreadable file, unknown format, no time information.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise InputFileError(f"{path}: no such trajectory file")
+    fmt = (format or guess_format(path)).lower()
+    if fmt == "h5md":
+        try:
+            from elyte.io.h5md import read_h5md  # written by the MD layer; imported lazily
+        except ImportError as exc:
+            raise InputFileError(f"{path}: H5MD reading is not available ({exc})") from exc
+        traj = read_h5md(path)
+        if timestep_ps is not None:
+            traj.times = np.arange(traj.n_frames, dtype=float) * float(timestep_ps)
+        return traj
+    if fmt not in _ASE_FORMATS:
+        raise InputFileError(f"{path}: unknown trajectory format {fmt!r}; use one of {FORMATS}")
+    return _read_with_ase(path, fmt, timestep_ps)
+
+
+def read_trajectories(
+    paths: Sequence[str | os.PathLike[str]],
+    format: str | None = None,
+    *,
+    timestep_ps: float | None = None,
+) -> list[Trajectory]:
+    """Read several replica files of the same system (same atoms, same order)."""
+    trajs = [read_trajectory(p, format, timestep_ps=timestep_ps) for p in paths]
+    for p, t in zip(paths[1:], trajs[1:], strict=True):
+        if t.n_atoms != trajs[0].n_atoms or not np.array_equal(t.symbols, trajs[0].symbols):
+            raise InputFileError(
+                f"{p}: atoms differ from {paths[0]}; replicas must hold the same system "
+                "with the same atom order"
+            )
+    return trajs
+
+
+def _read_with_ase(path: Path, fmt: str, timestep_ps: float | None) -> Trajectory:
+    import ase.io
+
+    try:
+        frames = ase.io.read(path, index=":", format=_ASE_FORMATS[fmt])
+    except Exception as exc:  # ASE raises many types for a malformed file
+        raise InputFileError(
+            f"{path}: cannot be read as {fmt} ({type(exc).__name__}: {exc})"
+        ) from exc
+    if not isinstance(frames, list):
+        frames = [frames]
+    if not frames:
+        raise InputFileError(f"{path}: holds no frames of {fmt}")
+    n_atoms = len(frames[0])
+    if any(len(a) != n_atoms for a in frames):
+        raise InputFileError(f"{path}: the number of atoms changes between frames")
+    first = frames[0]
+
+    times = _frame_times(path, fmt, frames, timestep_ps)
+    positions = np.stack([a.get_positions() for a in frames])
+    cells = np.stack([np.asarray(a.cell[:]) for a in frames])
+    charges = (
+        first.arrays["formal_charge"].astype(float)
+        if "formal_charge" in first.arrays
+        else first.get_initial_charges().astype(float)
+    )
+    mol_id = (
+        first.arrays["mol_id"].astype(int)
+        if "mol_id" in first.arrays
+        else np.full(n_atoms, -1, dtype=int)
+    )
+    velocities = None
+    if all(a.has("momenta") for a in frames):
+        velocities = np.stack([a.get_velocities() for a in frames]) * PS  # Å/ASE-time -> Å/ps
+    stress = _stack_optional(frames, _frame_stress)
+    energy = _stack_optional(frames, _frame_energy)
+    metadata = {"source": str(path), "format": fmt}
+    if "mol_name" in first.arrays:
+        metadata["mol_names"] = [str(x) for x in first.arrays["mol_name"]]
+    return Trajectory(
+        positions=positions,
+        cells=cells,
+        times=times,
+        symbols=np.array(first.get_chemical_symbols()),
+        masses=first.get_masses().astype(float),
+        charges=charges,
+        mol_id=mol_id,
+        velocities=velocities,
+        potential_energy=energy,
+        stress=stress,
+        pbc=tuple(bool(x) for x in first.pbc),
+        metadata=metadata,
+    )
+
+
+def _frame_times(path: Path, fmt: str, frames: list, timestep_ps: float | None) -> np.ndarray:
+    n = len(frames)
+    if timestep_ps is not None:
+        if not timestep_ps > 0:
+            raise InputFileError(f"{path}: timestep_ps must be positive, got {timestep_ps}")
+        return np.arange(n, dtype=float) * float(timestep_ps)
+    if all("time_ps" in a.info for a in frames):
+        return np.array([float(a.info["time_ps"]) for a in frames])
+    if n == 1:
+        return np.zeros(1)
+    what = "VASP XDATCAR files store no time" if fmt == "xdatcar" else f"{fmt} frames carry no time"
+    raise InputFileError(
+        f"{path}: {what}; give the time between stored frames with timestep_ps= "
+        "(e.g. 0.1 for one frame every 50 steps of 2 fs)"
+    )
+
+
+def _frame_stress(atoms) -> np.ndarray | None:
+    if "stress" in atoms.info:
+        s = np.asarray(atoms.info["stress"], dtype=float)
+        return _full_stress(s)
+    if atoms.calc is not None:
+        try:
+            return atoms.get_stress(voigt=False)
+        except Exception:
+            return None
+    return None
+
+
+def _frame_energy(atoms) -> float | None:
+    if atoms.calc is not None:
+        try:
+            return float(atoms.get_potential_energy())
+        except Exception:
+            return None
+    return None
+
+
+def _full_stress(s: np.ndarray) -> np.ndarray:
+    if s.shape == (3, 3):
+        return s
+    if s.size == 9:
+        return s.reshape(3, 3)
+    xx, yy, zz, yz, xz, xy = s  # Voigt order of ASE
+    return np.array([[xx, xy, xz], [xy, yy, yz], [xz, yz, zz]])
+
+
+def _stack_optional(frames: list, get) -> np.ndarray | None:
+    values = [get(a) for a in frames]
+    if any(v is None for v in values):
+        return None
+    return np.array(values, dtype=float)

@@ -1,0 +1,188 @@
+"""Families that load a model file the user names: MACE, NequIP/Allegro, DeePMD-kit,
+SevenNet and CHGNet checkpoints.
+
+Every loader checks the file (exists, readable, not empty, not a Git LFS pointer) before
+importing the heavy package, and turns any failure to load it into a PotentialError that
+names the file and what was expected.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+
+from ase.data import atomic_numbers
+
+from elyte._torch_compat import legacy_checkpoints
+from elyte.potentials.registry import (
+    LoadedPotential,
+    not_a_model,
+    register,
+    require_file,
+    require_modules,
+    resolve_device,
+    symbols_from_numbers,
+    versions,
+)
+from elyte.potentials.shipped import sevennet_from_checkpoint
+from elyte.potentials.spec import PotentialSpec
+from elyte.provenance import file_sha256
+
+_MACE = "a MACE model file saved with torch.save (e.g. `my_model.model` from mace_run_train)"
+_NEQUIP = "a deployed/compiled NequIP or Allegro model (nequip-deploy / nequip-compile output)"
+_DEEPMD = "a frozen DeePMD-kit model (.pb or .pth from `dp freeze`)"
+_SEVENNET = "a SevenNet checkpoint (checkpoint_*.pth from `sevenn`)"
+_CHGNET = "a CHGNet model file (.pth.tar saved by chgnet's Trainer)"
+
+
+def _file_metadata(path, device: str, *packages: str) -> dict:
+    return {
+        "file_sha256": file_sha256(path),
+        "packages": versions(*packages),
+        "device": device,
+    }
+
+
+@register(
+    "mace",
+    packages=("mace",),
+    extra="mace",
+    needs_file=True,
+    description="MACE model file (mace-torch)",
+    file_hint=_MACE,
+)
+def load_mace(spec: PotentialSpec) -> LoadedPotential:
+    """A MACE model file via ``mace.calculators.MACECalculator`` (model's own dtype)."""
+    path = require_file(spec, _MACE)
+    require_modules(spec.model, ("mace",), "mace")
+    device = resolve_device(spec.device)
+    kwargs = {"default_dtype": "", **spec.kwargs}
+    try:
+        with legacy_checkpoints():
+            from mace.calculators import MACECalculator
+
+            calc = MACECalculator(model_paths=path, device=device, **kwargs)
+    except Exception as exc:
+        raise not_a_model(path, _MACE, exc) from exc
+    model = calc.models[0]
+    return LoadedPotential(
+        calc,
+        {
+            **_file_metadata(path, device, "mace-torch", "torch", "e3nn"),
+            "elements": symbols_from_numbers(model.atomic_numbers.tolist()),
+            "cutoff_angstrom": float(calc.r_max),
+            "dtype": calc.default_dtype,
+        },
+    )
+
+
+@register(
+    "nequip",
+    packages=("nequip",),
+    extra="nequip",
+    needs_file=True,
+    description="NequIP / Allegro deployed model (nequip)",
+    file_hint=_NEQUIP,
+)
+def load_nequip(spec: PotentialSpec) -> LoadedPotential:
+    """A deployed (nequip < 0.7) or compiled (nequip >= 0.7) NequIP/Allegro model."""
+    path = require_file(spec, _NEQUIP)
+    require_modules(spec.model, ("nequip",), "nequip")
+    device = resolve_device(spec.device)
+    try:
+        with legacy_checkpoints():
+            from nequip.ase import NequIPCalculator
+
+            if hasattr(NequIPCalculator, "from_compiled_model"):
+                calc = NequIPCalculator.from_compiled_model(str(path), device=device, **spec.kwargs)
+            else:
+                calc = NequIPCalculator.from_deployed_model(str(path), device=device, **spec.kwargs)
+    except Exception as exc:
+        raise not_a_model(path, _NEQUIP, exc) from exc
+    # Type names are element symbols unless the model was trained with custom types.
+    names = getattr(calc, "type_names", None) or getattr(calc, "chemical_species", None)
+    elements = None
+    if names and all(str(n) in atomic_numbers for n in names):
+        elements = symbols_from_numbers(atomic_numbers[str(n)] for n in names)
+    return LoadedPotential(
+        calc,
+        {**_file_metadata(path, device, "nequip", "allegro", "torch"), "elements": elements},
+    )
+
+
+@register(
+    "deepmd",
+    packages=("deepmd",),
+    extra="deepmd",
+    needs_file=True,
+    description="DeePMD-kit frozen model (deepmd-kit)",
+    file_hint=_DEEPMD,
+)
+def load_deepmd(spec: PotentialSpec) -> LoadedPotential:
+    """A frozen DeePMD-kit model via ``deepmd.calculator.DP``."""
+    path = require_file(spec, _DEEPMD)
+    require_modules(spec.model, ("deepmd",), "deepmd")
+    device = resolve_device(spec.device)
+    try:
+        from deepmd.calculator import DP
+
+        calc = DP(model=str(path), **spec.kwargs)
+        type_map = list(calc.dp.get_type_map())
+    except Exception as exc:
+        raise not_a_model(path, _DEEPMD, exc) from exc
+    elements = None
+    if type_map and all(t in atomic_numbers for t in type_map):
+        elements = symbols_from_numbers(atomic_numbers[t] for t in type_map)
+    return LoadedPotential(
+        calc,
+        {**_file_metadata(path, device, "deepmd-kit"), "elements": elements},
+    )
+
+
+@register(
+    "sevennet",
+    packages=("sevenn",),
+    extra="sevenn",
+    needs_file=True,
+    description="SevenNet checkpoint file (sevenn)",
+    file_hint=_SEVENNET,
+)
+def load_sevennet(spec: PotentialSpec) -> LoadedPotential:
+    """A user's SevenNet checkpoint (e.g. a fine-tuned SevenNet-0)."""
+    path = require_file(spec, _SEVENNET)
+    require_modules(spec.model, ("sevenn",), "sevenn")
+    loaded = sevennet_from_checkpoint(path, spec, _SEVENNET)
+    loaded.metadata["file_sha256"] = file_sha256(path)
+    return loaded
+
+
+@register(
+    "chgnet",
+    packages=("chgnet",),
+    extra="chgnet",
+    needs_file=True,
+    description="CHGNet model file, e.g. fine-tuned (chgnet)",
+    file_hint=_CHGNET,
+)
+def load_chgnet_file(spec: PotentialSpec) -> LoadedPotential:
+    """A user's CHGNet model file (e.g. fine-tuned from CHGNet 0.3.0)."""
+    path = require_file(spec, _CHGNET)
+    require_modules(spec.model, ("chgnet",), "chgnet")
+    device = resolve_device(spec.device)
+    try:
+        with legacy_checkpoints(), contextlib.redirect_stdout(io.StringIO()):
+            from chgnet.model import CHGNet, CHGNetCalculator
+
+            calc = CHGNetCalculator(
+                model=CHGNet.from_file(str(path)), use_device=device, **spec.kwargs
+            )
+    except Exception as exc:
+        raise not_a_model(path, _CHGNET, exc) from exc
+    n_species = calc.model.atom_embedding.embedding.num_embeddings
+    return LoadedPotential(
+        calc,
+        {
+            **_file_metadata(path, device, "chgnet", "torch"),
+            "elements": symbols_from_numbers(range(1, n_species + 1)),
+        },
+    )

@@ -1,0 +1,70 @@
+"""Green–Kubo viscosity on synthetic Ornstein–Uhlenbeck stress with a known integral."""
+
+import math
+
+import numpy as np
+import pytest
+
+from elyte.analysis.viscosity import green_kubo_viscosity, shear_components
+from elyte.errors import InputFileError
+from elyte.io.trajectory import Trajectory
+
+KB_EV = 8.617333262e-5  # eV/K
+T_K, BOX, DT, TAU, SIG = 300.0, 20.0, 0.01, 0.2, 1e-3  # K, Å, ps, ps, eV/Å³
+
+
+def ou(rng, frames, m, sig):
+    a = math.exp(-DT / TAU)
+    x = np.empty((frames, m))
+    x[0] = rng.normal(scale=sig, size=m)
+    noise = rng.normal(scale=sig * math.sqrt(1 - a * a), size=(frames, m))
+    for k in range(1, frames):
+        x[k] = a * x[k - 1] + noise[k]
+    return x
+
+
+def stressed(rng, frames=20000, stress=True):
+    s = None
+    if stress:
+        off = ou(rng, frames, 3, SIG)
+        diag = ou(rng, frames, 3, SIG * math.sqrt(2))  # (xx-yy)/2 then has variance SIG²
+        s = np.zeros((frames, 3, 3))
+        s[:, 0, 1] = s[:, 1, 0] = off[:, 0]
+        s[:, 0, 2] = s[:, 2, 0] = off[:, 1]
+        s[:, 1, 2] = s[:, 2, 1] = off[:, 2]
+        for i in range(3):
+            s[:, i, i] = diag[:, i] - 0.01  # constant pressure offset must not matter
+    return Trajectory(
+        positions=np.zeros((frames, 1, 3)),
+        cells=np.broadcast_to(np.eye(3) * BOX, (frames, 3, 3)),
+        times=np.arange(frames) * DT,
+        symbols=np.array(["Ar"]),
+        masses=np.ones(1),
+        charges=np.zeros(1),
+        mol_id=np.full(1, -1),
+        stress=s,
+    )
+
+
+def test_ou_stress_gives_known_viscosity():
+    rng = np.random.default_rng(0)
+    # η = V/(kB T) ∫ SIG² exp(-t/TAU) dt = V SIG² TAU / (kB T), in eV ps/Å³ -> Pa s
+    exact = BOX**3 * SIG**2 * TAU / (KB_EV * T_K) * 1.602176634e-19 / 1e-30 * 1e-12 * 1e3
+    res = green_kubo_viscosity([stressed(rng) for _ in range(4)], T_K)
+    eta = res.estimates["viscosity"]
+    assert eta.unit == "mPa s"
+    assert abs(eta.value - exact) < 3 * eta.stderr
+    assert eta.stderr < 0.1 * exact
+    single = green_kubo_viscosity([stressed(rng)], T_K).estimates["viscosity"]
+    assert abs(single.value - exact) < 3 * single.stderr  # block-averaging error
+
+
+def test_shear_components_vanish_for_isotropic_pressure():
+    s = np.broadcast_to(np.eye(3) * 0.7, (4, 3, 3))
+    np.testing.assert_allclose(shear_components(s), 0.0)
+
+
+def test_missing_stress_is_a_clear_error():
+    rng = np.random.default_rng(1)
+    with pytest.raises(InputFileError, match="stress"):
+        green_kubo_viscosity([stressed(rng, frames=100, stress=False)], T_K)
