@@ -198,7 +198,7 @@ def observable_table(data: ReportData, system: str) -> Table:
         if not fit:
             continue
         for obs, res in (fit.get("fits") or {}).items():
-            est = next(iter(((res or {}).get("estimates") or {}).values()), None)
+            est = ((res or {}).get("estimates") or {}).get("Ea")
             if est is None:
                 continue
             ea = Estimate.from_dict(est)
