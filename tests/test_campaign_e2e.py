@@ -56,16 +56,20 @@ thermostat = "langevin"
 write_every = 2
 
 [analyses]
-density = true
+density = {density}
 [analyses.rdf]
 pairs = ["Cu-Cu"]
 """
 
 
-def write_campaign(folder: Path, temps=(300.0, 600.0), duration=0.08, potentials=None) -> Path:
+def write_campaign(
+    folder: Path, temps=(300.0, 600.0), duration=0.08, potentials=None, density=True
+) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     shutil.copy(DATA / "cu32.extxyz", folder / "cu32.extxyz")
-    text = CU_TOML.format(temps=", ".join(f"{t}" for t in temps), duration=duration)
+    text = CU_TOML.format(
+        temps=", ".join(f"{t}" for t in temps), duration=duration, density=str(density).lower()
+    )
     if potentials == ["emt"]:
         text = re.sub(r"\[potentials\.lj-bad\].*?\n\n", "", text, flags=re.S)
     path = folder / "cu.toml"
@@ -131,6 +135,19 @@ def test_changing_one_temperature_reruns_only_its_runs(tmp_path):
     assert sorted(second.executed) == ["cu__emt__T450__r0", "cu__emt__T450__r1"]
     after = read_results(first.root / "runs" / "cu__emt__T300__r0" / "results.json")
     assert after == before
+
+
+def test_changing_only_the_analyses_reuses_the_md(tmp_path):
+    toml = write_campaign(tmp_path, temps=(300.0,), potentials=["emt"])
+    first = run_campaign(toml, report=False)
+    traj = first.root / "runs" / "cu__emt__T300__r0" / "trajectory.h5"
+    stamp = traj.stat().st_mtime_ns
+    write_campaign(tmp_path, temps=(300.0,), potentials=["emt"], density=False)
+    second = run_campaign(toml, report=False)
+    assert len(second.executed) == 2  # the analyses are redone ...
+    assert traj.stat().st_mtime_ns == stamp  # ... on the same trajectory
+    rec = read_results(traj.parent / "results.json")
+    assert "density" not in rec["results"] and "rdf" in rec["results"]
 
 
 def _elyte(*args: str, **kw) -> subprocess.Popen:

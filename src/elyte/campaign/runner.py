@@ -12,6 +12,7 @@ import hashlib
 import json
 import os
 import re
+import shutil
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -92,7 +93,10 @@ def execute_jobs(
                 job_hash = _job_hash(st.job, states)
                 st.job = _with_hash(st.job, job_hash)
                 cached = cached_results(Path(st.job.out_dir) / RESULTS_NAME, job_hash)
-                if cached is not None and not (retry_failed and cached["status"] != "completed"):
+                if cached is not None and retry_failed and cached["status"] != "completed":
+                    cached = None
+                    shutil.rmtree(st.job.out_dir, ignore_errors=True)  # redo from scratch
+                if cached is not None:
                     st.state, st.record = "cached", cached
                     _index(store, st.job, cached, only_if_changed=True)
                     continue
@@ -103,7 +107,13 @@ def execute_jobs(
                 st.state, st.started = "running", time.time()
                 running.append(
                     executor.submit(
-                        run_job, st.job.fn, st.job.payload, st.job.out_dir, job_hash, tag=st.job.id
+                        run_job,
+                        st.job.fn,
+                        st.job.payload,
+                        st.job.out_dir,
+                        job_hash,
+                        st.job.folder_hash,
+                        tag=st.job.id,
                     )
                 )
             if not running:
@@ -224,7 +234,7 @@ def key_results(results: dict[str, Any]) -> dict[str, Any]:
 # ---------------------------------------------------------------------------- campaign
 def plan_jobs(campaign: Any, store: CampaignStore) -> list[Job]:
     """Expand a campaign into run jobs and one group job per (system, potential, T, P)."""
-    from elyte.campaign.plan import expand, input_hash, simulated_ps
+    from elyte.campaign.plan import analysis_hash, expand, input_hash, simulated_ps
 
     runs = expand(campaign)
     jobs: list[Job] = []
@@ -257,11 +267,12 @@ def plan_jobs(campaign: Any, store: CampaignStore) -> list[Job]:
             Job(
                 kind="run",
                 id=run.run_id,
-                input_hash=input_hash(campaign, run),
+                input_hash=analysis_hash(campaign, run),
                 out_dir=str(store.run_dir(run.run_id)),
                 fn=execute_run,
                 payload=payload,
                 labels=labels,
+                folder_hash=input_hash(campaign, run),
             )
         )
         key = (run.condition_id, run.system, run.potential, labels["temperature"])

@@ -29,6 +29,9 @@ from elyte.provenance import atomic_write_text, provenance
 
 INPUT_STRUCTURE = "input.extxyz"
 INPUTS_NAME = "inputs.json"
+POTENTIAL_NAME = "potential.json"
+#: written by ``run_md`` when a run has ended (completed or failed)
+MD_OUTCOME = "outcome.json"
 
 
 @dataclass(frozen=True)
@@ -67,10 +70,17 @@ class Job:
     payload: Any
     labels: dict[str, Any] = field(default_factory=dict)
     depends: tuple[str, ...] = ()
+    #: hash of the inputs the folder's files (trajectory, checkpoint) derive from; a
+    #: folder claimed by other inputs is emptied. Default: ``input_hash``.
+    folder_hash: str | None = None
 
 
 def run_job(
-    fn: Callable[[Any, Path], dict[str, Any]], payload: Any, out_dir: str, input_hash: str
+    fn: Callable[[Any, Path], dict[str, Any]],
+    payload: Any,
+    out_dir: str,
+    input_hash: str,
+    folder_hash: str | None = None,
 ) -> dict[str, Any]:
     """Run ``fn(payload, out_dir)`` and write its record atomically to ``results.json``.
 
@@ -80,7 +90,7 @@ def run_job(
     worker leave no record.
     """
     out = Path(out_dir)
-    _claim_folder(out, input_hash)
+    _claim_folder(out, folder_hash or input_hash)
     start = time.time()
     try:
         record = fn(payload, out)
@@ -139,24 +149,34 @@ def execute_run(payload: RunPayload, out_dir: Path) -> dict[str, Any]:
         "n_atoms": len(atoms),
         "composition": atoms.get_chemical_formula(),
     }
-    try:
-        loaded = load_potential(payload.potential)
-        check_elements(loaded, sorted(set(atoms.get_chemical_symbols())))
-    except ElyteError as exc:
-        return {**record, "status": "failed", "failure": f"model error: {exc}"}
-    meta = _jsonable(getattr(loaded, "metadata", {}))
+    finished_md = out_dir / MD_OUTCOME
+    if finished_md.exists() and (out_dir / POTENTIAL_NAME).exists():
+        # The folder belongs to these MD inputs (see _claim_folder) and its MD ended:
+        # only the analyses changed. Reuse the outcome; load no model.
+        from elyte.md import MDOutcome
+
+        outcome = MDOutcome.from_dict(json.loads(finished_md.read_text()))
+        meta = json.loads((out_dir / POTENTIAL_NAME).read_text())
+    else:
+        try:
+            loaded = load_potential(payload.potential)
+            check_elements(loaded, sorted(set(atoms.get_chemical_symbols())))
+        except ElyteError as exc:
+            return {**record, "status": "failed", "failure": f"model error: {exc}"}
+        meta = _jsonable(getattr(loaded, "metadata", {}))
+        atomic_write_text(out_dir / POTENTIAL_NAME, json.dumps(meta))
+        outcome = run_md(
+            atoms,
+            loaded.calculator,
+            payload.md,
+            out_dir,
+            temperature=payload.temperature,
+            pressure_bar=payload.pressure,
+            seed=payload.seed,
+            metadata={**payload.metadata, "potential": meta},
+            progress=ProgressFile(out_dir / PROGRESS_NAME, payload.metadata.get("total_ps")),
+        )
     record["potential_metadata"] = meta
-    outcome = run_md(
-        atoms,
-        loaded.calculator,
-        payload.md,
-        out_dir,
-        temperature=payload.temperature,
-        pressure_bar=payload.pressure,
-        seed=payload.seed,
-        metadata={**payload.metadata, "potential": meta},
-        progress=ProgressFile(out_dir / PROGRESS_NAME, payload.metadata.get("total_ps")),
-    )
     failure = outcome.failure
     record.update(
         status=outcome.status,
