@@ -135,6 +135,9 @@ def test_changing_one_temperature_reruns_only_its_runs(tmp_path):
     assert sorted(second.executed) == ["cu__emt__T450__r0", "cu__emt__T450__r1"]
     after = read_results(first.root / "runs" / "cu__emt__T300__r0" / "results.json")
     assert after == before
+    with CampaignStore(first.root) as store:  # the index follows the campaign as it is now
+        assert {r["temperature"] for r in store.runs()} == {300.0, 450.0}
+        assert len(store.groups()) == 2
 
 
 def test_changing_only_the_analyses_reuses_the_md(tmp_path):

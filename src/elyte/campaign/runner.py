@@ -333,6 +333,9 @@ def run_campaign(
         with store.lock():
             store.write_campaign(campaign_info(campaign, campaign_file, smoke=smoke))
             jobs = plan_jobs(campaign, store)
+            store.prune(
+                {j.id for j in jobs if j.kind == "run"}, {j.id for j in jobs if j.kind == "group"}
+            )
             cluster = getattr(campaign, "cluster", None)
             if not scheduler and cluster is not None and getattr(cluster, "scheduler", None):
                 scheduler, cluster = cluster.scheduler, None
@@ -360,7 +363,9 @@ def run_campaign(
                 states = execute_jobs(
                     store, jobs, executor_factory=factory, retry_failed=retry_failed
                 )
-            fit_arrhenius_groups(store, states)
+            fits = set(fit_arrhenius_groups(store, states))
+            for stale in set((store.root / "arrhenius").glob("*.json")) - fits:
+                stale.unlink()  # a combination no longer in the campaign, or no longer fitted
             for st in states.values():
                 if st.job.kind == "group":
                     summary.n_groups += 1

@@ -213,6 +213,17 @@ class CampaignStore:
         )
         self._db.commit()
 
+    def prune(self, run_ids: set[str], group_ids: set[str]) -> None:
+        """Drop index rows of runs and groups no longer in the campaign.
+
+        Their folders stay on disk: put the entry back and its cached results count again.
+        """
+        for table, key, keep in (("runs", "run_id", run_ids), ("groups", "group_id", group_ids)):
+            present = {r[0] for r in self._db.execute(f"SELECT {key} FROM {table}")}
+            for stale in present - keep:
+                self._db.execute(f"DELETE FROM {table} WHERE {key} = ?", (stale,))
+        self._db.commit()
+
     def runs(self) -> list[dict[str, Any]]:
         rows = self._db.execute("SELECT * FROM runs ORDER BY run_id").fetchall()
         return [_decode_row(r) for r in rows]
