@@ -64,14 +64,13 @@ class CampaignDisplay:
         parts: list[Any] = [head, ProgressBar(total=max(len(runs), 1), completed=finished)]
         if live:
             table = Table(box=None, pad_edge=False, show_header=True, header_style="dim")
-            for col in ("run", "stage", "ps", "ns/day"):
+            for col in ("run", "ps", "ns/day"):
                 table.add_column(col)
             for p in live[:12]:
                 done = p.get("simulated_ps")
                 total = p.get("total_ps")
                 table.add_row(
                     p["id"],
-                    str(p.get("stage", "")),
                     "" if done is None else f"{done:.3f}" + (f"/{total:.3g}" if total else ""),
                     "" if not p.get("ns_per_day") else f"{p['ns_per_day']:.3g}",
                 )
