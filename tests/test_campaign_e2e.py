@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from elyte.campaign.aggregate import results_table
-from elyte.campaign.runner import run_campaign
+from elyte.campaign.runner import plan_jobs, run_campaign
 from elyte.campaign.store import CampaignStore, read_results
 
 DATA = Path(__file__).parent / "data" / "campaign"
@@ -270,3 +270,24 @@ pairs = ["O-H"]
     cn = rec["results"]["rdf"]["estimates"]["CN[O-H]"]["value"]
     assert cn == pytest.approx(2.0, abs=0.1)
     assert (summary.root / "report.html").exists()
+
+
+def test_plan_gives_each_system_its_reference_sq(tmp_path):
+    from elyte.config import load_campaign
+
+    toml = write_campaign(tmp_path, temps=(300.0,), potentials=["emt"])
+    (tmp_path / "sq_exp.dat").write_text("1.0 0.5\n2.0 1.2\n3.0 0.9\n")
+    text = toml.read_text()
+    text += "\n[analyses.structure_factor]\nq_max = 8.0\n"
+    text += '\n[references.cu]\nstructure_factor = "sq_exp.dat"\n'
+    toml.write_text(text)
+    campaign = load_campaign(toml)
+    with CampaignStore(tmp_path / "out", create=True) as store:
+        jobs = plan_jobs(campaign, store)
+        assert campaign.analyses.structure_factor.experimental is None
+        for job in jobs:
+            exp = job.payload.analyses.structure_factor.experimental
+            assert exp == tmp_path / "sq_exp.dat"
+        run_hash = jobs[0].input_hash
+        (tmp_path / "sq_exp.dat").write_text("1.0 0.5\n2.0 1.3\n3.0 0.9\n")
+        assert plan_jobs(campaign, store)[0].input_hash != run_hash  # new data: reanalyse

@@ -237,6 +237,7 @@ def plan_jobs(campaign: Any, store: CampaignStore) -> list[Job]:
     from elyte.campaign.plan import analysis_hash, expand, input_hash, simulated_ps
 
     runs = expand(campaign)
+    analyses_of = {name: system_analyses(campaign, name) for name in campaign.systems}
     jobs: list[Job] = []
     groups: dict[tuple[Any, ...], list[Any]] = {}
     for run in runs:
@@ -252,7 +253,7 @@ def plan_jobs(campaign: Any, store: CampaignStore) -> list[Job]:
             system=campaign.systems[run.system],
             potential=campaign.potentials[run.potential],
             md=campaign.md,
-            analyses=campaign.analyses,
+            analyses=analyses_of[run.system],
             temperature=float(run.temperature),
             pressure=labels["pressure"],
             seed=int(run.seed),
@@ -267,7 +268,7 @@ def plan_jobs(campaign: Any, store: CampaignStore) -> list[Job]:
             Job(
                 kind="run",
                 id=run.run_id,
-                input_hash=analysis_hash(campaign, run),
+                input_hash=_combine(analysis_hash(campaign, run), analyses_of[run.system]),
                 out_dir=str(store.run_dir(run.run_id)),
                 fn=execute_run,
                 payload=payload,
@@ -279,7 +280,7 @@ def plan_jobs(campaign: Any, store: CampaignStore) -> list[Job]:
         groups.setdefault(key, []).append(jobs[-1])
     for (gid, system, potential, temperature), members in groups.items():
         pressure = members[0].labels["pressure"]
-        analyses_json = json.dumps(_dump(campaign.analyses), sort_keys=True, default=str)
+        analyses_json = json.dumps(_dump(analyses_of[system]), sort_keys=True, default=str)
         jobs.append(
             Job(
                 kind="group",
@@ -291,7 +292,7 @@ def plan_jobs(campaign: Any, store: CampaignStore) -> list[Job]:
                 fn=execute_group,
                 payload=GroupPayload(
                     run_dirs=tuple(m.out_dir for m in members),
-                    analyses=campaign.analyses,
+                    analyses=analyses_of[system],
                     temperature=temperature,
                     metadata={"campaign": campaign.name, "group_id": gid},
                 ),
@@ -388,6 +389,33 @@ def run_campaign(
         store.close()
     summary.wall_seconds = time.time() - t0
     return summary
+
+
+def system_analyses(campaign: Any, system: str) -> Any:
+    """The analyses of one system: the campaign's, with the system's experimental S(q).
+
+    A reference S(q) named under ``[references.<system>] structure_factor`` is what that
+    system's S(q) is compared with (R-factor) when ``[analyses.structure_factor]`` names
+    no ``experimental`` file of its own.
+    """
+    analyses = campaign.analyses
+    sq = getattr(analyses, "structure_factor", None)
+    ref = (getattr(campaign, "references", None) or {}).get(system)
+    ref_sq = getattr(ref, "structure_factor", None) if ref is not None else None
+    if sq is None or sq.experimental is not None or ref_sq is None:
+        return analyses
+    return analyses.model_copy(
+        update={"structure_factor": sq.model_copy(update={"experimental": ref_sq})}
+    )
+
+
+def _combine(base_hash: str, analyses: Any) -> str:
+    """A run's result key: the plan's analysis hash, plus the system's own S(q) reference."""
+    sq = getattr(analyses, "structure_factor", None)
+    exp = getattr(sq, "experimental", None) if sq is not None else None
+    if exp is None:
+        return base_hash
+    return hashlib.sha256(f"{base_hash}|{_file_digest(Path(exp))}".encode()).hexdigest()
 
 
 def _write_report_if_changed(store: CampaignStore) -> tuple[Path, Path]:
