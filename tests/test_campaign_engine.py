@@ -310,3 +310,22 @@ def test_progress_display_shows_runs_ps_and_speed(tmp_path):
     assert "running 1" in text
     assert "simulated 3.50 ps" in text  # 2 + 0.5 finished + 1.0 running
     assert "1.000/4" in text and "ns/day" in text
+
+
+def test_each_analysis_alone_when_one_fails():
+    """The fallback that keeps working analyses splits the spec one analysis per copy."""
+    from elyte.analysis.spec import AnalysisSpec, DiffusionSpec, RDFSpec
+    from elyte.campaign.tasks import _single_analyses
+
+    spec = AnalysisSpec(
+        equilibration=1.0,
+        rdf=RDFSpec(pairs=["Li-O"]),
+        diffusion=DiffusionSpec(species=["Li"]),
+        conductivity=True,
+    )
+    parts = dict(_single_analyses(spec))
+    assert set(parts) == {"density", "rdf", "diffusion", "conductivity"}
+    assert parts["rdf"].rdf.pairs == ["Li-O"] and not parts["rdf"].density
+    assert parts["rdf"].diffusion is None and not parts["rdf"].conductivity
+    assert parts["density"].density and parts["density"].rdf is None
+    assert all(p.equilibration == 1.0 for p in parts.values())

@@ -138,7 +138,6 @@ def _claim_folder(out: Path, input_hash: str) -> None:
 # ------------------------------------------------------------------------ one run
 def execute_run(payload: RunPayload, out_dir: Path) -> dict[str, Any]:
     """Build (or reread) the input structure, run MD, analyse the trajectory."""
-    from elyte.analysis import analyze
     from elyte.io.readers import read_trajectory
     from elyte.md import run_md
     from elyte.potentials import check_elements, load_potential
@@ -197,10 +196,58 @@ def execute_run(payload: RunPayload, out_dir: Path) -> dict[str, Any]:
     results: dict[str, Any] = {}
     if traj_path.exists() and outcome.status == "completed":
         traj = read_trajectory(traj_path)
-        analysed = analyze([traj], payload.analyses, temperature=payload.temperature)
-        results = {name: res.to_dict() for name, res in analysed.items()}
+        results, errors = analyze_each([traj], payload.analyses, payload.temperature)
+        if errors:
+            record["analysis_errors"] = errors
     record["results"] = results
     return record
+
+
+def analyze_each(
+    trajs: list[Any], spec: Any, temperature: float
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """``analyze`` all at once; if that raises, each analysis alone, keeping what works.
+
+    A short run (smoke mode, an early failure) may be too short for one observable but
+    fine for the others: the error of one analysis is recorded, not fatal to the rest.
+    Returns ``(results as dicts, {analysis: error message})``.
+    """
+    from elyte.analysis import analyze
+
+    try:
+        analysed = analyze(trajs, spec, temperature=temperature)
+        return {name: res.to_dict() for name, res in analysed.items()}, {}
+    except Exception:  # noqa: BLE001 - find out which analysis fails, keep the others
+        pass
+    results: dict[str, Any] = {}
+    errors: dict[str, str] = {}
+    for name, part in _single_analyses(spec):
+        try:
+            analysed = analyze(trajs, part, temperature=temperature)
+        except Exception as exc:  # noqa: BLE001
+            errors[name] = f"{type(exc).__name__}: {exc}"
+            continue
+        results.update({key: res.to_dict() for key, res in analysed.items()})
+    return results, errors
+
+
+def _single_analyses(spec: Any) -> list[tuple[str, Any]]:
+    """One copy of ``spec`` per requested analysis, with every other analysis switched off."""
+    fields = [f for f in type(spec).model_fields if f != "equilibration"]
+
+    def off(value: Any) -> Any:
+        if isinstance(value, bool):
+            return False
+        if isinstance(value, list | tuple | dict):
+            return type(value)()
+        return None
+
+    requested = [f for f in fields if getattr(spec, f) not in (None, False, [], (), {})]
+    parts = []
+    for name in requested:
+        update = {f: off(getattr(spec, f)) for f in fields if f != name}
+        parts.append((name, spec.model_copy(update=update)))
+    return parts
 
 
 def _input_structure(payload: RunPayload, out_dir: Path) -> Any:
@@ -225,7 +272,6 @@ def _input_structure(payload: RunPayload, out_dir: Path) -> Any:
 # ------------------------------------------------------------------------ replicas combined
 def execute_group(payload: GroupPayload, out_dir: Path) -> dict[str, Any]:
     """Analyse all completed replicas of one (system, potential, condition) together."""
-    from elyte.analysis import analyze
     from elyte.io.readers import read_trajectory
 
     members = []
@@ -250,8 +296,9 @@ def execute_group(payload: GroupPayload, out_dir: Path) -> dict[str, Any]:
     if not done:
         return {**record, "status": "failed", "failure": "no replica completed", "results": {}}
     trajs = [read_trajectory(d / "trajectory.h5") for d in done]
-    analysed = analyze(trajs, payload.analyses, temperature=payload.temperature)
-    record["results"] = {name: res.to_dict() for name, res in analysed.items()}
+    record["results"], errors = analyze_each(trajs, payload.analyses, payload.temperature)
+    if errors:
+        record["analysis_errors"] = errors
     record["status"] = "completed"
     rates = [m["ns_per_day"] for m in members if m["ns_per_day"]]
     record["ns_per_day"] = float(sum(rates) / len(rates)) if rates else None

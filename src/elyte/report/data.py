@@ -309,6 +309,11 @@ def verdict(data: ReportData, system: str, potential: str, table: Table) -> str:
         parts.append("No observable with a reference value was computed.")
     if not table.reference_column:
         parts.append("The campaign names no reference values for this system.")
+    errors = {k: v for c in conds for k, v in (c.group.get("analysis_errors") or {}).items()}
+    if errors:
+        parts.append(
+            "Not computed: " + "; ".join(f"{k} ({v})" for k, v in sorted(errors.items())) + "."
+        )
     notes = sorted({n for c in conds for res in c.results.values() for n in res.get("notes") or []})
     if notes:
         parts.append("Caveats: " + " ".join(notes[:4]))
