@@ -40,7 +40,29 @@ def _results(pot: str, temperature: float) -> dict:
     msd = 6 * d / 10.0 * t  # Å²: D in Å²/ps = D[1e-9 m²/s] / 10
     fit = np.where((t >= 2) & (t <= 8), msd, np.nan)
     times = np.linspace(0, 5, 51)
+    q = np.linspace(0.5, 10.0, 96)
+    s_sim = 1.0 + np.sin(2.0 * q) * np.exp(-0.3 * q)
+    q_exp = np.linspace(1.0, 9.0, 41)
+    frames = np.linspace(0.0, 5.0, 11)
     return {
+        "structure_factor": {
+            "name": "structure_factor",
+            "estimates": {"R_factor": _est(0.08 if pot == "chgnet" else 0.21, None, "1")},
+            "curves": {
+                "q": q.tolist(),
+                "S_xray": s_sim.tolist(),
+                "q_exp": q_exp.tolist(),
+                "S_exp": (1.0 + np.sin(2.0 * q_exp) * np.exp(-0.3 * q_exp)).tolist(),
+            },
+        },
+        "dimers[Li-Li]": {
+            "name": "dimers",
+            "curves": {"time": frames.tolist(), "count[Li-Li]": (0 * frames + 1).tolist()},
+        },
+        "coordination_series": {
+            "name": "coordination_series",
+            "curves": {"time": frames.tolist(), "CN[O-O]": (4.4 + 0 * frames).tolist()},
+        },
         "density": {
             "name": "density",
             "estimates": {"density": _est(0.997 if pot == "chgnet" else 1.08, 0.004, "g/cm^3")},
@@ -169,6 +191,18 @@ def test_report_tables_values_references_and_verdicts(campaign_dir):
     assert "chgnet ran stably in all 2 runs" in md
     assert "mace is UNSTABLE" in md
     assert re.search(r"Within error of the reference: .*density", md)
+    assert "| S(q) R-factor | 0.08 (no error bar) | 0.21 (no error bar) |" in md
+    for caption in (
+        "Density vs time",
+        "Radial distribution functions and coordination numbers",
+        "Mean squared displacement",
+        "Structure factor S(q)",
+        "Coordination number vs time",
+        "Dimer counts vs time",
+    ):
+        assert f"<figcaption>{caption} — water</figcaption>" in html, caption
+    assert "not drawn" not in html
+    assert md.count("### Failed runs") == 1
 
 
 def test_report_is_self_contained_and_images_decode(campaign_dir):
@@ -176,7 +210,7 @@ def test_report_is_self_contained_and_images_decode(campaign_dir):
     assert not re.search(r"(src|href)\s*=\s*['\"]?(https?:)?//", html), "external asset"
     assert "<link" not in html and "<script" not in html
     images = re.findall(r"data:image/png;base64,([A-Za-z0-9+/=]+)", html)
-    assert len(images) >= 3  # density, g(r)+CN, MSD
+    assert len(images) == 6
     for b64 in images:
         png = base64.b64decode(b64)
         assert png[:8] == b"\x89PNG\r\n\x1a\n"
@@ -189,11 +223,12 @@ def test_report_is_self_contained_and_images_decode(campaign_dir):
 def test_results_table_is_tidy_and_status_counts(campaign_dir):
     rows = results_table(campaign_dir)
     completed = [r for r in rows if r["status"] == "completed"]
-    # 3 runs with results × 3 observables (density, CN[O-O], D[H2O])
-    assert len(completed) == 9 and {r["observable"] for r in completed} == {
+    # 3 runs with results × 4 observables (density, CN[O-O], D[H2O], R_factor)
+    assert len(completed) == 12 and {r["observable"] for r in completed} == {
         "density",
         "CN[O-O]",
         "D[H2O]",
+        "R_factor",
     }
     d = next(
         r for r in rows if r["run_id"] == "water__mace__T300__r0" and r["observable"] == "D[H2O]"
@@ -215,7 +250,7 @@ def test_cli_status_results_report(campaign_dir, tmp_path):
 
     res = cli("results", str(campaign_dir), "--format", "json")
     assert res.returncode == 0, res.stderr
-    assert len(json.loads(res.stdout)) == 9
+    assert len(json.loads(res.stdout)) == 12
     res = cli("status", str(campaign_dir))
     assert res.returncode == 0 and "1 failed" in res.stdout and "3 completed" in res.stdout
     res = cli("report", str(tmp_path))

@@ -190,7 +190,7 @@ def observable_table(data: ReportData, system: str) -> Table:
                 ref_cell = Cell(text=_ref_text(ref))
                 has_ref = True
             cells.append(Cell(estimate=est, agrees=agrees))
-        name = key if sub is None else f"{label}[{sub}]"
+        name = label if sub is None else f"{label}[{sub}]"
         rows.append((f"{name} / {unit}" if unit and unit != "1" else name, cells + [ref_cell]))
     # activation energy, from the Arrhenius fits across temperatures
     for pot in data.potentials(system):

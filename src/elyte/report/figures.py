@@ -251,7 +251,14 @@ def sq_overlay(conds: list[Condition]) -> list[Figure]:
 def _time_series(
     conds: list[Condition], prefixes: Iterable[str], title: str, ylabel: str
 ) -> list[Figure]:
-    items = [(c, res) for c in conds for p in prefixes for _, res in c.result_named(p)]
+    seen: set[tuple[int, str]] = set()
+    items = []
+    for c in conds:
+        for p in prefixes:
+            for key, res in c.result_named(p):
+                if (id(c), key) not in seen:
+                    seen.add((id(c), key))
+                    items.append((c, res))
     if not items:
         return []
     plt = _plt()
