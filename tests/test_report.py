@@ -56,12 +56,17 @@ def _results(pot: str, temperature: float) -> dict:
             },
         },
         "dimers[Li-Li]": {
-            "name": "dimers",
-            "curves": {"time": frames.tolist(), "count[Li-Li]": (0 * frames + 1).tolist()},
+            "name": "dimers[Li-Li]",
+            "curves": {
+                "time[0]": frames.tolist(),
+                "dimers[0]": (0 * frames + 1).tolist(),
+                "time[1]": frames.tolist(),
+                "dimers[1]": (0 * frames + 2).tolist(),
+            },
         },
-        "coordination_series": {
-            "name": "coordination_series",
-            "curves": {"time": frames.tolist(), "CN[O-O]": (4.4 + 0 * frames).tolist()},
+        "cn_series[O-O]": {
+            "name": "cn_series[O-O]",
+            "curves": {"time[0]": frames.tolist(), "cn[0]": (4.4 + 0 * frames).tolist()},
         },
         "density": {
             "name": "density",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import math
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -152,32 +153,36 @@ def rdf_overlay(conds: list[Condition]) -> list[Figure]:
 def msd_loglog(conds: list[Condition]) -> list[Figure]:
     items = []
     for c in conds:
-        for key, res in c.result_named("diffusion"):
+        for _key, res in c.result_named("diffusion"):
             curves = res.get("curves") or {}
-            if "msd" in curves and "t" in curves:
-                species = next(
-                    (k[2:-1] for k in res.get("estimates") or {} if k.startswith("D[")), key
-                )
-                items.append((c, species, res))
+            if "t" not in curves:
+                continue
+            for est_key in res.get("estimates") or {}:
+                if not est_key.startswith("D["):
+                    continue
+                species = est_key[2:-1]
+                msd = "msd" if "msd" in curves else f"msd[{species}]"
+                fit = "msd_fit" if "msd" in curves else f"msd_fit[{species}]"
+                if msd in curves:
+                    items.append((c, species, curves["t"], curves[msd], curves.get(fit)))
     if not items:
         return []
     plt = _plt()
     multi_t = len({c.temperature for c in conds}) > 1
     colors = _colors(conds)
-    species_list = list(dict.fromkeys(s for _, s, _ in items))
+    species_list = list(dict.fromkeys(item[1] for item in items))
     ncol = min(len(species_list), 2)
     nrow = math.ceil(len(species_list) / ncol)
     fig, axes = plt.subplots(nrow, ncol, figsize=(6.5 * ncol, 3.8 * nrow), squeeze=False)
     for ax, species in zip(axes.ravel(), species_list, strict=False):
-        for c, s, res in items:
+        for c, s, t_values, msd_values, fit_values in items:
             if s != species:
                 continue
-            curves = res["curves"]
-            t, msd = _arr(curves["t"]), _arr(curves["msd"])
+            t, msd = _arr(t_values), _arr(msd_values)
             ok = (t > 0) & (msd > 0)
             col = colors[c.potential]
             ax.loglog(t[ok], msd[ok], color=col, lw=1.0, label=_label(c, multi_t))
-            fit = _arr(curves["msd_fit"]) if "msd_fit" in curves else None
+            fit = None if fit_values is None else _arr(fit_values)
             if fit is not None and np.isfinite(fit).any():
                 sel = np.isfinite(fit) & ok & (fit > 0)
                 ax.loglog(t[sel], fit[sel], "--", color="k", lw=0.8)
@@ -248,6 +253,28 @@ def sq_overlay(conds: list[Condition]) -> list[Figure]:
     return [("Structure factor S(q)", _png(fig))]
 
 
+def _series_of(res: dict[str, Any]) -> list[tuple[str, np.ndarray, np.ndarray]]:
+    """(label, t, y) of a time-series result: ``time[k]`` with ``*[k]`` per replica, or one
+    ``time``/``t`` curve with every curve of the same length."""
+    curves = res.get("curves") or {}
+    out = []
+    reps = sorted(int(m.group(1)) for k in curves if (m := re.fullmatch(r"time\[(\d+)\]", k)))
+    for k in reps:
+        t = _arr(curves[f"time[{k}]"])
+        for key, values in curves.items():
+            if key.endswith(f"[{k}]") and not key.startswith("time[") and np.size(values) == t.size:
+                base = key[: -len(f"[{k}]")]
+                out.append((base if k == 0 else "", t, _arr(values)))
+    if not reps:
+        tkey = next((k for k in curves if k in ("time", "t")), None)
+        if tkey is not None:
+            t = _arr(curves[tkey])
+            for key, values in curves.items():
+                if key != tkey and np.size(values) == t.size and not key.endswith("_err"):
+                    out.append((key, t, _arr(values)))
+    return out
+
+
 def _time_series(
     conds: list[Condition], prefixes: Iterable[str], title: str, ylabel: str
 ) -> list[Figure]:
@@ -258,52 +285,35 @@ def _time_series(
             for key, res in c.result_named(p):
                 if (id(c), key) not in seen:
                     seen.add((id(c), key))
-                    items.append((c, res))
+                    items.append((c, key, res))
     if not items:
         return []
     plt = _plt()
     multi_t = len({c.temperature for c in conds}) > 1
     colors = _colors(conds)
-    fig, ax = plt.subplots(figsize=(7, 3.6))
+    keys = list(dict.fromkeys(key for _, key, _ in items))
     styles = ["-", "--", ":", "-."]
+    fig, ax = plt.subplots(figsize=(7, 3.6))
     drawn = 0
-    for c, res in items:
-        curves = res.get("curves") or {}
-        tkey = next((k for k in curves if k in ("time", "t") or k.startswith("time")), None)
-        if tkey is None:
-            continue
-        t = _arr(curves[tkey])
-        series = [
-            k
-            for k in curves
-            if k != tkey
-            and np.size(curves[k]) == t.size
-            and not k.startswith("time")
-            and not k.endswith("_err")
-        ]
-        for i, key in enumerate(series):
-            ax.plot(
-                t,
-                _arr(curves[key]),
-                color=colors[c.potential],
-                ls=styles[i % 4],
-                lw=0.9,
-                label=f"{_label(c, multi_t)}: {key}",
-            )
+    for c, key, res in items:
+        ls = styles[keys.index(key) % 4]
+        for label, t, y in _series_of(res):
+            name = f"{_label(c, multi_t)}: {key}" + (f" {label}" if label not in ("", key) else "")
+            ax.plot(t, y, color=colors[c.potential], ls=ls, lw=0.8, label=name if label else None)
             drawn += 1
     if not drawn:
         plt.close(fig)
         return []
     ax.set_xlabel("time / ps")
     ax.set_ylabel(ylabel)
-    ax.set_title(title)
+    ax.set_title(title + " (one line per replica)")
     ax.legend(fontsize="x-small", ncol=2)
     return [(title, _png(fig))]
 
 
 def coordination_vs_time(conds: list[Condition]) -> list[Figure]:
     return _time_series(
-        conds, ("coordination_series", "coordination"), "Coordination number vs time", "CN"
+        conds, ("cn_series", "coordination_series"), "Coordination number vs time", "CN"
     )
 
 
