@@ -316,7 +316,7 @@ def verdict(data: ReportData, system: str, potential: str, table: Table) -> str:
         )
     notes = sorted({n for c in conds for res in c.results.values() for n in res.get("notes") or []})
     if notes:
-        parts.append("Caveats: " + " ".join(notes[:4]))
+        parts.append("Caveats: " + "; ".join(n.rstrip(".") for n in notes[:6]) + ".")
     return " ".join(parts)
 
 

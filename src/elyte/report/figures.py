@@ -298,7 +298,8 @@ def _time_series(
     for c, key, res in items:
         ls = styles[keys.index(key) % 4]
         for label, t, y in _series_of(res):
-            name = f"{_label(c, multi_t)}: {key}" + (f" {label}" if label not in ("", key) else "")
+            extra = "" if not label or key.startswith(label) else f" {label}"
+            name = f"{_label(c, multi_t)}: {key}{extra}"
             ax.plot(t, y, color=colors[c.potential], ls=ls, lw=0.8, label=name if label else None)
             drawn += 1
     if not drawn:
