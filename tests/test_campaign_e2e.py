@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from elyte.campaign.aggregate import results_table
+from elyte.campaign.aggregate import results_table, status_summary
 from elyte.campaign.runner import plan_jobs, run_campaign
 from elyte.campaign.store import CampaignStore, read_results
 
@@ -185,6 +185,8 @@ def test_sigkill_mid_md_resumes_to_identical_results(tmp_path):
             proc.kill()
     assert not (victim / "results.json").exists(), "killed too late to test resuming"
     assert (root / "runs" / "cu__emt__T300__r0" / "results.json").exists()
+    status = status_summary(root)  # `elyte status` sees the interrupted run
+    assert status["status"] == {"completed": 1} and list(status["in_progress"]) == [victim.name]
     resumed = run_campaign(toml, report=False)
     assert resumed.executed == ["cu__emt__T300__r1"]
     assert table(resumed.root) == table(ref.root)

@@ -243,6 +243,7 @@ def test_results_table_is_tidy_and_status_counts(campaign_dir):
     assert len(parsed) == len(rows) and float(parsed[0]["value"]) == rows[0]["value"]
     assert json.loads(format_table(rows, "json")) == rows
     s = status_summary(campaign_dir)
+    assert s["in_progress"] == {}
     assert s["status"] == {"completed": 3, "failed": 1} and s["planned"] == 4
     assert s["simulated_ps"] == pytest.approx(16.25)
 

@@ -247,6 +247,11 @@ def status_command(
             "" if r["ns_per_day"] is None else f"{r['ns_per_day']:.3g}",
             r["failure"] or "",
         )
+    for run_id, p in s["in_progress"].items():
+        done, total = p.get("simulated_ps"), p.get("total_ps")
+        ps = "" if done is None else f"{done:.4g}" + (f"/{total:.4g}" if total else "")
+        rate = "" if not p.get("ns_per_day") else f"{p['ns_per_day']:.3g}"
+        table.add_row(run_id, "running or interrupted", ps, rate, "")
     out.print(table)
 
 

@@ -148,6 +148,15 @@ def status_summary(root: str | Path) -> dict[str, Any]:
         campaign = store.campaign()
     planned = _planned_runs(campaign)
     status = Counter(r["status"] for r in runs)
+    indexed = {r["run_id"] for r in runs}
+    in_progress = {}
+    for progress in sorted((Path(root) / "runs").glob("*/progress.json")):
+        run_id = progress.parent.name
+        if run_id not in indexed and not (progress.parent / "results.json").exists():
+            try:
+                in_progress[run_id] = json.loads(progress.read_text())
+            except (OSError, json.JSONDecodeError):
+                in_progress[run_id] = {}
     rates = [r["ns_per_day"] for r in runs if r.get("ns_per_day")]
     return {
         "name": campaign.get("name", Path(root).name),
@@ -159,6 +168,7 @@ def status_summary(root: str | Path) -> dict[str, Any]:
         "wall_hours": sum(float(r.get("wall_seconds") or 0.0) for r in runs) / 3600,
         "mean_ns_per_day": sum(rates) / len(rates) if rates else None,
         "failures": {r["run_id"]: r["failure"] for r in runs if r["status"] != "completed"},
+        "in_progress": in_progress,
         "runs": runs,
     }
 
