@@ -58,6 +58,8 @@ def emt_md(payload: dict, out_dir: Path) -> dict:
                 time.sleep(payload["sleep"])
         if temps[-1] > payload.get("max_temperature", np.inf):
             raise SimulationFailure(f"temperature {temps[-1]:.0f} K exceeds the monitor limit")
+    with open(out_dir / "executions.log", "a") as log:
+        log.write(f"{os.getpid()}\n")
     np.save(out_dir / "temps.npy", np.array(temps))
     partial.unlink(missing_ok=True)
     burn = len(temps) // 2
@@ -329,3 +331,20 @@ def test_each_analysis_alone_when_one_fails():
     assert parts["rdf"].diffusion is None and not parts["rdf"].conductivity
     assert parts["density"].density and parts["density"].rdf is None
     assert all(p.equilibration == 1.0 for p in parts.values())
+
+
+def test_the_same_task_twice_at_once_runs_once(tmp_path):
+    """Duplicates (an orphaned Dask task and its resubmission) never write one folder twice."""
+    import concurrent.futures as cf
+    import multiprocessing
+
+    from elyte.campaign.tasks import run_job
+
+    store = CampaignStore(tmp_path / "c", create=True)
+    job = make_jobs(store, [300.0], n_steps=100)[0]
+    args = (job.fn, job.payload, job.out_dir, job.input_hash)
+    ctx = multiprocessing.get_context("spawn")
+    with cf.ProcessPoolExecutor(2, mp_context=ctx) as pool:
+        first, second = (f.result() for f in [pool.submit(run_job, *args) for _ in range(2)])
+    assert first == second
+    assert len((Path(job.out_dir) / "executions.log").read_text().split()) == 1

@@ -12,13 +12,15 @@ the work.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import math
 import os
 import shutil
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -90,6 +92,34 @@ def run_job(
     worker leave no record.
     """
     out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    with _folder_lock(out):
+        # Another worker may have run this very task meanwhile (a task orphaned by an
+        # interrupted client, a duplicate): its finished result is as good as ours.
+        done = read_results(out / RESULTS_NAME)
+        if done is not None and done.get("input_hash") == input_hash:
+            return done
+        return _run_locked(fn, payload, out, input_hash, folder_hash)
+
+
+@contextmanager
+def _folder_lock(folder: Path) -> Iterator[None]:
+    """An exclusive ``flock`` on ``folder/.lock``: one task at a time writes a folder."""
+    fd = os.open(folder / ".lock", os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
+
+
+def _run_locked(
+    fn: Callable[[Any, Path], dict[str, Any]],
+    payload: Any,
+    out: Path,
+    input_hash: str,
+    folder_hash: str | None,
+) -> dict[str, Any]:
     _claim_folder(out, folder_hash or input_hash)
     start = time.time()
     try:
@@ -126,6 +156,8 @@ def _claim_folder(out: Path, input_hash: str) -> None:
             owner = None
         if owner != input_hash:
             for child in out.iterdir():
+                if child.name == ".lock":
+                    continue
                 if child.is_dir():
                     shutil.rmtree(child)
                 else:
