@@ -155,7 +155,9 @@ def run_command(
         None, "--scheduler", help="Address of a running Dask scheduler (tcp://host:8786)."
     ),
     smoke: bool = typer.Option(
-        False, "--smoke", help="A few steps per stage ([smoke] settings), into <output>-smoke."
+        False,
+        "--smoke",
+        help="A few steps per stage (the file's smoke settings), into <output>-smoke.",
     ),
     retry_failed: bool = typer.Option(
         False, "--retry-failed", help="Run failed runs again instead of keeping their record."
