@@ -115,12 +115,36 @@ def models_command() -> None:
 
 # ---------------------------------------------------------------- check  [issue 2 (config)]
 @app.command("check")
-def check_command() -> None:
+def check_command(
+    config: str | None = typer.Argument(None, help="Campaign file (TOML).", show_default=False),
+    explain: bool = typer.Option(False, "--explain", help="Print the reference of every key."),
+    smoke: bool = typer.Option(False, "--smoke", help="Show the plan as `elyte run --smoke`."),
+) -> None:
     """Validate a campaign file and print the expanded plan.
 
-    Example: elyte check examples/quickstart.toml
+    Example: elyte check examples/quickstart.toml    (elyte check --explain: every key)
     """
-    raise ElyteError("`elyte check` is not implemented yet")
+    from rich.console import Console
+
+    from elyte.campaign.plan import plan_renderables
+    from elyte.config import explain as explain_keys
+    from elyte.config import load_campaign, smoke_campaign
+    from elyte.errors import ConfigError
+
+    out = Console(soft_wrap=True)
+    if config is None:
+        if not explain:
+            raise ConfigError("give a campaign file (elyte check CONFIG) or --explain")
+        out.print(explain_keys(), markup=False, highlight=False)
+        return
+    campaign = load_campaign(config)
+    if smoke:
+        campaign = smoke_campaign(campaign)
+    if explain:
+        out.print(explain_keys(), markup=False, highlight=False)
+    for item in plan_renderables(campaign, smoke=smoke):
+        out.print(item, markup=False, highlight=False) if isinstance(item, str) else out.print(item)
+    out.print(f"{config}: valid", markup=False, highlight=False)
 
 
 # ---------------------------------------------------------------- md  [issue 3 (md)]
@@ -135,12 +159,60 @@ def md_command() -> None:
 
 # ---------------------------------------------------------------- analyze  [issue 4 (analysis)]
 @app.command("analyze")
-def analyze_command() -> None:
+def analyze_command(
+    trajectories: list[str] = typer.Argument(  # noqa: B008 (typer's declaration style)
+        ..., help="Trajectory files, one per replica."
+    ),
+    analyses: str = typer.Option(
+        None,
+        "--analyses",
+        help="Comma-separated: density,rdf,cn,diffusion,conductivity,viscosity,sq,dimers "
+        "(default density,rdf; with --config, the file's choice).",
+    ),
+    pairs: str = typer.Option(None, "--pairs", help="Pairs for g(r)/CN/dimers: Li-O,O-O."),
+    species: str = typer.Option(None, "--species", help="Species for diffusion: Li,O."),
+    temperature: float = typer.Option(300.0, "--temperature", help="Temperature in K."),
+    timestep_ps: float = typer.Option(
+        None, "--timestep-ps", help="Time between frames in ps (for XDATCAR and extxyz)."
+    ),
+    equilibration_ps: float = typer.Option(
+        None, "--equilibration-ps", help="Discard this many ps per replica (default: automatic)."
+    ),
+    config: str = typer.Option(None, "--config", help="TOML file with AnalysisSpec fields."),
+    out: str = typer.Option("analysis", "-o", "--out", help="Output folder."),
+) -> None:
     """Compute observables with error bars from one or more trajectories.
 
-    Example: elyte analyze traj.h5 --analyses density,rdf,msd
+    Writes OUT/results.json (values, errors, units, provenance) and one PNG per result.
+
+    Example: elyte analyze run1.xyz run2.xyz --analyses density,rdf,sq --pairs Li-O -o out
     """
-    raise ElyteError("`elyte analyze` is not implemented yet")
+    from rich.console import Console
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    from elyte.analysis.outputs import analyze_files, build_spec
+
+    spec = build_spec(analyses, pairs, species, config, equilibration_ps)
+    console = Console()
+    with Progress(
+        SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console
+    ) as bar:
+        task = bar.add_task("reading trajectories", total=None)
+        results, path = analyze_files(
+            trajectories,
+            spec,
+            out,
+            temperature=temperature,
+            timestep_ps=timestep_ps,
+            progress=lambda name: bar.update(task, description=f"computing {name}"),
+        )
+    for key, res in results.items():
+        for name, est in res.estimates.items():
+            console.print(f"{key:>18}  {name}: {est}", highlight=False)
+        for note in res.notes:
+            if note.startswith("not computed"):
+                console.print(f"[yellow]{key}: {note}[/yellow]", highlight=False)
+    console.print(f"wrote {path}")
 
 
 # ---------------------------------------------------------------- run  [issue 5 (campaign)]

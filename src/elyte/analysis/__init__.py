@@ -1,0 +1,220 @@
+"""Observables from trajectories, each with an honest error bar.
+
+:func:`analyze` runs what an :class:`~elyte.analysis.spec.AnalysisSpec` asks for on a set
+of replicas: it discards each replica's non-equilibrated start once (for every analysis),
+then calls one pure function per observable. The modules of ``elyte.analysis`` can also be
+used one by one (``density``, ``rdf``, ``coordination``, ``structure_factor``,
+``diffusion``, ``conductivity``, ``viscosity``).
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from elyte.analysis.result import Result
+from elyte.analysis.spec import AnalysisSpec
+from elyte.errors import ElyteError
+from elyte.estimate import Estimate
+from elyte.io.trajectory import Trajectory
+
+__all__ = ["AnalysisSpec", "Result", "analyze"]
+
+
+def _optional(module: str, function: str) -> Callable[..., Any] | None:
+    """``elyte.analysis.<module>.<function>``, or ``None`` when that module is absent."""
+    name = f"elyte.analysis.{module}"
+    try:
+        mod = importlib.import_module(name)
+    except ModuleNotFoundError as exc:
+        if exc.name == name:
+            return None
+        raise
+    return getattr(mod, function, None)
+
+
+def _not_computed(name: str, why: str) -> Result:
+    return Result(name=name, notes=[f"not computed: {why}"])
+
+
+def analyze(
+    trajs: Sequence[Trajectory],
+    spec: AnalysisSpec,
+    *,
+    temperature: float,
+    strict: bool = False,
+    progress: Callable[[str], None] | None = None,
+) -> dict[str, Result]:
+    """Run the analyses that ``spec`` asks for on replicas of one system.
+
+    Each replica's start is discarded first — ``spec.equilibration`` ps, or the start
+    detected automatically from its density (NPT) and potential energy — and every
+    analysis sees only the equilibrated frames (density plots still show the whole run).
+
+    Args:
+        trajs: replicas of one system (same atoms, same order).
+        spec: what to compute.
+        temperature: K, for conductivity and viscosity.
+        strict: re-raise an analysis's ``ElyteError``; by default the failure is recorded
+            as a result whose note says why (so one missing input, e.g. no stress for
+            viscosity, does not lose the others).
+        progress: called with the name of each analysis as it starts.
+
+    Returns:
+        ``{"equilibration": …, "density": …, "rdf": …, "cn_series[Mn-O]": …,
+        "diffusion[Li]": …, "conductivity": …, "viscosity": …, "structure_factor": …,
+        "dimers[Li-Li]": …, "speciation[Mn]": …}`` — the keys of what was asked for.
+        Diffusion defaults to every element when ``spec.diffusion.species`` is empty;
+        conductivity reuses those D.
+    """
+    from elyte.analysis.equilibration import discard_equilibration
+
+    if not trajs:
+        raise ElyteError("analyze: no trajectories given")
+    say = progress or (lambda _name: None)
+    results: dict[str, Result] = {}
+
+    def run(key: str, fn: Callable[[], Result | None]) -> Result | None:
+        say(key)
+        try:
+            out = fn()
+        except ElyteError as exc:
+            if strict:
+                raise
+            out = _not_computed(key, str(exc))
+        if out is not None:
+            results[key] = out
+        return out
+
+    trimmed, starts, notes = discard_equilibration(trajs, spec.equilibration)
+    eq = Result(name="equilibration", notes=notes)
+    cut_ps = []
+    for k, (traj, start) in enumerate(zip(trajs, starts, strict=True)):
+        t0 = float(traj.times[start] - traj.times[0])
+        cut_ps.append(t0)
+        eq.estimates[f"t_discarded[{k}]"] = Estimate(
+            t0,
+            float("nan"),
+            "ps",
+            "manual" if spec.equilibration is not None else "automatic (max N_eff)",
+            details={"frames_discarded": int(start), "frames_kept": trimmed[k].n_frames},
+        )
+    results["equilibration"] = eq
+
+    if spec.density:
+        from elyte.analysis.density import density
+
+        run("density", lambda: density(trajs, equilibration_ps=cut_ps))
+
+    rdf_result = None
+    if spec.rdf is not None:
+        from elyte.analysis.rdf import rdf
+
+        rdf_spec = spec.rdf
+        rdf_result = run(
+            "rdf",
+            lambda: rdf(
+                trimmed, rdf_spec.pairs, r_max=rdf_spec.r_max, bin_width=rdf_spec.bin_width
+            ),
+        )
+
+    for pair in spec.coordination_series:
+        run(f"cn_series[{pair}]", lambda pair=pair: _cn_series(trimmed, pair, rdf_result))
+
+    diffusion: dict[str, Estimate] = {}
+    if spec.diffusion is not None:
+        fn = _optional("diffusion", "self_diffusion")
+        species = list(spec.diffusion.species) or list(
+            dict.fromkeys(np.asarray(trajs[0].symbols).tolist())
+        )
+        window = spec.diffusion.window_ps
+        for s in species:
+            key = f"diffusion[{s}]"
+            if fn is None:
+                results[key] = _not_computed(key, "elyte.analysis.diffusion missing")
+                continue
+            out = run(key, lambda s=s: fn(trimmed, s, window_ps=window))
+            if out is not None and f"D[{s}]" in out.estimates:
+                diffusion[s] = out.estimates[f"D[{s}]"]
+
+    if spec.conductivity:
+        fn = _optional("conductivity", "conductivity")
+        if fn is None:
+            results["conductivity"] = _not_computed(
+                "conductivity", "elyte.analysis.conductivity missing"
+            )
+        else:
+            run("conductivity", lambda: fn(trimmed, temperature, diffusion=diffusion or None))
+
+    if spec.viscosity:
+        fn = _optional("viscosity", "green_kubo_viscosity")
+        if fn is None:
+            results["viscosity"] = _not_computed("viscosity", "elyte.analysis.viscosity missing")
+        else:
+            run("viscosity", lambda: fn(trimmed, temperature))
+
+    if spec.structure_factor is not None:
+        run("structure_factor", lambda: _structure_factor(trimmed, spec))
+
+    if spec.dimers:
+        from elyte.analysis.coordination import dimer_counts
+
+        for d in spec.dimers:
+            run(f"dimers[{d.pair}]", lambda d=d: dimer_counts(trimmed, d.pair, d.cutoff))
+    if spec.speciation:
+        from elyte.analysis.coordination import shell_speciation
+
+        for sp in spec.speciation:
+            run(
+                f"speciation[{sp.center}]",
+                lambda sp=sp: shell_speciation(trimmed, sp.center, sp.ligands),
+            )
+    return results
+
+
+def _cn_series(trajs: list[Trajectory], pair: str, rdf_result: Result | None) -> Result:
+    """CN vs time with the cutoff at the first minimum of g(r) of that pair."""
+    from elyte.analysis.coordination import coordination_series
+    from elyte.analysis.rdf import rdf
+
+    est = None if rdf_result is None else rdf_result.estimates.get(f"r_min[{pair}]")
+    if est is None:
+        est = rdf(trajs, [pair]).estimates.get(f"r_min[{pair}]")
+    if est is None or not np.isfinite(est.value):
+        raise ElyteError(
+            f"no first minimum in g(r) of {pair}, so no cutoff for its coordination series"
+        )
+    out = coordination_series(trajs, pair, float(est.value))
+    out.notes.append("cutoff = first minimum of g(r)")
+    return out
+
+
+def _structure_factor(trajs: list[Trajectory], spec: AnalysisSpec) -> Result:
+    from elyte.analysis.structure_factor import (
+        load_experimental_curve,
+        r_factor,
+        xray_structure_factor,
+    )
+
+    sq_spec = spec.structure_factor
+    assert sq_spec is not None
+    result = xray_structure_factor(trajs, q_max=sq_spec.q_max)
+    if sq_spec.experimental is not None:
+        q_exp, s_exp = load_experimental_curve(sq_spec.experimental)
+        result.curves["q_exp"] = q_exp
+        result.curves["S_exp"] = s_exp
+        result.units.update({"q_exp": "1/Å", "S_exp": "1"})
+        est = r_factor(
+            result.curves["q"], result.curves["S_xray"], s_exp, sq_spec.q_range, q_exp=q_exp
+        )
+        result.estimates["R_factor"] = Estimate(
+            est.value,
+            est.stderr,
+            est.unit,
+            est.method,
+            details={**est.details, "experimental_file": str(sq_spec.experimental)},
+        )
+    return result

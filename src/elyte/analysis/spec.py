@@ -42,6 +42,13 @@ class DimerSpec(Spec):
     cutoff: float = Field(2.0, gt=0, description="Distance below which a pair is a dimer, Å.")
 
 
+class SpeciationSpec(Spec):
+    center: str = Field(..., description='Central species, e.g. "Mn".')
+    ligands: dict[str, float] = Field(
+        ..., description='Ligand species and their shell cutoffs in Å, e.g. {"O": 2.8, "Cl": 3.0}.'
+    )
+
+
 class AnalysisSpec(Spec):
     """Observables computed per run, then aggregated over replicas."""
 
@@ -58,3 +65,7 @@ class AnalysisSpec(Spec):
     viscosity: bool = Field(False, description="Green–Kubo shear viscosity (needs stress).")
     structure_factor: StructureFactorSpec | None = Field(None, description="X-ray S(q).")
     dimers: list[DimerSpec] = Field(default_factory=list, description="Dimer counts vs time.")
+    speciation: list[SpeciationSpec] = Field(
+        default_factory=list,
+        description="First-shell compositions around a species (fractions of e.g. Mn(H2O)xCly).",
+    )

@@ -1,0 +1,206 @@
+"""The file side of ``elyte analyze``: options -> spec, files -> trajectories, results -> disk.
+
+Kept apart from the pure analysis functions: this module reads trajectory files, writes
+``results.json`` atomically with provenance, and draws one PNG per result (matplotlib
+Agg, no display).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+import re
+import tomllib
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from pydantic import ValidationError
+
+from elyte.analysis import analyze
+from elyte.analysis.result import Result
+from elyte.analysis.spec import (
+    AnalysisSpec,
+    DiffusionSpec,
+    DimerSpec,
+    RDFSpec,
+    StructureFactorSpec,
+)
+from elyte.errors import ConfigError, InputFileError
+from elyte.io.trajectory import Trajectory
+from elyte.provenance import atomic_write_bytes, atomic_write_text, file_sha256, provenance
+
+ANALYSES = ("density", "rdf", "cn", "diffusion", "conductivity", "viscosity", "sq", "dimers")
+
+
+def _split(text: str | None) -> list[str]:
+    return [s.strip() for s in (text or "").split(",") if s.strip()]
+
+
+def build_spec(
+    analyses: str | None = None,
+    pairs: str | None = None,
+    species: str | None = None,
+    config: str | Path | None = None,
+    equilibration_ps: float | None = None,
+) -> AnalysisSpec:
+    """An ``AnalysisSpec`` from a TOML file and/or the command-line options.
+
+    The file holds ``AnalysisSpec`` fields at the top level or under ``[analysis]``.
+    ``analyses`` (comma-separated, from :data:`ANALYSES`) replaces the file's choice of
+    analyses; ``pairs`` ("Li-O,O-O") feed g(r), CN series and (``X-X`` pairs) dimers;
+    ``species`` ("Li,O") feed diffusion.
+    """
+    data: dict[str, Any] = {}
+    if config is not None:
+        path = Path(config)
+        try:
+            raw = tomllib.loads(path.read_text())
+        except OSError as exc:
+            raise InputFileError(f"cannot read analysis config {path}: {exc}") from exc
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
+        data = dict(raw.get("analysis", raw))
+    if equilibration_ps is not None:
+        data["equilibration"] = equilibration_ps
+    try:
+        spec = AnalysisSpec(**data)
+    except ValidationError as exc:
+        where = f"{config}: " if config else ""
+        raise ConfigError(f"{where}invalid analysis settings: {exc}") from exc
+    pair_list = _split(pairs)
+    species_list = _split(species)
+    if analyses is None and config is not None:
+        return spec
+    chosen = _split(analyses) or ["density", "rdf"]
+    unknown = [a for a in chosen if a not in ANALYSES]
+    if unknown:
+        raise ConfigError(
+            f"unknown analysis {', '.join(unknown)} in --analyses; choose from "
+            f"{', '.join(ANALYSES)}"
+        )
+    update: dict[str, Any] = {
+        "density": "density" in chosen,
+        "rdf": (
+            (spec.rdf or RDFSpec()).model_copy(
+                update={"pairs": pair_list or (spec.rdf or RDFSpec()).pairs}
+            )
+            if ("rdf" in chosen or "cn" in chosen)
+            else None
+        ),
+        "coordination_series": (pair_list or list(spec.coordination_series))
+        if "cn" in chosen
+        else [],
+        "diffusion": (
+            DiffusionSpec(
+                species=species_list or (spec.diffusion.species if spec.diffusion else []),
+                window_ps=spec.diffusion.window_ps if spec.diffusion else None,
+            )
+            if "diffusion" in chosen
+            else None
+        ),
+        "conductivity": "conductivity" in chosen,
+        "viscosity": "viscosity" in chosen,
+        "structure_factor": (spec.structure_factor or StructureFactorSpec())
+        if "sq" in chosen
+        else None,
+        "dimers": (
+            list(spec.dimers)
+            or [DimerSpec(pair=p) for p in pair_list if len(set(p.split("-"))) == 1]
+            or [DimerSpec()]
+        )
+        if "dimers" in chosen
+        else [],
+    }
+    if "cn" in chosen and not update["coordination_series"]:
+        raise ConfigError("--analyses cn needs --pairs, e.g. --pairs Mn-O,Mn-Cl")
+    return AnalysisSpec(**{**spec.model_dump(), **update})
+
+
+def read_trajectories(
+    paths: Sequence[str | Path], timestep_ps: float | None = None
+) -> list[Trajectory]:
+    """Replicas from files (any format ``elyte.io.readers`` reads)."""
+    from elyte.io.readers import read_trajectories as reader
+
+    for p in paths:
+        if not Path(p).exists():
+            raise InputFileError(f"trajectory file {p} does not exist")
+    return list(reader(list(paths), timestep_ps=timestep_ps))
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return _jsonable(value.tolist())
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, Path):
+        return str(value)
+    return value
+
+
+def _safe_name(key: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", key).strip("_") or "result"
+
+
+def write_results(results: dict[str, Result], out_dir: str | Path, **provenance_extra: Any) -> Path:
+    """Write ``results.json`` (atomically) and one PNG per result into ``out_dir``."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    payload = {
+        "results": {k: r.to_dict() for k, r in results.items()},
+        "provenance": provenance(**provenance_extra),
+    }
+    path = out / "results.json"
+    atomic_write_text(path, json.dumps(_jsonable(payload), indent=1, allow_nan=False))
+    for key, res in results.items():
+        if not res.curves:
+            continue
+        fig, ax = plt.subplots(figsize=(6, 4))
+        try:
+            res.plot(ax)
+            ax.set_title(key)
+            buf = io.BytesIO()
+            fig.tight_layout()
+            fig.savefig(buf, format="png", dpi=120)
+            atomic_write_bytes(out / f"{_safe_name(key)}.png", buf.getvalue())
+        finally:
+            plt.close(fig)
+    return path
+
+
+def analyze_files(
+    paths: Sequence[str | Path],
+    spec: AnalysisSpec,
+    out_dir: str | Path,
+    *,
+    temperature: float,
+    timestep_ps: float | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> tuple[dict[str, Result], Path]:
+    """Read replicas, run :func:`elyte.analysis.analyze`, write results and plots."""
+    trajs = read_trajectories(paths, timestep_ps)
+    results = analyze(trajs, spec, temperature=temperature, progress=progress)
+    path = write_results(
+        results,
+        out_dir,
+        command="elyte analyze",
+        inputs={str(p): file_sha256(p) for p in paths},
+        temperature_K=temperature,
+        timestep_ps=timestep_ps,
+        spec=spec.model_dump(mode="json"),
+    )
+    return results, path

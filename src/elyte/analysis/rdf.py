@@ -1,0 +1,504 @@
+"""Partial radial distribution functions g(r), running coordination numbers, first shells.
+
+Pair distances come from ``vesin`` cell-list neighbour lists (half lists, so a pair of
+like atoms is counted once), one frame at a time: memory does not grow with the number
+of frames. Each frame's histogram is normalised by that frame's own volume before
+averaging, which is what an NPT box needs. The running coordination number is counted
+directly (pairs within r per centre atom), not integrated from g(r) with a mean density.
+
+This module is the one place that finds pairs: coordination numbers, dimers and the
+structure factor call :func:`iter_pairs` / :func:`pair_histograms`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from scipy.ndimage import gaussian_filter1d
+
+from elyte.analysis.result import Result
+from elyte.errors import ConfigError
+from elyte.estimate import Estimate
+from elyte.io.trajectory import Trajectory
+
+# ----------------------------------------------------------------------------- selection
+
+
+def parse_pair(pair: str) -> tuple[str, str]:
+    """``"Li-O"`` -> ``("Li", "O")``; raises ``ConfigError`` on anything else."""
+    parts = [p.strip() for p in str(pair).split("-")]
+    if len(parts) != 2 or not all(parts):
+        raise ConfigError(
+            f"pair {pair!r} is not of the form 'A-B' with element symbols, e.g. 'Li-O'"
+        )
+    return parts[0], parts[1]
+
+
+def species_indices(traj: Trajectory, species: str) -> np.ndarray:
+    """Indices of all atoms of element ``species`` ("O" means every O atom)."""
+    idx = traj.indices(species)
+    if idx.size == 0:
+        present = ", ".join(sorted(set(np.asarray(traj.symbols).tolist())))
+        raise ConfigError(
+            f"species {species!r} is not in the trajectory (elements present: {present}); "
+            "species are element symbols"
+        )
+    return idx
+
+
+def perpendicular_widths(cells: np.ndarray) -> np.ndarray:
+    """(T, 3) distances between opposite faces of each cell, Å."""
+    cells = np.asarray(cells, dtype=float).reshape(-1, 3, 3)
+    vol = np.abs(np.linalg.det(cells))
+    widths = np.empty((cells.shape[0], 3))
+    for k in range(3):
+        cross = np.cross(cells[:, (k + 1) % 3], cells[:, (k + 2) % 3])
+        widths[:, k] = vol / np.linalg.norm(cross, axis=1)
+    return widths
+
+
+def max_rdf_radius(trajs: Sequence[Trajectory]) -> float:
+    """Largest r (Å) at which g(r) is free of self-images: half the thinnest box width."""
+    return float(min(perpendicular_widths(t.cells).min() for t in trajs) / 2.0)
+
+
+def _default_threads() -> int:
+    env = os.environ.get("OMP_NUM_THREADS", "")
+    if env.isdigit() and int(env) > 0:
+        return int(env)
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - non-Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def _check_periodic(traj: Trajectory) -> None:
+    if not all(traj.pbc):
+        raise ConfigError(
+            "g(r), coordination numbers and S(q) need a periodic box in all three "
+            f"directions; this trajectory has pbc={tuple(traj.pbc)}"
+        )
+
+
+def iter_pairs(
+    traj: Trajectory, atoms: np.ndarray, cutoff: float, frames: Sequence[int] | None = None
+) -> Iterator[tuple[int, np.ndarray, np.ndarray, np.ndarray]]:
+    """Per frame, the pairs of ``atoms`` closer than ``cutoff`` (each pair once).
+
+    Yields ``(frame, i, j, d)``: ``i``, ``j`` are indices into ``atoms`` (not into the
+    trajectory), ``d`` the minimum-image-free periodic distances in Å (a pair appears once
+    per periodic image within the cutoff).
+    """
+    from vesin import NeighborList
+
+    _check_periodic(traj)
+    nl = NeighborList(cutoff=float(cutoff), full_list=False)
+    atoms = np.asarray(atoms)
+    for f in range(traj.n_frames) if frames is None else frames:
+        pos = np.ascontiguousarray(np.asarray(traj.positions[f])[atoms], dtype=np.float64)
+        box = np.ascontiguousarray(traj.cells[f], dtype=np.float64)
+        i, j, d = nl.compute(pos, box, True, "ijd")
+        yield f, i, j, d
+
+
+# ----------------------------------------------------------------------------- histograms
+
+
+@dataclass
+class PairHistograms:
+    """Pair-distance histograms per (replica, block), accumulated frame by frame.
+
+    Attributes:
+        species: element of each type index.
+        counts: atoms of each species (same in every replica).
+        n_atoms: all atoms in the system (including species not histogrammed).
+        edges: (B+1,) bin edges, Å.
+        pairs: unordered type pairs ``(a, b)``, ``a <= b``, in the order of axis 1.
+        gsum: (K, P, B) Σ_frames n(r)·V / N_pairs per block (K = replica × block).
+        nsum: (K, P, B) Σ_frames n(r): raw unordered pair counts.
+        frames: (K,) frames per block.
+        inv_volume: (K,) Σ_frames 1/V, Å⁻³.
+        replica: (K,) replica of each block.
+        min_width: thinnest box width seen, Å.
+    """
+
+    species: list[str]
+    counts: np.ndarray
+    n_atoms: int
+    edges: np.ndarray
+    pairs: list[tuple[int, int]]
+    gsum: np.ndarray
+    nsum: np.ndarray
+    frames: np.ndarray
+    inv_volume: np.ndarray
+    replica: np.ndarray
+    min_width: float
+
+    @property
+    def r(self) -> np.ndarray:
+        return 0.5 * (self.edges[1:] + self.edges[:-1])
+
+    @property
+    def shell_volumes(self) -> np.ndarray:
+        return 4.0 / 3.0 * np.pi * np.diff(self.edges**3)
+
+    def pair_index(self, a: str, b: str) -> tuple[int, bool]:
+        """Position of the pair ``a-b`` in ``pairs`` and whether ``a`` is the lower type."""
+        ia, ib = self.species.index(a), self.species.index(b)
+        return self.pairs.index((min(ia, ib), max(ia, ib))), ia <= ib
+
+    def g(self, p: int, blocks: np.ndarray | None = None) -> np.ndarray:
+        """g(r) of pair ``p`` from the selected blocks (all by default)."""
+        sel = slice(None) if blocks is None else blocks
+        return self.gsum[sel, p].sum(axis=0) / (self.frames[sel].sum() * self.shell_volumes)
+
+    def running_cn(self, p: int, centre: int, blocks: np.ndarray | None = None) -> np.ndarray:
+        """Mean number of the other species within each bin's outer edge of a ``centre``."""
+        sel = slice(None) if blocks is None else blocks
+        a, b = self.pairs[p]
+        per_pair = 2.0 if a == b else 1.0
+        cum = np.cumsum(self.nsum[sel, p].sum(axis=0))
+        return per_pair * cum / (self.frames[sel].sum() * self.counts[centre])
+
+    def number_density(self) -> float:
+        """Mean total number density ⟨N/V⟩ over all frames, Å⁻³."""
+        return float(self.n_atoms * self.inv_volume.sum() / self.frames.sum())
+
+
+def _histogram_frames(
+    traj: Trajectory,
+    atoms: np.ndarray,
+    types: np.ndarray,
+    code: np.ndarray,
+    npairs: np.ndarray,
+    r_max: float,
+    bin_width: float,
+    nbins: int,
+    frames: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, float]:
+    ns = int(types.max()) + 1
+    size = code.max() + 1
+    gsum = np.zeros((size, nbins))
+    nsum = np.zeros((size, nbins))
+    inv_v = 0.0
+    for f, i, j, d in iter_pairs(traj, atoms, r_max, frames):
+        volume = abs(float(np.linalg.det(traj.cells[f])))
+        inv_v += 1.0 / volume
+        ti, tj = types[i], types[j]
+        pc = code[np.minimum(ti, tj) * ns + np.maximum(ti, tj)]
+        b = np.minimum((d / bin_width).astype(np.int64), nbins - 1)
+        hist = np.bincount(pc * nbins + b, minlength=size * nbins).reshape(size, nbins)
+        nsum += hist
+        gsum += hist * (volume / npairs)[:, None]
+    return gsum, nsum, inv_v
+
+
+def pair_histograms(
+    trajs: Sequence[Trajectory],
+    species: Sequence[str],
+    *,
+    r_max: float | None = None,
+    bin_width: float = 0.02,
+    n_blocks: int = 5,
+    n_threads: int | None = None,
+) -> PairHistograms:
+    """Histogram every unordered pair of ``species`` in every frame of every replica.
+
+    Args:
+        trajs: replicas with the same atoms.
+        species: element symbols.
+        r_max: largest distance, Å; default (and upper limit) half the thinnest box width.
+        bin_width: Å.
+        n_blocks: contiguous blocks each replica is split into (for block errors).
+        n_threads: frames processed in parallel (vesin releases the GIL); default
+            ``OMP_NUM_THREADS`` or the CPUs available.
+    """
+    if not trajs:
+        raise ConfigError("no trajectories given")
+    species = list(dict.fromkeys(species))
+    limit = max_rdf_radius(trajs)
+    r_max = limit if r_max is None else min(float(r_max), limit)
+    if bin_width <= 0 or bin_width >= r_max:
+        raise ConfigError(f"bin_width = {bin_width} Å must be > 0 and below r_max = {r_max} Å")
+    nbins = int(np.floor(r_max / bin_width + 1e-9))
+    r_max = nbins * bin_width
+    edges = np.arange(nbins + 1) * bin_width
+    ref = trajs[0]
+    all_idx = [species_indices(ref, s) for s in species]
+    counts = np.array([len(ix) for ix in all_idx])
+    for t in trajs[1:]:
+        if t.n_atoms != ref.n_atoms or not np.array_equal(t.symbols, ref.symbols):
+            raise ConfigError("replicas must hold the same atoms in the same order")
+    atoms = np.concatenate(all_idx)
+    types = np.concatenate([np.full(len(ix), k) for k, ix in enumerate(all_idx)])
+    ns = len(species)
+    pairs = [(a, b) for a in range(ns) for b in range(a, ns)]
+    code = np.full(ns * ns, -1, dtype=np.int64)
+    for p, (a, b) in enumerate(pairs):
+        code[a * ns + b] = p
+    npairs = np.array(
+        [counts[a] * (counts[a] - 1) / 2 if a == b else counts[a] * counts[b] for a, b in pairs],
+        dtype=float,
+    )
+    npairs[npairs == 0] = np.inf  # a single atom has no like pairs: g is zero, not nan
+    threads = _default_threads() if n_threads is None else max(1, int(n_threads))
+
+    jobs = []
+    for k, traj in enumerate(trajs):
+        n_b = max(1, min(n_blocks, traj.n_frames))
+        for blk in np.array_split(np.arange(traj.n_frames), n_b):
+            jobs.append((k, blk))
+    # split each block over the threads; results are summed back per block
+    tasks = []
+    for jb, (k, blk) in enumerate(jobs):
+        for part in np.array_split(blk, min(threads, max(1, blk.size))):
+            if part.size:
+                tasks.append((jb, k, part))
+
+    def work(task: tuple[int, int, np.ndarray]) -> tuple[int, tuple[Any, Any, float]]:
+        jb, k, part = task
+        return jb, _histogram_frames(
+            trajs[k], atoms, types, code, npairs, r_max, bin_width, nbins, part
+        )
+
+    K, P = len(jobs), len(pairs)
+    gsum, nsum = np.zeros((K, P, nbins)), np.zeros((K, P, nbins))
+    inv_v = np.zeros(K)
+    if threads > 1 and len(tasks) > 1:
+        with ThreadPoolExecutor(threads) as pool:
+            outputs = list(pool.map(work, tasks))
+    else:
+        outputs = [work(t) for t in tasks]
+    for jb, (gs, nsm, iv) in outputs:
+        gsum[jb] += gs
+        nsum[jb] += nsm
+        inv_v[jb] += iv
+    return PairHistograms(
+        species=species,
+        counts=counts,
+        n_atoms=ref.n_atoms,
+        edges=edges,
+        pairs=pairs,
+        gsum=gsum,
+        nsum=nsum,
+        frames=np.array([blk.size for _, blk in jobs], dtype=float),
+        inv_volume=inv_v,
+        replica=np.array([k for k, _ in jobs]),
+        min_width=2.0 * limit,
+    )
+
+
+# ----------------------------------------------------------------------------- first shell
+
+
+def first_shell(
+    r: np.ndarray,
+    g: np.ndarray,
+    smooth: float = 0.1,
+    err: np.ndarray | None = None,
+    window: float = 0.5,
+) -> tuple[float, float, float]:
+    """First peak and first minimum of g(r).
+
+    g is smoothed with a Gaussian of ``smooth`` Å; the first peak is the first local
+    maximum reaching half the global maximum (so onset noise is not taken for a peak).
+    The first minimum is the first local minimum after it that is the lowest point of
+    the next ``window`` Å and — when the standard error ``err`` of g is given — from
+    which g rises by more than twice its (smoothed) error: noise dips inside a peak are
+    skipped. A flat minimum (between the delta shells of a crystal) gives its centre.
+
+    Returns:
+        ``(r_peak, g_peak, r_min)`` in Å, 1, Å; ``r_min`` is ``nan`` if g has no minimum
+        after its first peak within the range.
+    """
+    r = np.asarray(r, dtype=float)
+    g = np.asarray(g, dtype=float)
+    if r.size < 3 or not np.any(g > 0):
+        return float("nan"), float("nan"), float("nan")
+    dr = float(r[1] - r[0])
+    sigma = max(smooth / dr, 0.5)
+    gs = gaussian_filter1d(g, sigma, mode="nearest")
+    err_s = None
+    if err is not None and np.all(np.isfinite(err)):
+        # Gaussian smoothing of independent bin errors divides them by sqrt(2 √π σ)
+        err_s = gaussian_filter1d(np.asarray(err, dtype=float), sigma, mode="nearest")
+        err_s = err_s / np.sqrt(max(1.0, 2.0 * np.sqrt(np.pi) * sigma))
+    tol = 1e-9 * float(gs.max())
+    is_max = np.r_[False, (gs[1:-1] >= gs[:-2]) & (gs[1:-1] > gs[2:] + tol), False]
+    cand = np.flatnonzero(is_max & (gs >= 0.5 * gs.max()))
+    ip = int(cand[0]) if cand.size else int(np.argmax(gs))
+    r_peak, g_peak = float(r[ip]), float(g[max(0, ip - 1) : ip + 2].max())
+    w = max(1, int(round(window / dr)))
+    for im in ip + 1 + np.flatnonzero(gs[ip + 1 : -1] < gs[ip + 2 :] - tol):
+        if gs[im] > gs[im : im + w + 1].min() + tol:
+            continue  # something lower follows soon: not the shell boundary
+        if err_s is not None and gs[im : im + 2 * w + 1].max() - gs[im] < 2.0 * err_s[im]:
+            continue  # the rise after it is within the noise
+        start = im
+        while start > ip + 1 and gs[start - 1] - gs[im] <= tol:
+            start -= 1
+        return r_peak, g_peak, float(0.5 * (r[start] + r[im]))
+    return r_peak, g_peak, float("nan")
+
+
+# ----------------------------------------------------------------------------- result
+
+
+@dataclass
+class RDFResult(Result):
+    """g(r) result: curves ``r``, ``g[A-B]``, ``g_err[A-B]`` (replica/block spread),
+    ``cn[A-B]``; estimates ``CN[A-B]``,
+    ``r_min[A-B]``, ``r_peak[A-B]``, ``g_peak[A-B]``; ``histograms`` keeps every
+    partial for the structure factor (not serialised)."""
+
+    histograms: PairHistograms | None = field(default=None, repr=False)
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        out = super().to_dict()
+        out["metadata"] = dict(self.metadata)
+        return out
+
+    def plot(self, ax: Any) -> Any:
+        r = self.curves["r"]
+        twin = ax.twinx()
+        for key in self.curves:
+            if key.startswith("g[") and not key.startswith("g_err"):
+                pair = key[2:-1]
+                (line,) = ax.plot(r, self.curves[key], label=f"g {pair}")
+                err = self.curves.get(f"g_err[{pair}]")
+                if err is not None:
+                    g = self.curves[key]
+                    ax.fill_between(r, g - err, g + err, color=line.get_color(), alpha=0.3, lw=0)
+                cn = self.curves.get(f"cn[{pair}]")
+                if cn is not None:
+                    twin.plot(r, cn, ls="--", lw=0.8, color=line.get_color())
+                est = self.estimates.get(f"r_min[{pair}]")
+                if est is not None and np.isfinite(est.value):
+                    ax.axvline(est.value, ls=":", lw=0.6, color=line.get_color())
+        ax.axhline(1.0, color="0.6", lw=0.5)
+        ax.set_xlabel("r / Å")
+        ax.set_ylabel("g(r)")
+        twin.set_ylabel("running CN (dashed)")
+        ax.legend(fontsize="small")
+        return ax
+
+
+def _spread(values: np.ndarray) -> float:
+    values = values[np.isfinite(values)]
+    if values.size < 2:
+        return float("nan")
+    return float(np.std(values, ddof=1) / np.sqrt(values.size))
+
+
+def rdf(
+    trajs: Sequence[Trajectory],
+    pairs: Sequence[str],
+    *,
+    r_max: float | None = None,
+    bin_width: float = 0.02,
+    n_blocks: int = 5,
+    n_threads: int | None = None,
+) -> RDFResult:
+    """Partial g(r), running coordination numbers and first-shell estimates.
+
+    For a pair ``A-B``: ``g[A-B](r)`` (the same for ``B-A``) and ``cn[A-B](r)``, the mean
+    number of B within r of an A. ``r_min[A-B]`` is the first minimum of g after its
+    first peak and ``CN[A-B]`` the running CN there. Errors: the spread of per-replica
+    values (≥ 2 replicas) or of ``n_blocks`` contiguous blocks of a single replica
+    (``std / sqrt(n)``); block errors assume blocks longer than the correlation time.
+
+    Args:
+        trajs: replicas (same atoms), equilibrated part only.
+        pairs: ``["Li-O", "O-O"]``; element symbols; ``[]`` means every pair of elements.
+        r_max: Å; default and upper limit: half the thinnest box width (no self-images).
+        bin_width: Å.
+        n_blocks: blocks per replica for the error of a single replica.
+        n_threads: parallel frames (default ``OMP_NUM_THREADS`` or available CPUs).
+    """
+    if not trajs:
+        raise ConfigError("rdf: no trajectories given")
+    if not pairs:
+        elements = list(dict.fromkeys(np.asarray(trajs[0].symbols).tolist()))
+        pairs = [f"{a}-{b}" for i, a in enumerate(elements) for b in elements[i:]]
+    parsed = [parse_pair(p) for p in pairs]
+    species = list(dict.fromkeys(s for ab in parsed for s in ab))
+    limit = max_rdf_radius(trajs)
+    hist = pair_histograms(
+        trajs, species, r_max=r_max, bin_width=bin_width, n_blocks=n_blocks, n_threads=n_threads
+    )
+    r = hist.r
+    result = RDFResult(name="rdf", histograms=hist)
+    result.curves["r"] = r
+    result.units["r"] = "Å"
+    n_rep = len(trajs)
+    if n_rep >= 2:
+        groups = [np.flatnonzero(hist.replica == k) for k in range(n_rep)]
+        how = f"spread of {n_rep} replicas"
+    else:
+        groups = [np.array([k]) for k in range(len(hist.frames))]
+        how = f"spread of {len(groups)} contiguous blocks of one replica"
+    for (a, b), label in zip(parsed, pairs, strict=True):
+        p, _ = hist.pair_index(a, b)
+        centre = species.index(a)
+        g = hist.g(p)
+        cn = hist.running_cn(p, centre)
+        result.curves[f"g[{label}]"] = g
+        result.curves[f"cn[{label}]"] = cn
+        result.units[f"g[{label}]"] = "1"
+        result.units[f"cn[{label}]"] = "1"
+        if len(groups) >= 2:
+            g_groups = np.stack([hist.g(p, grp) for grp in groups])
+            result.curves[f"g_err[{label}]"] = g_groups.std(axis=0, ddof=1) / np.sqrt(len(groups))
+            result.units[f"g_err[{label}]"] = "1"
+        r_peak, g_peak, r_min = first_shell(r, g, err=result.curves.get(f"g_err[{label}]"))
+        r_edges = hist.edges[1:]
+        result.estimates[f"r_peak[{label}]"] = Estimate(
+            r_peak, float("nan"), "Å", "first maximum of g(r) (Gaussian-smoothed, 0.1 Å)"
+        )
+        result.estimates[f"g_peak[{label}]"] = Estimate(
+            g_peak, float("nan"), "1", "height of the first maximum of g(r)"
+        )
+        if np.isfinite(r_min):
+            cn_val = float(np.interp(r_min, r_edges, cn))
+            per_group = np.array(
+                [np.interp(r_min, r_edges, hist.running_cn(p, centre, grp)) for grp in groups]
+            )
+            result.estimates[f"r_min[{label}]"] = Estimate(
+                r_min, float("nan"), "Å", "first minimum of g(r) after its first peak"
+            )
+            result.estimates[f"CN[{label}]"] = Estimate(
+                cn_val,
+                _spread(per_group),
+                "1",
+                f"running CN of {b} around {a} at the first minimum r = {r_min:.3f} Å; "
+                f"error: {how}",
+                n_eff=float(len(groups)),
+                details={"r_cut": r_min, "per_group": per_group.tolist()},
+            )
+        else:
+            result.notes.append(
+                f"{label}: g(r) has no minimum after its first peak below r_max = "
+                f"{hist.edges[-1]:.2f} Å; no first-shell CN"
+            )
+    if r_max is not None and r_max > limit + 1e-9:
+        result.notes.append(
+            f"r_max = {r_max} Å exceeds half the thinnest box width; cut to {limit:.3f} Å"
+        )
+    result.metadata = {
+        "species": species,
+        "counts": hist.counts.tolist(),
+        "n_atoms": hist.n_atoms,
+        "number_density_per_A3": hist.number_density(),
+        "r_max": float(hist.edges[-1]),
+        "bin_width": bin_width,
+        "n_frames": int(hist.frames.sum()),
+        "n_replicas": n_rep,
+        "min_box_width": hist.min_width,
+    }
+    return result

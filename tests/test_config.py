@@ -1,0 +1,361 @@
+"""Campaign file: validation, cross-checks, key reference, run plan, seeds and input hashes."""
+
+from __future__ import annotations
+
+import re
+import typing
+from pathlib import Path
+
+import pytest
+from pydantic import BaseModel
+
+from elyte.campaign.plan import RunSpec, derive_seed, expand, input_hash
+from elyte.config import (
+    Campaign,
+    _estimate_atoms,
+    explain,
+    load_campaign,
+    smoke_campaign,
+    stage_duration_ps,
+    stage_steps,
+)
+from elyte.errors import ConfigError
+from elyte.systems.spec import SystemSpec
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+
+BASE = """
+name = "t"
+seed = 7
+replicas = 2
+
+[systems.water8]
+composition = "H2O"
+count = 8
+
+[systems.licl]
+composition = "LiCl 3 m"
+count = 2
+
+[potentials.c]
+model = "chgnet-0.3.0"
+
+[potentials.s]
+model = "sevennet-0"
+
+[conditions]
+temperatures = [300.0, 350.0]
+pressure = 1.0
+
+[[md.stages]]
+kind = "heat"
+t_start = 50.0
+heat_rate_k_per_ps = 50.0
+timestep_fs = 0.5
+
+[[md.stages]]
+kind = "nvt"
+duration_ps = 2.0
+timestep_fs = 1.0
+"""
+
+
+def write(tmp_path: Path, text: str, name: str = "c.toml") -> Path:
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+@pytest.mark.parametrize("example", sorted(EXAMPLES.glob("*.toml")), ids=lambda p: p.name)
+def test_every_example_validates(example):
+    campaign = load_campaign(example)
+    assert campaign.output == example.parent / "runs" / campaign.name
+    assert expand(campaign)
+
+
+def test_examples_cover_the_seed_studies():
+    names = {p.stem for p in EXAMPLES.glob("*.toml")}
+    assert {
+        "quickstart",
+        "water",
+        "licl_hydrates",
+        "li2zncl4_hydrates",
+        "li2mncl4_hydrates",
+        "litfsi_21m",
+        "lif_interstitial",
+        "li6ps5cl",
+    } <= names
+
+
+def test_relative_paths_resolve_against_the_campaign_folder(tmp_path):
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "model.model").write_bytes(b"weights")
+    text = BASE.replace('model = "sevennet-0"', 'model = "mace"\nfile = "sub/model.model"')
+    campaign = load_campaign(write(tmp_path, text))
+    assert campaign.potentials["s"].file == tmp_path / "sub" / "model.model"
+
+
+def test_output_default_and_explicit(tmp_path):
+    assert load_campaign(write(tmp_path, BASE)).output == tmp_path / "runs" / "t"
+    text = 'output = "elsewhere/x"\n' + BASE
+    assert load_campaign(write(tmp_path, text)).output == tmp_path / "elsewhere" / "x"
+
+
+def error_of(tmp_path: Path, text: str) -> str:
+    with pytest.raises(ConfigError) as info:
+        load_campaign(write(tmp_path, text))
+    return str(info.value)
+
+
+def test_error_names_file_key_path_value_and_range(tmp_path):
+    text = BASE.replace("temperatures = [300.0, 350.0]", "temperatures = [300.0, -5.0]")
+    msg = error_of(tmp_path, text)
+    assert msg.count("\n") == 0
+    assert "c.toml" in msg and "conditions.temperatures[1]" in msg
+    assert "-5.0" in msg and "must be > 0 K" in msg
+
+
+def test_nested_unknown_key_has_full_path(tmp_path):
+    text = BASE + '\n[potentials.c.d3]\nfunctional = "pbe"\ndampng = "d3bj"\n'
+    msg = error_of(tmp_path, text)
+    assert "potentials.c.d3.dampng" in msg and "unknown key" in msg
+
+
+def test_literal_error_lists_choices(tmp_path):
+    msg = error_of(tmp_path, BASE.replace('kind = "nvt"', 'kind = "nvx"'))
+    assert "md.stages[1].kind" in msg and "'nvx'" in msg and "'nvt'" in msg
+
+
+def test_toml_syntax_error_has_line_and_column(tmp_path):
+    msg = error_of(tmp_path, BASE.replace("seed = 7", "seed = = 7"))
+    assert re.search(r"line 3, column \d+", msg), msg
+
+
+def test_timestep_over_5_fs_refused_with_hydrogen_even_with_deuterium(tmp_path):
+    text = BASE.replace("timestep_fs = 1.0", "timestep_fs = 6.0")
+    msg = error_of(tmp_path, text + '\n[md.masses]\nscheme = "deuterium"\n')
+    assert "md.stages[1].timestep_fs = 6.0" in msg and "≤ 5 fs" in msg
+
+
+def test_timestep_over_5_fs_allowed_without_hydrogen(tmp_path):
+    text = f"""
+name = "lif"
+[systems.lif]
+crystal = {{ prototype = "rocksalt", formula = "LiF", lattice_constant = 4.03 }}
+[potentials.c]
+model = "chgnet-0.3.0"
+[conditions]
+temperatures = [600.0]
+[[md.stages]]
+kind = "nvt"
+duration_ps = 1.0
+timestep_fs = {6.0}
+"""
+    campaign = load_campaign(write(tmp_path, text))
+    assert campaign.md.stages[0].timestep_fs == 6.0
+
+
+@pytest.mark.parametrize(
+    ("composition", "count", "atoms"),
+    [
+        # Study tables (Young, ARL report): 10 formula units of Li2MCl4·xH2O.
+        ("Li2MnCl4·6H2O", 10, 250),
+        ("Li2MnCl4·9H2O", 10, 340),
+        ("Li2MnCl4.12H2O", 10, 430),
+        ("Li2ZnCl4·8H2O", 10, 310),
+        ("Li2ZnCl4·15H2O", 10, 520),
+        # 1 m LiCl with 4 salts: 4 / (1 mol/kg) = 4 "kg" of water × 55.508 = 222 H2O (issue 2).
+        ("LiCl 1 m", 4, 4 * 2 + 222 * 3),
+        # 21 m LiTFSI: 20 salts in 20/21 kg water = 52.9 -> 53 H2O; TFSI = C2F6NO4S2.
+        ("LiTFSI 21 m", 20, 20 * (1 + 15) + 53 * 3),
+        ("H2O", 64, 192),
+        # Mixture: 1 Zn(TFSI)2 at 1 m -> 1 kg water = 55.5 -> 56 H2O, and 20 LiTFSI.
+        ("Zn(TFSI)2 1 m + LiTFSI 20 m", 1, 31 + 20 * 16 + 56 * 3),
+    ],
+)
+def test_atom_count_estimate(composition, count, atoms):
+    assert _estimate_atoms(SystemSpec(composition=composition, count=count)) == atoms
+
+
+def test_box_too_small_for_the_molality_is_refused(tmp_path):
+    # 1 m LiCl with 4 salts is 674 atoms; a 14 Å box holds 2744 Å³ = 4.1 Å³ per atom.
+    text = BASE.replace(
+        'composition = "LiCl 3 m"\ncount = 2',
+        'composition = "LiCl 1 m"\ncount = 4\nbox_length = 14.0',
+    )
+    msg = error_of(tmp_path, text)
+    assert "systems.licl.box_length = 14.0" in msg and "674 atoms" in msg
+    # 19 Å (10.2 Å³/atom, liquid water density) is fine.
+    load_campaign(write(tmp_path, text.replace("box_length = 14.0", "box_length = 19.0")))
+
+
+def test_npt_needs_pressure(tmp_path):
+    text = (
+        BASE.replace("pressure = 1.0\n", "") + '\n[[md.stages]]\nkind = "npt"\nduration_ps = 1.0\n'
+    )
+    msg = error_of(tmp_path, text)
+    assert "conditions.pressure" in msg and "md.stages[2]" in msg
+
+
+def test_unknown_family_and_missing_model_file(tmp_path):
+    msg = error_of(tmp_path, BASE.replace('model = "sevennet-0"', 'model = "sevenet"'))
+    assert "potentials.s.model = 'sevenet'" in msg and "sevennet-0" in msg
+    msg = error_of(
+        tmp_path, BASE.replace('model = "sevennet-0"', 'model = "mace"\nfile = "no.model"')
+    )
+    assert "potentials.s.file" in msg and "no.model" in msg and "not found" in msg
+
+
+def test_references_must_name_a_system_and_accept_bare_numbers(tmp_path):
+    ok = (
+        BASE
+        + "\n[references.water8]\ndensity = 0.997\n"
+        + "diffusion = { H2O = { value = 2.3, error = 0.1 } }\n"
+    )
+    ref = load_campaign(write(tmp_path, ok)).references["water8"]
+    assert ref.density.value == 0.997 and ref.density.error == 0.0
+    assert ref.diffusion["H2O"].error == 0.1
+    msg = error_of(tmp_path, BASE + "\n[references.water9]\ndensity = 0.997\n")
+    assert "references.water9" in msg and "water8" in msg
+
+
+def test_cluster_section(tmp_path):
+    good = (
+        BASE
+        + '\n[cluster]\nkind = "slurm"\nqueue = "cpu"\ncores = 8\nmemory = "16GB"\n'
+        + 'walltime = "02:00:00"\njobs = 4\n'
+    )
+    assert load_campaign(write(tmp_path, good)).cluster.jobs == 4
+    msg = error_of(tmp_path, good.replace('"02:00:00"', '"2 hours"'))
+    assert "cluster.walltime" in msg and "HH:MM:SS" in msg
+    msg = error_of(tmp_path, good + 'scheduler = "tcp://h:8786"\n')
+    assert "exactly one" in msg
+
+
+def test_expand_counts_and_seed_stability(tmp_path):
+    campaign = load_campaign(write(tmp_path, BASE))
+    runs = expand(campaign)
+    assert len(runs) == 2 * 2 * 2 * 2
+    assert len({r.run_id for r in runs}) == len(runs)
+    assert all(re.fullmatch(r"[A-Za-z0-9._+-]+", r.run_id) for r in runs)
+    assert runs[0].run_id == "water8__c__T300__r0"
+    # Reordering systems, potentials and temperatures and adding a temperature keeps seeds.
+    reordered = (
+        BASE.replace(
+            "temperatures = [300.0, 350.0]", "temperatures = [400.0, 350.0, 300.0]"
+        ).replace('[potentials.c]\nmodel = "chgnet-0.3.0"', "")
+        + '\n[potentials.c]\nmodel = "chgnet-0.3.0"\n'
+    )
+    other = {r.run_id: r.seed for r in expand(load_campaign(write(tmp_path, reordered, "o.toml")))}
+    assert all(other[r.run_id] == r.seed for r in runs)
+    # Replicas and temperatures differ; potentials share seeds (same start for each).
+    by_id = {r.run_id: r.seed for r in runs}
+    assert by_id["water8__c__T300__r0"] != by_id["water8__c__T300__r1"]
+    assert by_id["water8__c__T300__r0"] != by_id["water8__c__T350__r0"]
+    assert by_id["water8__c__T300__r0"] == by_id["water8__s__T300__r0"]
+    assert derive_seed(7, "water8", 300.0, 0) != derive_seed(8, "water8", 300.0, 0)
+
+
+def test_input_hash_changes_only_where_inputs_change(tmp_path):
+    first = load_campaign(write(tmp_path, BASE))
+    second = load_campaign(
+        write(tmp_path, BASE.replace("[300.0, 350.0]", "[300.0, 360.0]"), "b.toml")
+    )
+    h1 = {r.run_id: input_hash(first, r) for r in expand(first)}
+    h2 = {r.run_id: input_hash(second, r) for r in expand(second)}
+    shared = set(h1) & set(h2)
+    assert shared == {k for k in h1 if "__T300__" in k}
+    assert all(h1[k] == h2[k] for k in shared)
+    # Analyses and references do not enter the MD hash; the MD protocol does.
+    third = load_campaign(write(tmp_path, BASE + "\n[analyses]\nviscosity = true\n", "c3.toml"))
+    run = expand(first)[0]
+    assert input_hash(third, run) == h1[run.run_id]
+    fourth = load_campaign(
+        write(tmp_path, BASE.replace("duration_ps = 2.0", "duration_ps = 3.0"), "d.toml")
+    )
+    assert input_hash(fourth, run) != h1[run.run_id]
+
+
+def test_input_hash_follows_model_file_content_not_its_location(tmp_path):
+    text = BASE.replace('model = "sevennet-0"', 'model = "mace"\nfile = "m.model"')
+    for d in ("a", "b"):
+        (tmp_path / d).mkdir()
+        (tmp_path / d / "m.model").write_bytes(b"weights-1")
+        write(tmp_path / d, text)
+    run = RunSpec("water8", "s", 300.0, 1.0, 0, derive_seed(7, "water8", 300.0, 0))
+    ha = input_hash(load_campaign(tmp_path / "a" / "c.toml"), run)
+    hb = input_hash(load_campaign(tmp_path / "b" / "c.toml"), run)
+    assert ha == hb
+    (tmp_path / "b" / "m.model").write_bytes(b"weights-2")
+    assert input_hash(load_campaign(tmp_path / "b" / "c.toml"), run) != ha
+
+
+def test_stage_lengths_and_smoke_mode(tmp_path):
+    campaign = load_campaign(write(tmp_path, BASE))
+    heat, nvt = campaign.md.stages
+    assert stage_duration_ps(heat, 300.0) == pytest.approx(5.0)  # (300 - 50) K / 50 K/ps
+    assert stage_steps(heat, 300.0) == 10_000  # 5 ps / 0.5 fs
+    assert stage_steps(nvt, 350.0) == 2_000
+    smoke = smoke_campaign(campaign)
+    assert smoke.replicas == 1
+    assert [stage_steps(s, 350.0) for s in smoke.md.stages] == [5, 5]
+
+
+def _all_keys(model: type[BaseModel], prefix: str = "") -> list[str]:
+    keys = []
+    for name, info in model.model_fields.items():
+        keys.append(prefix + name)
+        for arg in [info.annotation, *typing.get_args(info.annotation)]:
+            for inner in [arg, *typing.get_args(arg)]:
+                if isinstance(inner, type) and issubclass(inner, BaseModel):
+                    keys += _all_keys(inner, prefix + name + ".")
+    return keys
+
+
+def test_explain_documents_every_key():
+    text = explain()
+    plain = re.sub(r"\.<name>|\[i\]", "", text)
+    for key in _all_keys(Campaign):
+        assert re.search(rf"^{re.escape(key)}  \(", plain, re.M), key
+    assert "md.stages[i].timestep_fs  (float; default 0.5; > 0, ≤ 10)" in text
+    assert "potentials.<name>.d3.damping" in text
+
+
+def test_examples_folder_data_has_provenance():
+    data = EXAMPLES / "data"
+    assert (data / "PROVENANCE").read_text().count("li6ps5cl.extxyz") == 1
+    assert any(p.name.startswith("LICENSE") for p in data.iterdir())
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "fragment"),
+    [
+        ("timestep_fs = 1.0", 'timestep_fs = "1.0"', "md.stages[1].timestep_fs = '1.0'"),
+        ("replicas = 2", "replicas = true", "replicas = true"),
+        ("replicas = 2", "replicas = 2.5", "replicas = 2.5"),
+        ("[300.0, 350.0]", '[300.0, "350"]', "conditions.temperatures[1] = '350'"),
+        ('model = "sevennet-0"', "model = 7", "potentials.s.model = 7"),
+    ],
+)
+def test_values_pydantic_would_coerce_are_wrong_types(tmp_path, old, new, fragment):
+    msg = error_of(tmp_path, BASE.replace(old, new))
+    assert fragment in msg and "wrong type" in msg
+
+
+def test_integers_are_accepted_for_numbers(tmp_path):
+    campaign = load_campaign(write(tmp_path, BASE.replace("timestep_fs = 1.0", "timestep_fs = 1")))
+    assert campaign.md.stages[1].timestep_fs == 1.0
+
+
+def test_smoke_subsets_must_name_campaign_entries(tmp_path):
+    text = BASE + '\n[smoke]\nsystems = ["licl"]\npotentials = ["s"]\ntemperatures = [350.0]\n'
+    smoke = smoke_campaign(load_campaign(write(tmp_path, text)))
+    assert [r.run_id for r in expand(smoke)] == ["licl__s__T350__r0"]
+    msg = error_of(tmp_path, text.replace('systems = ["licl"]', 'systems = ["nacl"]'))
+    assert "smoke.systems = 'nacl'" in msg and "water8, licl" in msg
+
+
+def test_heat_stage_needs_a_ramping_thermostat(tmp_path):
+    text = BASE.replace("t_start = 50.0", 't_start = 50.0\nthermostat = "nose-hoover"')
+    msg = error_of(tmp_path, text)
+    assert "md.stages[0].thermostat = 'nose-hoover'" in msg and "bussi" in msg

@@ -1,0 +1,75 @@
+"""Coordination vs time, shell speciation and dimer counts on constructed geometries."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from structure_helpers import make_traj, rock_salt
+
+from elyte.analysis.coordination import coordination_series, dimer_counts, shell_speciation
+from elyte.errors import ConfigError
+
+OCTAHEDRON = np.array([[1, 0, 0], [-1, 0, 0], [0, 1, 0], [0, -1, 0], [0, 0, 1], [0, 0, -1.0]])
+
+
+def test_rock_salt_coordination_series_is_six_at_every_frame():
+    rng = np.random.default_rng(0)
+    pos, cell, symbols = rock_salt(5.64, 2)
+    frames = pos[None] + rng.normal(0, 0.05, (5, *pos.shape))
+    res = coordination_series([make_traj(frames, cell, symbols)], "Na-Cl", 3.5)
+    np.testing.assert_array_equal(res.curves["cn[0]"], 6.0)
+    assert res.estimates["CN[Na-Cl]"].value == 6.0
+    assert res.estimates["CN[Na-Cl]"].stderr == 0.0
+    assert res.estimates["P(CN=6)[Na-Cl]"].value == 1.0
+    # like pairs: 12 Na around each Na within 4.8 Å (a/√2 = 3.99 Å, next shell a = 5.64 Å)
+    res_nn = coordination_series([make_traj(frames, cell, symbols)], "Na-Na", 4.8)
+    np.testing.assert_array_equal(res_nn.curves["cn[0]"], 12.0)
+
+
+def _mn_complex(n_cl_per_frame, box=14.0):
+    """One Mn at the centre, 6 octahedral sites: the first 6 - n_cl hold water O at 2.15 Å,
+    then n_cl hold Cl at 2.45 Å; spare ligands are parked far away."""
+    centre = np.full(3, box / 2)
+    frames = []
+    for n_cl in n_cl_per_frame:
+        o = [centre + 2.15 * OCTAHEDRON[k] for k in range(6 - n_cl)]
+        o += [np.array([1.0, 1.0 + 2.0 * k, 1.0]) for k in range(n_cl)]  # far-away waters
+        cl = [centre + 2.45 * OCTAHEDRON[5 - k] for k in range(n_cl)]
+        cl += [np.array([1.0, 1.0 + 3.0 * k, 12.5]) for k in range(2 - n_cl)]
+        frames.append(np.vstack([[centre], o, cl]))
+    symbols = ["Mn"] + ["O"] * 6 + ["Cl"] * 2
+    return make_traj(np.stack(frames), np.eye(3) * box, symbols)
+
+
+def test_mn_speciation_fractions():
+    pattern = [0, 1, 2, 2, 1, 2, 2, 2, 0, 2]
+    traj = _mn_complex(pattern)
+    res = shell_speciation([traj], "Mn", {"O": 2.8, "Cl": 3.0})
+    frac = {k.split(":")[1][:-1]: v.value for k, v in res.estimates.items()}
+    assert frac == pytest.approx({"O6Cl0": 0.2, "O5Cl1": 0.2, "O4Cl2": 0.6})
+    series = coordination_series([traj], "Mn-Cl", 3.0)
+    np.testing.assert_array_equal(series.curves["cn[0]"], pattern)
+    assert series.estimates["CN[Mn-Cl]"].value == pytest.approx(np.mean(pattern))
+    assert series.estimates["CN[Mn-Cl]"].stderr > 0
+
+
+def test_dimer_counts_and_periodic_images():
+    box = 10.0
+    d = [3.0, 1.8, 1.9, 3.0, 3.0, 2.5, 1.5, 3.0]
+    frames = []
+    for dist in d:
+        # pair 1 across the periodic boundary, pair 2 far apart and never a dimer
+        frames.append([[0.2, 5, 5], [0.2 - dist + box, 5, 5], [5, 1, 1], [5, 6, 6]])
+    traj = make_traj(np.array(frames), np.eye(3) * box, ["Li"] * 4)
+    res = dimer_counts([traj], "Li-Li", 2.0)
+    np.testing.assert_array_equal(res.curves["dimers[0]"], [0, 1, 1, 0, 0, 0, 1, 0])
+    assert res.estimates["occurrence[Li-Li]"].value == pytest.approx(3 / 8)
+    assert res.estimates["dimer_frames[Li-Li]"].value == 3
+    assert res.estimates["first_dimer_ps[Li-Li]"].value == pytest.approx(0.1)
+    assert res.estimates["dimers_per_frame[Li-Li]"].value == pytest.approx(3 / 8)
+
+
+def test_bad_pair_is_reported():
+    traj = _mn_complex([0])
+    with pytest.raises(ConfigError, match="A-B"):
+        coordination_series([traj], "MnO", 2.0)
