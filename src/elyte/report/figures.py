@@ -58,6 +58,7 @@ def system_figures(data: ReportData, system: str) -> list[Figure]:
         msd_loglog,
         sq_overlay,
         coordination_vs_time,
+        speciation_vs_time,
         dimers_vs_time,
     ):
         try:
@@ -316,6 +317,10 @@ def coordination_vs_time(conds: list[Condition]) -> list[Figure]:
     return _time_series(
         conds, ("cn_series", "coordination_series"), "Coordination number vs time", "CN"
     )
+
+
+def speciation_vs_time(conds: list[Condition]) -> list[Figure]:
+    return _time_series(conds, ("speciation",), "First-shell speciation vs time", "fraction")
 
 
 def dimers_vs_time(conds: list[Condition]) -> list[Figure]:
