@@ -36,6 +36,9 @@ class StageSpec(Spec):
     write_every: int = Field(10, gt=0, description="Write a frame every this many steps.")
     fmax: float = Field(0.05, gt=0, description="Minimisation force tolerance, eV/Å.")
     max_steps: int = Field(500, gt=0, description="Minimisation step limit.")
+    optimizer: Literal["fire", "bfgs"] = Field(
+        "fire", description="Minimiser (ase.optimize FIRE or BFGS), fixed cell."
+    )
 
 
 class MassSpec(Spec):
@@ -73,11 +76,32 @@ class MonitorSpec(Spec):
     max_broken_fraction: float = Field(
         0.05, ge=0, le=1, description="Trip when this fraction of built molecules is broken."
     )
+    bond_stretch_factor: float = Field(
+        1.5,
+        gt=1,
+        description="A built bond counts as broken beyond this multiple of its starting length.",
+    )
+    min_distance_scale: float = Field(
+        0.6,
+        gt=0,
+        lt=1,
+        description="Default minimum pair distance as a fraction of the sum "
+        "of covalent radii (pairs not in `min_distance`; H-H 0.5 Å and O-O 1.8 Å built in).",
+    )
     density_window: tuple[float, float] = Field(
         (0.5, 1.5), description="NPT density limits as multiples of the starting density."
     )
+    max_density_drift: float = Field(
+        0.05,
+        gt=0,
+        description="NPT: trip when the density still drifts faster than this "
+        "fraction per ps over the second half of a stage at least 2 ps long.",
+    )
     max_nve_drift: float = Field(
-        1e-3, gt=0, description="NVE energy drift limit, eV per atom per ps."
+        1e-3,
+        gt=0,
+        description="NVE energy drift limit, eV per atom per ps (linear fit, "
+        "checked once a stage has run 0.2 ps).",
     )
 
 
@@ -88,10 +112,28 @@ class MDSpec(Spec):
     masses: MassSpec = Field(default_factory=MassSpec, description="Mass scheme.")
     monitors: MonitorSpec = Field(default_factory=MonitorSpec, description="Stability monitors.")
     checkpoint_every: int | None = Field(
-        None, gt=0, description="Steps between checkpoints; default: about every 2 minutes."
+        None,
+        gt=0,
+        description="Steps between checkpoints; default: chosen from the speed of "
+        "the first steps so that about 2 minutes of work is at risk (recorded in the checkpoint).",
+    )
+    checkpoint_minutes: float = Field(
+        2.0, gt=0, description="Wall minutes of work at risk when `checkpoint_every` is unset."
+    )
+    flush_every_frames: int = Field(
+        64,
+        gt=0,
+        description="Frames buffered in memory before they are written to the "
+        "trajectory file (checkpoints always write them first).",
     )
     engine: Literal["ase"] = Field("ase", description="MD engine.")
     velocities: bool = Field(False, description="Store velocities in the trajectory.")
+    stress: bool | None = Field(
+        None,
+        description="Record stress and pressure per frame: None = when the calculator computed "
+        "them anyway (most MLIPs on periodic cells; every npt stage), at no extra cost; "
+        "True = always (may cost one extra calculation per frame); False = never.",
+    )
     forces: bool = Field(False, description="Store forces in the trajectory.")
 
     @model_validator(mode="after")

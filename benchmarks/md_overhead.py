@@ -1,0 +1,172 @@
+"""Time per MD step: bare calculator vs a plain ASE Langevin loop vs elyte's run_md.
+
+For a 192-atom water box (64 molecules at 0.997 g/cm³) and one potential, prints the time
+per step of (1) bare force/energy/stress calls, (2) a plain ``ase.md.langevin.Langevin``
+loop, (3) ``elyte.md.run_md`` with its default monitors, frame writing and checkpoints,
+and the ratios. Goal (issue 3): elyte ≤ 1.05 × the plain ASE loop for a MACE-sized model.
+
+    python benchmarks/md_overhead.py                      # CHGNet 0.3.0
+    python benchmarks/md_overhead.py --potential ase --calculator ase.calculators.emt:EMT
+    python benchmarks/md_overhead.py --potential mace --model-file model.model --steps 200
+
+Measure on an otherwise idle machine; rounds are interleaved and the minimum is reported.
+"model calls/step" is independent of load: elyte makes one model call per MD step (plus
+one at the start). EMT is no water model: its cost depends on how often its neighbour
+list is rebuilt, which differs between the three trajectories, so use an MLIP for ratios.
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+import tracemalloc
+from pathlib import Path
+
+import numpy as np
+from ase import Atoms, units
+from ase.build import molecule
+from ase.md.langevin import Langevin
+
+from elyte.md import MDSpec, MonitorSpec, StageSpec, run_md
+from elyte.md.runner import maxwell_boltzmann
+from elyte.potentials import PotentialSpec, load_potential
+
+
+def water_box(n_side: int = 4, density: float = 0.997, seed: int = 0) -> Atoms:
+    n = n_side**3
+    length = (n * 18.015 / density / 0.60221408) ** (1 / 3)
+    rng = np.random.default_rng(seed)
+    atoms = Atoms(cell=[length] * 3, pbc=True)
+    for k in range(n):
+        w = molecule("H2O")
+        w.rotate(rng.uniform(0, 360), "z", center="COM")
+        w.rotate(rng.uniform(0, 360), "x", center="COM")
+        idx = np.array(np.unravel_index(k, (n_side,) * 3))
+        w.translate((idx + 0.5) * length / n_side - w.get_center_of_mass())
+        atoms += w
+    atoms.set_array("mol_id", np.repeat(np.arange(n), 3))
+    return atoms
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--potential", default="chgnet-0.3.0")
+    p.add_argument("--model-file", type=Path)
+    p.add_argument("--calculator")
+    p.add_argument("--device", default="auto")
+    p.add_argument("--steps", type=int, default=50)  # ≥ 2
+    p.add_argument("--rounds", type=int, default=3)
+    args = p.parse_args()
+
+    spec = PotentialSpec(
+        model=args.potential, file=args.model_file, calculator=args.calculator, device=args.device
+    )
+    calc = load_potential(spec).calculator
+    calls = {"n": 0}
+    inner = calc.calculate
+
+    def counted(*a, **k):  # count model evaluations: a contention-proof overhead measure
+        calls["n"] += 1
+        return inner(*a, **k)
+
+    calc.calculate = counted
+    atoms = water_box()
+    n = args.steps
+    dt = 0.5 * units.fs
+    times: dict[str, list[float]] = {"bare": [], "ase": [], "elyte": [], "elyte_total": []}
+    per_step_calls: dict[str, float] = {}
+    warm = atoms.copy()
+    warm.calc = calc
+    warm.get_forces()  # model compilation, allocation
+
+    for _ in range(args.rounds):  # interleaved rounds; the minimum is least disturbed
+        # (1) bare calculator: new positions every call, energy + forces
+        a = atoms.copy()
+        a.calc = calc
+        rng = np.random.default_rng(0)
+        calls["n"] = 0
+        t0 = time.perf_counter()
+        for _ in range(n):
+            a.positions += rng.normal(scale=1e-3, size=a.positions.shape)
+            a.get_potential_energy()
+            a.get_forces()
+        times["bare"].append((time.perf_counter() - t0) / n)
+        per_step_calls["bare"] = calls["n"] / n
+
+        # (2) plain ASE Langevin loop
+        a = atoms.copy()
+        a.calc = calc
+        maxwell_boltzmann(a, 300, np.random.default_rng(1))
+        dyn = Langevin(
+            a,
+            dt,
+            temperature_K=300,
+            friction=0.01 / units.fs,
+            fixcm=False,
+            rng=np.random.default_rng(2),
+        )
+        dyn.run(1)
+        calls["n"] = 0
+        t0 = time.perf_counter()
+        dyn.run(n)
+        times["ase"].append((time.perf_counter() - t0) / n)
+        per_step_calls["ase"] = calls["n"] / n
+
+        # (3) elyte: default monitors (every 10 steps), frames every 10 steps, checkpoints;
+        # monitors only warn, so every step runs whatever the model does
+        md = MDSpec(
+            stages=[StageSpec(kind="nvt", duration_ps=n * 0.5 / 1000, timestep_fs=0.5)],
+            monitors=MonitorSpec(action="warn"),
+        )
+        with tempfile.TemporaryDirectory() as tmp:
+            stamps: dict[int, float] = {}
+
+            def stamp(done: int, total: int, stamps: dict[int, float] = stamps) -> None:
+                stamps[done] = time.perf_counter()
+
+            calls["n"] = 0
+            t0 = time.perf_counter()
+            out = run_md(
+                atoms,
+                calc,
+                md,
+                Path(tmp),
+                temperature=300,
+                pressure_bar=None,
+                seed=1,
+                progress=stamp,
+            )
+            times["elyte_total"].append((time.perf_counter() - t0) / max(out.n_steps, 1))
+            # steady state: steps 1..n, without set-up (provenance, bonds, file creation)
+            times["elyte"].append((stamps[out.n_steps] - stamps[1]) / (out.n_steps - 1))
+            per_step_calls["elyte"] = calls["n"] / max(out.n_steps, 1)
+
+    bare, ase_loop, elyte = (min(times[k]) for k in ("bare", "ase", "elyte"))
+    print(f"potential: {args.potential}   atoms: {len(atoms)}   steps: {n}   rounds: {args.rounds}")
+    print(f"{'':22}{'ms/step':>10}  model calls/step")
+    print(f"{'bare calculator':<22}{bare * 1e3:10.2f}  {per_step_calls['bare']:.3f}")
+    print(
+        f"{'plain ASE Langevin':<22}{ase_loop * 1e3:10.2f}  {per_step_calls['ase']:.3f}"
+        f"   {ase_loop / bare:6.3f} × bare"
+    )
+    print(
+        f"{'elyte run_md':<22}{elyte * 1e3:10.2f}  {per_step_calls['elyte']:.3f}"
+        f"   {elyte / bare:6.3f} × bare   {elyte / ase_loop:6.3f} × ASE loop"
+    )
+    print(f"elyte overhead vs ASE loop: {100 * (elyte / ase_loop - 1):+.1f} %  (goal ≤ +5 %)")
+    total = min(times["elyte_total"])
+    print(f"elyte incl. set-up and final checkpoint: {total * 1e3:.2f} ms/step over {n} steps")
+    warned = ", ".join(w["mode"] for w in out.warnings) or "none"
+    print(f"run: {out.status}, {out.n_steps} steps, monitor warnings: {warned}")
+    # memory: a separate traced run (tracemalloc slows Python, so never while timing)
+    with tempfile.TemporaryDirectory() as tmp:
+        tracemalloc.start()
+        run_md(atoms, calc, md, Path(tmp), temperature=300, pressure_bar=None, seed=2)
+        peak = tracemalloc.get_traced_memory()[1] / 1e6
+        tracemalloc.stop()
+    print(f"Python heap peak during run_md: {peak:.1f} MB (frames go to disk)")
+
+
+if __name__ == "__main__":
+    main()

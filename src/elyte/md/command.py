@@ -1,0 +1,153 @@
+"""What ``elyte md`` does: read a structure, load a potential, run replicas × temperatures.
+
+Kept out of ``cli.py`` so the command stays a thin parser.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from elyte.errors import ConfigError, InputFileError, SimulationFailure
+from elyte.md.runner import CHECKPOINT, MDOutcome, run_md
+from elyte.md.spec import MassSpec, MDSpec, MonitorSpec, StageSpec
+
+
+def parse_stage(text: str) -> StageSpec:
+    """``KIND[:DURATION][,key=value...]`` → StageSpec.
+
+    DURATION is in ps (``2ps``, ``500fs``, or a bare number of ps). Keys are StageSpec
+    fields, e.g. ``nvt:2ps,thermostat=bussi,timestep_fs=1``, ``heat:t_start=50,
+    heat_rate_k_per_ps=50``, ``npt:1ps,barostat=mtk``, ``minimize``.
+    """
+    head, *rest = [part.strip() for part in text.split(",") if part.strip()]
+    fields: dict[str, Any] = {}
+    kind, _, duration = head.partition(":")
+    if "=" in duration:  # "heat:t_start=50"
+        rest.insert(0, duration)
+        duration = ""
+    fields["kind"] = kind.strip().lower()
+    if duration:
+        d = duration.strip().lower()
+        try:
+            if d.endswith("ps"):
+                fields["duration_ps"] = float(d[:-2])
+            elif d.endswith("fs"):
+                fields["duration_ps"] = float(d[:-2]) / 1000.0
+            elif d.endswith("ns"):
+                fields["duration_ps"] = float(d[:-2]) * 1000.0
+            else:
+                fields["duration_ps"] = float(d)
+        except ValueError:
+            raise ConfigError(
+                f"--stage {text!r}: duration {duration!r} is not a time like '2ps' or '500fs'"
+            ) from None
+    for item in rest:
+        key, eq, value = item.partition("=")
+        if not eq:
+            raise ConfigError(f"--stage {text!r}: {item!r} should be key=value")
+        fields[key.strip()] = value.strip()
+    try:
+        return StageSpec.model_validate(fields)
+    except ValidationError as exc:
+        raise ConfigError(f"--stage {text!r}: {_first_error(exc)}") from None
+
+
+def _first_error(exc: ValidationError) -> str:
+    err = exc.errors()[0]
+    loc = ".".join(str(x) for x in err["loc"])
+    return f"{loc}: {err['msg']}" if loc else err["msg"]
+
+
+def build_spec(
+    stages: Sequence[str],
+    *,
+    masses: str = "physical",
+    hydrogen_mass: float = 3.0,
+    monitor_action: str = "stop",
+    checkpoint_every: int | None = None,
+    velocities: bool = False,
+    forces: bool = False,
+) -> MDSpec:
+    """An MDSpec from command-line pieces (raises ConfigError naming the bad option)."""
+    if not stages:
+        raise ConfigError("give at least one --stage, e.g. --stage nvt:2ps")
+    try:
+        return MDSpec(
+            stages=[parse_stage(s) for s in stages],
+            masses=MassSpec(scheme=masses, hydrogen_mass=hydrogen_mass),
+            monitors=MonitorSpec(action=monitor_action),
+            checkpoint_every=checkpoint_every,
+            velocities=velocities,
+            forces=forces,
+        )
+    except ValidationError as exc:
+        raise ConfigError(f"md options: {_first_error(exc)}") from None
+
+
+def md_command(
+    structure: Path,
+    potential: Any,
+    spec: MDSpec,
+    out_dir: Path,
+    *,
+    temperatures: Sequence[float],
+    pressure_bar: float | None,
+    seed: int,
+    replicas: int = 1,
+    resume: bool = False,
+    progress: Callable[[str, int, int], None] | None = None,
+) -> list[tuple[Path, MDOutcome]]:
+    """Run every (temperature, replica) into ``out_dir`` (sub-folders ``T300_r0`` when
+    there is more than one); replica r uses seed ``seed + r``.
+
+    ``potential`` is a :class:`elyte.potentials.PotentialSpec`. Raises SimulationFailure
+    after all runs if any of them failed.
+    """
+    from ase.io import read
+
+    from elyte.potentials import load_potential
+
+    if not structure.exists():
+        raise InputFileError(f"structure file {structure} does not exist")
+    try:
+        atoms = read(structure)
+    except Exception as exc:
+        raise InputFileError(f"cannot read structure {structure}: {exc}") from exc
+    loaded = load_potential(potential)
+    runs = [(t, r) for t in temperatures for r in range(replicas)]
+    results = []
+    for t, r in runs:
+        folder = out_dir if len(runs) == 1 else out_dir / f"T{t:g}_r{r}"
+        if resume and not (folder / CHECKPOINT).exists() and not (folder / "outcome.json").exists():
+            raise ConfigError(f"--resume: no checkpoint in {folder}; run without --resume")
+        label = folder.name
+
+        def report(done: int, total: int, _label: str = label) -> None:
+            if progress is not None:
+                progress(_label, done, total)
+
+        outcome = run_md(
+            atoms,
+            loaded.calculator,
+            spec,
+            folder,
+            temperature=t,
+            pressure_bar=pressure_bar,
+            seed=seed + r,
+            metadata={"potential": loaded.metadata, "structure": str(structure)},
+            progress=report,
+        )
+        results.append((folder, outcome))
+    failed = [(f, o) for f, o in results if o.status == "failed"]
+    if failed:
+        lines = "; ".join(
+            f"{f}: {o.failure.mode} at step {o.failure.step} ({o.failure.message})"
+            for f, o in failed
+            if o.failure is not None
+        )
+        raise SimulationFailure(f"{len(failed)} of {len(results)} run(s) failed: {lines}")
+    return results

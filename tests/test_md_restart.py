@@ -1,0 +1,235 @@
+"""Checkpoints and restarts: SIGKILL and SIGTERM mid-run, then resume to the same frames."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from md_helpers import ShiftedForceLJ, lj_argon
+
+from elyte.errors import ConfigError
+from elyte.io.h5md import read_h5md, read_monitors
+from elyte.md import MDSpec, MonitorSpec, StageSpec, run_md
+from elyte.md.runner import load_checkpoint
+
+TESTS = Path(__file__).parent
+SRC = TESTS.parent / "src"
+
+SPEC = MDSpec(
+    stages=[
+        StageSpec(
+            kind="nvt",
+            duration_ps=2.0,
+            timestep_fs=10,
+            thermostat="langevin",
+            tau_t_fs=200,
+            write_every=5,
+        ),
+        StageSpec(
+            kind="nvt",
+            duration_ps=2.0,
+            timestep_fs=10,
+            thermostat="bussi",
+            tau_t_fs=200,
+            write_every=5,
+        ),
+        StageSpec(kind="nve", duration_ps=1.0, timestep_fs=5, write_every=5),
+    ],
+    monitors=MonitorSpec(every=10),
+    checkpoint_every=40,
+    flush_every_frames=3,  # frames reach the file between checkpoints, to be truncated
+    velocities=True,
+)
+
+SCRIPT = """
+import sys
+sys.path[:0] = [{src!r}, {tests!r}]
+from pathlib import Path
+from md_helpers import ShiftedForceLJ, lj_argon
+from elyte.md import MDSpec, run_md, MDInterrupted
+spec = MDSpec.model_validate_json(Path(sys.argv[2]).read_text())
+try:
+    run_md(lj_argon(2, 0.8), ShiftedForceLJ(), spec, Path(sys.argv[1]), temperature=100,
+           pressure_bar=None, seed=5)
+except MDInterrupted as exc:
+    sys.exit(exc.exit_code)
+"""
+
+
+def _run_inline(out: Path):
+    return run_md(
+        lj_argon(2, 0.8), ShiftedForceLJ(), SPEC, out, temperature=100, pressure_bar=None, seed=5
+    )
+
+
+def _start(tmp_path: Path, out: Path) -> subprocess.Popen:
+    script = tmp_path / "run.py"
+    script.write_text(SCRIPT.format(src=str(SRC), tests=str(TESTS)))
+    spec_file = tmp_path / "spec.json"
+    spec_file.write_text(SPEC.model_dump_json())
+    env = dict(os.environ, OMP_NUM_THREADS="1")
+    return subprocess.Popen([sys.executable, str(script), str(out), str(spec_file)], env=env)
+
+
+def _wait_for_checkpoint(proc: subprocess.Popen, ckpt: Path, min_step: int) -> int:
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        assert proc.poll() is None, "the run ended before it could be interrupted"
+        if ckpt.exists():
+            try:
+                step = load_checkpoint(ckpt)[1]["global_step"]
+            except Exception:  # replaced while reading
+                step = -1
+            if step >= min_step:
+                return step
+        time.sleep(0.02)
+    raise AssertionError("no checkpoint appeared")
+
+
+@pytest.mark.slow
+def test_sigkill_and_sigterm_then_resume_equals_uninterrupted(tmp_path):
+    out = tmp_path / "interrupted"
+    ckpt = out / "checkpoint.npz"
+    # 1) SIGKILL mid-stage 1, after a checkpoint and between checkpoints
+    proc = _start(tmp_path, out)
+    _wait_for_checkpoint(proc, ckpt, 60)
+    time.sleep(0.15)
+    proc.send_signal(signal.SIGKILL)
+    assert proc.wait() == -signal.SIGKILL
+    killed = read_h5md(out / "trajectory.h5")  # the file survives a SIGKILL
+    n_ckpt = load_checkpoint(ckpt)[1]["n_frames"]
+    assert killed.n_frames >= n_ckpt
+    # 2) resume in a new process, SIGTERM it in stage 2: it checkpoints and exits 130
+    proc = _start(tmp_path, out)
+    step_term = _wait_for_checkpoint(proc, ckpt, 250)
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=60) == 130
+    meta = load_checkpoint(ckpt)[1]
+    assert meta["global_step"] >= step_term  # the SIGTERM checkpoint
+    # 3) resume here to the end
+    resumed = _run_inline(out)
+    assert resumed.status == "completed"
+    # reference: one uninterrupted run with the same seed
+    ref = _run_inline(tmp_path / "reference")
+    a, b = read_h5md(resumed.paths["trajectory"]), read_h5md(ref.paths["trajectory"])
+    steps = a.metadata["steps"]
+    n_total = 200 + 200 + 200
+    np.testing.assert_array_equal(steps, np.arange(0, n_total + 1, 5))  # no gap, no duplicate
+    np.testing.assert_array_equal(steps, b.metadata["steps"])
+    np.testing.assert_allclose(np.diff(a.times[:81]), 0.05, atol=1e-12)
+    np.testing.assert_allclose(np.diff(a.times[81:]), 0.025, atol=1e-12)
+    np.testing.assert_allclose(a.positions, b.positions, rtol=0, atol=1e-9)
+    np.testing.assert_allclose(a.velocities, b.velocities, rtol=0, atol=1e-9)
+    np.testing.assert_allclose(a.potential_energy, b.potential_energy, rtol=0, atol=1e-10)
+    # thermo log: one line per frame, the same as the reference's
+    lines_a = (out / "thermo.csv").read_text().splitlines()
+    lines_b = (tmp_path / "reference" / "thermo.csv").read_text().splitlines()
+    assert lines_a == lines_b and len(lines_a) == len(steps) + 1
+    # monitor rows: one per check, strictly following the checks of the reference
+    np.testing.assert_array_equal(
+        read_monitors(resumed.paths["trajectory"])["step"],
+        read_monitors(ref.paths["trajectory"])["step"],
+    )
+    json.dumps(a.metadata)  # metadata stays JSON-serialisable
+    # a finished run returns its stored outcome without running again
+    again = _run_inline(out)
+    assert again.status == "completed" and again.n_steps == n_total
+    assert json.loads((out / "outcome.json").read_text())["status"] == "completed"
+
+
+def test_other_run_in_same_folder_is_refused(tmp_path):
+    spec = MDSpec(
+        stages=[StageSpec(kind="nvt", duration_ps=0.1, timestep_fs=10)], checkpoint_every=5
+    )
+    run_md(
+        lj_argon(2, 0.8),
+        ShiftedForceLJ(),
+        spec,
+        tmp_path,
+        temperature=100,
+        pressure_bar=None,
+        seed=1,
+    )
+    with pytest.raises(ConfigError, match="different run"):
+        run_md(
+            lj_argon(2, 0.8),
+            ShiftedForceLJ(),
+            spec,
+            tmp_path,
+            temperature=100,
+            pressure_bar=None,
+            seed=2,
+        )
+
+
+def test_default_checkpoint_interval_is_timed_and_recorded(tmp_path):
+    spec = MDSpec(
+        stages=[StageSpec(kind="nvt", duration_ps=0.3, timestep_fs=10)], checkpoint_minutes=0.001
+    )  # 0.06 s of work at risk
+    run_md(
+        lj_argon(2, 0.8),
+        ShiftedForceLJ(),
+        spec,
+        tmp_path,
+        temperature=100,
+        pressure_bar=None,
+        seed=1,
+    )
+    meta = load_checkpoint(tmp_path / "checkpoint.npz")[1]
+    assert isinstance(meta["checkpoint_every"], int) and meta["checkpoint_every"] >= 10
+
+
+class _Crash(Exception):
+    pass
+
+
+def _crash_at(step: int):
+    def progress(done: int, total: int) -> None:
+        if done == step:
+            raise _Crash
+
+    return progress
+
+
+@pytest.mark.parametrize(
+    "stage",
+    [
+        StageSpec(kind="nvt", duration_ps=0.6, timestep_fs=10, thermostat="nose-hoover"),
+        StageSpec(kind="npt", duration_ps=0.6, timestep_fs=10, barostat="mtk"),
+        StageSpec(kind="npt", duration_ps=0.6, timestep_fs=10, barostat="mtk", anisotropic=True),
+        StageSpec(kind="npt", duration_ps=0.6, timestep_fs=10, barostat="langevin"),
+        StageSpec(kind="npt", duration_ps=0.6, timestep_fs=10, barostat="berendsen"),
+        StageSpec(kind="heat", timestep_fs=10, t_start=50, heat_rate_k_per_ps=100),
+    ],
+    ids=["nose-hoover", "mtk", "mtk-aniso", "langevin-npt", "berendsen", "heat"],
+)
+def test_every_integrator_restarts_exactly(tmp_path, stage):
+    """Thermostat chains, barostat variables, reference cells and RNG survive a crash."""
+    spec = MDSpec(stages=[stage], checkpoint_every=20, monitors=MonitorSpec(every=5))
+    kwargs = dict(temperature=100, pressure_bar=500.0, seed=9)
+    ref = run_md(lj_argon(2, 0.8), ShiftedForceLJ(), spec, tmp_path / "ref", **kwargs)
+    assert ref.status == "completed", ref.failure
+    with pytest.raises(_Crash):
+        run_md(
+            lj_argon(2, 0.8),
+            ShiftedForceLJ(),
+            spec,
+            tmp_path / "b",
+            progress=_crash_at(47),
+            **kwargs,
+        )
+    assert load_checkpoint(tmp_path / "b" / "checkpoint.npz")[1]["global_step"] == 40
+    out = run_md(lj_argon(2, 0.8), ShiftedForceLJ(), spec, tmp_path / "b", **kwargs)
+    assert out.status == ref.status == "completed"
+    a, b = read_h5md(out.paths["trajectory"]), read_h5md(ref.paths["trajectory"])
+    np.testing.assert_array_equal(a.metadata["steps"], b.metadata["steps"])
+    np.testing.assert_allclose(a.positions, b.positions, rtol=0, atol=1e-9)
+    np.testing.assert_allclose(a.cells, b.cells, rtol=0, atol=1e-9)
+    np.testing.assert_allclose(a.temperature, b.temperature, rtol=1e-9)
