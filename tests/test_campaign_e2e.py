@@ -248,10 +248,10 @@ model = "chgnet-0.3.0"
 temperatures = [300.0]
 [[md.stages]]
 kind = "minimize"
-max_steps = 5
+max_steps = 3
 [[md.stages]]
 kind = "nvt"
-duration_ps = 0.01
+duration_ps = 0.006
 timestep_fs = 1.0
 write_every = 2
 [analyses]
