@@ -1,0 +1,1 @@
+"""Campaigns: plan, store (run folders + SQLite index), executors (local, Dask), runner."""

@@ -1,0 +1,322 @@
+"""The report renders what the results JSON hold, offline, in headless Chromium.
+
+The campaign folder here is written with the store's own API; its curves are analytic
+(ideal-gas g(r) = 1 with CN(r) = ρ·4πr³/3, Einstein MSD = 6Dt), so the report's job —
+showing stored numbers with their errors and a reference column, never recomputing —
+is checked against values known in advance.
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import io
+import json
+import math
+import re
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from elyte.campaign.aggregate import format_table, results_table, status_summary
+from elyte.campaign.store import CampaignStore, write_results
+from elyte.report import write_report
+
+RHO_O = 0.0334  # O atoms per Å³ in water
+D_TRUE = {"chgnet": 2.1, "mace": 3.5}  # 1e-9 m²/s
+
+
+def _est(value, stderr, unit, **details):
+    return {"value": value, "stderr": stderr, "unit": unit, "method": "test", "details": details}
+
+
+def _results(pot: str, temperature: float) -> dict:
+    r = np.linspace(0.05, 6.0, 120)
+    t = np.linspace(0.0, 10.0, 101)
+    d = D_TRUE[pot] * (temperature / 300.0)
+    msd = 6 * d / 10.0 * t  # Å²: D in Å²/ps = D[1e-9 m²/s] / 10
+    fit = np.where((t >= 2) & (t <= 8), msd, np.nan)
+    times = np.linspace(0, 5, 51)
+    q = np.linspace(0.5, 10.0, 96)
+    s_sim = 1.0 + np.sin(2.0 * q) * np.exp(-0.3 * q)
+    q_exp = np.linspace(1.0, 9.0, 41)
+    frames = np.linspace(0.0, 5.0, 11)
+    return {
+        "structure_factor": {
+            "name": "structure_factor",
+            "estimates": {"R_factor": _est(0.08 if pot == "chgnet" else 0.21, None, "1")},
+            "curves": {
+                "q": q.tolist(),
+                "S_xray": s_sim.tolist(),
+                "q_exp": q_exp.tolist(),
+                "S_exp": (1.0 + np.sin(2.0 * q_exp) * np.exp(-0.3 * q_exp)).tolist(),
+            },
+        },
+        "dimers[Li-Li]": {
+            "name": "dimers[Li-Li]",
+            "curves": {
+                "time[0]": frames.tolist(),
+                "dimers[0]": (0 * frames + 1).tolist(),
+                "time[1]": frames.tolist(),
+                "dimers[1]": (0 * frames + 2).tolist(),
+            },
+        },
+        "cn_series[O-O]": {
+            "name": "cn_series[O-O]",
+            "curves": {"time[0]": frames.tolist(), "cn[0]": (4.4 + 0 * frames).tolist()},
+        },
+        "density": {
+            "name": "density",
+            "estimates": {"density": _est(0.997 if pot == "chgnet" else 1.08, 0.004, "g/cm^3")},
+            "curves": {"time[0]": times.tolist(), "density[0]": (1.0 + 0 * times).tolist()},
+        },
+        "rdf": {
+            "name": "rdf",
+            "estimates": {"CN[O-O]": _est(4.4, 0.1, "1")},
+            "curves": {
+                "r": r.tolist(),
+                "g[O-O]": np.ones_like(r).tolist(),
+                "cn[O-O]": (RHO_O * 4 * math.pi * r**3 / 3).tolist(),
+            },
+        },
+        "diffusion[H2O]": {
+            "name": "diffusion",
+            "estimates": {"D[H2O]": _est(d, 0.1, "1e-9 m^2/s")},
+            "curves": {
+                "t": t.tolist(),
+                "msd": msd.tolist(),
+                "msd_fit": [None if np.isnan(x) else x for x in fit],
+            },
+        },
+    }
+
+
+@pytest.fixture(scope="module")
+def campaign_dir(tmp_path_factory):
+    root = tmp_path_factory.mktemp("report") / "water"
+    store = CampaignStore(root, create=True)
+    store.write_campaign(
+        {
+            "name": "water-test",
+            "campaign": {
+                "systems": {"water": {}},
+                "potentials": {"chgnet": {}, "mace": {}},
+                "conditions": {"temperatures": [300.0]},
+                "replicas": 2,
+                "references": {
+                    "water": {
+                        "density": {"value": 0.997, "error": 0.001},
+                        "diffusion": {"H2O": {"value": 2.3, "error": 0.05, "source": "Holz 2000"}},
+                    }
+                },
+            },
+        }
+    )
+    for pot in ("chgnet", "mace"):
+        for rep in (0, 1):
+            rid = f"water__{pot}__T300__r{rep}"
+            failed = pot == "mace" and rep == 1
+            rec = {
+                "status": "failed" if failed else "completed",
+                "failure": "min_distance: H-H at 0.41 Å" if failed else None,
+                "time_to_failure_ps": 1.25 if failed else None,
+                "simulated_ps": 1.25 if failed else 5.0,
+                "ns_per_day": 3.0,
+                "results": {} if failed else _results(pot, 300.0),
+                "input_hash": rid,
+            }
+            write_results(store.run_dir(rid) / "results.json", rec)
+            store.record_run(
+                {
+                    "run_id": rid,
+                    "system": "water",
+                    "potential": pot,
+                    "temperature": 300.0,
+                    "pressure": 1.0,
+                    "replica": rep,
+                    "seed": rep,
+                    "input_hash": rid,
+                    "status": rec["status"],
+                    "failure": rec["failure"],
+                    "simulated_ps": rec["simulated_ps"],
+                    "ns_per_day": 3.0,
+                    "wall_seconds": 10.0,
+                    "provenance": {"packages": {"ase": "3.x"}, "potential": {"file_sha256": "abc"}},
+                }
+            )
+        gid = f"water__{pot}__T300"
+        write_results(
+            store.group_dir(gid) / "results.json",
+            {
+                "status": "completed",
+                "results": _results(pot, 300.0),
+                "members": [
+                    {
+                        "run_dir": f"water__{pot}__T300__r1",
+                        "time_to_failure_ps": 1.25 if pot == "mace" else None,
+                    }
+                ],
+            },
+        )
+        store.record_group(
+            {
+                "group_id": gid,
+                "system": "water",
+                "potential": pot,
+                "temperature": 300.0,
+                "pressure": 1.0,
+                "status": "completed",
+                "n_replicas": 2,
+            }
+        )
+    store.close()
+    write_report(root)
+    return root
+
+
+def test_report_tables_values_references_and_verdicts(campaign_dir):
+    html = (campaign_dir / "report.html").read_text()
+    md = (campaign_dir / "report.md").read_text()
+    # stored estimates appear with their errors, never recomputed
+    assert "2.10 ± 0.10" in html and "3.50 ± 0.10" in html
+    assert "0.9970 ± 0.0040" in md and "1.0800 ± 0.0040" in md
+    assert "reference" in html and "Holz 2000" in md
+    # chgnet density agrees with the reference, mace's does not (1.08 vs 0.997 ± 0.001)
+    row = next(line for line in md.splitlines() if line.startswith("| density"))
+    cells = [c.strip() for c in row.strip("|").split("|")]
+    assert cells[1].endswith("✓") and cells[2].endswith("✗")
+    # D[H2O]: chgnet 2.1±0.1 vs 2.3±0.05 -> |Δ| = 0.2 < 2·0.112: agrees; mace 3.5 does not
+    row = next(line for line in md.splitlines() if line.startswith("| D[H2O]"))
+    cells = [c.strip() for c in row.strip("|").split("|")]
+    assert cells[1].endswith("✓") and cells[2].endswith("✗")
+    assert "UNSTABLE: 1/2 failed (min_distance at 1.25 ps)" in md
+    assert "chgnet ran stably in all 2 runs" in md
+    assert "mace is UNSTABLE" in md
+    assert re.search(r"Within error of the reference: .*density", md)
+    assert "| S(q) R-factor | 0.08 (no error bar) | 0.21 (no error bar) |" in md
+    for caption in (
+        "Density vs time",
+        "Radial distribution functions and coordination numbers",
+        "Mean squared displacement",
+        "Structure factor S(q)",
+        "Coordination number vs time",
+        "Dimer counts vs time",
+    ):
+        assert f"<figcaption>{caption} — water</figcaption>" in html, caption
+    assert "not drawn" not in html
+    assert md.count("### Failed runs") == 1
+
+
+def test_report_is_self_contained_and_images_decode(campaign_dir):
+    html = (campaign_dir / "report.html").read_text()
+    assert not re.search(r"(src|href)\s*=\s*['\"]?(https?:)?//", html), "external asset"
+    assert "<link" not in html and "<script" not in html
+    images = re.findall(r"data:image/png;base64,([A-Za-z0-9+/=]+)", html)
+    assert len(images) == 6
+    for b64 in images:
+        png = base64.b64decode(b64)
+        assert png[:8] == b"\x89PNG\r\n\x1a\n"
+        import matplotlib.image as mpimg
+
+        pixels = mpimg.imread(io.BytesIO(png), format="png")
+        assert pixels.shape[0] > 50 and pixels.std() > 0.01  # not blank
+
+
+def test_results_table_is_tidy_and_status_counts(campaign_dir):
+    rows = results_table(campaign_dir)
+    completed = [r for r in rows if r["status"] == "completed"]
+    # 3 runs with results × 4 observables (density, CN[O-O], D[H2O], R_factor)
+    assert len(completed) == 12 and {r["observable"] for r in completed} == {
+        "density",
+        "CN[O-O]",
+        "D[H2O]",
+        "R_factor",
+    }
+    d = next(
+        r for r in rows if r["run_id"] == "water__mace__T300__r0" and r["observable"] == "D[H2O]"
+    )
+    assert (d["value"], d["stderr"], d["unit"]) == (3.5, 0.1, "1e-9 m^2/s")
+    parsed = list(csv.DictReader(io.StringIO(format_table(rows, "csv"))))
+    assert len(parsed) == len(rows) and float(parsed[0]["value"]) == rows[0]["value"]
+    assert json.loads(format_table(rows, "json")) == rows
+    s = status_summary(campaign_dir)
+    assert s["in_progress"] == {}
+    assert s["status"] == {"completed": 3, "failed": 1} and s["planned"] == 4
+    assert s["simulated_ps"] == pytest.approx(16.25)
+
+
+def test_cli_status_results_report(campaign_dir, tmp_path):
+    def cli(*args):
+        return subprocess.run(
+            [sys.executable, "-m", "elyte", *args], capture_output=True, text=True, timeout=120
+        )
+
+    res = cli("results", str(campaign_dir), "--format", "json")
+    assert res.returncode == 0, res.stderr
+    assert len(json.loads(res.stdout)) == 12
+    res = cli("status", str(campaign_dir))
+    assert res.returncode == 0 and "1 failed" in res.stdout and "3 completed" in res.stdout
+    res = cli("report", str(tmp_path))
+    assert res.returncode == 2 and "not an elyte campaign folder" in res.stderr
+
+
+def _chromium() -> str:
+    for name in ("chromium", "chromium-browser", "google-chrome"):
+        if shutil.which(name):
+            return shutil.which(name)
+    raise AssertionError(
+        "headless Chromium is required for the report test: apt-get install -y chromium"
+    )
+
+
+def test_report_in_headless_chromium(campaign_dir, tmp_path):
+    """Load the report offline; a probe script counts rendered table rows and decoded images."""
+    html = (campaign_dir / "report.html").read_text()
+    probe = (
+        "<script>window.addEventListener('load',()=>{const im=[...document.images];"
+        "const ok=im.filter(i=>i.complete&&i.naturalWidth>0).length;"
+        "const rows=[...document.querySelectorAll('table tbody tr')]"
+        ".filter(r=>r.getBoundingClientRect().height>0).length;"
+        "document.body.setAttribute('data-probe',`images=${im.length} ok=${ok} rows=${rows}`);"
+        "});</script>"
+    )
+    page = tmp_path / "probe.html"
+    page.write_text(html.replace("</body>", probe + "</body>"))
+    common = [
+        _chromium(),
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--no-first-run",
+        "--proxy-server=127.0.0.1:9",
+        "--proxy-bypass-list=<-loopback>",  # offline
+        "--user-data-dir=" + str(tmp_path / "profile"),
+        "--virtual-time-budget=5000",
+    ]
+    dom = subprocess.run(
+        [*common, "--dump-dom", page.as_uri()], capture_output=True, text=True, timeout=120
+    ).stdout
+    m = re.search(r'data-probe="images=(\d+) ok=(\d+) rows=(\d+)"', dom)
+    assert m, "the page did not load"
+    n_img, n_ok, n_rows = map(int, m.groups())
+    assert n_img >= 3 and n_ok == n_img
+    assert n_rows >= 6
+    shot = tmp_path / "shot.png"
+    subprocess.run(
+        [
+            *common,
+            f"--screenshot={shot}",
+            "--window-size=1200,2400",
+            (campaign_dir / "report.html").as_uri(),
+        ],
+        capture_output=True,
+        timeout=120,
+    )
+    import matplotlib.image as mpimg
+
+    pixels = mpimg.imread(shot)
+    assert pixels.shape[0] >= 1000
+    assert pixels[..., :3].std() > 0.05, "blank screenshot"
