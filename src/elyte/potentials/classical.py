@@ -40,6 +40,7 @@ from dataclasses import dataclass
 import numpy as np
 from ase import Atoms, units
 from ase.calculators.calculator import Calculator, all_changes
+from scipy import sparse
 from scipy.special import erfc
 from vesin import NeighborList
 
@@ -86,6 +87,9 @@ class _Pairs:
     shift: np.ndarray  # (P, 3) cell shifts, D = r_j - r_i + shift @ cell
     qq: np.ndarray  # (P,) COULOMB q_i q_j, eV Å
     oo: np.ndarray  # indices of O-O pairs into the list
+    scatter: sparse.csr_matrix  # (N, P): +1 at (i, p), -1 at (j, p); forces += scatter @ g
+    gather: sparse.csr_matrix  # (N, P): 1/2 at (i, p) and (j, p); per-atom energies
+    difference: sparse.csr_matrix  # (P, N) = -scatter.T: difference @ pos = r_j - r_i
     positions: np.ndarray  # at build
     cell: np.ndarray  # at build
     periodic: bool
@@ -131,12 +135,10 @@ def water_topology(atoms: Atoms) -> _Topology:
     )  # fmt: skip
 
 
-def _min_image(vectors: np.ndarray, cell: np.ndarray, pbc: np.ndarray) -> np.ndarray:
+def _min_image(vectors: np.ndarray, cell: np.ndarray, inverse: np.ndarray) -> np.ndarray:
     """Short intramolecular vectors (≪ cell widths) brought to their nearest image."""
-    if not pbc.any():
-        return vectors
-    frac = np.linalg.solve(cell.T, vectors.T).T
-    frac[:, pbc] -= np.round(frac[:, pbc])
+    frac = vectors @ inverse
+    frac -= np.round(frac)
     return frac @ cell
 
 
@@ -175,6 +177,10 @@ class SPCFwWater(Calculator):
         self.skin = float(skin)
         self.nl = NeighborList(cutoff=self.cutoff + self.skin, full_list=False)
         self._list: _Pairs | None = None
+        self._shift_cell: np.ndarray | None = None  # cell of the cached shift @ cell
+        self._shift_cart = np.zeros((0, 3))
+        self._cell: np.ndarray | None = None  # last checked cell, and its inverse
+        self._inverse = np.eye(3)
         self.n_builds = 0  # neighbour-list builds, for tests and benchmarks
         self._topology: _Topology | None = None
         self._topology_key: tuple[bytes, bytes] | None = None
@@ -216,10 +222,18 @@ class SPCFwWater(Calculator):
         keep = (topo.mol_id[i] != topo.mol_id[j]) | (d >= _EXCLUDE_BELOW)
         i, j, shift = i[keep].astype(np.intp), j[keep].astype(np.intp), shift[keep]
         q = topo.charges
+        n, p = len(pos), len(i)
+        rows, cols = np.concatenate([i, j]), np.tile(np.arange(p), 2)
+        ones = np.ones(p)
+        scatter = sparse.csr_matrix((np.concatenate([ones, -ones]), (rows, cols)), shape=(n, p))
+        gather = sparse.csr_matrix((np.full(2 * p, 0.5), (rows, cols)), shape=(n, p))
         self._list = _Pairs(
             i, j, shift.astype(float), COULOMB * q[i] * q[j],
-            np.flatnonzero(topo.is_o[i] & topo.is_o[j]), pos.copy(), cell.copy(), periodic,
+            np.flatnonzero(topo.is_o[i] & topo.is_o[j]), scatter, gather,
+            (-scatter.T).tocsr(),
+            pos.copy(), cell.copy(), periodic,
         )  # fmt: skip
+        self._shift_cell = None
         self.n_builds += 1
         return self._list
 
@@ -231,6 +245,7 @@ class SPCFwWater(Calculator):
             self._topology = water_topology(atoms)
             self._topology_key = key
             self._list = None
+            self._shift_cell = None
         return self._topology
 
     def lj_tail_energy(self, n_oxygen: int, volume: float) -> float:
@@ -254,13 +269,16 @@ class SPCFwWater(Calculator):
         if pbc.any() and not pbc.all():
             raise PotentialError("SPC/Fw handles fully periodic or fully open systems only")
         periodic = bool(pbc.all())
-        if periodic and a.cell.rank < 3:
-            raise PotentialError("SPC/Fw: periodic system with a degenerate cell")
-        if periodic and np.min(_widths(cell)) < 2 * _EXCLUDE_BELOW:
-            raise PotentialError(
-                f"SPC/Fw: the cell is thinner than {2 * _EXCLUDE_BELOW} Å in some direction "
-                f"(widths {np.round(_widths(cell), 2).tolist()} Å); use a larger box"
-            )
+        if periodic and not np.array_equal(cell, self._cell):
+            if a.cell.rank < 3:
+                raise PotentialError("SPC/Fw: periodic system with a degenerate cell")
+            if np.min(_widths(cell)) < 2 * _EXCLUDE_BELOW:
+                raise PotentialError(
+                    f"SPC/Fw: the cell is thinner than {2 * _EXCLUDE_BELOW} Å in some "
+                    f"direction (widths {np.round(_widths(cell), 2).tolist()} Å); use a "
+                    "larger box"
+                )
+            self._cell, self._inverse = cell.copy(), np.linalg.inv(cell)
         pos = a.positions
         q = topo.charges
         forces = np.zeros((n, 3))
@@ -269,8 +287,9 @@ class SPCFwWater(Calculator):
 
         # ---- intramolecular: two harmonic O-H bonds and one H-O-H angle per molecule
         o, h1, h2 = topo.oxygen, topo.h1, topo.h2
-        u = _min_image(pos[h1] - pos[o], cell, pbc)
-        v = _min_image(pos[h2] - pos[o], cell, pbc)
+        u, v = pos[h1] - pos[o], pos[h2] - pos[o]
+        if periodic:
+            u, v = _min_image(u, cell, self._inverse), _min_image(v, cell, self._inverse)
         ru, rv = np.linalg.norm(u, axis=1), np.linalg.norm(v, axis=1)
         if np.any(np.maximum(ru, rv) >= _EXCLUDE_BELOW) or np.any(
             np.linalg.norm(u - v, axis=1) >= _EXCLUDE_BELOW
@@ -301,10 +320,12 @@ class SPCFwWater(Calculator):
 
         # ---- intermolecular: LJ (O-O) + DSF Coulomb over the Verlet pairs within Rc
         pairs = self._pairs(pos, cell, periodic, topo)
-        i, j = pairs.i, pairs.j
-        D = pos[j] - pos[i]
+        D = pairs.difference @ pos  # sparse products gather/scatter ~3x faster than fancy indexing
         if periodic:
-            D += pairs.shift @ cell
+            if self._shift_cell is None or not np.array_equal(cell, self._shift_cell):
+                self._shift_cart = pairs.shift @ cell
+                self._shift_cell = cell.copy()
+            D += self._shift_cart
         d = np.sqrt(np.einsum("ij,ij->i", D, D))
         inside = d < self.cutoff
         al = self.alpha
@@ -322,13 +343,9 @@ class SPCFwWater(Calculator):
         e_pair *= inside  # the list holds pairs out to Rc + skin
         de_dr *= inside
         g = (de_dr / d)[:, None] * D  # dE/dr_j (D = r_j - r_i)
-        for k in range(3):
-            forces[:, k] += np.bincount(i, weights=g[:, k], minlength=n)
-            forces[:, k] -= np.bincount(j, weights=g[:, k], minlength=n)
+        forces += pairs.scatter @ g
         virial += D.T @ g
-        half = 0.5 * e_pair
-        energies += np.bincount(i, weights=half, minlength=n)
-        energies += np.bincount(j, weights=half, minlength=n)
+        energies += pairs.gather @ e_pair
         energies += self.dsf_self * COULOMB * q * q
 
         energy = float(energies.sum())
