@@ -208,7 +208,7 @@ class SPCFwWater(Calculator):
         """
         ref = self._list
         if ref is not None and ref.periodic == periodic and len(ref.positions) == len(pos):
-            if periodic:
+            if periodic and not np.array_equal(ref.cell, cell):
                 m = np.linalg.solve(ref.cell, cell)
                 s_min = np.linalg.svd(m, compute_uv=False)[-1]
                 delta = pos - ref.positions @ m
