@@ -179,6 +179,36 @@ def test_nve_energy_drift_trips():
 
 
 @pytest.mark.slow
+def test_healthy_2ps_spcfw_water_trips_nothing(tmp_path):
+    """Issue 3: default monitors never trip on a healthy 2 ps water run (real physics).
+
+    32 H2O from elyte's builder with the classical flexible SPC/Fw model (cheap enough for
+    the full 2 ps: 4000 steps of 0.5 fs), minimised, then NVT at 300 K.
+    """
+    from elyte.potentials.classical import SPCFwWater
+    from elyte.systems import SystemSpec, build_system
+
+    atoms = build_system(SystemSpec(composition="H2O", count=32), seed=0)
+    spec = MDSpec(
+        stages=[
+            StageSpec(kind="minimize", fmax=0.1),
+            StageSpec(kind="nvt", duration_ps=2.0, timestep_fs=0.5, write_every=100),
+        ]
+    )
+    out = run_md(atoms, SPCFwWater(), spec, tmp_path, temperature=300, pressure_bar=None, seed=1)
+    assert out.status == "completed", out.failure
+    assert out.warnings == []
+    mon = read_monitors(out.paths["trajectory"])
+    assert np.all(mon["failed"] == 0) and np.all(mon["broken_fraction"] == 0)
+    assert np.all(mon["n_close_pairs"] == 0)
+    traj = read_h5md(out.paths["trajectory"])
+    assert traj.times[-1] == pytest.approx(2.0, abs=1e-6)
+    # healthy means thermalised near 300 K over the second half (32 waters: ±~15 K noise)
+    t_late = traj.temperature[len(traj.times) // 2 :]
+    assert 270 < np.mean(t_late) < 330
+
+
+@pytest.mark.slow
 def test_healthy_chgnet_water_trips_nothing(tmp_path):
     """Default monitors on real water with CHGNet 0.3.0 (weights ship in the package).
 

@@ -8,11 +8,16 @@ Public API::
 
 Families register themselves with :func:`elyte.potentials.registry.register` in
 ``shipped`` (CHGNet 0.3.0, CHGNet r2SCAN, SevenNet-0), ``user_files`` (MACE, NequIP,
-DeePMD, SevenNet, CHGNet files) and ``generic`` (xtb, ase). Add-ons (D3, ZBL) are in
-``addons`` and ``zbl``.
+DeePMD, SevenNet, CHGNet files), ``generic`` (xtb, ase) and ``classical`` (SPC/Fw
+water). Add-ons (D3, ZBL) are in ``addons`` and ``zbl``.
 """
 
-from elyte.potentials import generic, shipped, user_files  # noqa: F401  (register families)
+from elyte.potentials import (  # noqa: F401  (register families)
+    classical,
+    generic,
+    shipped,
+    user_files,
+)
 from elyte.potentials.load import available_models, check_elements, load_potential
 from elyte.potentials.registry import FAMILIES, LoadedPotential, ModelStatus, register
 from elyte.potentials.spec import D3Spec, PotentialSpec, ZBLSpec

@@ -39,7 +39,8 @@ class PotentialSpec(Spec):
 
     Families: ``chgnet-0.3.0``, ``chgnet-r2scan``, ``sevennet-0`` (weights ship in the pip
     packages); ``mace``, ``nequip``, ``deepmd``, ``sevennet`` (a model `file` you name);
-    ``xtb`` (GFN2-xTB via tblite); ``ase`` (any ASE calculator by `calculator` import path).
+    ``xtb`` (GFN2-xTB via tblite); ``spcfw`` (classical flexible water); ``ase`` (any ASE
+    calculator by `calculator` import path).
     """
 
     model: str = Field(description="Registry family name; `elyte models` lists them.")
