@@ -10,7 +10,6 @@ from __future__ import annotations
 import numpy as np
 from ase import Atoms
 from ase.data import covalent_radii
-from vesin import NeighborList
 
 
 def pair_list(atoms: Atoms, cutoff: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -27,6 +26,8 @@ def pair_list(atoms: Atoms, cutoff: float) -> tuple[np.ndarray, np.ndarray, np.n
         box = np.zeros((3, 3))
         periodic = False
         points = atoms.get_positions()
+    from vesin import NeighborList  # vesin imports torch: keep it off the import path
+
     nl = NeighborList(cutoff=float(cutoff), full_list=False)
     i, j, d = nl.compute(points=points, box=box, periodic=periodic, quantities="ijd")
     return np.asarray(i, dtype=np.int64), np.asarray(j, dtype=np.int64), np.asarray(d)

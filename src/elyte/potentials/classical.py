@@ -42,7 +42,6 @@ from ase import Atoms, units
 from ase.calculators.calculator import Calculator, all_changes
 from scipy import sparse
 from scipy.special import erfc
-from vesin import NeighborList
 
 from elyte.errors import PotentialError
 from elyte.potentials.registry import LoadedPotential, register, versions
@@ -178,6 +177,8 @@ class SPCFwWater(Calculator):
             )
         self.cutoff, self.alpha, self.tail_correction = float(cutoff), float(alpha), tail_correction
         self.skin = float(skin)
+        from vesin import NeighborList  # imports torch: only when a calculator is built
+
         self.nl = NeighborList(cutoff=self.cutoff + self.skin, full_list=False)
         self._list: _Pairs | None = None
         self._shift_cell: np.ndarray | None = None  # cell of the cached shift @ cell
