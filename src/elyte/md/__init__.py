@@ -32,7 +32,19 @@ _WHERE = {
     "StageSpec": "spec",
 }
 
-__all__ = sorted(_WHERE)
+__all__ = [
+    "ASEEngine",
+    "Engine",
+    "Failure",
+    "MDInterrupted",
+    "MDOutcome",
+    "MDSpec",
+    "MassSpec",
+    "MonitorSpec",
+    "StabilityMonitor",
+    "StageSpec",
+    "run_md",
+]
 
 
 def __getattr__(name: str) -> Any:
