@@ -60,3 +60,34 @@ def test_example_runs_in_smoke_mode_to_a_report(path, tmp_path):
     text = html.read_text()
     assert all(name in text for name in smoke.potentials)
     assert all(name in text for name in smoke.systems)
+
+
+def test_smoke_shrinks_only_in_smoke_mode_and_keeps_the_density():
+    path = EXAMPLES / "li2zncl4_hydrates.toml"
+    real = load_campaign(path)
+    smoke = smoke_campaign(real)
+    name = "Li2ZnCl4-6H2O"
+    big, small = real.systems[name], smoke.systems[name]
+    assert (big.count, small.count) == (10, 2)
+    # box volume scales with the number of formula units: same density, a fifth of the atoms
+    assert small.box_length**3 / big.box_length**3 == pytest.approx(2 / 10)
+    lif = load_campaign(EXAMPLES / "lif_interstitial.toml")
+    assert lif.systems["LiF-Li_i"].crystal.supercell == (3, 3, 3)
+    assert smoke_campaign(lif).systems["LiF-Li_i"].crystal.supercell == (2, 2, 2)
+    # one temperature unless [smoke] names several
+    water = smoke_campaign(load_campaign(EXAMPLES / "water.toml"))
+    assert water.conditions.temperatures == [298.15] and list(water.systems) == ["water64"]
+
+
+def test_smoke_shrink_must_name_a_system_and_fit_its_kind(tmp_path):
+    from elyte.errors import ConfigError
+
+    text = (EXAMPLES / "lif_interstitial.toml").read_text()
+    bad = text.replace("[smoke.shrink.LiF-Li_i]", "[smoke.shrink.LiF]")
+    (tmp_path / "a.toml").write_text(bad)
+    with pytest.raises(ConfigError, match=r"smoke\.shrink\.LiF"):
+        load_campaign(tmp_path / "a.toml")
+    bad = text.replace("supercell = [2, 2, 2]", "count = 2")
+    (tmp_path / "b.toml").write_text(bad)
+    with pytest.raises(ConfigError, match="needs a composition system"):
+        load_campaign(tmp_path / "b.toml")
