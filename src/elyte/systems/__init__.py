@@ -9,31 +9,42 @@ Public API::
     summary_table(summary: dict) -> str
     preview_system(spec) -> dict   (validate + size without packing, for `elyte check`)
     largest_empty_site(atoms, spacing=0.2) -> (frac, distance_A)
+
+Names are imported on first use (module ``__getattr__``): ``elyte.systems.spec``, which
+the campaign file needs, then does not pull in ASE's builders and Packmol's wrapper.
 """
 
-from elyte.systems.build import (
-    build_summary,
-    build_system,
-    density_g_cm3,
-    estimate_density,
-    preview_system,
-    read_structure,
-    summary_table,
-    write_structure,
-)
-from elyte.systems.composition import (
-    WATER_MOLAR_MASS,
-    Composition,
-    Plan,
-    Term,
-    parse_composition,
-    plan_counts,
-    realised_molality,
-    water_per_salt,
-)
-from elyte.systems.crystal import add_interstitial, add_vacancy, largest_empty_site
-from elyte.systems.molecules import Template, template
-from elyte.systems.spec import CrystalSpec, DefectSpec, SystemSpec
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_WHERE = {
+    "build_summary": "build",
+    "build_system": "build",
+    "density_g_cm3": "build",
+    "estimate_density": "build",
+    "preview_system": "build",
+    "read_structure": "build",
+    "summary_table": "build",
+    "write_structure": "build",
+    "WATER_MOLAR_MASS": "composition",
+    "Composition": "composition",
+    "Plan": "composition",
+    "Term": "composition",
+    "parse_composition": "composition",
+    "plan_counts": "composition",
+    "realised_molality": "composition",
+    "water_per_salt": "composition",
+    "add_interstitial": "crystal",
+    "add_vacancy": "crystal",
+    "largest_empty_site": "crystal",
+    "Template": "molecules",
+    "template": "molecules",
+    "CrystalSpec": "spec",
+    "DefectSpec": "spec",
+    "SystemSpec": "spec",
+}
 
 __all__ = [
     "WATER_MOLAR_MASS",
@@ -61,3 +72,15 @@ __all__ = [
     "water_per_salt",
     "write_structure",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _WHERE:
+        value = getattr(importlib.import_module(f"elyte.systems.{_WHERE[name]}"), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'elyte.systems' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_WHERE))
