@@ -1,14 +1,68 @@
-"""Training commands: `elyte train`, `evaluate`, `finetune`, `learning-curve`."""
+"""Training commands: `elyte train`, `evaluate`, `finetune`, `learning-curve`.
+
+The four commands share their data-reading options, and train/finetune/learning-curve
+share the MACE hyper-parameter, split and device options: each is declared once below as
+an ``Annotated`` alias (typer names the option after the parameter that uses it), so a
+help text or default spelled in two commands cannot drift apart.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated, Any
 
 import typer
 
 from elyte.cli._console import err_console
 from elyte.errors import ElyteError
 
+_DATA_HELP = "Labelled frames: extxyz file, DeePMD folder, n2p2 input.data, OUTCAR, vasprun.xml."
 
-# ---------------------------------------------------------------- train  [issue 6 (training)]
+# ---- data options (all four commands; `train` spells out --format and the units itself)
+Data = Annotated[str, typer.Argument(help=_DATA_HELP)]
+Format = Annotated[str, typer.Option("--format", help="Data format (see `elyte train`).")]
+LengthUnit = Annotated[str, typer.Option(help="Length unit of the data.")]
+EnergyUnit = Annotated[str, typer.Option(help="Energy unit of the data.")]
+EnergyKey = Annotated[str, typer.Option(help="extxyz info key of the energy.")]
+ForcesKey = Annotated[str, typer.Option(help="extxyz arrays key of the forces.")]
+StressKey = Annotated[str, typer.Option(help="extxyz info key of the stress.")]
+
+# ---- run options
+Device = Annotated[str, typer.Option(help="auto, cpu or cuda.")]
+ValidFraction = Annotated[float, typer.Option(help="Fraction held out for validation.")]
+TestFraction = Annotated[float, typer.Option(help="Fraction held out for testing.")]
+BatchSize = Annotated[int, typer.Option(help="Batch size (frames).")]
+EnergyWeight = Annotated[float, typer.Option(help="Energy loss weight.")]
+ForcesWeight = Annotated[float, typer.Option(help="Force loss weight.")]
+StressWeight = Annotated[float, typer.Option(help="Stress loss weight.")]
+MaceArgs = Annotated[list[str], typer.Option("--mace-arg", help="Extra mace_run_train arg.")]
+
+
+def _architecture_options(note: str = "") -> tuple[Any, ...]:
+    """MACE architecture options; ``note`` qualifies each help text, e.g. "scratch"."""
+    paren = f" ({note})" if note else ""
+    return (
+        Annotated[int, typer.Option(help=f"MACE channels{paren}.")],
+        Annotated[int, typer.Option("--max-L", help=f"MACE hidden L{paren}.")],
+        Annotated[float, typer.Option(help=f"Cutoff radius (Å{', ' + note if note else ''}).")],
+        Annotated[int, typer.Option(help=f"Message-passing layers{paren}.")],
+        Annotated[int, typer.Option(help=f"Correlation order{paren}.")],
+        Annotated[str, typer.Option(help=f"Radial MLP widths{paren}.")],
+    )
+
+
+Channels, MaxL, RMax, Interactions, Correlation, RadialMlp = _architecture_options()
+(
+    ScratchChannels,
+    ScratchMaxL,
+    ScratchRMax,
+    ScratchInteractions,
+    ScratchCorrelation,
+    ScratchRadialMlp,
+) = _architecture_options("scratch")
+
+
+# ---- helpers
 def _training_frames(data, fmt, length_unit, energy_unit, energy_key, forces_key, stress_key):
     from elyte.training.datasets import guess_format, read_frames, summarize
 
@@ -18,6 +72,31 @@ def _training_frames(data, fmt, length_unit, energy_unit, energy_key, forces_key
     frames = read_frames(data, fmt, length_unit=length_unit, energy_unit=energy_unit, **keys)
     err_console.print(str(summarize(frames)), highlight=False)
     return frames
+
+
+def _split_options(
+    split: str, valid_fraction: float, test_fraction: float, device: str, e0s: str | None
+) -> dict[str, Any]:
+    """Keyword arguments shared by train, finetune and learning_curve."""
+    from elyte.training.mace_train import parse_e0s
+
+    return {
+        "split_by": split,
+        "fractions": (1 - valid_fraction - test_fraction, valid_fraction, test_fraction),
+        "device": device,
+        "e0s": parse_e0s(e0s),
+    }
+
+
+def _hyperparameters(**kw):
+    from elyte.training.mace_train import MaceHyperParameters
+
+    kw["radial_mlp"] = [int(x) for x in kw.pop("radial_mlp").split(",") if x]
+    kw["extra_args"] = list(kw.pop("extra_args") or [])
+    try:
+        return MaceHyperParameters(**{k: v for k, v in kw.items() if v is not None})
+    except ValueError as exc:
+        raise ElyteError(f"invalid hyper-parameter: {exc}") from None
 
 
 def _epoch_progress(epochs: int, label: str):
@@ -43,6 +122,14 @@ def _epoch_progress(epochs: int, label: str):
     return progress, update
 
 
+def _run_with_progress(label: str, epochs: int, run: Callable[..., Any], *args, **kw) -> None:
+    """Call ``run(*args, progress=..., **kw)`` under an epoch bar, then print its metrics."""
+    progress, update = _epoch_progress(epochs, label)
+    with progress:
+        result = run(*args, progress=update, **kw)
+    _print_run(result)
+
+
 def _print_run(result) -> None:
     v = result.valid_metrics
     typer.echo(f"model: {result.model_file}")
@@ -59,22 +146,9 @@ def _print_run(result) -> None:
         )
 
 
-def _hyperparameters(**kw):
-    from elyte.training.mace_train import MaceHyperParameters
-
-    kw["radial_mlp"] = [int(x) for x in kw.pop("radial_mlp").split(",") if x]
-    kw["extra_args"] = list(kw.pop("extra_args") or [])
-    try:
-        return MaceHyperParameters(**{k: v for k, v in kw.items() if v is not None})
-    except ValueError as exc:
-        raise ElyteError(f"invalid hyper-parameter: {exc}") from None
-
-
-_DATA_HELP = "Labelled frames: extxyz file, DeePMD folder, n2p2 input.data, OUTCAR, vasprun.xml."
-
-
+# ---------------------------------------------------------------- train  [issue 6 (training)]
 def train_command(
-    data: str = typer.Argument(..., help=_DATA_HELP),
+    data: Data,
     family: str = typer.Option(
         "mace",
         help="mace, or sevennet (fine-tunes SevenNet-0); nequip/allegro/deepmd: not yet driven.",
@@ -82,31 +156,31 @@ def train_command(
     fmt: str = typer.Option(None, "--format", help="extxyz, deepmd, n2p2, vasp-out, vasp-xml."),
     length_unit: str = typer.Option(None, help="Length unit of the data: angstrom, bohr, nm."),
     energy_unit: str = typer.Option(None, help="Energy unit of the data: eV, hartree, ..."),
-    energy_key: str = typer.Option("energy", help="extxyz info key of the energy."),
-    forces_key: str = typer.Option("forces", help="extxyz arrays key of the forces."),
-    stress_key: str = typer.Option("stress", help="extxyz info key of the stress."),
+    energy_key: EnergyKey = "energy",
+    forces_key: ForcesKey = "forces",
+    stress_key: StressKey = "stress",
     epochs: int = typer.Option(50, help="Training epochs."),
-    channels: int = typer.Option(32, help="MACE channels."),
-    max_l: int = typer.Option(1, "--max-L", help="MACE hidden L."),
-    r_max: float = typer.Option(5.0, help="Cutoff radius (Å)."),
-    interactions: int = typer.Option(2, help="Message-passing layers."),
-    correlation: int = typer.Option(3, help="Correlation order."),
-    radial_mlp: str = typer.Option("64,64,64", help="Radial MLP widths."),
-    energy_weight: float = typer.Option(1.0, help="Energy loss weight."),
-    forces_weight: float = typer.Option(100.0, help="Force loss weight."),
-    stress_weight: float = typer.Option(0.0, help="Stress loss weight."),
-    batch_size: int = typer.Option(5, help="Batch size (frames)."),
+    channels: Channels = 32,
+    max_l: MaxL = 1,
+    r_max: RMax = 5.0,
+    interactions: Interactions = 2,
+    correlation: Correlation = 3,
+    radial_mlp: RadialMlp = "64,64,64",
+    energy_weight: EnergyWeight = 1.0,
+    forces_weight: ForcesWeight = 100.0,
+    stress_weight: StressWeight = 0.0,
+    batch_size: BatchSize = 5,
     lr: float = typer.Option(0.01, help="Learning rate."),
     seed: int = typer.Option(0, help="Random seed (split and model)."),
     dtype: str = typer.Option("float64", help="float64 or float32."),
-    device: str = typer.Option("auto", help="auto, cpu or cuda."),
+    device: Device = "auto",
     split: str = typer.Option("random", help="random, group (by trajectory) or block (time)."),
-    valid_fraction: float = typer.Option(0.1, help="Fraction held out for validation."),
-    test_fraction: float = typer.Option(0.1, help="Fraction held out for testing."),
+    valid_fraction: ValidFraction = 0.1,
+    test_fraction: TestFraction = 0.1,
     e0s: str = typer.Option(
         None, help='E0s: JSON {"8": -2041.3, ...} (eV) or "average"; default least squares.'
     ),
-    extra_args: list[str] = typer.Option(None, "--mace-arg", help="Extra mace_run_train arg."),  # noqa: B008
+    extra_args: MaceArgs = None,
     name: str = typer.Option("model", help="Model name."),
     out: str = typer.Option("train_run", "-o", "--out", help="Output folder."),
 ) -> None:
@@ -114,7 +188,6 @@ def train_command(
 
     Example: elyte train data.extxyz --family mace --epochs 100 -o run1
     """
-    from elyte.training.mace_train import parse_e0s
     from elyte.training.train import train
 
     frames = _training_frames(
@@ -137,35 +210,31 @@ def train_command(
         dtype=dtype,
         extra_args=extra_args,
     )
-    progress, update = _epoch_progress(epochs, "training")
-    with progress:
-        result = train(
-            frames,
-            out,
-            family=family,
-            hyperparameters=hp,
-            split_by=split,
-            fractions=(1 - valid_fraction - test_fraction, valid_fraction, test_fraction),
-            split_seed=seed,
-            device=device,
-            e0s=parse_e0s(e0s),
-            name=name,
-            data_source=str(data),
-            progress=update,
-        )
-    _print_run(result)
+    _run_with_progress(
+        "training",
+        epochs,
+        train,
+        frames,
+        out,
+        family=family,
+        hyperparameters=hp,
+        split_seed=seed,
+        name=name,
+        data_source=str(data),
+        **_split_options(split, valid_fraction, test_fraction, device, e0s),
+    )
 
 
 # ---------------------------------------------------------------- evaluate  [issue 6 (training)]
 def evaluate_command(
     args: list[str] = typer.Argument(..., help="MODEL... DATA: model files or names, then data."),  # noqa: B008
-    fmt: str = typer.Option(None, "--format", help="Data format (see `elyte train`)."),
-    length_unit: str = typer.Option(None, help="Length unit of the data."),
-    energy_unit: str = typer.Option(None, help="Energy unit of the data."),
-    energy_key: str = typer.Option("energy", help="extxyz info key of the energy."),
-    forces_key: str = typer.Option("forces", help="extxyz arrays key of the forces."),
-    stress_key: str = typer.Option("stress", help="extxyz info key of the stress."),
-    device: str = typer.Option("auto", help="auto, cpu or cuda."),
+    fmt: Format = None,
+    length_unit: LengthUnit = None,
+    energy_unit: EnergyUnit = None,
+    energy_key: EnergyKey = "energy",
+    forces_key: ForcesKey = "forces",
+    stress_key: StressKey = "stress",
+    device: Device = "auto",
     out: str = typer.Option("evaluation", "-o", "--out", help="Output folder."),
 ) -> None:
     """Evaluate potentials against labelled frames (RMSE, MAE, parity plots).
@@ -215,35 +284,35 @@ def evaluate_command(
 # ---------------------------------------------------------------- finetune  [issue 6 (training)]
 def finetune_command(
     model: str = typer.Argument(..., help="Model file to fine-tune (MACE .model)."),
-    data: str = typer.Argument(..., help=_DATA_HELP),
+    data: Data = ...,
     family: str = typer.Option("mace", help="Family of the model."),
-    fmt: str = typer.Option(None, "--format", help="Data format (see `elyte train`)."),
-    length_unit: str = typer.Option(None, help="Length unit of the data."),
-    energy_unit: str = typer.Option(None, help="Energy unit of the data."),
-    energy_key: str = typer.Option("energy", help="extxyz info key of the energy."),
-    forces_key: str = typer.Option("forces", help="extxyz arrays key of the forces."),
-    stress_key: str = typer.Option("stress", help="extxyz info key of the stress."),
+    fmt: Format = None,
+    length_unit: LengthUnit = None,
+    energy_unit: EnergyUnit = None,
+    energy_key: EnergyKey = "energy",
+    forces_key: ForcesKey = "forces",
+    stress_key: StressKey = "stress",
     replay: str = typer.Option(
         None,
         help="Replay frames (extxyz/DeePMD...): multi-head "
         "fine-tuning that keeps the original data's behaviour.",
     ),
     epochs: int = typer.Option(20, help="Fine-tuning epochs."),
-    energy_weight: float = typer.Option(1.0, help="Energy loss weight."),
-    forces_weight: float = typer.Option(100.0, help="Force loss weight."),
-    stress_weight: float = typer.Option(0.0, help="Stress loss weight."),
-    batch_size: int = typer.Option(5, help="Batch size (frames)."),
+    energy_weight: EnergyWeight = 1.0,
+    forces_weight: ForcesWeight = 100.0,
+    stress_weight: StressWeight = 0.0,
+    batch_size: BatchSize = 5,
     lr: float = typer.Option(0.001, help="Learning rate (lower than from scratch)."),
     seed: int = typer.Option(0, help="Random seed (split and training)."),
     dtype: str = typer.Option("float64", help="float64 or float32 (match the model)."),
-    device: str = typer.Option("auto", help="auto, cpu or cuda."),
+    device: Device = "auto",
     split: str = typer.Option("random", help="random, group or block."),
-    valid_fraction: float = typer.Option(0.1, help="Fraction held out for validation."),
-    test_fraction: float = typer.Option(0.1, help="Fraction held out for testing."),
+    valid_fraction: ValidFraction = 0.1,
+    test_fraction: TestFraction = 0.1,
     e0s: str = typer.Option(
         None, help='E0s: JSON dict (eV), "average" or "foundation"; default least squares.'
     ),
-    extra_args: list[str] = typer.Option(None, "--mace-arg", help="Extra mace_run_train arg."),  # noqa: B008
+    extra_args: MaceArgs = None,
     name: str = typer.Option("finetuned", help="Model name."),
     out: str = typer.Option("finetune_run", "-o", "--out", help="Output folder."),
 ) -> None:
@@ -252,7 +321,6 @@ def finetune_command(
     Example: elyte finetune foundation.model data.extxyz --epochs 20 -o ft
     """
     from elyte.training.datasets import read_frames
-    from elyte.training.mace_train import parse_e0s
     from elyte.training.train import finetune
 
     frames = _training_frames(
@@ -271,59 +339,55 @@ def finetune_command(
         radial_mlp="64,64,64",
         extra_args=extra_args,
     )
-    progress, update = _epoch_progress(epochs, "fine-tuning")
-    with progress:
-        result = finetune(
-            model,
-            frames,
-            out,
-            family=family,
-            hyperparameters=hp,
-            split_by=split,
-            fractions=(1 - valid_fraction - test_fraction, valid_fraction, test_fraction),
-            split_seed=seed,
-            device=device,
-            e0s=parse_e0s(e0s),
-            replay=replay_frames,
-            name=name,
-            data_source=str(data),
-            progress=update,
-        )
-    _print_run(result)
+    _run_with_progress(
+        "fine-tuning",
+        epochs,
+        finetune,
+        model,
+        frames,
+        out,
+        family=family,
+        hyperparameters=hp,
+        split_seed=seed,
+        replay=replay_frames,
+        name=name,
+        data_source=str(data),
+        **_split_options(split, valid_fraction, test_fraction, device, e0s),
+    )
 
 
 # -------------------------------------------------------- learning-curve  [issue 6 (training)]
 def learning_curve_command(
-    data: str = typer.Argument(..., help=_DATA_HELP),
+    data: Data,
     sizes: str = typer.Option(..., help="Training-set sizes, comma separated: 10,20,40."),
     replicas: int = typer.Option(3, help="Replicas per size (subsets and seeds differ)."),
     finetune_model: str = typer.Option(
         None, "--finetune", help="Model file to fine-tune (adds the fine-tuning curve)."
     ),
     no_scratch: bool = typer.Option(False, help="Only fine-tuning runs."),
-    fmt: str = typer.Option(None, "--format", help="Data format (see `elyte train`)."),
-    length_unit: str = typer.Option(None, help="Length unit of the data."),
-    energy_unit: str = typer.Option(None, help="Energy unit of the data."),
-    energy_key: str = typer.Option("energy", help="extxyz info key of the energy."),
-    forces_key: str = typer.Option("forces", help="extxyz arrays key of the forces."),
-    stress_key: str = typer.Option("stress", help="extxyz info key of the stress."),
+    fmt: Format = None,
+    length_unit: LengthUnit = None,
+    energy_unit: EnergyUnit = None,
+    energy_key: EnergyKey = "energy",
+    forces_key: ForcesKey = "forces",
+    stress_key: StressKey = "stress",
     epochs: int = typer.Option(30, help="Epochs per scratch run."),
     finetune_epochs: int = typer.Option(None, help="Epochs per fine-tuning run (default: same)."),
-    channels: int = typer.Option(32, help="MACE channels (scratch)."),
-    max_l: int = typer.Option(1, "--max-L", help="MACE hidden L (scratch)."),
-    r_max: float = typer.Option(5.0, help="Cutoff radius (Å, scratch)."),
-    interactions: int = typer.Option(2, help="Message-passing layers (scratch)."),
-    correlation: int = typer.Option(3, help="Correlation order (scratch)."),
-    radial_mlp: str = typer.Option("64,64,64", help="Radial MLP widths (scratch)."),
-    batch_size: int = typer.Option(5, help="Batch size (frames)."),
+    channels: ScratchChannels = 32,
+    max_l: ScratchMaxL = 1,
+    r_max: ScratchRMax = 5.0,
+    interactions: ScratchInteractions = 2,
+    correlation: ScratchCorrelation = 3,
+    radial_mlp: ScratchRadialMlp = "64,64,64",
+    batch_size: BatchSize = 5,
     lr: float = typer.Option(0.01, help="Learning rate (scratch)."),
     finetune_lr: float = typer.Option(0.001, help="Learning rate (fine-tuning)."),
     dtype: str = typer.Option("float64", help="float64 or float32."),
     seed: int = typer.Option(0, help="Base seed (replica r uses seed + r)."),
-    device: str = typer.Option("auto", help="auto, cpu or cuda."),
+    device: Device = "auto",
     split: str = typer.Option("random", help="random, group or block (test hold-out)."),
-    valid_fraction: float = typer.Option(0.1, help="Fraction held out for validation."),
-    test_fraction: float = typer.Option(0.2, help="Fraction held out for testing."),
+    valid_fraction: ValidFraction = 0.1,
+    test_fraction: TestFraction = 0.2,
     e0s: str = typer.Option(None, help="E0s (see `elyte train`)."),
     out: str = typer.Option("learning_curve", "-o", "--out", help="Output folder."),
 ) -> None:
@@ -334,7 +398,6 @@ def learning_curve_command(
     from rich.progress import Progress
 
     from elyte.training.learning_curve import learning_curve
-    from elyte.training.mace_train import parse_e0s
 
     frames = _training_frames(
         data, fmt, length_unit, energy_unit, energy_key, forces_key, stress_key
@@ -373,12 +436,9 @@ def learning_curve_command(
             scratch=not no_scratch,
             hyperparameters=hp,
             finetune_hyperparameters=hp_ft,
-            split_by=split,
-            fractions=(1 - valid_fraction - test_fraction, valid_fraction, test_fraction),
             seed=seed,
-            device=device,
-            e0s=parse_e0s(e0s),
             progress=update,
+            **_split_options(split, valid_fraction, test_fraction, device, e0s),
         )
     for mode, by_n in lc.summary("force_rmse").items():
         for n, d in by_n.items():
