@@ -1,0 +1,68 @@
+"""Command-line interface: parses arguments, calls one function per command, maps errors.
+
+Thin by design: every command delegates to a function in the layer that owns the work.
+User errors (``ElyteError``) print one message and exit 2; ``--debug`` shows the traceback.
+
+Each command group lives in its own module; this one holds the typer ``app``, registers
+the commands (in the order ``elyte --help`` lists them) and the ``main`` entry point.
+The modules import nothing heavy at import time, so ``elyte --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import sys
+import traceback
+
+import typer
+
+from elyte.cli import analyze, campaign, md, models, structures, training
+from elyte.cli._console import err_console
+from elyte.errors import ElyteError
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    name="elyte",
+    help="Build, simulate, analyse and validate battery electrolytes with ML potentials.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+_state = {"debug": False}
+
+
+@app.callback()
+def _global_options(
+    debug: bool = typer.Option(False, "--debug", help="Show full tracebacks on errors."),
+) -> None:
+    _state["debug"] = debug
+
+
+for _name, _command in (
+    ("build", structures.build_command),
+    ("models", models.models_command),
+    ("check", campaign.check_command),
+    ("md", md.md_command),
+    ("analyze", analyze.analyze_command),
+    ("run", campaign.run_command),
+    ("report", campaign.report_command),
+    ("status", campaign.status_command),
+    ("results", campaign.results_command),
+    ("train", training.train_command),
+    ("evaluate", training.evaluate_command),
+    ("finetune", training.finetune_command),
+    ("learning-curve", training.learning_curve_command),
+):
+    app.command(_name)(_command)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point of the ``elyte`` command."""
+    args = sys.argv[1:] if argv is None else argv
+    try:
+        app(args=args, prog_name="elyte")
+    except ElyteError as exc:
+        if "--debug" in args:
+            traceback.print_exc()
+        err_console.print(f"[bold red]error:[/bold red] {exc}", highlight=False, soft_wrap=True)
+        sys.exit(exc.exit_code)

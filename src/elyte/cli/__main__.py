@@ -1,0 +1,3 @@
+from elyte.cli import main
+
+main()

@@ -1,0 +1,62 @@
+"""`elyte analyze`: observables with error bars from trajectories."""
+
+from __future__ import annotations
+
+import typer
+
+
+# ---------------------------------------------------------------- analyze  [issue 4 (analysis)]
+def analyze_command(
+    trajectories: list[str] = typer.Argument(  # noqa: B008 (typer's declaration style)
+        ..., help="Trajectory files, one per replica."
+    ),
+    analyses: str = typer.Option(
+        None,
+        "--analyses",
+        help="Comma-separated: density,rdf,cn,diffusion,conductivity,viscosity,sq,dimers "
+        "(default density,rdf; with --config, the file's choice).",
+    ),
+    pairs: str = typer.Option(None, "--pairs", help="Pairs for g(r)/CN/dimers: Li-O,O-O."),
+    species: str = typer.Option(None, "--species", help="Species for diffusion: Li,O."),
+    temperature: float = typer.Option(300.0, "--temperature", help="Temperature in K."),
+    timestep_ps: float = typer.Option(
+        None, "--timestep-ps", help="Time between frames in ps (for XDATCAR and extxyz)."
+    ),
+    equilibration_ps: float = typer.Option(
+        None, "--equilibration-ps", help="Discard this many ps per replica (default: automatic)."
+    ),
+    config: str = typer.Option(None, "--config", help="TOML file with AnalysisSpec fields."),
+    out: str = typer.Option("analysis", "-o", "--out", help="Output folder."),
+) -> None:
+    """Compute observables with error bars from one or more trajectories.
+
+    Writes OUT/results.json (values, errors, units, provenance) and one PNG per result.
+
+    Example: elyte analyze run1.xyz run2.xyz --analyses density,rdf,sq --pairs Li-O -o out
+    """
+    from rich.console import Console
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    from elyte.analysis.outputs import analyze_files, build_spec
+
+    spec = build_spec(analyses, pairs, species, config, equilibration_ps)
+    console = Console()
+    with Progress(
+        SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console
+    ) as bar:
+        task = bar.add_task("reading trajectories", total=None)
+        results, path = analyze_files(
+            trajectories,
+            spec,
+            out,
+            temperature=temperature,
+            timestep_ps=timestep_ps,
+            progress=lambda name: bar.update(task, description=f"computing {name}"),
+        )
+    for key, res in results.items():
+        for name, est in res.estimates.items():
+            console.print(f"{key:>18}  {name}: {est}", highlight=False)
+        for note in res.notes:
+            if note.startswith("not computed"):
+                console.print(f"[yellow]{key}: {note}[/yellow]", highlight=False)
+    console.print(f"wrote {path}")

@@ -1,0 +1,180 @@
+"""Campaign commands: `elyte check`, `run`, `report`, `status`, `results`."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+
+# ---------------------------------------------------------------- check  [issue 2 (config)]
+def check_command(
+    config: str | None = typer.Argument(None, help="Campaign file (TOML).", show_default=False),
+    explain: bool = typer.Option(False, "--explain", help="Print the reference of every key."),
+    smoke: bool = typer.Option(False, "--smoke", help="Show the plan as `elyte run --smoke`."),
+) -> None:
+    """Validate a campaign file and print the expanded plan.
+
+    Example: elyte check examples/quickstart.toml    (elyte check --explain: every key)
+    """
+    from rich.console import Console
+
+    from elyte.campaign.plan import plan_renderables
+    from elyte.config import explain as explain_keys
+    from elyte.config import load_campaign, smoke_campaign
+    from elyte.errors import ConfigError
+
+    out = Console(soft_wrap=True)
+    if config is None:
+        if not explain:
+            raise ConfigError("give a campaign file (elyte check CONFIG) or --explain")
+        out.print(explain_keys(), markup=False, highlight=False)
+        return
+    campaign = load_campaign(config)
+    if smoke:
+        campaign = smoke_campaign(campaign)
+    if explain:
+        out.print(explain_keys(), markup=False, highlight=False)
+    for item in plan_renderables(campaign, smoke=smoke):
+        out.print(item, markup=False, highlight=False) if isinstance(item, str) else out.print(item)
+    out.print(f"{config}: valid", markup=False, highlight=False)
+
+
+# ---------------------------------------------------------------- run  [issue 5 (campaign)]
+def run_command(
+    config: str = typer.Argument(..., help="Campaign file (TOML).", show_default=False),
+    output: str | None = typer.Option(
+        None, "--output", "-o", help="Campaign folder; default: the file's `output`."
+    ),
+    workers: int = typer.Option(1, "--workers", "-j", help="Local worker processes."),
+    scheduler: str | None = typer.Option(
+        None, "--scheduler", help="Address of a running Dask scheduler (tcp://host:8786)."
+    ),
+    smoke: bool = typer.Option(
+        False,
+        "--smoke",
+        help="A few steps per stage (the file's smoke settings), into <output>-smoke.",
+    ),
+    retry_failed: bool = typer.Option(
+        False, "--retry-failed", help="Run failed runs again instead of keeping their record."
+    ),
+    no_report: bool = typer.Option(False, "--no-report", help="Do not write the report."),
+) -> None:
+    """Run a whole campaign: build, MD, analyses, report. Reruns skip what is done.
+
+    Example: elyte run examples/quickstart.toml
+    """
+    from rich.console import Console
+
+    from elyte.campaign.runner import run_campaign
+
+    console = Console(stderr=True)
+    try:
+        summary = run_campaign(
+            config,
+            output=output,
+            workers=workers,
+            scheduler=scheduler,
+            smoke=smoke,
+            retry_failed=retry_failed,
+            report=not no_report,
+            console=console,
+        )
+    except KeyboardInterrupt:
+        console.print("interrupted: finished runs are kept and MD resumes from its checkpoint;")
+        console.print(f"run `elyte run {config}` again to continue.", markup=False)
+        raise typer.Exit(130) from None
+    out = Console()
+    out.print(
+        f"{summary.n_runs} runs: {summary.n_completed} completed, {summary.n_failed} failed, "
+        f"{summary.n_cached} from cache ({summary.wall_seconds:.1f} s) -> {summary.root}",
+        highlight=False,
+    )
+    for run_id, failure in summary.failures.items():
+        out.print(f"  failed {run_id}: {failure}", markup=False, highlight=False)
+    if summary.report_html is not None:
+        out.print(f"report: {summary.report_html}  (summary: {summary.report_md})", highlight=False)
+
+
+# ---------------------------------------------------------------- report  [issue 5 (report)]
+def report_command(
+    folder: str = typer.Argument(..., help="Campaign folder.", show_default=False),
+) -> None:
+    """Render the HTML/Markdown report of a campaign folder.
+
+    Example: elyte report runs/quickstart
+    """
+    from elyte.report import write_report
+
+    html_path, md_path = write_report(folder)
+    typer.echo(f"report: {html_path}  (summary: {md_path})")
+
+
+# ---------------------------------------------------------------- status  [issue 5 (campaign)]
+def status_command(
+    folder: str = typer.Argument(..., help="Campaign folder.", show_default=False),
+) -> None:
+    """Summarise a campaign folder: runs per status, failures, simulated time, speed.
+
+    Example: elyte status runs/quickstart
+    """
+    from rich.console import Console
+    from rich.table import Table
+
+    from elyte.campaign.aggregate import status_summary
+
+    s = status_summary(folder)
+    out = Console()
+    counts = ", ".join(f"{n} {k}" for k, n in sorted(s["status"].items())) or "none yet"
+    planned = "?" if s["planned"] is None else s["planned"]
+    speed = "" if s["mean_ns_per_day"] is None else f", {s['mean_ns_per_day']:.3g} ns/day/run"
+    out.print(
+        f"campaign {s['name']}: {s['indexed']}/{planned} runs indexed ({counts}); "
+        f"{s['simulated_ps']:.4g} ps simulated in {s['wall_hours']:.3g} h{speed}",
+        markup=False,
+        highlight=False,
+    )
+    table = Table("run", "status", "ps", "ns/day", "failure")
+    for r in s["runs"]:
+        table.add_row(
+            r["run_id"],
+            r["status"],
+            "" if r["simulated_ps"] is None else f"{r['simulated_ps']:.4g}",
+            "" if r["ns_per_day"] is None else f"{r['ns_per_day']:.3g}",
+            r["failure"] or "",
+        )
+    for run_id, p in s["in_progress"].items():
+        done, total = p.get("simulated_ps"), p.get("total_ps")
+        ps = "" if done is None else f"{done:.4g}" + (f"/{total:.4g}" if total else "")
+        rate = "" if not p.get("ns_per_day") else f"{p['ns_per_day']:.3g}"
+        table.add_row(run_id, "running or interrupted", ps, rate, "")
+    out.print(table)
+
+
+# ---------------------------------------------------------------- results  [issue 5 (campaign)]
+def results_command(
+    folder: str = typer.Argument(..., help="Campaign folder.", show_default=False),
+    fmt: str = typer.Option("csv", "--format", "-f", help="csv or json."),
+    level: str = typer.Option(
+        "runs", "--level", help="runs (one row per run) or groups (replicas combined)."
+    ),
+    output: str | None = typer.Option(None, "--output", "-o", help="Write to a file."),
+) -> None:
+    """Export a tidy table: one row per run x observable (value, stderr, unit).
+
+    Example: elyte results runs/quickstart --format csv > results.csv
+    """
+    from elyte.campaign.aggregate import format_table, results_table
+    from elyte.errors import ConfigError
+
+    if fmt not in ("csv", "json"):
+        raise ConfigError(f"--format {fmt!r}: use csv or json")
+    if level not in ("runs", "groups"):
+        raise ConfigError(f"--level {level!r}: use runs or groups")
+    text = format_table(results_table(folder, level=level), fmt)
+    if output:
+        from elyte.provenance import atomic_write_text
+
+        atomic_write_text(output, text)
+    else:
+        sys.stdout.write(text)

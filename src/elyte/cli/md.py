@@ -1,0 +1,89 @@
+"""`elyte md`: one MD simulation on a structure."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from elyte.cli._console import err_console
+
+
+# ---------------------------------------------------------------- md  [issue 3 (md)]
+def md_command(
+    structure: Annotated[Path, typer.Argument(help="Structure file (extxyz keeps mol_id).")],
+    potential: Annotated[str, typer.Option("--potential", help="Potential family (elyte models).")],
+    stage: Annotated[
+        list[str],
+        typer.Option(
+            "--stage", help="KIND[:DURATION][,key=value…], e.g. nvt:2ps,thermostat=bussi."
+        ),
+    ],
+    out: Annotated[Path, typer.Option("-o", "--out", help="Output folder.")],
+    model_file: Annotated[Path | None, typer.Option("--model-file", help="Model file.")] = None,
+    calculator: str | None = typer.Option(
+        None, "--calculator", help='For --potential ase: "module:Class".'
+    ),
+    device: str = typer.Option("auto", "--device", help="auto, cpu or cuda."),
+    temperature: Annotated[
+        list[float] | None,
+        typer.Option("--temperature", "-T", help="Temperature in K (repeat; default 300)."),
+    ] = None,
+    pressure: float | None = typer.Option(None, "--pressure", help="Pressure in bar (npt)."),
+    seed: int = typer.Option(1, "--seed", help="Seed of replica 0 (replica r: seed + r)."),
+    replicas: int = typer.Option(1, "--replicas", min=1, help="Independent replicas."),
+    masses: str = typer.Option("physical", "--masses", help="physical, hmr or deuterium."),
+    hydrogen_mass: float = typer.Option(3.0, "--hydrogen-mass", help="H mass under HMR, amu."),
+    monitor_action: str = typer.Option("stop", "--monitors", help="stop or warn on a trip."),
+    checkpoint_every: int | None = typer.Option(None, "--checkpoint-every", help="Steps."),
+    velocities: bool = typer.Option(False, "--velocities", help="Store velocities."),
+    forces: bool = typer.Option(False, "--forces", help="Store forces."),
+    resume: bool = typer.Option(False, "--resume", help="Continue from the checkpoint."),
+) -> None:
+    """Run one MD simulation (stages, monitors, checkpoints) on a structure.
+
+    Example: elyte md water.extxyz --potential chgnet-0.3.0 --stage nvt:2ps -T 300 -o run
+    """
+    from rich.progress import Progress
+
+    from elyte.md.command import build_spec
+    from elyte.md.command import md_command as run_command
+    from elyte.potentials import PotentialSpec
+
+    spec = build_spec(
+        stage,
+        masses=masses,
+        hydrogen_mass=hydrogen_mass,
+        monitor_action=monitor_action,
+        checkpoint_every=checkpoint_every,
+        velocities=velocities,
+        forces=forces,
+    )
+    pot = PotentialSpec(model=potential, file=model_file, calculator=calculator, device=device)
+    with Progress(console=err_console, transient=True) as bar:
+        tasks: dict[str, int] = {}
+
+        def progress(label: str, done: int, total: int) -> None:
+            if label not in tasks:
+                tasks[label] = bar.add_task(f"md {label}", total=total)
+            if done % 10 == 0 or done == total:
+                bar.update(tasks[label], completed=done)
+
+        results = run_command(
+            structure,
+            pot,
+            spec,
+            out,
+            temperatures=temperature or [300.0],
+            pressure_bar=pressure,
+            seed=seed,
+            replicas=replicas,
+            resume=resume,
+            progress=progress,
+        )
+    for folder, outcome in results:
+        typer.echo(
+            f"{folder}: {outcome.status}, {outcome.simulated_ps:.3f} ps in "
+            f"{outcome.wall_seconds:.1f} s ({outcome.ns_per_day:.3f} ns/day)"
+        )

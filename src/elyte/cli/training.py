@@ -1,0 +1,449 @@
+"""Training commands: `elyte train`, `evaluate`, `finetune`, `learning-curve`.
+
+The four commands share their data-reading options, and train/finetune/learning-curve
+share the MACE hyper-parameter, split and device options: each is declared once below as
+an ``Annotated`` alias (typer names the option after the parameter that uses it), so a
+help text or default spelled in two commands cannot drift apart.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated, Any
+
+import typer
+
+from elyte.cli._console import err_console
+from elyte.errors import ElyteError
+
+_DATA_HELP = "Labelled frames: extxyz file, DeePMD folder, n2p2 input.data, OUTCAR, vasprun.xml."
+
+# ---- data options (all four commands; `train` spells out --format and the units itself)
+Data = Annotated[str, typer.Argument(help=_DATA_HELP)]
+Format = Annotated[str, typer.Option("--format", help="Data format (see `elyte train`).")]
+LengthUnit = Annotated[str, typer.Option(help="Length unit of the data.")]
+EnergyUnit = Annotated[str, typer.Option(help="Energy unit of the data.")]
+EnergyKey = Annotated[str, typer.Option(help="extxyz info key of the energy.")]
+ForcesKey = Annotated[str, typer.Option(help="extxyz arrays key of the forces.")]
+StressKey = Annotated[str, typer.Option(help="extxyz info key of the stress.")]
+
+# ---- run options
+Device = Annotated[str, typer.Option(help="auto, cpu or cuda.")]
+ValidFraction = Annotated[float, typer.Option(help="Fraction held out for validation.")]
+TestFraction = Annotated[float, typer.Option(help="Fraction held out for testing.")]
+BatchSize = Annotated[int, typer.Option(help="Batch size (frames).")]
+EnergyWeight = Annotated[float, typer.Option(help="Energy loss weight.")]
+ForcesWeight = Annotated[float, typer.Option(help="Force loss weight.")]
+StressWeight = Annotated[float, typer.Option(help="Stress loss weight.")]
+MaceArgs = Annotated[list[str], typer.Option("--mace-arg", help="Extra mace_run_train arg.")]
+
+
+def _architecture_options(note: str = "") -> tuple[Any, ...]:
+    """MACE architecture options; ``note`` qualifies each help text, e.g. "scratch"."""
+    paren = f" ({note})" if note else ""
+    return (
+        Annotated[int, typer.Option(help=f"MACE channels{paren}.")],
+        Annotated[int, typer.Option("--max-L", help=f"MACE hidden L{paren}.")],
+        Annotated[float, typer.Option(help=f"Cutoff radius (Å{', ' + note if note else ''}).")],
+        Annotated[int, typer.Option(help=f"Message-passing layers{paren}.")],
+        Annotated[int, typer.Option(help=f"Correlation order{paren}.")],
+        Annotated[str, typer.Option(help=f"Radial MLP widths{paren}.")],
+    )
+
+
+Channels, MaxL, RMax, Interactions, Correlation, RadialMlp = _architecture_options()
+(
+    ScratchChannels,
+    ScratchMaxL,
+    ScratchRMax,
+    ScratchInteractions,
+    ScratchCorrelation,
+    ScratchRadialMlp,
+) = _architecture_options("scratch")
+
+
+# ---- helpers
+def _training_frames(data, fmt, length_unit, energy_unit, energy_key, forces_key, stress_key):
+    from elyte.training.datasets import guess_format, read_frames, summarize
+
+    keys = {}
+    if (fmt or guess_format(data)) == "extxyz":
+        keys = {"energy_key": energy_key, "forces_key": forces_key, "stress_key": stress_key}
+    frames = read_frames(data, fmt, length_unit=length_unit, energy_unit=energy_unit, **keys)
+    err_console.print(str(summarize(frames)), highlight=False)
+    return frames
+
+
+def _split_options(
+    split: str, valid_fraction: float, test_fraction: float, device: str, e0s: str | None
+) -> dict[str, Any]:
+    """Keyword arguments shared by train, finetune and learning_curve."""
+    from elyte.training.mace_train import parse_e0s
+
+    return {
+        "split_by": split,
+        "fractions": (1 - valid_fraction - test_fraction, valid_fraction, test_fraction),
+        "device": device,
+        "e0s": parse_e0s(e0s),
+    }
+
+
+def _hyperparameters(**kw):
+    from elyte.training.mace_train import MaceHyperParameters
+
+    kw["radial_mlp"] = [int(x) for x in kw.pop("radial_mlp").split(",") if x]
+    kw["extra_args"] = list(kw.pop("extra_args") or [])
+    try:
+        return MaceHyperParameters(**{k: v for k, v in kw.items() if v is not None})
+    except ValueError as exc:
+        raise ElyteError(f"invalid hyper-parameter: {exc}") from None
+
+
+def _epoch_progress(epochs: int, label: str):
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    progress = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(),
+        console=err_console,
+    )
+    task = progress.add_task(label, total=epochs)
+
+    def update(epoch: int, total: int, message: str) -> None:
+        progress.update(
+            task,
+            completed=epoch,
+            total=total,
+            description=f"{label} {message.split('head:')[-1][-70:]}",
+        )
+
+    return progress, update
+
+
+def _run_with_progress(label: str, epochs: int, run: Callable[..., Any], *args, **kw) -> None:
+    """Call ``run(*args, progress=..., **kw)`` under an epoch bar, then print its metrics."""
+    progress, update = _epoch_progress(epochs, label)
+    with progress:
+        result = run(*args, progress=update, **kw)
+    _print_run(result)
+
+
+def _print_run(result) -> None:
+    v = result.valid_metrics
+    typer.echo(f"model: {result.model_file}")
+    typer.echo(f"card:  {result.card_file}   curve: {result.curve_csv}, {result.curve_png}")
+    typer.echo(
+        f"validation: E RMSE {1e3 * v.energy_rmse:.2f} meV/atom, "
+        f"F RMSE {1e3 * v.force_rmse:.1f} meV/Å"
+    )
+    if result.test_metrics is not None:
+        t = result.test_metrics
+        typer.echo(
+            f"test:       E RMSE {1e3 * t.energy_rmse:.2f} meV/atom, "
+            f"F RMSE {1e3 * t.force_rmse:.1f} meV/Å"
+        )
+
+
+# ---------------------------------------------------------------- train  [issue 6 (training)]
+def train_command(
+    data: Data,
+    family: str = typer.Option(
+        "mace",
+        help="mace, or sevennet (fine-tunes SevenNet-0); nequip/allegro/deepmd: not yet driven.",
+    ),
+    fmt: str = typer.Option(None, "--format", help="extxyz, deepmd, n2p2, vasp-out, vasp-xml."),
+    length_unit: str = typer.Option(None, help="Length unit of the data: angstrom, bohr, nm."),
+    energy_unit: str = typer.Option(None, help="Energy unit of the data: eV, hartree, ..."),
+    energy_key: EnergyKey = "energy",
+    forces_key: ForcesKey = "forces",
+    stress_key: StressKey = "stress",
+    epochs: int = typer.Option(50, help="Training epochs."),
+    channels: Channels = 32,
+    max_l: MaxL = 1,
+    r_max: RMax = 5.0,
+    interactions: Interactions = 2,
+    correlation: Correlation = 3,
+    radial_mlp: RadialMlp = "64,64,64",
+    energy_weight: EnergyWeight = 1.0,
+    forces_weight: ForcesWeight = 100.0,
+    stress_weight: StressWeight = 0.0,
+    batch_size: BatchSize = 5,
+    lr: float = typer.Option(0.01, help="Learning rate."),
+    seed: int = typer.Option(0, help="Random seed (split and model)."),
+    dtype: str = typer.Option("float64", help="float64 or float32."),
+    device: Device = "auto",
+    split: str = typer.Option("random", help="random, group (by trajectory) or block (time)."),
+    valid_fraction: ValidFraction = 0.1,
+    test_fraction: TestFraction = 0.1,
+    e0s: str = typer.Option(
+        None, help='E0s: JSON {"8": -2041.3, ...} (eV) or "average"; default least squares.'
+    ),
+    extra_args: MaceArgs = None,
+    name: str = typer.Option("model", help="Model name."),
+    out: str = typer.Option("train_run", "-o", "--out", help="Output folder."),
+) -> None:
+    """Train a potential from scratch on labelled DFT frames.
+
+    Example: elyte train data.extxyz --family mace --epochs 100 -o run1
+    """
+    from elyte.training.train import train
+
+    frames = _training_frames(
+        data, fmt, length_unit, energy_unit, energy_key, forces_key, stress_key
+    )
+    hp = _hyperparameters(
+        num_channels=channels,
+        max_L=max_l,
+        r_max=r_max,
+        num_interactions=interactions,
+        correlation=correlation,
+        radial_mlp=radial_mlp,
+        energy_weight=energy_weight,
+        forces_weight=forces_weight,
+        stress_weight=stress_weight,
+        batch_size=batch_size,
+        epochs=epochs,
+        lr=lr,
+        seed=seed,
+        dtype=dtype,
+        extra_args=extra_args,
+    )
+    _run_with_progress(
+        "training",
+        epochs,
+        train,
+        frames,
+        out,
+        family=family,
+        hyperparameters=hp,
+        split_seed=seed,
+        name=name,
+        data_source=str(data),
+        **_split_options(split, valid_fraction, test_fraction, device, e0s),
+    )
+
+
+# ---------------------------------------------------------------- evaluate  [issue 6 (training)]
+def evaluate_command(
+    args: list[str] = typer.Argument(..., help="MODEL... DATA: model files or names, then data."),  # noqa: B008
+    fmt: Format = None,
+    length_unit: LengthUnit = None,
+    energy_unit: EnergyUnit = None,
+    energy_key: EnergyKey = "energy",
+    forces_key: ForcesKey = "forces",
+    stress_key: StressKey = "stress",
+    device: Device = "auto",
+    out: str = typer.Option("evaluation", "-o", "--out", help="Output folder."),
+) -> None:
+    """Evaluate potentials against labelled frames (RMSE, MAE, parity plots).
+
+    Example: elyte evaluate model.model chgnet-0.3.0 test.extxyz -o eval
+    """
+    from rich.progress import Progress
+
+    from elyte.training.evaluate import (
+        comparison_table,
+        evaluate,
+        format_table,
+        load_model,
+        save_report,
+    )
+
+    if len(args) < 2:
+        raise ElyteError("give at least one MODEL and then the DATA to evaluate on")
+    *models, data = args
+    frames = _training_frames(
+        data, fmt, length_unit, energy_unit, energy_key, forces_key, stress_key
+    )
+    metrics = []
+    with Progress(console=err_console) as progress:
+        for model in models:
+            task = progress.add_task(f"evaluating {model}", total=len(frames))
+            calc, meta = load_model(model, device)
+            m = evaluate(
+                calc,
+                frames,
+                name=model,
+                progress=lambda i, n, t=task: progress.update(t, completed=i),
+            )
+            m.info.update(
+                {
+                    k: v
+                    for k, v in meta.items()
+                    if k in ("file", "file_sha256", "level_of_theory", "shipped_weights")
+                }
+            )
+            metrics.append(m)
+    save_report(metrics, out)
+    typer.echo(format_table(comparison_table(metrics)))
+    typer.echo(f"written to {out}/ (metrics.json, table.md, parity_*.png)")
+
+
+# ---------------------------------------------------------------- finetune  [issue 6 (training)]
+def finetune_command(
+    model: str = typer.Argument(..., help="Model file to fine-tune (MACE .model)."),
+    data: Data = ...,
+    family: str = typer.Option("mace", help="Family of the model."),
+    fmt: Format = None,
+    length_unit: LengthUnit = None,
+    energy_unit: EnergyUnit = None,
+    energy_key: EnergyKey = "energy",
+    forces_key: ForcesKey = "forces",
+    stress_key: StressKey = "stress",
+    replay: str = typer.Option(
+        None,
+        help="Replay frames (extxyz/DeePMD...): multi-head "
+        "fine-tuning that keeps the original data's behaviour.",
+    ),
+    epochs: int = typer.Option(20, help="Fine-tuning epochs."),
+    energy_weight: EnergyWeight = 1.0,
+    forces_weight: ForcesWeight = 100.0,
+    stress_weight: StressWeight = 0.0,
+    batch_size: BatchSize = 5,
+    lr: float = typer.Option(0.001, help="Learning rate (lower than from scratch)."),
+    seed: int = typer.Option(0, help="Random seed (split and training)."),
+    dtype: str = typer.Option("float64", help="float64 or float32 (match the model)."),
+    device: Device = "auto",
+    split: str = typer.Option("random", help="random, group or block."),
+    valid_fraction: ValidFraction = 0.1,
+    test_fraction: TestFraction = 0.1,
+    e0s: str = typer.Option(
+        None, help='E0s: JSON dict (eV), "average" or "foundation"; default least squares.'
+    ),
+    extra_args: MaceArgs = None,
+    name: str = typer.Option("finetuned", help="Model name."),
+    out: str = typer.Option("finetune_run", "-o", "--out", help="Output folder."),
+) -> None:
+    """Fine-tune a model file on labelled DFT frames (naive, or multi-head with --replay).
+
+    Example: elyte finetune foundation.model data.extxyz --epochs 20 -o ft
+    """
+    from elyte.training.datasets import read_frames
+    from elyte.training.train import finetune
+
+    frames = _training_frames(
+        data, fmt, length_unit, energy_unit, energy_key, forces_key, stress_key
+    )
+    replay_frames = read_frames(replay) if replay else None
+    hp = _hyperparameters(
+        energy_weight=energy_weight,
+        forces_weight=forces_weight,
+        stress_weight=stress_weight,
+        batch_size=batch_size,
+        epochs=epochs,
+        lr=lr,
+        seed=seed,
+        dtype=dtype,
+        radial_mlp="64,64,64",
+        extra_args=extra_args,
+    )
+    _run_with_progress(
+        "fine-tuning",
+        epochs,
+        finetune,
+        model,
+        frames,
+        out,
+        family=family,
+        hyperparameters=hp,
+        split_seed=seed,
+        replay=replay_frames,
+        name=name,
+        data_source=str(data),
+        **_split_options(split, valid_fraction, test_fraction, device, e0s),
+    )
+
+
+# -------------------------------------------------------- learning-curve  [issue 6 (training)]
+def learning_curve_command(
+    data: Data,
+    sizes: str = typer.Option(..., help="Training-set sizes, comma separated: 10,20,40."),
+    replicas: int = typer.Option(3, help="Replicas per size (subsets and seeds differ)."),
+    finetune_model: str = typer.Option(
+        None, "--finetune", help="Model file to fine-tune (adds the fine-tuning curve)."
+    ),
+    no_scratch: bool = typer.Option(False, help="Only fine-tuning runs."),
+    fmt: Format = None,
+    length_unit: LengthUnit = None,
+    energy_unit: EnergyUnit = None,
+    energy_key: EnergyKey = "energy",
+    forces_key: ForcesKey = "forces",
+    stress_key: StressKey = "stress",
+    epochs: int = typer.Option(30, help="Epochs per scratch run."),
+    finetune_epochs: int = typer.Option(None, help="Epochs per fine-tuning run (default: same)."),
+    channels: ScratchChannels = 32,
+    max_l: ScratchMaxL = 1,
+    r_max: ScratchRMax = 5.0,
+    interactions: ScratchInteractions = 2,
+    correlation: ScratchCorrelation = 3,
+    radial_mlp: ScratchRadialMlp = "64,64,64",
+    batch_size: BatchSize = 5,
+    lr: float = typer.Option(0.01, help="Learning rate (scratch)."),
+    finetune_lr: float = typer.Option(0.001, help="Learning rate (fine-tuning)."),
+    dtype: str = typer.Option("float64", help="float64 or float32."),
+    seed: int = typer.Option(0, help="Base seed (replica r uses seed + r)."),
+    device: Device = "auto",
+    split: str = typer.Option("random", help="random, group or block (test hold-out)."),
+    valid_fraction: ValidFraction = 0.1,
+    test_fraction: TestFraction = 0.2,
+    e0s: str = typer.Option(None, help="E0s (see `elyte train`)."),
+    out: str = typer.Option("learning_curve", "-o", "--out", help="Output folder."),
+) -> None:
+    """Test error vs training-set size N, fine-tuning vs from scratch, with replicas.
+
+    Example: elyte learning-curve data --sizes 10,20,40 --replicas 3 --finetune base.model
+    """
+    from rich.progress import Progress
+
+    from elyte.training.learning_curve import learning_curve
+
+    frames = _training_frames(
+        data, fmt, length_unit, energy_unit, energy_key, forces_key, stress_key
+    )
+    try:
+        size_list = [int(x) for x in sizes.split(",") if x.strip()]
+    except ValueError:
+        raise ElyteError(f"--sizes {sizes!r}: give integers separated by commas") from None
+    hp = _hyperparameters(
+        num_channels=channels,
+        max_L=max_l,
+        r_max=r_max,
+        num_interactions=interactions,
+        correlation=correlation,
+        radial_mlp=radial_mlp,
+        batch_size=batch_size,
+        epochs=epochs,
+        lr=lr,
+        seed=seed,
+        dtype=dtype,
+        extra_args=None,
+    )
+    hp_ft = hp.model_copy(update={"lr": finetune_lr, "epochs": finetune_epochs or epochs})
+    with Progress(console=err_console) as progress:
+        task = progress.add_task("learning curve", total=None)
+
+        def update(done: int, total: int, label: str) -> None:
+            progress.update(task, completed=done, total=total, description=label)
+
+        lc = learning_curve(
+            frames,
+            out,
+            size_list,
+            replicas=replicas,
+            foundation_model=finetune_model,
+            scratch=not no_scratch,
+            hyperparameters=hp,
+            finetune_hyperparameters=hp_ft,
+            seed=seed,
+            progress=update,
+            **_split_options(split, valid_fraction, test_fraction, device, e0s),
+        )
+    for mode, by_n in lc.summary("force_rmse").items():
+        for n, d in by_n.items():
+            typer.echo(
+                f"{mode:9s} N={n:5d}  test F RMSE {1e3 * d['mean']:8.1f} ± "
+                f"{1e3 * d['std']:.1f} meV/Å  ({d['n']} replicas)"
+            )
+    typer.echo(f"written to {out}/ (learning_curve.json, .csv, .png)")
