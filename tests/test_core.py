@@ -40,3 +40,22 @@ def test_cli_unknown_command_exits_2_without_traceback():
     )
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr
+
+
+def test_evenly_spaced_tail_keeps_the_production_frames():
+    from elyte.io.trajectory import Trajectory
+
+    times = np.array([0.0, 5.0, 10.0, 15.0, 17.0, 19.0, 21.0])  # coarse stage, then fine
+    n = times.size
+    traj = Trajectory(
+        positions=np.zeros((n, 2, 3)),
+        cells=np.tile(np.eye(3) * 10.0, (n, 1, 1)),
+        times=times,
+        symbols=np.array(["Li", "Cl"]),
+        masses=np.array([6.94, 35.45]),
+        charges=np.array([1.0, -1.0]),
+        mol_id=np.array([0, 1]),
+    )
+    tail = traj.evenly_spaced_tail()
+    assert tail.times.tolist() == [15.0, 17.0, 19.0, 21.0]
+    assert tail.evenly_spaced_tail().times.tolist() == tail.times.tolist()

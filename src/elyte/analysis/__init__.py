@@ -9,9 +9,7 @@ used one by one (``density``, ``rdf``, ``coordination``, ``structure_factor``,
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable, Sequence
-from typing import Any
 
 import numpy as np
 
@@ -22,18 +20,6 @@ from elyte.estimate import Estimate
 from elyte.io.trajectory import Trajectory
 
 __all__ = ["AnalysisSpec", "Result", "analyze"]
-
-
-def _optional(module: str, function: str) -> Callable[..., Any] | None:
-    """``elyte.analysis.<module>.<function>``, or ``None`` when that module is absent."""
-    name = f"elyte.analysis.{module}"
-    try:
-        mod = importlib.import_module(name)
-    except ModuleNotFoundError as exc:
-        if exc.name == name:
-            return None
-        raise
-    return getattr(mod, function, None)
 
 
 def _not_computed(name: str, why: str) -> Result:
@@ -124,37 +110,40 @@ def analyze(
     for pair in spec.coordination_series:
         run(f"cn_series[{pair}]", lambda pair=pair: _cn_series(trimmed, pair, rdf_result))
 
+    # Time-correlation analyses need one frame interval; protocols often write a coarse
+    # equilibration stage before a finer production stage, so they use the even tail.
+    dynamic = [traj.evenly_spaced_tail() for traj in trimmed]
+    if any(d.n_frames < t.n_frames for d, t in zip(dynamic, trimmed, strict=True)):
+        eq.notes.append(
+            "transport analyses use each replica's last frames at a constant interval "
+            f"({min(d.n_frames for d in dynamic)}+ frames of {dynamic[0].timestep:.4g} ps)"
+        )
+
     diffusion: dict[str, Estimate] = {}
     if spec.diffusion is not None:
-        fn = _optional("diffusion", "self_diffusion")
+        from elyte.analysis.diffusion import self_diffusion
+
         species = list(spec.diffusion.species) or list(
             dict.fromkeys(np.asarray(trajs[0].symbols).tolist())
         )
         window = spec.diffusion.window_ps
         for s in species:
-            key = f"diffusion[{s}]"
-            if fn is None:
-                results[key] = _not_computed(key, "elyte.analysis.diffusion missing")
-                continue
-            out = run(key, lambda s=s: fn(trimmed, s, window_ps=window))
+            out = run(f"diffusion[{s}]", lambda s=s: self_diffusion(dynamic, s, window_ps=window))
             if out is not None and f"D[{s}]" in out.estimates:
                 diffusion[s] = out.estimates[f"D[{s}]"]
 
     if spec.conductivity:
-        fn = _optional("conductivity", "conductivity")
-        if fn is None:
-            results["conductivity"] = _not_computed(
-                "conductivity", "elyte.analysis.conductivity missing"
-            )
-        else:
-            run("conductivity", lambda: fn(trimmed, temperature, diffusion=diffusion or None))
+        from elyte.analysis.conductivity import conductivity
+
+        run(
+            "conductivity",
+            lambda: conductivity(dynamic, temperature, diffusion=diffusion or None),
+        )
 
     if spec.viscosity:
-        fn = _optional("viscosity", "green_kubo_viscosity")
-        if fn is None:
-            results["viscosity"] = _not_computed("viscosity", "elyte.analysis.viscosity missing")
-        else:
-            run("viscosity", lambda: fn(trimmed, temperature))
+        from elyte.analysis.viscosity import green_kubo_viscosity
+
+        run("viscosity", lambda: green_kubo_viscosity(dynamic, temperature))
 
     if spec.structure_factor is not None:
         run("structure_factor", lambda: _structure_factor(trimmed, spec))

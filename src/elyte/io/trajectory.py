@@ -93,3 +93,16 @@ class Trajectory:
             temperature=cut(self.temperature),
             unwrapped_positions=cut(self.unwrapped_positions),
         )
+
+    def evenly_spaced_tail(self, rtol: float = 1e-3) -> Trajectory:
+        """The frames at the end of the run that share the last frame interval.
+
+        MD protocols often write an equilibration stage at a coarser interval than the
+        production stage that follows; time-correlation functions (MSD, Green–Kubo) need
+        one interval, so they use this tail.
+        """
+        if self.n_frames < 3:
+            return self
+        steps = np.diff(np.asarray(self.times, dtype=float))
+        uneven = np.flatnonzero(np.abs(steps - steps[-1]) > rtol * abs(steps[-1]))
+        return self if uneven.size == 0 else self.frames(int(uneven[-1]) + 1)

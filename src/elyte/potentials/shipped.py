@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import importlib.util
 import io
+import warnings
 from pathlib import Path
 
 from elyte._torch_compat import legacy_checkpoints
@@ -68,6 +69,18 @@ def sevennet0_weights() -> Path:
     )
 
 
+def _quiet_chgnet_step_warnings() -> None:
+    """Silence two harmless warnings CHGNet raises on every step of an MD run.
+
+    One is torch's note about a scalar taken from a tensor that requires grad (CHGNet's
+    volume); the other says pymatgen drops ASE's FixCom constraint, which elyte applies
+    in the integrator, not through the calculator. Repeated every step they bury the
+    run's progress display.
+    """
+    warnings.filterwarnings("ignore", message="Converting a tensor with requires_grad")
+    warnings.filterwarnings("ignore", message="Only FixAtoms and FixCartesian")
+
+
 def _load_chgnet(spec: PotentialSpec, version: str, level_of_theory: str) -> LoadedPotential:
     refuse_file(spec, "chgnet")
     require_modules(spec.model, ("chgnet",), "chgnet")
@@ -79,6 +92,7 @@ def _load_chgnet(spec: PotentialSpec, version: str, level_of_theory: str) -> Loa
         # The same arguments as CHGNet.load(model_name=version), from the bundled path.
         model = CHGNet.from_file(str(weights), mlp_out_bias=False, version=version)
         calc = CHGNetCalculator(model=model, use_device=device, **spec.kwargs)
+    _quiet_chgnet_step_warnings()
     return LoadedPotential(
         calc,
         {
