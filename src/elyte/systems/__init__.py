@@ -16,8 +16,7 @@ the campaign file needs, then does not pull in ASE's builders and Packmol's wrap
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from elyte._lazy import lazy_exports
 
 _WHERE = {
     "build_summary": "build",
@@ -74,13 +73,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    if name in _WHERE:
-        value = getattr(importlib.import_module(f"elyte.systems.{_WHERE[name]}"), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'elyte.systems' has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_WHERE))
+__getattr__, __dir__ = lazy_exports(__name__, _WHERE)
