@@ -1,6 +1,6 @@
 """What ``elyte md`` does: read a structure, load a potential, run replicas × temperatures.
 
-Kept out of ``cli.py`` so the command stays a thin parser.
+Kept out of ``elyte.cli`` so the command stays a thin parser.
 """
 
 from __future__ import annotations
