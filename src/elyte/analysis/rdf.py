@@ -1,10 +1,14 @@
 """Partial radial distribution functions g(r), running coordination numbers, first shells.
 
 Pair distances come from ``vesin`` cell-list neighbour lists (half lists, so a pair of
-like atoms is counted once), one frame at a time: memory does not grow with the number
-of frames. Each frame's histogram is normalised by that frame's own volume before
-averaging, which is what an NPT box needs. The running coordination number is counted
-directly (pairs within r per centre atom), not integrated from g(r) with a mean density.
+like atoms is counted once), one frame at a time, or — when the r_max sphere fills a
+large part of the box (a small box, g(r) to half its width), where a cell list saves
+nothing — from minimum-image distances of every pair, vectorised over a few frames
+(exact because r_max never exceeds half the thinnest box width; see
+``_direct_histograms``). Memory does not grow with the number of frames. Each frame's
+histogram is normalised by that frame's own volume before averaging, which is what an
+NPT box needs. The running coordination number is counted directly (pairs within r per
+centre atom), not integrated from g(r) with a mean density.
 
 This module is the one place that finds pairs: coordination numbers, dimers and the
 structure factor call :func:`iter_pairs` / :func:`pair_histograms`.
@@ -193,6 +197,9 @@ def _histogram_frames(
         ti, tj = types[i], types[j]
         pc = code[np.minimum(ti, tj) * ns + np.maximum(ti, tj)]
         b = np.minimum((d / bin_width).astype(np.int64), nbins - 1)
+        keep = pc >= 0  # pairs of types not asked for
+        if not keep.all():
+            pc, b = pc[keep], b[keep]
         hist = np.bincount(pc * nbins + b, minlength=size * nbins).reshape(size, nbins)
         nsum += hist
         gsum += hist * (volume / npairs)[:, None]
@@ -334,6 +341,7 @@ def pair_histograms(
     n_blocks: int = 5,
     n_threads: int | None = None,
     method: str = "auto",
+    only_pairs: Sequence[tuple[str, str]] | None = None,
 ) -> PairHistograms:
     """Histogram every unordered pair of ``species`` in every frame of every replica.
 
@@ -350,6 +358,9 @@ def pair_histograms(
             most half the thinnest box width) or ``"auto"``: direct when the r_max
             sphere fills at least ``_DIRECT_MIN_FRACTION`` of the box and there are at
             most ``_DIRECT_MAX_PAIRS`` pairs. Both give the same histograms.
+        only_pairs: histogram only these element pairs (``("Li", "O")``, either order);
+            default every unordered pair of ``species``. ``PairHistograms.pairs`` then
+            lists only these, so the result cannot feed a structure factor.
     """
     if not trajs:
         raise ConfigError("no trajectories given")
@@ -375,6 +386,14 @@ def pair_histograms(
     types = np.concatenate([np.full(len(ix), k) for k, ix in enumerate(all_idx)])
     ns = len(species)
     pairs = [(a, b) for a in range(ns) for b in range(a, ns)]
+    if only_pairs is not None:
+        wanted = set()
+        for x, y in only_pairs:
+            if x not in species or y not in species:
+                raise ConfigError(f"pair {x}-{y}: both elements must be among {species}")
+            ix, iy = species.index(x), species.index(y)
+            wanted.add((min(ix, iy), max(ix, iy)))
+        pairs = [ab for ab in pairs if ab in wanted]
     code = np.full(ns * ns, -1, dtype=np.int64)
     for p, (a, b) in enumerate(pairs):
         code[a * ns + b] = p
@@ -500,8 +519,9 @@ def first_shell(
 class RDFResult(Result):
     """g(r) result: curves ``r``, ``g[A-B]``, ``g_err[A-B]`` (replica/block spread),
     ``cn[A-B]``; estimates ``CN[A-B]``,
-    ``r_min[A-B]``, ``r_peak[A-B]``, ``g_peak[A-B]``; ``histograms`` keeps every
-    partial for the structure factor (not serialised)."""
+    ``r_min[A-B]``, ``r_peak[A-B]``, ``g_peak[A-B]``; ``histograms`` keeps the
+    requested partials (every one with ``pairs=[]``, which the structure factor needs;
+    not serialised)."""
 
     histograms: PairHistograms | None = field(default=None, repr=False)
     metadata: dict[str, Any] = field(default_factory=dict)
@@ -577,7 +597,13 @@ def rdf(
     species = list(dict.fromkeys(s for ab in parsed for s in ab))
     limit = max_rdf_radius(trajs)
     hist = pair_histograms(
-        trajs, species, r_max=r_max, bin_width=bin_width, n_blocks=n_blocks, n_threads=n_threads
+        trajs,
+        species,
+        r_max=r_max,
+        bin_width=bin_width,
+        n_blocks=n_blocks,
+        n_threads=n_threads,
+        only_pairs=parsed,
     )
     r = hist.r
     result = RDFResult(name="rdf", histograms=hist)
