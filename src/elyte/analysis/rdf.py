@@ -213,7 +213,7 @@ def _histogram_frames(
 # rounding the fractional difference to the nearest integer selects exactly that image,
 # and no second image can also lie within r_max. The caller guarantees r_max <= w_min/2
 # (``max_rdf_radius``); ``_direct_histograms`` re-checks it per frame.
-_DIRECT_BATCH_PAIRS = 1_000_000  # pair distances per batch of frames (8 MB per array)
+_DIRECT_BATCH_PAIRS = 250_000  # pair distances per batch of frames (2 MB per array)
 _DIRECT_MAX_PAIRS = 2_000_000  # beyond this many pairs per frame always use the cell list
 _DIRECT_MIN_FRACTION = 0.15  # sphere(r_max) / box volume above which direct wins (measured)
 
