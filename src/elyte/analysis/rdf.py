@@ -1,10 +1,14 @@
 """Partial radial distribution functions g(r), running coordination numbers, first shells.
 
 Pair distances come from ``vesin`` cell-list neighbour lists (half lists, so a pair of
-like atoms is counted once), one frame at a time: memory does not grow with the number
-of frames. Each frame's histogram is normalised by that frame's own volume before
-averaging, which is what an NPT box needs. The running coordination number is counted
-directly (pairs within r per centre atom), not integrated from g(r) with a mean density.
+like atoms is counted once), one frame at a time, or — when the r_max sphere fills a
+large part of the box (a small box, g(r) to half its width), where a cell list saves
+nothing — from minimum-image distances of every pair, vectorised over a few frames
+(exact because r_max never exceeds half the thinnest box width; see
+``_direct_histograms``). Memory does not grow with the number of frames. Each frame's
+histogram is normalised by that frame's own volume before averaging, which is what an
+NPT box needs. The running coordination number is counted directly (pairs within r per
+centre atom), not integrated from g(r) with a mean density.
 
 This module is the one place that finds pairs: coordination numbers, dimers and the
 structure factor call :func:`iter_pairs` / :func:`pair_histograms`.
@@ -181,6 +185,7 @@ def _histogram_frames(
     nbins: int,
     frames: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray, float]:
+    """Pair histograms from vesin's cell list, one frame at a time."""
     ns = int(types.max()) + 1
     size = code.max() + 1
     gsum = np.zeros((size, nbins))
@@ -192,9 +197,138 @@ def _histogram_frames(
         ti, tj = types[i], types[j]
         pc = code[np.minimum(ti, tj) * ns + np.maximum(ti, tj)]
         b = np.minimum((d / bin_width).astype(np.int64), nbins - 1)
+        keep = pc >= 0  # pairs of types not asked for
+        if not keep.all():
+            pc, b = pc[keep], b[keep]
         hist = np.bincount(pc * nbins + b, minlength=size * nbins).reshape(size, nbins)
         nsum += hist
         gsum += hist * (volume / npairs)[:, None]
+    return gsum, nsum, inv_v
+
+
+# Direct minimum-image histogramming: every pair of the selected atoms, vectorised over
+# a batch of frames. Minimum image is exact below half the thinnest cell width for ANY
+# cell shape: a vector v with |v| < w_min/2 has fractional coordinates
+# |s_k| = |v . b_k| <= |v| / w_k < 1/2 (b_k the reciprocal vectors, |b_k| = 1/w_k), so
+# rounding the fractional difference to the nearest integer selects exactly that image,
+# and no second image can also lie within r_max. The caller guarantees r_max <= w_min/2
+# (``max_rdf_radius``); ``_direct_histograms`` re-checks it per frame.
+_DIRECT_BATCH_PAIRS = 250_000  # pair distances per batch of frames (2 MB per array)
+_DIRECT_MAX_PAIRS = 2_000_000  # beyond this many pairs per frame always use the cell list
+_DIRECT_MIN_FRACTION = 0.15  # sphere(r_max) / box volume above which direct wins (measured)
+
+
+def _use_direct(n_sel: int, r_max: float, traj: Trajectory) -> bool:
+    """Whether to histogram all pairs directly instead of through vesin's cell list.
+
+    A cell list only pays off when the r_max sphere is a small part of the box; when it
+    is a large part (small box, g(r) to half its width) nearly every pair is in range
+    anyway and the vectorised all-pairs loop has no per-frame neighbour-list overhead.
+    """
+    n_pairs = n_sel * (n_sel - 1) // 2
+    if n_pairs > _DIRECT_MAX_PAIRS:
+        return False
+    volume = float(np.mean(traj.volumes))
+    return 4.0 / 3.0 * np.pi * r_max**3 >= _DIRECT_MIN_FRACTION * volume
+
+
+def _direct_tiles(
+    offsets: np.ndarray, counts: np.ndarray, pairs: list[tuple[int, int]]
+) -> list[tuple[int, slice, slice, bool]]:
+    """Blocks of the pair matrix, ``(pair, rows, cols, diagonal)``, covering each pair once.
+
+    Atoms of one species are contiguous in the selection. Unlike species give one
+    rectangular block; like species are cut into chunks: chunk × later chunk blocks,
+    and diagonal chunk × itself blocks, whose full square counts every pair twice plus
+    the zero self-distances (removed by the caller).
+    """
+    tiles = []
+    for p, (a, b) in enumerate(pairs):
+        sa = slice(int(offsets[a]), int(offsets[a] + counts[a]))
+        if a != b:
+            tiles.append((p, sa, slice(int(offsets[b]), int(offsets[b] + counts[b])), False))
+            continue
+        n = int(counts[a])
+        if n < 2:
+            continue
+        size = max(16, -(-n // 8))  # at most 8 chunks: diagonal squares cost 1/8 extra
+        cuts = list(range(int(offsets[a]), int(offsets[a]) + n, size)) + [int(offsets[a]) + n]
+        chunks = [slice(lo, hi) for lo, hi in zip(cuts[:-1], cuts[1:], strict=True)]
+        for i, ci in enumerate(chunks):
+            tiles.append((p, ci, ci, True))
+            tiles.extend((p, ci, cj, False) for cj in chunks[i + 1 :])
+    return tiles
+
+
+def _direct_histograms(
+    traj: Trajectory,
+    atoms: np.ndarray,
+    tiles: list[tuple[int, slice, slice, bool]],
+    npairs: np.ndarray,
+    r_max: float,
+    bin_width: float,
+    nbins: int,
+    frames: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, float]:
+    """Same as :func:`_histogram_frames` from minimum-image distances of all pairs.
+
+    Each tile of the pair matrix is computed by broadcasting over a batch of frames (no
+    neighbour list, no index gathering). Bins are filled as on the vesin path; the two
+    can differ only for a distance within a rounding error of ``r_max``.
+    """
+    size = len(npairs)
+    stride = nbins + 1  # bin ``nbins`` collects the pairs beyond r_max and is dropped
+    gsum = np.zeros((size, nbins))
+    nsum = np.zeros((size, nbins))
+    inv_v = 0.0
+    biggest = max(((t[1].stop - t[1].start) * (t[2].stop - t[2].start) for t in tiles), default=1)
+    batch = max(1, _DIRECT_BATCH_PAIRS // max(1, biggest))
+    frames = np.asarray(frames)
+    for start in range(0, frames.size, batch):
+        fs = frames[start : start + batch]
+        n_f = fs.size
+        pos = np.stack([np.asarray(traj.positions[f], dtype=np.float64)[atoms] for f in fs])
+        cells = np.stack([np.asarray(traj.cells[f], dtype=np.float64) for f in fs])
+        volumes = np.abs(np.linalg.det(cells))
+        if perpendicular_widths(cells).min() < 2.0 * r_max * (1.0 - 1e-12):
+            raise ConfigError(  # pragma: no cover - pair_histograms caps r_max first
+                f"r_max = {r_max} Å exceeds half the thinnest box width: minimum image "
+                "would miss periodic images"
+            )
+        frac = pos @ np.linalg.inv(cells)  # (F, n, 3) fractional coordinates
+        ortho = bool(np.all(cells == cells * np.eye(3)))
+        axes = [np.ascontiguousarray(frac[:, :, k]) for k in range(3)]
+        lengths = [cells[:, k, k][:, None, None] for k in range(3)]
+        hist = np.zeros((n_f, size, nbins))
+        frame_off = (np.arange(n_f) * stride)[:, None, None]
+        for p, rows, cols, diagonal in tiles:
+            if ortho:  # axes separate: wrap and square one coordinate at a time
+                d2 = None
+                for k in range(3):
+                    ds = axes[k][:, rows, None] - axes[k][:, None, cols]
+                    ds -= np.rint(ds)
+                    ds *= lengths[k]
+                    ds *= ds
+                    d2 = ds if d2 is None else np.add(d2, ds, out=d2)
+            else:
+                ds = frac[:, rows, None, :] - frac[:, None, cols, :]
+                ds -= np.rint(ds)
+                cart = ds @ cells[:, None]
+                d2 = np.einsum("fijk,fijk->fij", cart, cart)
+            d = np.sqrt(d2, out=d2)
+            d /= bin_width
+            b = d.astype(np.intp)
+            np.minimum(b, nbins, out=b)
+            b += frame_off
+            counts = np.bincount(b.ravel(), minlength=n_f * stride).reshape(n_f, stride)
+            counts = counts[:, :nbins].astype(float)
+            if diagonal:  # the square holds each pair twice and n zero self-distances
+                counts[:, 0] -= rows.stop - rows.start
+                counts *= 0.5
+            hist[:, p] += counts
+        nsum += hist.sum(axis=0)
+        gsum += np.einsum("fpb,f->pb", hist, volumes) / npairs[:, None]
+        inv_v += float(np.sum(1.0 / volumes))
     return gsum, nsum, inv_v
 
 
@@ -206,6 +340,8 @@ def pair_histograms(
     bin_width: float = 0.02,
     n_blocks: int = 5,
     n_threads: int | None = None,
+    method: str = "auto",
+    only_pairs: Sequence[tuple[str, str]] | None = None,
 ) -> PairHistograms:
     """Histogram every unordered pair of ``species`` in every frame of every replica.
 
@@ -217,9 +353,21 @@ def pair_histograms(
         n_blocks: contiguous blocks each replica is split into (for block errors).
         n_threads: frames processed in parallel (vesin releases the GIL); default
             ``OMP_NUM_THREADS`` or the CPUs available.
+        method: ``"cell_list"`` (vesin neighbour lists), ``"direct"`` (minimum-image
+            distances of every pair, vectorised over frames; exact because r_max is at
+            most half the thinnest box width) or ``"auto"``: direct when the r_max
+            sphere fills at least ``_DIRECT_MIN_FRACTION`` of the box and there are at
+            most ``_DIRECT_MAX_PAIRS`` pairs. Both give the same histograms.
+        only_pairs: histogram only these element pairs (``("Li", "O")``, either order);
+            default every unordered pair of ``species``. ``PairHistograms.pairs`` then
+            lists only these, so the result cannot feed a structure factor.
     """
     if not trajs:
         raise ConfigError("no trajectories given")
+    if method not in ("auto", "direct", "cell_list"):
+        raise ConfigError(
+            f"pair_histograms: method {method!r} is not 'auto', 'direct' or 'cell_list'"
+        )
     species = list(dict.fromkeys(species))
     limit = max_rdf_radius(trajs)
     r_max = limit if r_max is None else min(float(r_max), limit)
@@ -238,6 +386,14 @@ def pair_histograms(
     types = np.concatenate([np.full(len(ix), k) for k, ix in enumerate(all_idx)])
     ns = len(species)
     pairs = [(a, b) for a in range(ns) for b in range(a, ns)]
+    if only_pairs is not None:
+        wanted = set()
+        for x, y in only_pairs:
+            if x not in species or y not in species:
+                raise ConfigError(f"pair {x}-{y}: both elements must be among {species}")
+            ix, iy = species.index(x), species.index(y)
+            wanted.add((min(ix, iy), max(ix, iy)))
+        pairs = [ab for ab in pairs if ab in wanted]
     code = np.full(ns * ns, -1, dtype=np.int64)
     for p, (a, b) in enumerate(pairs):
         code[a * ns + b] = p
@@ -260,8 +416,18 @@ def pair_histograms(
             if part.size:
                 tasks.append((jb, k, part))
 
+    direct = [
+        _use_direct(atoms.size, r_max, t) if method == "auto" else method == "direct" for t in trajs
+    ]
+    offsets = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    tiles = _direct_tiles(offsets, counts, pairs) if any(direct) else []
+
     def work(task: tuple[int, int, np.ndarray]) -> tuple[int, tuple[Any, Any, float]]:
         jb, k, part = task
+        if direct[k]:
+            return jb, _direct_histograms(
+                trajs[k], atoms, tiles, npairs, r_max, bin_width, nbins, part
+            )
         return jb, _histogram_frames(
             trajs[k], atoms, types, code, npairs, r_max, bin_width, nbins, part
         )
@@ -353,8 +519,9 @@ def first_shell(
 class RDFResult(Result):
     """g(r) result: curves ``r``, ``g[A-B]``, ``g_err[A-B]`` (replica/block spread),
     ``cn[A-B]``; estimates ``CN[A-B]``,
-    ``r_min[A-B]``, ``r_peak[A-B]``, ``g_peak[A-B]``; ``histograms`` keeps every
-    partial for the structure factor (not serialised)."""
+    ``r_min[A-B]``, ``r_peak[A-B]``, ``g_peak[A-B]``; ``histograms`` keeps the
+    requested partials (every one with ``pairs=[]``, which the structure factor needs;
+    not serialised)."""
 
     histograms: PairHistograms | None = field(default=None, repr=False)
     metadata: dict[str, Any] = field(default_factory=dict)
@@ -430,7 +597,13 @@ def rdf(
     species = list(dict.fromkeys(s for ab in parsed for s in ab))
     limit = max_rdf_radius(trajs)
     hist = pair_histograms(
-        trajs, species, r_max=r_max, bin_width=bin_width, n_blocks=n_blocks, n_threads=n_threads
+        trajs,
+        species,
+        r_max=r_max,
+        bin_width=bin_width,
+        n_blocks=n_blocks,
+        n_threads=n_threads,
+        only_pairs=parsed,
     )
     r = hist.r
     result = RDFResult(name="rdf", histograms=hist)

@@ -189,10 +189,12 @@ def _histograms_from(
         hist = source.histograms
         if hist is None:
             raise ConfigError("this RDFResult carries no histograms (was it read from JSON?)")
-        if int(hist.counts.sum()) != hist.n_atoms:
+        ns = len(hist.species)
+        if int(hist.counts.sum()) != hist.n_atoms or len(hist.pairs) != ns * (ns + 1) // 2:
+            covered = ", ".join(f"{hist.species[a]}-{hist.species[b]}" for a, b in hist.pairs)
             raise ConfigError(
                 "S(q) needs g(r) of every pair of elements; this RDFResult covers only "
-                f"{', '.join(hist.species)} — pass the trajectories instead"
+                f"{covered} — use rdf(trajs, []) or pass the trajectories instead"
             )
         return hist, None
     trajs = list(source)
