@@ -6,7 +6,7 @@ script trains from scratch and fine-tunes the pretrained model on the same N fra
 data_0/data_1 (replicas differ in subset and seed) and reports the force RMSE on a
 held-out test set of data_0/data_1 frames, and the ratio fine-tune / scratch.
 
-    python benchmarks/finetune_vs_scratch.py [--data /work/shared/data/water-deepmd]
+    python benchmarks/finetune_vs_scratch.py [--data ../shared/data/water-deepmd]
         [--sizes 4,8,16] [--replicas 3] [--epochs 10] [--pretrain-frames 40]
 
 Measured 2026-11-21 on the shared 2-core CPU box (heavily loaded; 53 min for the curves),
@@ -40,7 +40,11 @@ from elyte.training.train import train
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    p.add_argument("--data", default="/work/shared/data/water-deepmd")
+    p.add_argument(
+        "--data",
+        default="../shared/data/water-deepmd",
+        help="deepmd-kit examples/water/data (data_0..3); run from the repository root",
+    )
     p.add_argument("--sizes", default="4,8,16")
     p.add_argument("--replicas", type=int, default=3)
     p.add_argument("--epochs", type=int, default=10)
