@@ -16,6 +16,13 @@ one at the start). EMT is no water model: its cost depends on how often its neig
 list is rebuilt, which differs between the three trajectories, so use an MLIP for ratios.
 ``spcfw`` (flexible SPC/Fw water, a few ms per step) is a cheap real water model: with it
 the ratios show elyte's per-step overhead at its most visible (small model cost).
+
+Measured 2026-11-21 on the 2-core CPU box:
+- ``--potential spcfw --steps 400 --rounds 3`` (idle): bare 4.17, ASE loop 5.93, elyte
+  6.29 ms/step: elyte = 1.061 × the ASE loop (goal 1.05 not met at this model cost).
+- ``--potential chgnet-0.3.0 --steps 12 --rounds 2`` (load ~1.5): bare 1200, ASE loop
+  1102, elyte 1266 ms/step with 1.083 model calls/step (the start-up call over only 12
+  steps): 1169 ms per model call, within the run-to-run noise of the other two.
 """
 
 from __future__ import annotations
