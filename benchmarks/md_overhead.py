@@ -35,28 +35,18 @@ from pathlib import Path
 
 import numpy as np
 from ase import Atoms, units
-from ase.build import molecule
 from ase.md.langevin import Langevin
 
 from elyte.md import MDSpec, MonitorSpec, StageSpec, run_md
 from elyte.md.runner import maxwell_boltzmann
 from elyte.potentials import PotentialSpec, load_potential
+from elyte.systems import build_system
+from elyte.systems.spec import SystemSpec
 
 
-def water_box(n_side: int = 4, density: float = 0.997, seed: int = 0) -> Atoms:
-    n = n_side**3
-    length = (n * 18.015 / density / 0.60221408) ** (1 / 3)
-    rng = np.random.default_rng(seed)
-    atoms = Atoms(cell=[length] * 3, pbc=True)
-    for k in range(n):
-        w = molecule("H2O")
-        w.rotate(rng.uniform(0, 360), "z", center="COM")
-        w.rotate(rng.uniform(0, 360), "x", center="COM")
-        idx = np.array(np.unravel_index(k, (n_side,) * 3))
-        w.translate((idx + 0.5) * length / n_side - w.get_center_of_mass())
-        atoms += w
-    atoms.set_array("mol_id", np.repeat(np.arange(n), 3))
-    return atoms
+def water_box(n_molecules: int = 64, density: float = 0.997, seed: int = 0) -> Atoms:
+    """A Packmol-built water box from elyte's builder (per-atom ``mol_id`` included)."""
+    return build_system(SystemSpec(composition="H2O", count=n_molecules, density=density), seed)
 
 
 def main() -> None:
