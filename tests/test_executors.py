@@ -85,3 +85,22 @@ def test_cluster_section_makes_the_batch_script(kind, expected):
 def test_unknown_cluster_kind_is_a_config_error():
     with pytest.raises(ConfigError, match="slurm"):
         jobqueue_cluster({"kind": "lsf"}, scale=False)
+
+
+def test_pool_workers_share_the_cores_unless_the_user_chose(monkeypatch):
+    import os
+
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    monkeypatch.setenv("MKL_NUM_THREADS", "7")  # the user's choice survives
+    pool = ProcessPoolExecutor(2)
+    try:
+        handles = [pool.submit(os.getenv, var) for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS")]
+        pending = list(handles)
+        while pending:
+            for h in pool.wait(pending, timeout=30):
+                pending.remove(h)
+        omp, mkl = (pool.result(h) for h in handles)
+    finally:
+        pool.close()
+    assert omp == str(max(1, (os.cpu_count() or 1) // 2))
+    assert mkl == "7"

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import multiprocessing
+import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -72,6 +73,17 @@ class InlineExecutor:
         self._pending.clear()
 
 
+def _share_cores(threads: int) -> None:
+    """Give each pool worker its share of the cores, unless the user set it.
+
+    Torch and BLAS default to every core, so N workers oversubscribe the machine; CHGNet
+    ran ~8x slower with 2 threads than with 1 on a 2-core box with another busy process.
+    Workers are spawned, so this runs before they import torch.
+    """
+    for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+        os.environ.setdefault(var, str(threads))
+
+
 class ProcessPoolExecutor:
     """A pool of ``workers`` local processes (``spawn``: no forked torch state)."""
 
@@ -81,7 +93,13 @@ class ProcessPoolExecutor:
         self.workers = workers
         self.name = f"local process pool ({workers} workers)"
         self._ctx = multiprocessing.get_context("spawn")
-        self._pool = cf.ProcessPoolExecutor(workers, mp_context=self._ctx)
+        self._pool = self._new_pool()
+
+    def _new_pool(self) -> cf.ProcessPoolExecutor:
+        threads = max(1, (os.cpu_count() or 1) // self.workers)
+        return cf.ProcessPoolExecutor(
+            self.workers, mp_context=self._ctx, initializer=_share_cores, initargs=(threads,)
+        )
 
     def submit(self, fn: Callable[..., Any], *args: Any, tag: Any = None) -> Handle:
         handle = Handle(fn, args, tag=tag)
@@ -98,7 +116,7 @@ class ProcessPoolExecutor:
         # resubmit every task that had not finished; their partial files are temporary
         # names or MD checkpoints, which the retry resumes from.
         self._pool.shutdown(wait=False, cancel_futures=True)
-        self._pool = cf.ProcessPoolExecutor(self.workers, mp_context=self._ctx)
+        self._pool = self._new_pool()
         ready = []
         for h in handles:
             if h.future.done() and not _broken(h.future):
