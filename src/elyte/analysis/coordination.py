@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from elyte.analysis.equilibration import statistical_inefficiency
+from elyte.analysis.equilibration import combine_replicas, statistical_inefficiency
 from elyte.analysis.rdf import iter_pairs, parse_pair, species_indices
 from elyte.analysis.result import Result
 from elyte.errors import ConfigError
@@ -32,17 +32,12 @@ def _series_mean(series: Sequence[np.ndarray], unit: str, what: str) -> Estimate
         errs.append(float(x.std(ddof=1) * np.sqrt(g / x.size)) if x.size > 1 else float("nan"))
         neffs.append(x.size / g)
     # weights by frame count (not N_eff) so that fractions of a partition still sum to 1
-    w = np.asarray([np.size(x) for x in series], dtype=float)
-    m = np.asarray(means)
-    value = float(np.sum(w * m) / np.sum(w))
-    within = float(np.sqrt(np.sum((w * np.asarray(errs)) ** 2)) / np.sum(w))
-    between = float(np.std(m, ddof=1) / np.sqrt(m.size)) if m.size >= 2 else float("nan")
-    stderr = within if not np.isfinite(between) else max(within, between)
+    value, stderr, within, between = combine_replicas(means, errs, [np.size(x) for x in series])
     return Estimate(
         value,
         stderr,
         unit,
-        f"time average of {what} over {m.size} replica(s); stderr from the statistical "
+        f"time average of {what} over {len(means)} replica(s); stderr from the statistical "
         "inefficiency (and the replica spread when larger)",
         n_eff=float(np.sum(neffs)),
         details={"within_stderr": within, "between_stderr": between},

@@ -8,7 +8,11 @@ from typing import Any
 
 import numpy as np
 
-from elyte.analysis.equilibration import detect_equilibration, statistical_inefficiency
+from elyte.analysis.equilibration import (
+    combine_replicas,
+    detect_equilibration,
+    statistical_inefficiency,
+)
 from elyte.analysis.result import Result
 from elyte.errors import ConfigError
 from elyte.estimate import Estimate
@@ -112,21 +116,15 @@ def density(
                 f"replica {k}: more than half of the run discarded as equilibration; "
                 "the density may still drift — run longer"
             )
-    w = np.asarray(neffs)
-    m = np.asarray(means)
-    e = np.asarray(errors)
-    value = float(np.sum(w * m) / np.sum(w))
-    within = float(np.sqrt(np.sum((w * e) ** 2)) / np.sum(w))
-    between = float(np.std(m, ddof=1) / np.sqrt(m.size)) if m.size >= 2 else float("nan")
-    stderr = within if not np.isfinite(between) else max(within, between)
+    value, stderr, within, between = combine_replicas(means, errors, neffs)
     result.estimates["density"] = Estimate(
         value,
         stderr,
         "g/cm^3",
-        f"N_eff-weighted mean of {m.size} replica(s); stderr = max(propagated within-replica "
+        f"N_eff-weighted mean of {len(means)} replica(s); stderr = max(propagated within-replica "
         "error, spread of replica means / sqrt(R))",
-        n_eff=float(np.sum(w)),
-        details={"within_stderr": within, "between_stderr": between, "n_replicas": m.size},
+        n_eff=float(np.sum(neffs)),
+        details={"within_stderr": within, "between_stderr": between, "n_replicas": len(means)},
     )
     if constant:
         result.notes.append(

@@ -19,6 +19,32 @@ from elyte.io.trajectory import Trajectory
 from elyte.units import mass_density_g_cm3
 
 
+def combine_replicas(
+    means: Sequence[float], stderrs: Sequence[float], weights: Sequence[float]
+) -> tuple[float, float, float, float]:
+    """Weighted mean of per-replica means, with an error that trusts neither source alone.
+
+    Returns ``(value, stderr, within, between)``: ``within`` propagates each replica's own
+    standard error, ``between`` is the standard error from the spread of the replica means
+    (``nan`` for one replica); ``stderr`` is the larger, so correlated or badly sampled
+    replicas cannot hide behind optimistic within-run errors.
+    """
+    w = np.asarray(weights, dtype=float)
+    m = np.asarray(means, dtype=float)
+    value = float(np.sum(w * m) / np.sum(w))
+    within = float(np.sqrt(np.sum((w * np.asarray(stderrs, dtype=float)) ** 2)) / np.sum(w))
+    between = standard_error_of_mean(m)
+    stderr = within if not np.isfinite(between) else max(within, between)
+    return value, stderr, within, between
+
+
+def standard_error_of_mean(values: Sequence[float] | np.ndarray) -> float:
+    """Standard error of the mean of independent values (finite ones); ``nan`` below two."""
+    v = np.asarray(values, dtype=float)
+    v = v[np.isfinite(v)]
+    return float(np.std(v, ddof=1) / np.sqrt(v.size)) if v.size >= 2 else float("nan")
+
+
 def _autocorrelation(dx: np.ndarray) -> np.ndarray:
     """Unnormalised autocorrelation sums ``Σ_{n} dx[n] dx[n+t]`` for t = 0..N-1 (FFT)."""
     n = dx.size

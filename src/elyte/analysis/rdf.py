@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 from scipy.ndimage import gaussian_filter1d
 
+from elyte.analysis.equilibration import standard_error_of_mean
 from elyte.analysis.result import Result
 from elyte.errors import ConfigError
 from elyte.estimate import Estimate
@@ -556,13 +557,6 @@ class RDFResult(Result):
         return ax
 
 
-def _spread(values: np.ndarray) -> float:
-    values = values[np.isfinite(values)]
-    if values.size < 2:
-        return float("nan")
-    return float(np.std(values, ddof=1) / np.sqrt(values.size))
-
-
 def rdf(
     trajs: Sequence[Trajectory],
     pairs: Sequence[str],
@@ -647,7 +641,7 @@ def rdf(
             )
             result.estimates[f"CN[{label}]"] = Estimate(
                 cn_val,
-                _spread(per_group),
+                standard_error_of_mean(per_group),
                 "1",
                 f"running CN of {b} around {a} at the first minimum r = {r_min:.3f} Å; "
                 f"error: {how}",
