@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
+
+STATUSES = ("measured", "apparent", "input", "unreliable", "not computed")
+"""Every status an :class:`Estimate` may carry, from most to least trustworthy."""
 
 
 @dataclass(frozen=True)
@@ -20,6 +23,12 @@ class Estimate:
         method: how the value was computed, e.g. "GLS fit of MSD, 2.0-10.0 ps".
         n_eff: effective number of independent samples behind the estimate, if known.
         details: small JSON-serialisable extras (fit window, chi², bootstrap count …).
+        status: how far to trust the value, one of :data:`STATUSES`: "measured" (a real
+            estimate whose error bar is calibrated), "apparent" (computed, but the data do
+            not reach the regime the observable is defined in, e.g. no diffusive regime),
+            "input" (fixed by the set-up, e.g. the density of an NVT box), "unreliable"
+            (a fit or detection failed its own checks), "not computed".
+        reason: one line saying why the status is not "measured" (empty when it is).
     """
 
     value: float
@@ -28,6 +37,21 @@ class Estimate:
     method: str = ""
     n_eff: float | None = None
     details: dict[str, Any] = field(default_factory=dict)
+    status: str = "measured"
+    reason: str = ""
+
+    def __post_init__(self) -> None:
+        if self.status not in STATUSES:
+            raise ValueError(f"status {self.status!r} is not one of {', '.join(STATUSES)}")
+
+    @property
+    def measured(self) -> bool:
+        """Whether the value is a measurement with a calibrated error bar."""
+        return self.status == "measured"
+
+    def with_status(self, status: str, reason: str) -> Estimate:
+        """A copy with ``status`` and its one-line ``reason``."""
+        return replace(self, status=status, reason=reason)
 
     def interval(self, z: float = 1.959964) -> tuple[float, float]:
         """Symmetric confidence interval ``value ± z·stderr`` (default 95 %)."""
@@ -42,6 +66,8 @@ class Estimate:
             self.method,
             self.n_eff,
             dict(self.details),
+            self.status,
+            self.reason,
         )
 
     def agrees_with(self, reference: float, reference_err: float = 0.0, z: float = 2.0) -> bool:
@@ -66,13 +92,29 @@ class Estimate:
             method=data.get("method", ""),
             n_eff=data.get("n_eff"),
             details=dict(data.get("details") or {}),
+            status=data.get("status") or "measured",
+            reason=data.get("reason") or "",
         )
 
-    def __str__(self) -> str:
+    def format_value(self) -> str:
+        """``"1.23 ± 0.05 g/cm^3"``: value, error (2 significant digits) and unit only.
+
+        A dimensionless unit ("1" or "") is not printed.
+        """
+        unit = "" if self.unit in ("", "1") else f" {self.unit}"
+        if not math.isfinite(self.value):
+            return f"n/a{unit}"
         if not math.isfinite(self.stderr) or self.stderr == 0:
-            return f"{self.value:.4g} {self.unit}"
+            return f"{self.value:.4g}{unit}"
         digits = max(0, 1 - int(math.floor(math.log10(abs(self.stderr)))))
-        return f"{self.value:.{digits}f} ± {self.stderr:.{digits}f} {self.unit}"
+        return f"{self.value:.{digits}f} ± {self.stderr:.{digits}f}{unit}"
+
+    def __str__(self) -> str:
+        """The value with its status: ``"6.3 ± 0.9 1e-9 m^2/s [apparent: no diffusive regime]"``."""
+        text = self.format_value()
+        if self.status == "measured":
+            return text
+        return f"{text} [{self.status}: {self.reason}]" if self.reason else f"{text} [{self.status}]"
 
 
 def _json_safe(obj: Any) -> Any:

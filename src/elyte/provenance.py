@@ -7,7 +7,6 @@ import importlib.metadata
 import os
 import platform
 import socket
-import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -63,28 +62,3 @@ def provenance(**extra: Any) -> dict[str, Any]:
     }
     record.update(extra)
     return record
-
-
-def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
-    """Write ``data`` to ``path`` so that a crash leaves either the old or the new file.
-
-    Writes to a temporary file in the same folder, fsyncs it, then renames it over
-    ``path`` (rename is atomic on POSIX within one file system).
-    """
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def atomic_write_text(path: str | os.PathLike[str], text: str) -> None:
-    """Text version of :func:`atomic_write_bytes` (UTF-8)."""
-    atomic_write_bytes(path, text.encode("utf-8"))

@@ -30,7 +30,8 @@ from elyte.analysis.spec import (
 )
 from elyte.errors import ConfigError, InputFileError
 from elyte.io.trajectory import Trajectory
-from elyte.provenance import atomic_write_bytes, atomic_write_text, file_sha256, provenance
+from elyte.jsonio import atomic_write_bytes, atomic_write_text
+from elyte.provenance import file_sha256, provenance
 
 ANALYSES = ("density", "rdf", "cn", "diffusion", "conductivity", "viscosity", "sq", "dimers")
 

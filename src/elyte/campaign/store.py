@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from elyte.errors import ElyteError, InputFileError
-from elyte.provenance import atomic_write_text
+from elyte.jsonio import atomic_write_text
 
 INDEX_NAME = "index.sqlite"
 LOCK_NAME = ".elyte.lock"

@@ -27,7 +27,8 @@ from typing import Any
 
 from elyte.campaign.store import PROGRESS_NAME, RESULTS_NAME, read_results, write_results
 from elyte.errors import ElyteError
-from elyte.provenance import atomic_write_text, provenance
+from elyte.jsonio import atomic_write_text
+from elyte.provenance import provenance
 
 INPUT_STRUCTURE = "input.extxyz"
 INPUTS_NAME = "inputs.json"

@@ -173,7 +173,7 @@ def results_command(
         raise ConfigError(f"--level {level!r}: use runs or groups")
     text = format_table(results_table(folder, level=level), fmt)
     if output:
-        from elyte.provenance import atomic_write_text
+        from elyte.jsonio import atomic_write_text
 
         atomic_write_text(output, text)
     else:

@@ -40,7 +40,8 @@ from elyte.md.masses import md_masses
 from elyte.md.monitors import Failure, StabilityMonitor, write_snapshot
 from elyte.md.spec import MDSpec, StageSpec
 from elyte.md.topology import find_bonds, mic_distances
-from elyte.provenance import atomic_write_bytes, atomic_write_text, provenance
+from elyte.jsonio import atomic_write_bytes, atomic_write_text
+from elyte.provenance import provenance
 from elyte.units import mass_density_g_cm3
 
 TRAJECTORY = "trajectory.h5"

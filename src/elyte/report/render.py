@@ -11,7 +11,7 @@ import html
 from datetime import UTC, datetime
 from pathlib import Path
 
-from elyte.provenance import atomic_write_text
+from elyte.jsonio import atomic_write_text
 from elyte.report.data import ReportData, Table, load_report_data, observable_table, verdict
 from elyte.report.figures import system_figures
 

@@ -25,7 +25,8 @@ import numpy as np
 from ase import Atoms
 
 from elyte.errors import ConfigError, InputFileError
-from elyte.provenance import atomic_write_text, provenance
+from elyte.jsonio import atomic_write_text
+from elyte.provenance import provenance
 from elyte.systems.composition import Plan, parse_composition, plan_counts
 from elyte.systems.crystal import (
     add_interstitial,

@@ -37,7 +37,7 @@ from ase import units as ase_units
 from ase.calculators.singlepoint import SinglePointCalculator
 
 from elyte.errors import ConfigError, InputFileError
-from elyte.provenance import atomic_write_text
+from elyte.jsonio import atomic_write_text
 
 #: Length units readers accept, in Å.
 LENGTH_UNITS: dict[str, float] = {

@@ -309,7 +309,8 @@ def save_report(metrics: Sequence[Metrics], out_dir: str | os.PathLike[str]) -> 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from elyte.provenance import atomic_write_text, provenance
+    from elyte.jsonio import atomic_write_text
+    from elyte.provenance import provenance
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)

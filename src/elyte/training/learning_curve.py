@@ -22,7 +22,8 @@ from ase import Atoms
 
 import elyte
 from elyte.errors import ConfigError
-from elyte.provenance import atomic_write_text, file_sha256, provenance
+from elyte.jsonio import atomic_write_text
+from elyte.provenance import file_sha256, provenance
 from elyte.training.datasets import frames_hash
 from elyte.training.mace_train import MaceHyperParameters
 from elyte.training.splits import Split, split_frames

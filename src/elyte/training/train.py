@@ -28,7 +28,8 @@ from ase import Atoms
 
 import elyte
 from elyte.errors import ConfigError, InputFileError, PotentialError
-from elyte.provenance import atomic_write_text, file_sha256, provenance
+from elyte.jsonio import atomic_write_text
+from elyte.provenance import file_sha256, provenance
 from elyte.training.datasets import frames_hash, summarize
 from elyte.training.evaluate import Metrics, evaluate, load_model
 from elyte.training.mace_train import (
