@@ -114,7 +114,8 @@ class Estimate:
         text = self.format_value()
         if self.status == "measured":
             return text
-        return f"{text} [{self.status}: {self.reason}]" if self.reason else f"{text} [{self.status}]"
+        label = f"{self.status}: {self.reason}" if self.reason else self.status
+        return f"{text} [{label}]"
 
 
 def _json_safe(obj: Any) -> Any:

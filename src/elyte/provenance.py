@@ -8,7 +8,6 @@ import os
 import platform
 import socket
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 _TRACKED_PACKAGES = (

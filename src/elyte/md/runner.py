@@ -35,12 +35,12 @@ from ase.optimize import BFGS, FIRE
 
 from elyte.errors import ConfigError, ElyteError
 from elyte.io.h5md import Frame, H5MDWriter
+from elyte.jsonio import atomic_write_bytes, atomic_write_text
 from elyte.md.engine import ASEEngine, Engine
 from elyte.md.masses import md_masses
 from elyte.md.monitors import Failure, StabilityMonitor, write_snapshot
 from elyte.md.spec import MDSpec, StageSpec
 from elyte.md.topology import find_bonds, mic_distances
-from elyte.jsonio import atomic_write_bytes, atomic_write_text
 from elyte.provenance import provenance
 from elyte.units import mass_density_g_cm3
 
