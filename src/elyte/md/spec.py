@@ -40,6 +40,42 @@ class StageSpec(Spec):
         "fire", description="Minimiser (ase.optimize FIRE or BFGS), fixed cell."
     )
 
+    # The one home of stage arithmetic: the MD driver, the campaign plan and `elyte check`
+    # all call these, so they cannot disagree.
+    def heat_range(self, temperature: float) -> tuple[float, float]:
+        """(start, end) of a heating ramp in K (defaults: 50 K to the run temperature)."""
+        return (self.t_start or 50.0), (self.t_end or temperature)
+
+    def simulated_ps(self, temperature: float) -> float:
+        """Simulated time in ps at run temperature ``temperature`` (K); 0 for minimisation.
+
+        A heating stage with ``heat_rate_k_per_ps`` lasts |t_end - t_start| / rate.
+        """
+        if self.kind == "minimize":
+            return 0.0
+        if self.kind == "heat" and self.heat_rate_k_per_ps:
+            t0, t1 = self.heat_range(temperature)
+            return abs(t1 - t0) / self.heat_rate_k_per_ps
+        return self.duration_ps
+
+    def md_steps(self, temperature: float) -> int:
+        """Number of integration steps (0 for minimisation)."""
+        return int(round(self.simulated_ps(temperature) * 1000.0 / self.timestep_fs))
+
+    def step_budget(self, temperature: float) -> int:
+        """Most force evaluations the stage may take: its MD steps, or for a minimisation
+        its step limit (what a cost estimate or a progress bar needs)."""
+        return self.max_steps if self.kind == "minimize" else self.md_steps(temperature)
+
+    def target_temperature(self, temperature: float, k: int, n: int) -> float | None:
+        """Thermostat target in K at step ``k`` of ``n`` (ramps are linear in time)."""
+        if self.kind == "heat":
+            t0, t1 = self.heat_range(temperature)
+            return t0 + (t1 - t0) * (k / n if n else 1.0)
+        if self.kind in ("nvt", "npt"):
+            return temperature
+        return None
+
 
 class MassSpec(Spec):
     """Atomic masses: physical, hydrogen mass repartitioning, or deuterium."""
