@@ -20,8 +20,9 @@ from pathlib import Path
 import pytest
 
 from elyte.campaign.aggregate import results_table, status_summary
-from elyte.campaign.runner import plan_jobs, run_campaign
+from elyte.campaign.plan import plan_jobs
 from elyte.campaign.store import CampaignStore, read_results
+from elyte.cli.run_flow import run_and_report as run_campaign
 
 DATA = Path(__file__).parent / "data" / "campaign"
 

@@ -9,17 +9,11 @@ from pathlib import Path
 import pytest
 from pydantic import BaseModel
 
-from elyte.campaign.plan import RunSpec, derive_seed, expand, input_hash
-from elyte.config import (
-    Campaign,
-    _estimate_atoms,
-    explain,
-    load_campaign,
-    smoke_campaign,
-    stage_duration_ps,
-    stage_steps,
-)
+from elyte.campaign.hashing import md_input_hash as input_hash
+from elyte.campaign.plan import RunSpec, derive_seed, expand
+from elyte.config import Campaign, explain, load_campaign, smoke_campaign
 from elyte.errors import ConfigError
+from elyte.systems.content import estimate_atoms
 from elyte.systems.spec import SystemSpec
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
@@ -174,7 +168,7 @@ timestep_fs = {6.0}
     ],
 )
 def test_atom_count_estimate(composition, count, atoms):
-    assert _estimate_atoms(SystemSpec(composition=composition, count=count)) == atoms
+    assert estimate_atoms(SystemSpec(composition=composition, count=count)) == atoms
 
 
 def test_box_too_small_for_the_molality_is_refused(tmp_path):
@@ -293,12 +287,12 @@ def test_input_hash_follows_model_file_content_not_its_location(tmp_path):
 def test_stage_lengths_and_smoke_mode(tmp_path):
     campaign = load_campaign(write(tmp_path, BASE))
     heat, nvt = campaign.md.stages
-    assert stage_duration_ps(heat, 300.0) == pytest.approx(5.0)  # (300 - 50) K / 50 K/ps
-    assert stage_steps(heat, 300.0) == 10_000  # 5 ps / 0.5 fs
-    assert stage_steps(nvt, 350.0) == 2_000
+    assert heat.simulated_ps(300.0) == pytest.approx(5.0)  # (300 - 50) K / 50 K/ps
+    assert heat.step_budget(300.0) == 10_000  # 5 ps / 0.5 fs
+    assert nvt.step_budget(350.0) == 2_000
     smoke = smoke_campaign(campaign)
     assert smoke.replicas == 1
-    assert [stage_steps(s, 350.0) for s in smoke.md.stages] == [5, 5]
+    assert [s.step_budget(350.0) for s in smoke.md.stages] == [5, 5]
 
 
 def _all_keys(model: type[BaseModel], prefix: str = "") -> list[str]:
