@@ -117,6 +117,20 @@ def test_campaign_runs_to_report_with_failures_recorded(inline_run):
     assert "emt ran stably in all 4 runs" in (root / "report.md").read_text()
 
 
+def test_run_exits_non_zero_and_says_how_many_failed_and_why(inline_run, capsys):
+    from elyte.cli import main
+
+    toml, _ = inline_run
+    with pytest.raises(SystemExit) as exc:
+        main(["run", str(toml), "--no-report"])
+    assert exc.value.code == 1
+    captured = capsys.readouterr()
+    assert "4 of 8 runs failed" in captured.err and "Traceback" not in captured.err
+    failed = [line for line in captured.out.splitlines() if line.startswith("  failed ")]
+    assert len(failed) == 4 and all("cu__lj-bad" in line for line in failed)
+    assert all(line.split(": ", 1)[1].strip() not in ("", "None") for line in failed)
+
+
 def test_rerun_is_cached_and_fast(inline_run):
     toml, _ = inline_run
     t0 = time.perf_counter()

@@ -27,10 +27,12 @@ from elyte.config.sections import (
     SmokeSpec,
     SystemReferences,
 )
+from elyte.errors import ConfigError
 from elyte.md.spec import MDSpec
 from elyte.potentials.spec import PotentialSpec
+from elyte.selection import check_element, parse_pair, require_present
 from elyte.spec import Spec
-from elyte.systems.content import system_content
+from elyte.systems.content import SystemContent, system_content
 from elyte.systems.spec import SystemSpec
 
 # Largest timestep (fs) for a system with hydrogen: O–H stretches (period ≈ 9 fs) need
@@ -50,6 +52,14 @@ def families() -> dict[str, bool]:
     from elyte.potentials import FAMILIES  # importing the package registers every family
 
     return {name: family.needs_file for name, family in FAMILIES.items()}
+
+
+def declared_elements(model: str) -> frozenset[str] | None:
+    """The elements a family declares it covers, or ``None`` (unknown until loaded)."""
+    from elyte.potentials import FAMILIES
+
+    elements = getattr(FAMILIES.get(model), "elements", None)
+    return None if elements is None else frozenset(elements)
 
 
 class KeyPathError(ValueError):
@@ -188,6 +198,18 @@ class Campaign(Spec):
                         stage.timestep_fs,
                         f"must be ≤ {MAX_TIMESTEP_WITH_H_FS:g} fs: system {name!r} contains H",
                     )
+        self._check_analyses(name, content)
+        for pname, pot in self.potentials.items():
+            covered = declared_elements(pot.model)
+            missing = sorted(content.elements - covered) if covered is not None else []
+            if missing:
+                raise KeyPathError(
+                    f"potentials.{pname}.model",
+                    pot.model,
+                    f"covers only {', '.join(sorted(covered))}, but system {name!r} contains "
+                    f"{', '.join(missing)}: choose a potential for these elements, or leave "
+                    "this system out of the campaign",
+                )
         if system.box_length is not None and system.composition is not None:
             n_atoms = content.n_atoms
             per_atom = system.box_length**3 / n_atoms
@@ -199,6 +221,39 @@ class Campaign(Spec):
                     f"{per_atom:.2f} Å³ per atom, need ≥ {MIN_VOLUME_PER_ATOM_A3:g} "
                     f"(≥ {(MIN_VOLUME_PER_ATOM_A3 * n_atoms) ** (1 / 3):.1f} Å)",
                 )
+
+    def _check_analyses(self, name: str, content: SystemContent) -> None:
+        """Pairs, species and centres named in ``[analyses]`` must exist in the system."""
+        a = self.analyses
+        pairs = [
+            (f"analyses.rdf.pairs[{i}]", p) for i, p in enumerate(a.rdf.pairs if a.rdf else [])
+        ]
+        pairs += [
+            (f"analyses.coordination_series[{i}]", p) for i, p in enumerate(a.coordination_series)
+        ]
+        pairs += [(f"analyses.dimers[{i}].pair", d.pair) for i, d in enumerate(a.dimers)]
+        elements: list[tuple[str, str]] = []
+        for i, sp in enumerate(a.speciation):
+            elements.append((f"analyses.speciation[{i}].center", sp.center))
+            elements += [(f"analyses.speciation[{i}].ligands.{k}", k) for k in sp.ligands]
+        species = [
+            (f"analyses.diffusion.species[{i}]", s)
+            for i, s in enumerate(a.diffusion.species if a.diffusion else [])
+        ]
+        try:
+            for key, pair in pairs:
+                require_present(
+                    parse_pair(pair, what=key), content.elements, what=f"{key} = {pair!r}:"
+                )
+            for key, symbol in elements:
+                check_element(symbol, what=key)
+                require_present([symbol], content.elements, what=f"{key}:")
+            for key, sp in species:
+                if sp not in content.molecules:
+                    check_element(sp, what=f"{key} (not a molecule of system {name!r} either)")
+                    require_present([sp], content.elements, what=f"{key}:")
+        except ConfigError as exc:
+            raise KeyPathError(f"systems.{name}", None, str(exc)) from None
 
 
 def _check_name(name: str) -> None:

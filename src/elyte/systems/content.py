@@ -16,10 +16,12 @@ from elyte.systems.spec import SystemSpec
 
 @dataclass(frozen=True)
 class SystemContent:
-    """Atoms a spec builds: ``n_atoms`` (count) and ``elements`` (symbols present)."""
+    """Atoms a spec builds: ``n_atoms`` (count), ``elements`` (symbols present) and
+    ``molecules`` (names of its molecules and molecular ions, e.g. "H2O", "TFSI")."""
 
     n_atoms: int
     elements: frozenset[str]
+    molecules: frozenset[str] = frozenset()
 
 
 def system_content(spec: SystemSpec) -> SystemContent | None:
@@ -35,8 +37,10 @@ def system_content(spec: SystemSpec) -> SystemContent | None:
             from elyte.systems.composition import parse_composition, plan_counts
 
             plan = plan_counts(parse_composition(spec.composition), spec.count, spec.n_atoms)
-            symbols = {s for template, n in plan.species if n for s in template.symbols}
-            return SystemContent(plan.n_atoms, frozenset(symbols))
+            present = [template for template, n in plan.species if n]
+            symbols = {s for template in present for s in template.symbols}
+            names = {t.name for t in present if t.n_atoms > 1}
+            return SystemContent(plan.n_atoms, frozenset(symbols), frozenset(names))
         if spec.crystal is not None:
             from elyte.systems.build import build_system
 
@@ -49,7 +53,9 @@ def system_content(spec: SystemSpec) -> SystemContent | None:
         return None
     except Exception:  # noqa: BLE001 - a reader's own error: the builder will report it
         return None
-    return SystemContent(len(atoms), frozenset(atoms.get_chemical_symbols()))
+    names = atoms.arrays.get("molecule")
+    molecules = frozenset() if names is None else frozenset(str(n) for n in set(names.tolist()))
+    return SystemContent(len(atoms), frozenset(atoms.get_chemical_symbols()), molecules)
 
 
 def estimate_atoms(spec: SystemSpec) -> int | None:
