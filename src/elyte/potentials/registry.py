@@ -99,7 +99,14 @@ def register(
         if name in FAMILIES:
             raise RuntimeError(f"potential family {name!r} registered twice")
         FAMILIES[name] = Family(
-            name, loader, packages, needs_file, description, file_hint, shipped_weights, extra,
+            name,
+            loader,
+            packages,
+            needs_file,
+            description,
+            file_hint,
+            shipped_weights,
+            extra,
             elements,
         )
         return loader
