@@ -104,6 +104,8 @@ def test_campaign_runs_to_report_with_failures_recorded(inline_run):
     emt = runs["cu__emt__T300__r0"]
     assert emt["status"] == "completed" and emt["ns_per_day"] > 0
     assert emt["provenance"]["packages"]["ase"]
+    threads = read_results(root / "runs" / "cu__emt__T300__r0" / "results.json")["threads"]
+    assert int(threads["omp"]) >= 1  # the thread count the run used is recorded
     # EMT fcc Cu at 300 K: 12 nearest neighbours, density 8.97 g/cm³ (a = 3.61 Å, NVT)
     assert emt["key_results"]["rdf.CN[Cu-Cu]"][0] == pytest.approx(12.0, abs=0.3)
     assert emt["key_results"]["density.density"][0] == pytest.approx(8.97, abs=0.02)

@@ -374,3 +374,30 @@ def test_the_same_task_twice_at_once_runs_once(tmp_path):
         first, second = (f.result() for f in [pool.submit(run_job, *args) for _ in range(2)])
     assert first == second
     assert len((Path(job.out_dir) / "executions.log").read_text().split()) == 1
+
+
+def test_thread_plan_gives_a_busy_neighbour_its_share():
+    from elyte.campaign.threads import plan_threads
+
+    # as many runs as cores: side by side, one thread each
+    assert (plan_threads(4, cores=2).workers, plan_threads(4, cores=2).threads) == (2, 1)
+    # one run on 4 idle cores: it gets all their threads
+    assert (plan_threads(1, cores=4).workers, plan_threads(1, cores=4).threads) == (1, 4)
+    # one core kept busy by another process: 2 runs no longer oversubscribe it
+    busy = plan_threads(2, cores=2, busy=1)
+    assert (busy.workers, busy.threads) == (1, 1)
+    # --workers 2 on 8 free cores: the cores are shared, 4 threads each
+    assert plan_threads(3, cores=8, workers=2).threads == 4
+    # never fewer than one thread, even with more workers than cores
+    assert plan_threads(5, cores=2, workers=5).threads == 1
+
+
+def test_run_records_its_thread_count(monkeypatch):
+    from elyte.campaign.tasks import _threads_used
+    from elyte.campaign.threads import apply_threads
+
+    for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+        monkeypatch.setenv(var, "7")  # restored after the test
+    monkeypatch.setenv("ELYTE_SET_THREADS", "1")  # set by elyte, not the user: may change
+    apply_threads(1)
+    assert os.environ["OMP_NUM_THREADS"] == "1" and _threads_used()["omp"] == "1"

@@ -11,7 +11,7 @@ import shutil
 import socket
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -22,6 +22,8 @@ from elyte.campaign.executors import make_executor
 from elyte.campaign.hashing import elyte_version
 from elyte.campaign.plan import plan_jobs
 from elyte.campaign.store import CampaignStore
+from elyte.campaign.tasks import Job
+from elyte.campaign.threads import busy_cores, plan_threads, usable_cores
 from elyte.config import Campaign, load_campaign, smoke_campaign
 from elyte.errors import ConfigError, ElyteError
 from elyte.jsonio import to_jsonable
@@ -46,10 +48,17 @@ class CampaignSummary:
     wall_seconds: float = 0.0
 
 
-def check_run_options(workers: int, scheduler: str | None) -> None:
+def check_run_options(workers: int | None, scheduler: str | None) -> None:
     """Refuse bad ``--workers``/``--scheduler`` before anything is created."""
+    if workers is None:
+        return check_scheduler(scheduler)
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
         raise ConfigError(f"--workers {workers}: must be a whole number ≥ 1")
+    check_scheduler(scheduler)
+
+
+def check_scheduler(scheduler: str | None) -> None:
+    """Refuse a scheduler address that is malformed or does not answer (5 s)."""
     if scheduler:
         url = urlparse(scheduler if "://" in scheduler else f"tcp://{scheduler}")
         if url.scheme not in ("tcp", "tls", "ws", "wss") or not url.hostname or not url.port:
@@ -69,13 +78,17 @@ def run_campaign(
     campaign_file: str | os.PathLike[str],
     *,
     output: str | os.PathLike[str] | None = None,
-    workers: int = 1,
+    workers: int | None = None,
     scheduler: str | None = None,
     smoke: bool = False,
     retry_failed: bool = False,
     observer: Callable[[dict[str, JobState], str], None] | None = None,
 ) -> CampaignSummary:
     """Plan, execute (cached), index and fit Arrhenius; the report is the caller's.
+
+    ``workers=None`` runs one replica per free core with one thread each, the faster
+    choice measured by ``benchmarks/replica_concurrency.py``; a given ``workers`` shares
+    the free cores' threads among that many (see :mod:`elyte.campaign.threads`).
 
     Everything is validated before the campaign folder is created; a run refused at
     start (an unreachable scheduler) leaves no new folder behind.
@@ -106,7 +119,7 @@ def _run(
     campaign: Campaign,
     campaign_file: Any,
     root: Path,
-    workers: int,
+    workers: int | None,
     scheduler: str | None,
     smoke: bool,
     retry_failed: bool,
@@ -126,9 +139,15 @@ def _run(
                 scheduler, cluster = cluster.scheduler, None
             elif scheduler:
                 cluster = None
+            n_runs = sum(j.kind == "run" for j in jobs)
+            cores = usable_cores()
+            threads = plan_threads(n_runs, cores, busy_cores(cores), workers)
+            if not scheduler and cluster is None:  # a cluster's workers choose their own
+                jobs = [with_threads(j, threads.threads) for j in jobs]
+                store.set_meta("threads", threads.as_dict())
 
             def factory() -> Any:
-                return make_executor(workers=workers, scheduler=scheduler, cluster=cluster)
+                return make_executor(workers=threads.workers, scheduler=scheduler, cluster=cluster)
 
             states = execute_jobs(
                 store,
@@ -145,6 +164,13 @@ def _run(
     finally:
         store.close()
     return summary
+
+
+def with_threads(job: Job, threads: int) -> Job:
+    """A run job whose payload asks for ``threads`` torch/OpenMP threads."""
+    if job.kind != "run":
+        return job
+    return replace(job, payload=replace(job.payload, threads=threads))
 
 
 def _count(summary: CampaignSummary, states: dict[str, JobState]) -> None:

@@ -26,6 +26,7 @@ from typing import Any
 
 from elyte.campaign.progress import ProgressFile
 from elyte.campaign.store import PROGRESS_NAME, RESULTS_NAME, read_results, write_results
+from elyte.campaign.threads import apply_threads
 from elyte.errors import ElyteError
 from elyte.io import run_files
 from elyte.jsonio import atomic_write_text, read_json, to_jsonable, write_json
@@ -47,6 +48,8 @@ class RunPayload:
     pressure: float | None
     seed: int
     metadata: dict[str, Any] = field(default_factory=dict)
+    #: torch/OpenMP threads for this run (see elyte.campaign.threads); None: leave as is
+    threads: int | None = None
 
 
 @dataclass(frozen=True)
@@ -137,7 +140,10 @@ def _run_locked(
         }
     record.setdefault("task_wall_seconds", time.time() - start)
     record["input_hash"] = input_hash
-    record["provenance"] = provenance(**record.get("provenance", {}))
+    extra = dict(record.get("provenance", {}))
+    if record.get("threads") is not None:
+        extra.setdefault("threads", record["threads"])
+    record["provenance"] = provenance(**extra)
     write_results(out / RESULTS_NAME, record)
     (out / PROGRESS_NAME).unlink(missing_ok=True)
     return record
@@ -190,6 +196,8 @@ def execute_run(payload: RunPayload, out_dir: Path) -> dict[str, Any]:
         outcome = MDOutcome.from_dict(read_json(finished_md))
         meta = read_json(out_dir / POTENTIAL_NAME)
     else:
+        if payload.threads is not None:
+            apply_threads(payload.threads)
         try:
             loaded = load_potential(payload.potential)
             check_elements(loaded, sorted(set(atoms.get_chemical_symbols())))
@@ -209,6 +217,7 @@ def execute_run(payload: RunPayload, out_dir: Path) -> dict[str, Any]:
             progress=ProgressFile(out_dir / PROGRESS_NAME, payload.metadata.get("total_ps")),
         )
     record["potential_metadata"] = meta
+    record["threads"] = _threads_used()
     failure = outcome.failure
     record.update(
         status=outcome.status,
@@ -318,3 +327,14 @@ def _relative(path: Any, root: Path) -> str:
         return str(Path(path).resolve().relative_to(root.resolve()))
     except ValueError:
         return str(path)
+
+
+def _threads_used() -> dict[str, Any]:
+    """Threads this process computed with (torch's, when loaded; OpenMP's setting)."""
+    import sys
+
+    torch = sys.modules.get("torch")
+    return {
+        "torch": None if torch is None else int(torch.get_num_threads()),
+        "omp": os.environ.get("OMP_NUM_THREADS"),
+    }

@@ -59,7 +59,13 @@ def run_command(
     output: str | None = typer.Option(
         None, "--output", "-o", help="Campaign folder; default: the file's `output`."
     ),
-    workers: int = typer.Option(1, "--workers", "-j", help="Local worker processes (≥ 1)."),
+    workers: int | None = typer.Option(
+        None,
+        "--workers",
+        "-j",
+        help="Runs at once (≥ 1); default: one per free core, one thread each.",
+        show_default=False,
+    ),
     scheduler: str | None = typer.Option(
         None, "--scheduler", help="Address of a running Dask scheduler (tcp://host:8786)."
     ),
