@@ -310,3 +310,32 @@ def test_plan_gives_each_system_its_reference_sq(tmp_path):
         run_hash = jobs[0].input_hash
         (tmp_path / "sq_exp.dat").write_text("1.0 0.5\n2.0 1.3\n3.0 0.9\n")
         assert plan_jobs(campaign, store)[0].input_hash != run_hash  # new data: reanalyse
+
+
+def test_check_cost_times_one_force_call_and_caches_it(tmp_path, monkeypatch, capsys):
+    from elyte.campaign.cost import estimate_cost
+    from elyte.cli import main
+    from elyte.config import load_campaign
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    toml = write_campaign(tmp_path / "c", temps=(300.0,), duration=0.08, potentials=["emt"])
+    campaign = load_campaign(toml)
+    cost = estimate_cost(campaign)
+    (run0, run1) = cost.runs
+    assert run0.calls == 40  # 0.08 ps / 2 fs
+    assert 0 < run0.seconds_per_call < 5 and run0.seconds == run0.seconds_per_call * 40
+    assert run1.seconds_per_call == run0.seconds_per_call  # one timing per system × potential
+
+    def no_timing(*_):
+        raise AssertionError("the cached timing should have been used")
+
+    assert estimate_cost(campaign, timer=no_timing).runs == cost.runs
+    # the same system for a (simulated) year: `elyte check --cost` warns, and still passes
+    text = toml.read_text().replace("duration_ps = 0.08", "duration_ps = 1e8")
+    toml.write_text(text)
+    with pytest.raises(SystemExit) as exc:
+        main(["check", str(toml), "--cost"])
+    captured = capsys.readouterr()
+    assert exc.value.code in (0, None), captured.err
+    assert "warning: this campaign would take about" in captured.err
+    assert "cu__emt__T300__r0" in captured.out

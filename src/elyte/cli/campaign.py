@@ -14,6 +14,9 @@ def check_command(
     ),
     explain: bool = typer.Option(False, "--explain", help="Print the reference of every key."),
     smoke: bool = typer.Option(False, "--smoke", help="Show the plan as `elyte run --smoke`."),
+    cost: bool = typer.Option(
+        False, "--cost", help="Estimate each run's time from one timed force call (cached)."
+    ),
 ) -> None:
     """Validate campaign files and print each expanded plan.
 
@@ -48,9 +51,46 @@ def check_command(
                 out.print(item, markup=False, highlight=False)
             else:
                 out.print(item)
+        if cost:
+            try:
+                _print_cost(out, campaign)
+            except ConfigError as exc:
+                errors.append(f"{config}: {exc}")
+                continue
         out.print(f"{config}: valid", markup=False, highlight=False)
     if errors:
         raise ConfigError("\n".join(errors))
+
+
+def _print_cost(out, campaign) -> None:
+    from rich.table import Table
+
+    from elyte.campaign.cost import estimate_cost
+
+    est = estimate_cost(campaign)
+    table = Table(title="Cost on this machine (one timed force call)", title_justify="left")
+    for col in ("run id", "s / force call", "force calls", "hours"):
+        table.add_column(col, justify="left" if col == "run id" else "right")
+    for r in est.runs:
+        table.add_row(
+            r.run_id, f"{r.seconds_per_call:.3g}", f"{r.calls:,}", f"{r.seconds / 3600:.3g}"
+        )
+    out.print(table)
+    hours = est.wall_seconds / 3600
+    out.print(
+        f"campaign: about {hours:.3g} h with {est.workers} run(s) at a time",
+        markup=False,
+        highlight=False,
+    )
+    if est.over_a_day:
+        from elyte.cli._console import err_console
+
+        err_console.print(
+            f"warning: this campaign would take about {hours / 24:.2g} days on this machine; "
+            "shorten the stages, use fewer runs or a cluster ([cluster])",
+            markup=False,
+            highlight=False,
+        )
 
 
 # ---------------------------------------------------------------- run
