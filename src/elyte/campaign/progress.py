@@ -8,7 +8,6 @@ module draws nothing, so the campaign layer imports no view.
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -16,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from elyte.io.results_store import PROGRESS_NAME
-from elyte.jsonio import atomic_write_text
+from elyte.jsonio import read_json, write_json
 
 
 class ProgressFile:
@@ -50,7 +49,7 @@ class ProgressFile:
             if now > t0 and steps_done > s0:
                 state["ns_per_day"] = (steps_done - s0) * ps_per_step / 1000 / (now - t0) * 86400
         try:
-            atomic_write_text(self.path, json.dumps(state))
+            write_json(self.path, state, indent=None)
         except OSError:
             pass
 
@@ -58,8 +57,8 @@ class ProgressFile:
 def read_progress(out_dir: Path) -> dict[str, Any]:
     """The latest ``progress.json`` of a run folder, or ``{}``."""
     try:
-        return json.loads((Path(out_dir) / PROGRESS_NAME).read_text())
-    except (OSError, json.JSONDecodeError, UnicodeDecodeError):
+        return dict(read_json(Path(out_dir) / PROGRESS_NAME))
+    except (OSError, ValueError, TypeError):
         return {}
 
 

@@ -10,7 +10,6 @@ Dask) write files only, never the index.
 from __future__ import annotations
 
 import fcntl
-import json
 import math
 import os
 import socket
@@ -33,7 +32,7 @@ from elyte.io.results_store import (
     open_store,
     read_results,
 )
-from elyte.jsonio import atomic_write_text, dumps, to_jsonable, write_json
+from elyte.jsonio import atomic_write_text, dumps, write_json
 
 __all__ = [
     "CAMPAIGN_NAME",
@@ -167,7 +166,7 @@ def write_results(path: Path, record: dict[str, Any]) -> None:
 
 def _sql_value(value: Any) -> Any:
     if isinstance(value, dict | list):
-        return json.dumps(to_jsonable(value), allow_nan=False)
+        return dumps(value, indent=None)
     if isinstance(value, float) and not math.isfinite(value):
         return None
     return value

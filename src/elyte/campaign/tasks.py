@@ -13,7 +13,6 @@ the work.
 from __future__ import annotations
 
 import fcntl
-import json
 import os
 import shutil
 import time
@@ -29,7 +28,7 @@ from elyte.campaign.store import PROGRESS_NAME, RESULTS_NAME, read_results, writ
 from elyte.campaign.threads import apply_threads
 from elyte.errors import ElyteError
 from elyte.io import run_files
-from elyte.jsonio import atomic_write_text, read_json, to_jsonable, write_json
+from elyte.jsonio import read_json, to_jsonable, write_json
 from elyte.provenance import provenance
 
 INPUTS_NAME = "inputs.json"
@@ -125,7 +124,7 @@ def _run_locked(
     _claim_folder(out, folder_hash or input_hash)
     start = time.time()
     # a worker has the task now: the live view counts it as running from here on
-    atomic_write_text(out / PROGRESS_NAME, json.dumps({"step": 0, "started": start}))
+    write_json(out / PROGRESS_NAME, {"step": 0, "started": start}, indent=None)
     try:
         record = fn(payload, out)
     except ElyteError as exc:
