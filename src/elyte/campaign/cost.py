@@ -118,8 +118,7 @@ def estimate_cost(campaign: Campaign, timer: Any = time_force_call) -> CampaignC
                 cache[key] = float(timer(campaign, *pair, plan.threads))
             except ElyteError as exc:
                 raise ConfigError(
-                    f"systems.{pair[0]} with potentials.{pair[1]}: cannot time a force "
-                    f"call: {exc}"
+                    f"systems.{pair[0]} with potentials.{pair[1]}: cannot time a force call: {exc}"
                 ) from None
         per_call[pair] = cache[key]
     try:

@@ -27,6 +27,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from elyte.io.run_files import RESULTS
 from elyte.provenance import file_sha256
 
 
@@ -153,7 +154,7 @@ def report_digest(root: Path) -> str:
     digest = hashlib.sha256(elyte_version().encode())
     for path in [
         root / "campaign.json",
-        *sorted(root.glob("*/*/results.json")),
+        *sorted(root.glob(f"*/*/{RESULTS}")),
         *sorted((root / "arrhenius").glob("*.json")),
     ]:
         digest.update(str(path.relative_to(root)).encode())

@@ -13,6 +13,7 @@ the work.
 from __future__ import annotations
 
 import fcntl
+import io
 import os
 import shutil
 import time
@@ -28,7 +29,7 @@ from elyte.campaign.store import PROGRESS_NAME, RESULTS_NAME, read_results, writ
 from elyte.campaign.threads import apply_threads
 from elyte.errors import ElyteError
 from elyte.io import run_files
-from elyte.jsonio import read_json, to_jsonable, write_json
+from elyte.jsonio import atomic_write_text, read_json, to_jsonable, write_json
 from elyte.provenance import provenance
 
 INPUTS_NAME = "inputs.json"
@@ -278,9 +279,9 @@ def _input_structure(payload: RunPayload, out_dir: Path) -> Any:
     from elyte.systems import build_system
 
     atoms = build_system(payload.system, payload.seed)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    ase.io.write(tmp, atoms, format="extxyz")
-    os.replace(tmp, path)
+    text = io.StringIO()
+    ase.io.write(text, atoms, format="extxyz")
+    atomic_write_text(path, text.getvalue())
     return atoms
 
 
