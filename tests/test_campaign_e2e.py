@@ -20,8 +20,9 @@ from pathlib import Path
 import pytest
 
 from elyte.campaign.aggregate import results_table, status_summary
-from elyte.campaign.runner import plan_jobs, run_campaign
+from elyte.campaign.plan import plan_jobs
 from elyte.campaign.store import CampaignStore, read_results
+from elyte.cli.run_flow import run_and_report as run_campaign
 
 DATA = Path(__file__).parent / "data" / "campaign"
 
@@ -103,6 +104,8 @@ def test_campaign_runs_to_report_with_failures_recorded(inline_run):
     emt = runs["cu__emt__T300__r0"]
     assert emt["status"] == "completed" and emt["ns_per_day"] > 0
     assert emt["provenance"]["packages"]["ase"]
+    threads = read_results(root / "runs" / "cu__emt__T300__r0" / "results.json")["threads"]
+    assert int(threads["omp"]) >= 1  # the thread count the run used is recorded
     # EMT fcc Cu at 300 K: 12 nearest neighbours, density 8.97 g/cm³ (a = 3.61 Å, NVT)
     assert emt["key_results"]["rdf.CN[Cu-Cu]"][0] == pytest.approx(12.0, abs=0.3)
     assert emt["key_results"]["density.density"][0] == pytest.approx(8.97, abs=0.02)
@@ -114,6 +117,20 @@ def test_campaign_runs_to_report_with_failures_recorded(inline_run):
     html = (root / "report.html").read_text()
     assert "lj-bad" in html and "UNSTABLE" in html and "data:image/png;base64," in html
     assert "emt ran stably in all 4 runs" in (root / "report.md").read_text()
+
+
+def test_run_exits_non_zero_and_says_how_many_failed_and_why(inline_run, capsys):
+    from elyte.cli import main
+
+    toml, _ = inline_run
+    with pytest.raises(SystemExit) as exc:
+        main(["run", str(toml), "--no-report"])
+    assert exc.value.code == 1
+    captured = capsys.readouterr()
+    assert "4 of 8 runs failed" in captured.err and "Traceback" not in captured.err
+    failed = [line for line in captured.out.splitlines() if line.startswith("  failed ")]
+    assert len(failed) == 4 and all("cu__lj-bad" in line for line in failed)
+    assert all(line.split(": ", 1)[1].strip() not in ("", "None") for line in failed)
 
 
 def test_rerun_is_cached_and_fast(inline_run):
@@ -293,3 +310,32 @@ def test_plan_gives_each_system_its_reference_sq(tmp_path):
         run_hash = jobs[0].input_hash
         (tmp_path / "sq_exp.dat").write_text("1.0 0.5\n2.0 1.3\n3.0 0.9\n")
         assert plan_jobs(campaign, store)[0].input_hash != run_hash  # new data: reanalyse
+
+
+def test_check_cost_times_one_force_call_and_caches_it(tmp_path, monkeypatch, capsys):
+    from elyte.campaign.cost import estimate_cost
+    from elyte.cli import main
+    from elyte.config import load_campaign
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    toml = write_campaign(tmp_path / "c", temps=(300.0,), duration=0.08, potentials=["emt"])
+    campaign = load_campaign(toml)
+    cost = estimate_cost(campaign)
+    (run0, run1) = cost.runs
+    assert run0.calls == 40  # 0.08 ps / 2 fs
+    assert 0 < run0.seconds_per_call < 5 and run0.seconds == run0.seconds_per_call * 40
+    assert run1.seconds_per_call == run0.seconds_per_call  # one timing per system × potential
+
+    def no_timing(*_):
+        raise AssertionError("the cached timing should have been used")
+
+    assert estimate_cost(campaign, timer=no_timing).runs == cost.runs
+    # the same system for a (simulated) year: `elyte check --cost` warns, and still passes
+    text = toml.read_text().replace("duration_ps = 0.08", "duration_ps = 1e8")
+    toml.write_text(text)
+    with pytest.raises(SystemExit) as exc:
+        main(["check", str(toml), "--cost"])
+    captured = capsys.readouterr()
+    assert exc.value.code in (0, None), captured.err
+    assert "warning: this campaign would take about" in captured.err
+    assert "cu__emt__T300__r0" in captured.out

@@ -18,8 +18,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from elyte.campaign.engine import execute_jobs
 from elyte.campaign.executors import InlineExecutor, ProcessPoolExecutor
-from elyte.campaign.runner import execute_jobs
 from elyte.campaign.store import CampaignLocked, CampaignStore, read_results
 from elyte.campaign.tasks import Job
 from elyte.errors import SimulationFailure
@@ -215,9 +215,14 @@ def test_process_pool_worker_killed_mid_task_is_retried(tmp_path):
     ref_states = execute_jobs(ref, make_jobs(ref, [300.0, 500.0]), executor_factory=InlineExecutor)
     for rid in ("cu_300K", "cu_500K"):
         assert states[rid].record["results"] == ref_states[rid].record["results"]
-    assert not list((tmp_path / "pool").rglob(".traj.partial")) or all(
-        (p.parent / "results.json").exists() for p in (tmp_path / "pool").rglob(".traj.partial")
-    )
+    # the killed task's half-way file was cleaned up by its retry, each run finished
+    # exactly once (the killed attempt never got to its log line), and the atomic writers
+    # left no temporary file behind
+    assert list((tmp_path / "pool").rglob(".traj.partial")) == []
+    for rid in ("cu_300K", "cu_500K"):
+        assert (store.run_dir(rid) / "results.json").is_file()
+        assert len((store.run_dir(rid) / "executions.log").read_text().split()) == 1
+    assert list((tmp_path / "pool").rglob("*.tmp")) == []
 
 
 @pytest.mark.slow
@@ -252,7 +257,7 @@ def test_sigkill_of_the_runner_resumes(tmp_path):
         import sys
         sys.path.insert(0, {str(HERE)!r})
         from test_campaign_engine import make_jobs
-        from elyte.campaign.runner import execute_jobs
+        from elyte.campaign.engine import execute_jobs
         from elyte.campaign.store import CampaignStore
         store = CampaignStore({str(root)!r}, create=True)
         jobs = make_jobs(store, [300.0, 400.0, 500.0], sleep=float(sys.argv[1]))
@@ -285,9 +290,9 @@ def test_progress_display_shows_runs_ps_and_speed(tmp_path):
     """The live display reads the progress files that `run_md`'s callback leaves."""
     from rich.console import Console
 
-    from elyte.campaign.progress import CampaignDisplay
-    from elyte.campaign.runner import JobState
-    from elyte.campaign.tasks import ProgressFile
+    from elyte.campaign.engine import JobState
+    from elyte.campaign.progress import ProgressFile
+    from elyte.cli.live_view import CampaignDisplay
 
     store = CampaignStore(tmp_path / "c", create=True)
     jobs = make_jobs(store, [300.0, 400.0, 500.0])
@@ -314,23 +319,44 @@ def test_progress_display_shows_runs_ps_and_speed(tmp_path):
     assert "1.000/4" in text and "ns/day" in text
 
 
-def test_each_analysis_alone_when_one_fails():
-    """The fallback that keeps working analyses splits the spec one analysis per copy."""
-    from elyte.analysis.spec import AnalysisSpec, DiffusionSpec, RDFSpec
-    from elyte.campaign.tasks import _single_analyses
+def test_a_crashing_analysis_is_recorded_under_its_name(tmp_path):
+    """An analysis that raises (not an ElyteError) is named in the errors; the run goes on."""
+    from elyte.analysis.spec import AnalysisSpec, DiffusionSpec
+    from elyte.campaign.tasks import analyze_each
 
-    spec = AnalysisSpec(
-        equilibration=1.0,
-        rdf=RDFSpec(pairs=["Li-O"]),
-        diffusion=DiffusionSpec(species=["Li"]),
-        conductivity=True,
-    )
-    parts = dict(_single_analyses(spec))
-    assert set(parts) == {"density", "rdf", "diffusion", "conductivity"}
-    assert parts["rdf"].rdf.pairs == ["Li-O"] and not parts["rdf"].density
-    assert parts["rdf"].diffusion is None and not parts["rdf"].conductivity
-    assert parts["density"].density and parts["density"].rdf is None
-    assert all(p.equilibration == 1.0 for p in parts.values())
+    class Broken:  # a trajectory whose arrays cannot be read
+        def __getattr__(self, name):
+            raise RuntimeError(f"cannot read {name}")
+
+    spec = AnalysisSpec(diffusion=DiffusionSpec(species=["Cu"]))
+    results, errors = analyze_each([Broken()], spec, 300.0)
+    assert results == {}
+    ((where, message),) = errors.items()
+    assert where in ("analyses", "density", "diffusion[Cu]") and "RuntimeError" in message
+
+
+def test_live_view_counts_only_started_runs_as_running(tmp_path):
+    """A run submitted but waiting for a free worker is "queued", never "running"."""
+    from rich.console import Console
+
+    from elyte.campaign.engine import JobState
+    from elyte.campaign.progress import ProgressFile
+    from elyte.cli.live_view import CampaignDisplay
+
+    store = CampaignStore(tmp_path / "c", create=True)
+    jobs = make_jobs(store, [300.0, 400.0])
+    states = {j.id: JobState(j) for j in jobs}
+    for rid in ("cu_300K", "cu_400K"):
+        states[rid].state = "running"  # both submitted; only the first has started
+    started = Path(jobs[0].out_dir)
+    started.mkdir(parents=True)
+    ProgressFile(started / "progress.json", total_ps=1.0, every_s=0.0)(1, 10)
+    console = Console(record=True, width=140, force_terminal=False)
+    display = CampaignDisplay(console)
+    display(states, "pool (2)")
+    console.print(display)
+    text = console.export_text()
+    assert "running 1" in text and "queued 1" in text and "running 2" not in text
 
 
 def test_the_same_task_twice_at_once_runs_once(tmp_path):
@@ -348,3 +374,30 @@ def test_the_same_task_twice_at_once_runs_once(tmp_path):
         first, second = (f.result() for f in [pool.submit(run_job, *args) for _ in range(2)])
     assert first == second
     assert len((Path(job.out_dir) / "executions.log").read_text().split()) == 1
+
+
+def test_thread_plan_gives_a_busy_neighbour_its_share():
+    from elyte.campaign.threads import plan_threads
+
+    # as many runs as cores: side by side, one thread each
+    assert (plan_threads(4, cores=2).workers, plan_threads(4, cores=2).threads) == (2, 1)
+    # one run on 4 idle cores: it gets all their threads
+    assert (plan_threads(1, cores=4).workers, plan_threads(1, cores=4).threads) == (1, 4)
+    # one core kept busy by another process: 2 runs no longer oversubscribe it
+    busy = plan_threads(2, cores=2, busy=1)
+    assert (busy.workers, busy.threads) == (1, 1)
+    # --workers 2 on 8 free cores: the cores are shared, 4 threads each
+    assert plan_threads(3, cores=8, workers=2).threads == 4
+    # never fewer than one thread, even with more workers than cores
+    assert plan_threads(5, cores=2, workers=5).threads == 1
+
+
+def test_run_records_its_thread_count(monkeypatch):
+    from elyte.campaign.tasks import _threads_used
+    from elyte.campaign.threads import apply_threads
+
+    for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+        monkeypatch.setenv(var, "7")  # restored after the test
+    monkeypatch.setenv("ELYTE_SET_THREADS", "1")  # set by elyte, not the user: may change
+    apply_threads(1)
+    assert os.environ["OMP_NUM_THREADS"] == "1" and _threads_used()["omp"] == "1"

@@ -9,17 +9,11 @@ from pathlib import Path
 import pytest
 from pydantic import BaseModel
 
-from elyte.campaign.plan import RunSpec, derive_seed, expand, input_hash
-from elyte.config import (
-    Campaign,
-    _estimate_atoms,
-    explain,
-    load_campaign,
-    smoke_campaign,
-    stage_duration_ps,
-    stage_steps,
-)
+from elyte.campaign.hashing import md_input_hash as input_hash
+from elyte.campaign.plan import RunSpec, derive_seed, expand
+from elyte.config import Campaign, explain, load_campaign, smoke_campaign
 from elyte.errors import ConfigError
+from elyte.systems.content import estimate_atoms
 from elyte.systems.spec import SystemSpec
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
@@ -174,7 +168,7 @@ timestep_fs = {6.0}
     ],
 )
 def test_atom_count_estimate(composition, count, atoms):
-    assert _estimate_atoms(SystemSpec(composition=composition, count=count)) == atoms
+    assert estimate_atoms(SystemSpec(composition=composition, count=count)) == atoms
 
 
 def test_box_too_small_for_the_molality_is_refused(tmp_path):
@@ -293,12 +287,12 @@ def test_input_hash_follows_model_file_content_not_its_location(tmp_path):
 def test_stage_lengths_and_smoke_mode(tmp_path):
     campaign = load_campaign(write(tmp_path, BASE))
     heat, nvt = campaign.md.stages
-    assert stage_duration_ps(heat, 300.0) == pytest.approx(5.0)  # (300 - 50) K / 50 K/ps
-    assert stage_steps(heat, 300.0) == 10_000  # 5 ps / 0.5 fs
-    assert stage_steps(nvt, 350.0) == 2_000
+    assert heat.simulated_ps(300.0) == pytest.approx(5.0)  # (300 - 50) K / 50 K/ps
+    assert heat.step_budget(300.0) == 10_000  # 5 ps / 0.5 fs
+    assert nvt.step_budget(350.0) == 2_000
     smoke = smoke_campaign(campaign)
     assert smoke.replicas == 1
-    assert [stage_steps(s, 350.0) for s in smoke.md.stages] == [5, 5]
+    assert [s.step_budget(350.0) for s in smoke.md.stages] == [5, 5]
 
 
 def _all_keys(model: type[BaseModel], prefix: str = "") -> list[str]:
@@ -359,3 +353,109 @@ def test_heat_stage_needs_a_ramping_thermostat(tmp_path):
     text = BASE.replace("t_start = 50.0", 't_start = 50.0\nthermostat = "nose-hoover"')
     msg = error_of(tmp_path, text)
     assert "md.stages[0].thermostat = 'nose-hoover'" in msg and "bussi" in msg
+
+
+# ------------------------------------------------------------------ bad input (issue 13)
+
+
+def cli(capsys, *args: str) -> tuple[int, str]:
+    """Run ``elyte ARGS`` as the console script does; (exit code, stderr)."""
+    from elyte.cli import main
+
+    with pytest.raises(SystemExit) as exc:
+        main(list(args))
+    code = exc.value.code
+    return (0 if code is None else int(code)), capsys.readouterr().err
+
+
+def listing(folder: Path) -> set[Path]:
+    return {p for p in folder.rglob("*")}
+
+
+def refused(capsys, tmp_path: Path, *args: str, culprit: str) -> str:
+    before = listing(tmp_path)
+    code, err = cli(capsys, *args)
+    assert code == 2, err
+    assert culprit in err and "Traceback" not in err
+    assert listing(tmp_path) == before, "a refused command left something behind"
+    return err
+
+
+def test_deeply_nested_array_is_refused(tmp_path, capsys):
+    path = write(tmp_path, "x = " + "[" * 20_000 + "]" * 20_000 + "\n")
+    refused(capsys, tmp_path, "check", str(path), culprit="nested too deeply")
+
+
+def test_infinite_temperature_is_refused(tmp_path, capsys):
+    path = write(tmp_path, BASE.replace("[300.0, 350.0]", "[inf]"))
+    err = refused(capsys, tmp_path, "check", str(path), culprit="conditions.temperatures[0]")
+    assert "finite" in err
+
+
+def test_binary_campaign_file_is_refused(tmp_path, capsys):
+    path = tmp_path / "c.toml"
+    path.write_bytes(bytes(range(256)) * 4)
+    refused(capsys, tmp_path, "check", str(path), culprit="not a UTF-8 text file")
+
+
+def test_temperatures_that_share_a_run_id_are_refused(tmp_path, capsys):
+    path = write(tmp_path, BASE.replace("[300.0, 350.0]", "[300.0, 300.0000001]"))
+    err = refused(capsys, tmp_path, "check", str(path), culprit="T300")
+    assert "300.0000001" in err
+
+
+def test_analysis_of_an_absent_element_is_refused(tmp_path, capsys):
+    # "Na-O" in a LiCl system used to pass `elyte check`
+    text = BASE + '\n[analyses.rdf]\npairs = ["Na-O"]\n'
+    err = refused(capsys, tmp_path, "check", str(write(tmp_path, text)), culprit="Na-O")
+    assert "analyses.rdf.pairs[0]" in err and "Na not in the system" in err
+    text = BASE + '\n[[analyses.speciation]]\ncenter = "Mn"\nligands = { O = 2.8 }\n'
+    refused(capsys, tmp_path, "check", str(write(tmp_path, text)), culprit="speciation[0].center")
+    text = BASE + '\n[analyses.diffusion]\nspecies = ["TFSI"]\n'
+    refused(capsys, tmp_path, "check", str(write(tmp_path, text)), culprit="TFSI")
+
+
+def test_potential_that_does_not_cover_the_system_is_refused(tmp_path, capsys):
+    text = BASE.replace("[potentials.c]", '[potentials.w]\nmodel = "spcfw"\n\n[potentials.c]')
+    err = refused(capsys, tmp_path, "check", str(write(tmp_path, text)), culprit="potentials.w")
+    assert "Cl, Li" in err and "licl" in err
+
+
+def test_check_takes_several_files_and_names_each_bad_one(tmp_path, capsys):
+    good = write(tmp_path, BASE, "good.toml")
+    bad = write(tmp_path, BASE.replace("[300.0, 350.0]", "[-1.0]"), "bad.toml")
+    code, err = cli(capsys, "check", str(good), str(bad), str(tmp_path / "none.toml"))
+    assert code == 2 and "Traceback" not in err
+    assert "bad.toml" in err and "none.toml: campaign file does not exist" in err
+    assert "good.toml" not in err
+
+
+def test_run_refuses_an_output_that_is_a_file(tmp_path, capsys):
+    path = write(tmp_path, BASE)
+    target = tmp_path / "taken.txt"
+    target.write_text("keep me")
+    refused(capsys, tmp_path, "run", str(path), "-o", str(target), culprit=str(target))
+    assert target.read_text() == "keep me"
+
+
+@pytest.mark.parametrize("workers", ["0", "-3"])
+def test_run_refuses_no_workers(tmp_path, capsys, workers):
+    path = write(tmp_path, BASE)
+    refused(capsys, tmp_path, "run", str(path), "--workers", workers, culprit="--workers")
+
+
+def test_unreachable_scheduler_leaves_no_folder(tmp_path, capsys):
+    import time
+
+    path = write(tmp_path, BASE)
+    t0 = time.perf_counter()
+    refused(
+        capsys,
+        tmp_path,
+        "run",
+        str(path),
+        "--scheduler",
+        "tcp://127.0.0.1:9",
+        culprit="tcp://127.0.0.1:9",
+    )
+    assert time.perf_counter() - t0 < 20

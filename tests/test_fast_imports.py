@@ -14,8 +14,8 @@ import sys
 import time
 from pathlib import Path
 
-from elyte.campaign.runner import run_campaign
 from elyte.campaign.store import CampaignStore
+from elyte.cli.run_flow import run_and_report as run_campaign
 
 DATA = Path(__file__).parent / "data" / "campaign"
 SRC = str(Path(__file__).resolve().parents[1] / "src")

@@ -1,78 +1,109 @@
-"""The live display of ``elyte run``: runs done/failed/running, simulated ps, ns/day.
+"""Progress of a campaign as data: per-run progress files and a snapshot of job states.
 
-It polls the job states the engine keeps and the ``progress.json`` each running MD leaves
-in its folder, so it shows the same thing whichever executor runs the jobs. Rich's
-refresh thread redraws it while the main thread waits on (or runs) the jobs.
+A running MD leaves ``progress.json`` in its folder (:class:`ProgressFile`, the
+``progress`` callback of ``run_md``); :func:`snapshot` turns the engine's job states and
+those files into plain numbers. A view (the CLI's live display) draws snapshots; this
+module draws nothing, so the campaign layer imports no view.
 """
 
 from __future__ import annotations
 
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
-from rich.console import Console, Group
-from rich.live import Live
-from rich.progress_bar import ProgressBar
-from rich.table import Table
-from rich.text import Text
+from elyte.io.results_store import PROGRESS_NAME
+from elyte.jsonio import read_json, write_json
 
 
-class CampaignDisplay:
-    """A rich ``Live`` view of a campaign in progress (``with display: ...``)."""
+class ProgressFile:
+    """A ``progress(steps_done, steps_total)`` callback for ``run_md`` that leaves the
+    latest state in a small JSON file.
 
-    def __init__(self, console: Console, refresh_per_second: float = 2.0) -> None:
-        self.console = console
-        self.states: dict[str, Any] = {}
-        self.executor = ""
-        self._live = Live(
-            self, console=console, refresh_per_second=refresh_per_second, transient=False
-        )
+    Written at most once every ``every_s`` seconds, atomically. ``total_ps`` (the run's
+    planned simulated time, ps) turns step counts into ps and ns/day.
+    """
 
-    def attach(self, states: dict[str, Any]) -> None:
-        self.states = states
+    def __init__(self, path: Path, total_ps: float | None = None, every_s: float = 1.0) -> None:
+        self.path = Path(path)
+        self.total_ps = total_ps
+        self.every_s = every_s
+        self._last = 0.0
+        self._first: tuple[float, int] | None = None
 
-    def __enter__(self) -> CampaignDisplay:
-        self._live.__enter__()
-        return self
+    def __call__(self, steps_done: int, steps_total: int, *_: Any) -> None:
+        now = time.monotonic()
+        if self._first is None:
+            self._first = (now, int(steps_done))
+        if now - self._last < self.every_s:
+            return
+        self._last = now
+        state: dict[str, Any] = {"step": int(steps_done), "n_steps": int(steps_total)}
+        if self.total_ps and steps_total:
+            ps_per_step = self.total_ps / steps_total
+            state["total_ps"] = self.total_ps
+            state["simulated_ps"] = steps_done * ps_per_step
+            t0, s0 = self._first
+            if now > t0 and steps_done > s0:
+                state["ns_per_day"] = (steps_done - s0) * ps_per_step / 1000 / (now - t0) * 86400
+        try:
+            write_json(self.path, state, indent=None)
+        except OSError:
+            pass
 
-    def __exit__(self, *exc: object) -> None:
-        self._live.__exit__(*exc)
 
-    def __rich__(self) -> Any:
-        from elyte.campaign.runner import running_progress
+def read_progress(out_dir: Path) -> dict[str, Any]:
+    """The latest ``progress.json`` of a run folder, or ``{}``."""
+    try:
+        return dict(read_json(Path(out_dir) / PROGRESS_NAME))
+    except (OSError, ValueError, TypeError):
+        return {}
 
-        runs = [s for s in self.states.values() if s.job.kind == "run"]
-        groups = [s for s in self.states.values() if s.job.kind == "group"]
-        count = {k: sum(s.state == k for s in runs) for k in ("cached", "completed", "failed")}
-        n_running = sum(s.state == "running" for s in runs)
-        finished = count["cached"] + count["completed"] + count["failed"]
-        sim_ps = sum(float((s.record or {}).get("simulated_ps") or 0.0) for s in runs)
-        live = running_progress(self.states)
-        sim_ps += sum(float(p.get("simulated_ps") or 0.0) for p in live)
-        rates = [float(p["ns_per_day"]) for p in live if p.get("ns_per_day")]
-        head = Text.assemble(
-            ("runs ", "bold"),
-            f"{finished}/{len(runs)}  ",
-            (f"done {count['completed']}  ", "green"),
-            (f"cached {count['cached']}  ", "cyan"),
-            (f"failed {count['failed']}  ", "red" if count["failed"] else ""),
-            (f"running {n_running}  ", "yellow"),
-            f"| groups {sum(s.state in ('cached', 'completed', 'failed') for s in groups)}"
-            f"/{len(groups)}  | simulated {sim_ps:.2f} ps",
-            f"  | {sum(rates):.3g} ns/day" if rates else "",
-            f"  [{self.executor}]" if self.executor else "",
-        )
-        parts: list[Any] = [head, ProgressBar(total=max(len(runs), 1), completed=finished)]
-        if live:
-            table = Table(box=None, pad_edge=False, show_header=True, header_style="dim")
-            for col in ("run", "ps", "ns/day"):
-                table.add_column(col)
-            for p in live[:12]:
-                done = p.get("simulated_ps")
-                total = p.get("total_ps")
-                table.add_row(
-                    p["id"],
-                    "" if done is None else f"{done:.3f}" + (f"/{total:.3g}" if total else ""),
-                    "" if not p.get("ns_per_day") else f"{p['ns_per_day']:.3g}",
-                )
-            parts.append(table)
-        return Group(*parts)
+
+@dataclass
+class Snapshot:
+    """Counts of runs and groups per state, simulated ps so far, and live runs.
+
+    ``running`` counts only runs a worker has started (their progress file exists or
+    their task began); runs submitted but queued behind others are ``queued``.
+    """
+
+    n_runs: int = 0
+    counts: dict[str, int] = field(default_factory=dict)
+    running: int = 0
+    queued: int = 0
+    n_groups: int = 0
+    groups_finished: int = 0
+    simulated_ps: float = 0.0
+    ns_per_day: float | None = None
+    live: list[dict[str, Any]] = field(default_factory=list)
+    executor: str = ""
+
+    @property
+    def finished(self) -> int:
+        return sum(self.counts.get(k, 0) for k in ("cached", "completed", "failed"))
+
+
+def snapshot(states: Mapping[str, Any], executor: str = "") -> Snapshot:
+    """A :class:`Snapshot` of the engine's job states (``JobState`` objects)."""
+    runs = [s for s in states.values() if s.job.kind == "run"]
+    groups = [s for s in states.values() if s.job.kind == "group"]
+    snap = Snapshot(n_runs=len(runs), n_groups=len(groups), executor=executor)
+    snap.counts = {k: sum(s.state == k for s in runs) for k in ("cached", "completed", "failed")}
+    snap.groups_finished = sum(s.state in ("cached", "completed", "failed") for s in groups)
+    snap.simulated_ps = sum(float((s.record or {}).get("simulated_ps") or 0.0) for s in runs)
+    for st in runs:
+        if st.state != "running":
+            continue
+        progress = read_progress(Path(st.job.out_dir))
+        if progress:
+            snap.running += 1
+            snap.live.append({"id": st.job.id, **progress})
+            snap.simulated_ps += float(progress.get("simulated_ps") or 0.0)
+        else:
+            snap.queued += 1
+    rates = [float(p["ns_per_day"]) for p in snap.live if p.get("ns_per_day")]
+    snap.ns_per_day = sum(rates) if rates else None
+    return snap

@@ -1,54 +1,39 @@
-"""Run a campaign: plan the jobs, skip what is cached, execute the rest, index, report.
+"""``elyte run``: load, plan, execute (cached), index, fit Arrhenius — no view, no report.
 
-The engine (:func:`execute_jobs`) is independent of what the jobs compute: it checks each
-job's ``results.json`` against the job's input hash, submits the rest to an executor as
-soon as the jobs they depend on are done, and writes the SQLite index only after a result
-file is in place. :func:`run_campaign` is the ``elyte run`` flow on top of it.
+The CLI passes the live display in as an ``observer`` callback and writes the report
+after :func:`run_campaign` returns, so this layer imports neither.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
-import re
 import shutil
+import socket
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlparse
 
 from elyte.campaign.aggregate import fit_arrhenius_groups
+from elyte.campaign.engine import JobState, execute_jobs
 from elyte.campaign.executors import make_executor
-from elyte.campaign.store import (
-    RESULTS_NAME,
-    CampaignStore,
-    cached_results,
-    read_results,
-)
-from elyte.campaign.tasks import (
-    GroupPayload,
-    Job,
-    RunPayload,
-    execute_group,
-    execute_run,
-    read_progress,
-    run_job,
-)
+from elyte.campaign.hashing import elyte_version
+from elyte.campaign.plan import plan_jobs
+from elyte.campaign.store import CampaignStore
+from elyte.campaign.tasks import Job
+from elyte.campaign.threads import busy_cores, plan_threads, usable_cores
+from elyte.config import Campaign, load_campaign, smoke_campaign
+from elyte.errors import ConfigError, ElyteError
+from elyte.jsonio import to_jsonable
 
-
-@dataclass
-class JobState:
-    job: Job
-    state: str = "waiting"  # waiting, cached, running, completed, failed
-    record: dict[str, Any] | None = None
-    started: float | None = None
+__all__ = ["CampaignSummary", "campaign_info", "run_campaign"]
 
 
 @dataclass
 class CampaignSummary:
-    """What ``elyte run`` did: counts per state, and where the results and report are."""
+    """What ``elyte run`` did: counts per state, failures, and where the results are."""
 
     root: Path
     n_runs: int = 0
@@ -63,271 +48,83 @@ class CampaignSummary:
     wall_seconds: float = 0.0
 
 
-# ---------------------------------------------------------------------------- engine
-def execute_jobs(
-    store: CampaignStore,
-    jobs: Sequence[Job],
-    *,
-    executor_factory: Callable[[], Any] = make_executor,
-    retry_failed: bool = False,
-    display: Any = None,
-    poll_s: float = 0.5,
-) -> dict[str, JobState]:
-    """Run ``jobs`` (respecting ``depends``) unless their cached results are current.
-
-    ``executor_factory`` is called only if some job must run, so a fully cached campaign
-    starts no pool, no cluster and loads no model. Returns the final state of every job.
-    """
-    states = {job.id: JobState(job) for job in jobs}
-    if display is not None:
-        display.attach(states)
-    executor = None
-    running: list[Any] = []
-    try:
-        while True:
-            progressed = False
-            for st in states.values():
-                if st.state != "waiting" or not _deps_done(st.job, states):
-                    continue
-                progressed = True
-                job_hash = _job_hash(st.job, states)
-                st.job = _with_hash(st.job, job_hash)
-                cached = cached_results(Path(st.job.out_dir) / RESULTS_NAME, job_hash)
-                if cached is not None and retry_failed and cached["status"] != "completed":
-                    cached = None
-                    shutil.rmtree(st.job.out_dir, ignore_errors=True)  # redo from scratch
-                if cached is not None:
-                    st.state, st.record = "cached", cached
-                    _index(store, st.job, cached, only_if_changed=True)
-                    continue
-                if executor is None:
-                    executor = executor_factory()
-                    if display is not None:
-                        display.executor = getattr(executor, "name", "")
-                st.state, st.started = "running", time.time()
-                running.append(
-                    executor.submit(
-                        run_job,
-                        st.job.fn,
-                        st.job.payload,
-                        st.job.out_dir,
-                        job_hash,
-                        st.job.folder_hash,
-                        tag=st.job.id,
-                    )
-                )
-            if not running:
-                if progressed:
-                    continue
-                break
-            for handle in executor.wait(running, timeout=poll_s):
-                running.remove(handle)
-                st = states[handle.tag]
-                try:
-                    record = executor.result(handle)
-                except Exception as exc:  # noqa: BLE001 - worker died too often, or a bug
-                    if getattr(exc, "exit_code", None) == 130:  # MDInterrupted (Ctrl-C)
-                        raise
-                    # Not written to results.json: the next `elyte run` tries again.
-                    record = {
-                        "status": "failed",
-                        "failure": f"worker lost: {type(exc).__name__}: {exc}",
-                        "input_hash": st.job.input_hash,
-                    }
-                st.record = record
-                st.state = "completed" if record.get("status") == "completed" else "failed"
-                _index(store, st.job, record)
-    finally:
-        if executor is not None:
-            executor.close()
-    return states
+def check_run_options(workers: int | None, scheduler: str | None) -> None:
+    """Refuse bad ``--workers``/``--scheduler`` before anything is created."""
+    if workers is None:
+        return check_scheduler(scheduler)
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+        raise ConfigError(f"--workers {workers}: must be a whole number ≥ 1")
+    check_scheduler(scheduler)
 
 
-def _deps_done(job: Job, states: dict[str, JobState]) -> bool:
-    return all(states[d].state in ("cached", "completed", "failed") for d in job.depends)
-
-
-def _job_hash(job: Job, states: dict[str, JobState]) -> str:
-    """A run's hash is fixed by the plan; a group's also covers its members' results."""
-    if not job.depends:
-        return job.input_hash
-    digest = hashlib.sha256(job.input_hash.encode())
-    for dep in job.depends:
-        rec = states[dep].record or {}
-        digest.update(f"{dep}:{rec.get('input_hash')}:{rec.get('status')}".encode())
-        digest.update(_file_digest(Path(states[dep].job.out_dir) / RESULTS_NAME).encode())
-    return digest.hexdigest()
-
-
-def _with_hash(job: Job, job_hash: str) -> Job:
-    if job.input_hash == job_hash:
-        return job
-    from dataclasses import replace
-
-    return replace(job, input_hash=job_hash)
-
-
-def _file_digest(path: Path) -> str:
-    try:
-        return hashlib.sha256(path.read_bytes()).hexdigest()
-    except OSError:
-        return "missing"
-
-
-def _index(store: CampaignStore, job: Job, record: dict[str, Any], only_if_changed=False) -> None:
-    """Write the index row of one job from its record (after the record is on disk)."""
-    if job.kind == "run":
-        if only_if_changed:
-            row = store.run_row(job.id)
-            if row and row.get("input_hash") == record.get("input_hash"):
-                return
-        prov = record.get("provenance") or {}
-        store.record_run(
-            {
-                **job.labels,
-                "run_id": job.id,
-                "input_hash": record.get("input_hash"),
-                "status": record.get("status"),
-                "failure": record.get("failure"),
-                "n_steps": record.get("n_steps"),
-                "simulated_ps": record.get("simulated_ps"),
-                "wall_seconds": record.get("wall_seconds", record.get("task_wall_seconds")),
-                "ns_per_day": record.get("ns_per_day"),
-                "finished": prov.get("created"),
-                "host": prov.get("host"),
-                "key_results": key_results(record.get("results") or {}),
-                "provenance": {
-                    "packages": prov.get("packages"),
-                    "python": prov.get("python"),
-                    "potential": record.get("potential_metadata"),
-                },
-            }
-        )
-    else:
-        if only_if_changed:
-            row = store.group_row(job.id)
-            if row and row.get("input_hash") == record.get("input_hash"):
-                return
-        store.record_group(
-            {
-                **job.labels,
-                "group_id": job.id,
-                "input_hash": record.get("input_hash"),
-                "status": record.get("status"),
-                "n_replicas": len(job.depends),
-                "failure": record.get("failure"),
-                "finished": (record.get("provenance") or {}).get("created"),
-                "key_results": key_results(record.get("results") or {}),
-            }
-        )
-
-
-def key_results(results: dict[str, Any]) -> dict[str, Any]:
-    """``{"analysis.estimate": [value, stderr, unit]}`` for the index."""
-    out = {}
-    for name, res in results.items():
-        for key, est in (res.get("estimates") or {}).items():
-            out[f"{name}.{key}"] = [est.get("value"), est.get("stderr"), est.get("unit")]
-    return out
-
-
-# ---------------------------------------------------------------------------- campaign
-def plan_jobs(campaign: Any, store: CampaignStore) -> list[Job]:
-    """Expand a campaign into run jobs and one group job per (system, potential, T, P)."""
-    from elyte.campaign.plan import analysis_hash, expand, input_hash, simulated_ps
-
-    runs = expand(campaign)
-    analyses_of = {name: system_analyses(campaign, name) for name in campaign.systems}
-    jobs: list[Job] = []
-    groups: dict[tuple[Any, ...], list[Any]] = {}
-    for run in runs:
-        labels = {
-            "system": run.system,
-            "potential": run.potential,
-            "temperature": float(run.temperature),
-            "pressure": None if run.pressure is None else float(run.pressure),
-            "replica": int(run.replica),
-            "seed": int(run.seed),
-        }
-        payload = RunPayload(
-            system=campaign.systems[run.system],
-            potential=campaign.potentials[run.potential],
-            md=campaign.md,
-            analyses=analyses_of[run.system],
-            temperature=float(run.temperature),
-            pressure=labels["pressure"],
-            seed=int(run.seed),
-            metadata={
-                "campaign": campaign.name,
-                "run_id": run.run_id,
-                "total_ps": simulated_ps(campaign, run),
-                **labels,
-            },
-        )
-        jobs.append(
-            Job(
-                kind="run",
-                id=run.run_id,
-                input_hash=_combine(analysis_hash(campaign, run), analyses_of[run.system]),
-                out_dir=str(store.run_dir(run.run_id)),
-                fn=execute_run,
-                payload=payload,
-                labels=labels,
-                folder_hash=input_hash(campaign, run),
+def check_scheduler(scheduler: str | None) -> None:
+    """Refuse a scheduler address that is malformed or does not answer (5 s)."""
+    if scheduler:
+        url = urlparse(scheduler if "://" in scheduler else f"tcp://{scheduler}")
+        if url.scheme not in ("tcp", "tls", "ws", "wss") or not url.hostname or not url.port:
+            raise ConfigError(
+                f"--scheduler {scheduler!r}: give a Dask scheduler address, e.g. tcp://host:8786"
             )
-        )
-        key = (run.condition_id, run.system, run.potential, labels["temperature"])
-        groups.setdefault(key, []).append(jobs[-1])
-    for (gid, system, potential, temperature), members in groups.items():
-        pressure = members[0].labels["pressure"]
-        analyses_json = json.dumps(_dump(analyses_of[system]), sort_keys=True, default=str)
-        jobs.append(
-            Job(
-                kind="group",
-                id=gid,
-                input_hash=hashlib.sha256(
-                    f"{analyses_json}|{temperature}|{_elyte_version()}".encode()
-                ).hexdigest(),
-                out_dir=str(store.group_dir(gid)),
-                fn=execute_group,
-                payload=GroupPayload(
-                    run_dirs=tuple(m.out_dir for m in members),
-                    analyses=analyses_of[system],
-                    temperature=temperature,
-                    metadata={"campaign": campaign.name, "group_id": gid},
-                ),
-                labels={
-                    "system": system,
-                    "potential": potential,
-                    "temperature": temperature,
-                    "pressure": pressure,
-                },
-                depends=tuple(m.id for m in members),
-            )
-        )
-    return jobs
+        try:
+            socket.create_connection((url.hostname, url.port), timeout=5.0).close()
+        except OSError as exc:
+            raise ConfigError(
+                f"--scheduler {scheduler!r}: cannot reach the Dask scheduler "
+                f"({exc.strerror or exc}); check the address and that it is running"
+            ) from None
 
 
 def run_campaign(
     campaign_file: str | os.PathLike[str],
     *,
     output: str | os.PathLike[str] | None = None,
-    workers: int = 1,
+    workers: int | None = None,
     scheduler: str | None = None,
     smoke: bool = False,
     retry_failed: bool = False,
-    report: bool = True,
-    console: Any = None,
-    show_progress: bool = True,
+    observer: Callable[[dict[str, JobState], str], None] | None = None,
 ) -> CampaignSummary:
-    """``elyte run``: plan, execute (cached), index, fit Arrhenius, write the report."""
-    from elyte.config import load_campaign
+    """Plan, execute (cached), index and fit Arrhenius; the report is the caller's.
 
+    ``workers=None`` runs one replica per free core with one thread each, the faster
+    choice measured by ``benchmarks/replica_concurrency.py``; a given ``workers`` shares
+    the free cores' threads among that many (see :mod:`elyte.campaign.threads`).
+
+    Everything is validated before the campaign folder is created; a run refused at
+    start (an unreachable scheduler) leaves no new folder behind.
+    """
     t0 = time.time()
     campaign = load_campaign(campaign_file)
+    check_run_options(workers, scheduler)
     if smoke:
         campaign = smoke_campaign(campaign)
     root = Path(output) if output is not None else _default_output(campaign, smoke)
+    if root.exists() and not root.is_dir():
+        raise ConfigError(f"output {root} is a file, not a folder: name a campaign folder")
+    created = not root.exists()
+    try:
+        summary = _run(
+            campaign, campaign_file, root, workers, scheduler, smoke, retry_failed, observer
+        )
+    except ElyteError:
+        runs = root / "runs"
+        if created and not (runs.is_dir() and any(runs.iterdir())):
+            shutil.rmtree(root, ignore_errors=True)  # refused before any run began: no trace
+        raise
+    summary.wall_seconds = time.time() - t0
+    return summary
+
+
+def _run(
+    campaign: Campaign,
+    campaign_file: Any,
+    root: Path,
+    workers: int | None,
+    scheduler: str | None,
+    smoke: bool,
+    retry_failed: bool,
+    observer: Callable[[dict[str, JobState], str], None] | None,
+) -> CampaignSummary:
     store = CampaignStore(root, create=True)
     summary = CampaignSummary(root=root)
     try:
@@ -337,183 +134,79 @@ def run_campaign(
             store.prune(
                 {j.id for j in jobs if j.kind == "run"}, {j.id for j in jobs if j.kind == "group"}
             )
-            cluster = getattr(campaign, "cluster", None)
-            if not scheduler and cluster is not None and getattr(cluster, "scheduler", None):
+            cluster = campaign.cluster
+            if not scheduler and cluster is not None and cluster.scheduler:
                 scheduler, cluster = cluster.scheduler, None
             elif scheduler:
                 cluster = None
+            n_runs = sum(j.kind == "run" for j in jobs)
+            cores = usable_cores()
+            threads = plan_threads(n_runs, cores, busy_cores(cores), workers)
+            if not scheduler and cluster is None:  # a cluster's workers choose their own
+                jobs = [with_threads(j, threads.threads) for j in jobs]
+                store.set_meta("threads", threads.as_dict())
 
             def factory() -> Any:
-                return make_executor(workers=workers, scheduler=scheduler, cluster=cluster)
+                return make_executor(workers=threads.workers, scheduler=scheduler, cluster=cluster)
 
-            display = None
-            if show_progress and console is not None:
-                from elyte.campaign.progress import CampaignDisplay
-
-                display = CampaignDisplay(console)
-            if display is not None:
-                with display:
-                    states = execute_jobs(
-                        store,
-                        jobs,
-                        executor_factory=factory,
-                        retry_failed=retry_failed,
-                        display=display,
-                    )
-            else:
-                states = execute_jobs(
-                    store, jobs, executor_factory=factory, retry_failed=retry_failed
-                )
+            states = execute_jobs(
+                store,
+                jobs,
+                executor_factory=factory,
+                retry_failed=retry_failed,
+                observer=observer,
+            )
             fits = set(fit_arrhenius_groups(store, states))
             for stale in set((store.root / "arrhenius").glob("*.json")) - fits:
                 stale.unlink()  # a combination no longer in the campaign, or no longer fitted
-            for st in states.values():
-                if st.job.kind == "group":
-                    summary.n_groups += 1
-                    continue
-                summary.n_runs += 1
-                if st.state == "cached":
-                    summary.n_cached += 1
-                else:
-                    summary.executed.append(st.job.id)
-                status = (st.record or {}).get("status")
-                if status == "completed":
-                    summary.n_completed += 1
-                else:
-                    summary.n_failed += 1
-                    summary.failures[st.job.id] = str((st.record or {}).get("failure"))
+            _count(summary, states)
             store.set_meta("last_run", {"finished": time.time(), "executed": summary.executed})
-            if report:
-                summary.report_html, summary.report_md = _write_report_if_changed(store)
     finally:
         store.close()
-    summary.wall_seconds = time.time() - t0
     return summary
 
 
-def system_analyses(campaign: Any, system: str) -> Any:
-    """The analyses of one system: the campaign's, with the system's experimental S(q).
-
-    A reference S(q) named under ``[references.<system>] structure_factor`` is what that
-    system's S(q) is compared with (R-factor) when ``[analyses.structure_factor]`` names
-    no ``experimental`` file of its own.
-    """
-    analyses = campaign.analyses
-    sq = getattr(analyses, "structure_factor", None)
-    ref = (getattr(campaign, "references", None) or {}).get(system)
-    ref_sq = getattr(ref, "structure_factor", None) if ref is not None else None
-    if sq is None or sq.experimental is not None or ref_sq is None:
-        return analyses
-    return analyses.model_copy(
-        update={"structure_factor": sq.model_copy(update={"experimental": ref_sq})}
-    )
+def with_threads(job: Job, threads: int) -> Job:
+    """A run job whose payload asks for ``threads`` torch/OpenMP threads."""
+    if job.kind != "run":
+        return job
+    return replace(job, payload=replace(job.payload, threads=threads))
 
 
-def _combine(base_hash: str, analyses: Any) -> str:
-    """A run's result key: the plan's analysis hash, plus the system's own S(q) reference."""
-    sq = getattr(analyses, "structure_factor", None)
-    exp = getattr(sq, "experimental", None) if sq is not None else None
-    if exp is None:
-        return base_hash
-    return hashlib.sha256(f"{base_hash}|{_file_digest(Path(exp))}".encode()).hexdigest()
+def _count(summary: CampaignSummary, states: dict[str, JobState]) -> None:
+    for st in states.values():
+        if st.job.kind == "group":
+            summary.n_groups += 1
+            continue
+        summary.n_runs += 1
+        if st.state == "cached":
+            summary.n_cached += 1
+        else:
+            summary.executed.append(st.job.id)
+        status = (st.record or {}).get("status")
+        if status == "completed":
+            summary.n_completed += 1
+        else:
+            summary.n_failed += 1
+            summary.failures[st.job.id] = str((st.record or {}).get("failure"))
 
 
-def _write_report_if_changed(store: CampaignStore) -> tuple[Path, Path]:
-    """Write the report unless its inputs (campaign, every results JSON) are unchanged.
-
-    Keeps a fully cached rerun fast: no matplotlib import, no figures redrawn.
-    """
-    from elyte.report.render import HTML_NAME, MD_NAME
-
-    root = store.root
-    digest = hashlib.sha256(_elyte_version().encode())
-    for path in [
-        root / "campaign.json",
-        *sorted(root.glob("*/*/results.json")),
-        *sorted((root / "arrhenius").glob("*.json")),
-    ]:
-        digest.update(str(path.relative_to(root)).encode())
-        digest.update(_file_digest(path).encode())
-    html, md = root / HTML_NAME, root / MD_NAME
-    if html.exists() and md.exists() and store.meta().get("report_digest") == digest.hexdigest():
-        return html, md
-    from elyte.report import write_report
-
-    paths = write_report(root)
-    store.set_meta("report_digest", digest.hexdigest())
-    return paths
-
-
-def smoke_campaign(campaign: Any) -> Any:
-    """The campaign cut down to its ``smoke`` settings (a few steps) for CI."""
-    try:
-        from elyte.config import smoke_campaign as config_smoke
-    except ImportError:
-        config_smoke = None
-    if config_smoke is not None:
-        return config_smoke(campaign)
-    if hasattr(campaign, "smoke_version"):
-        return campaign.smoke_version()
-    raise NotImplementedError("smoke mode needs elyte.config.smoke_campaign")
-
-
-def campaign_info(campaign: Any, campaign_file: Any, *, smoke: bool = False) -> dict[str, Any]:
+def campaign_info(campaign: Campaign, campaign_file: Any, *, smoke: bool = False) -> dict[str, Any]:
     """What the report needs to know about the campaign (it never reads the TOML)."""
-    data = _dump(campaign)
-    text = ""
     try:
         text = Path(campaign_file).read_text()
-    except OSError:
-        pass
+    except (OSError, UnicodeDecodeError):
+        text = ""
     return {
-        "name": getattr(campaign, "name", "campaign"),
+        "name": campaign.name,
         "file": str(campaign_file),
         "smoke": smoke,
-        "campaign": data,
+        "campaign": to_jsonable(campaign),
         "toml": text,
-        "elyte_version": _elyte_version(),
+        "elyte_version": elyte_version(),
     }
 
 
-def _default_output(campaign: Any, smoke: bool) -> Path:
-    out = Path(getattr(campaign, "output", None) or f"runs/{campaign.name}")
+def _default_output(campaign: Campaign, smoke: bool) -> Path:
+    out = Path(campaign.output or f"runs/{campaign.name}")
     return out.with_name(out.name + "-smoke") if smoke else out
-
-
-def _dump(obj: Any) -> Any:
-    if hasattr(obj, "model_dump"):
-        return obj.model_dump(mode="json")
-    if hasattr(obj, "__dataclass_fields__"):
-        from elyte.campaign.tasks import _jsonable
-
-        return _jsonable(obj)
-    return obj
-
-
-def _elyte_version() -> str:
-    import elyte
-
-    return elyte.__version__
-
-
-def _safe(name: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_.+-]+", "_", name)
-
-
-def running_progress(states: dict[str, JobState]) -> list[dict[str, Any]]:
-    """Latest progress of every running run (for the display)."""
-    return [
-        {"id": st.job.id, **read_progress(Path(st.job.out_dir))}
-        for st in states.values()
-        if st.state == "running" and st.job.kind == "run"
-    ]
-
-
-__all__ = [
-    "CampaignSummary",
-    "execute_jobs",
-    "plan_jobs",
-    "run_campaign",
-    "key_results",
-    "read_results",
-]

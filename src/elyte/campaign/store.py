@@ -1,94 +1,52 @@
-"""The campaign folder: one subfolder per run, one per aggregate, and an SQLite index.
+"""The campaign folder, write side: the lock, the SQLite index rows, result files.
 
-Layout of a campaign folder ``DIR``::
-
-    DIR/campaign.json          the campaign as run (names, conditions, references), for the report
-    DIR/index.sqlite           runs, status, failure mode, timings, key results, provenance
-    DIR/.elyte.lock            held (flock) by the one ``elyte run`` writing the folder
-    DIR/runs/<run_id>/         input.extxyz, trajectory.h5, thermo.csv, checkpoint, results.json
-    DIR/groups/<group_id>/     results.json of replicas combined per (system, potential, T, P)
-    DIR/arrhenius/<id>.json    Arrhenius fits across temperatures
-    DIR/report.html, report.md
-
-Only the process holding the lock writes the index, and only after a task's
+The layout, schema and readers live in :mod:`elyte.io.results_store` (what the report
+reads). Only the process holding the lock writes the index, and only after a task's
 ``results.json`` has been renamed into place, so a crash at any point leaves either a
-finished result or none (the next run redoes or re-indexes it). Workers (processes, Dask)
-write files only, never the index.
+finished result or none (the next run redoes or re-indexes it). Workers (processes,
+Dask) write files only, never the index.
 """
 
 from __future__ import annotations
 
 import fcntl
-import json
 import math
 import os
 import socket
-import sqlite3
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from elyte.errors import ElyteError, InputFileError
-from elyte.jsonio import atomic_write_text
-
-INDEX_NAME = "index.sqlite"
-LOCK_NAME = ".elyte.lock"
-RESULTS_NAME = "results.json"
-PROGRESS_NAME = "progress.json"
-CAMPAIGN_NAME = "campaign.json"
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS runs (
-    run_id TEXT PRIMARY KEY,
-    system TEXT, potential TEXT, temperature REAL, pressure REAL, replica INTEGER,
-    seed INTEGER, input_hash TEXT, status TEXT, failure TEXT,
-    n_steps INTEGER, simulated_ps REAL, wall_seconds REAL, ns_per_day REAL,
-    finished TEXT, host TEXT, key_results TEXT, provenance TEXT
-);
-CREATE TABLE IF NOT EXISTS groups (
-    group_id TEXT PRIMARY KEY,
-    system TEXT, potential TEXT, temperature REAL, pressure REAL,
-    input_hash TEXT, status TEXT, n_replicas INTEGER, failure TEXT, finished TEXT,
-    key_results TEXT
-);
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
-"""
-
-RUN_COLUMNS = (
-    "run_id",
-    "system",
-    "potential",
-    "temperature",
-    "pressure",
-    "replica",
-    "seed",
-    "input_hash",
-    "status",
-    "failure",
-    "n_steps",
-    "simulated_ps",
-    "wall_seconds",
-    "ns_per_day",
-    "finished",
-    "host",
-    "key_results",
-    "provenance",
+from elyte.errors import ElyteError
+from elyte.io.results_store import (
+    _SCHEMA,
+    CAMPAIGN_NAME,
+    GROUP_COLUMNS,
+    INDEX_NAME,
+    LOCK_NAME,
+    PROGRESS_NAME,
+    RESULTS_NAME,
+    RUN_COLUMNS,
+    ResultsStore,
+    cached_results,
+    open_store,
+    read_results,
 )
-GROUP_COLUMNS = (
-    "group_id",
-    "system",
-    "potential",
-    "temperature",
-    "pressure",
-    "input_hash",
-    "status",
-    "n_replicas",
-    "failure",
-    "finished",
-    "key_results",
-)
+from elyte.jsonio import atomic_write_text, dumps, write_json
+
+__all__ = [
+    "CAMPAIGN_NAME",
+    "INDEX_NAME",
+    "PROGRESS_NAME",
+    "RESULTS_NAME",
+    "CampaignLock",
+    "CampaignLocked",
+    "CampaignStore",
+    "cached_results",
+    "open_store",
+    "read_results",
+    "write_results",
+]
 
 
 class CampaignLocked(ElyteError):
@@ -139,76 +97,49 @@ class CampaignLock:
         self.release()
 
 
-class CampaignStore:
-    """Read and write one campaign folder (see module docstring for the layout)."""
+class CampaignStore(ResultsStore):
+    """Read and write one campaign folder; ``create=True`` makes the folder and index."""
 
     def __init__(self, root: str | os.PathLike[str], *, create: bool = False) -> None:
+        if not create:
+            super().__init__(root)
+            return
         self.root = Path(root).absolute()
-        if not create and not (self.root / INDEX_NAME).exists():
-            raise InputFileError(
-                f"{self.root} is not an elyte campaign folder (no {INDEX_NAME}); "
-                "give the `output` folder of a campaign that `elyte run` has started."
-            )
-        if create:
-            self.root.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(self.root / INDEX_NAME, timeout=30.0)
-        self._db.row_factory = sqlite3.Row
-        if create:
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.executescript(_SCHEMA)
-            self._db.commit()
+        self.root.mkdir(parents=True, exist_ok=True)
+        self._db = self._connect()
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.executescript(_SCHEMA)
+        self._db.commit()
 
-    # ---- paths
     def lock(self) -> CampaignLock:
         return CampaignLock(self.root / LOCK_NAME)
 
-    def run_dir(self, run_id: str) -> Path:
-        return self.root / "runs" / run_id
-
-    def group_dir(self, group_id: str) -> Path:
-        return self.root / "groups" / group_id
-
-    def arrhenius_path(self, key: str) -> Path:
-        return self.root / "arrhenius" / f"{key}.json"
-
-    # ---- campaign description
     def write_campaign(self, info: dict[str, Any]) -> None:
         """Record the campaign as run (rewritten only when it changed)."""
-        text = json.dumps(info, indent=1, default=str)
+        text = dumps(info, indent=1)
         path = self.root / CAMPAIGN_NAME
         if not path.exists() or path.read_text() != text:
             atomic_write_text(path, text)
 
-    def campaign(self) -> dict[str, Any]:
-        path = self.root / CAMPAIGN_NAME
-        return json.loads(path.read_text()) if path.exists() else {}
-
     def set_meta(self, key: str, value: Any) -> None:
         self._db.execute(
             "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
-            (key, json.dumps(value, default=str)),
+            (key, dumps(value, indent=None)),
         )
         self._db.commit()
 
-    def meta(self) -> dict[str, Any]:
-        return {r["key"]: json.loads(r["value"]) for r in self._db.execute("SELECT * FROM meta")}
-
-    # ---- runs
     def record_run(self, row: dict[str, Any]) -> None:
         """Insert or replace one run's index row (call only after its results are on disk)."""
-        values = [_sql_value(row.get(c)) for c in RUN_COLUMNS]
-        self._db.execute(
-            f"INSERT OR REPLACE INTO runs ({', '.join(RUN_COLUMNS)}) "
-            f"VALUES ({', '.join('?' * len(RUN_COLUMNS))})",
-            values,
-        )
-        self._db.commit()
+        self._insert("runs", RUN_COLUMNS, row)
 
     def record_group(self, row: dict[str, Any]) -> None:
-        values = [_sql_value(row.get(c)) for c in GROUP_COLUMNS]
+        self._insert("groups", GROUP_COLUMNS, row)
+
+    def _insert(self, table: str, columns: tuple[str, ...], row: dict[str, Any]) -> None:
+        values = [_sql_value(row.get(c)) for c in columns]
         self._db.execute(
-            f"INSERT OR REPLACE INTO groups ({', '.join(GROUP_COLUMNS)}) "
-            f"VALUES ({', '.join('?' * len(GROUP_COLUMNS))})",
+            f"INSERT OR REPLACE INTO {table} ({', '.join(columns)}) "
+            f"VALUES ({', '.join('?' * len(columns))})",
             values,
         )
         self._db.commit()
@@ -224,86 +155,18 @@ class CampaignStore:
                 self._db.execute(f"DELETE FROM {table} WHERE {key} = ?", (stale,))
         self._db.commit()
 
-    def runs(self) -> list[dict[str, Any]]:
-        rows = self._db.execute("SELECT * FROM runs ORDER BY run_id").fetchall()
-        return [_decode_row(r) for r in rows]
-
-    def groups(self) -> list[dict[str, Any]]:
-        rows = self._db.execute("SELECT * FROM groups ORDER BY group_id").fetchall()
-        return [_decode_row(r) for r in rows]
-
-    def run_row(self, run_id: str) -> dict[str, Any] | None:
-        r = self._db.execute("SELECT * FROM runs WHERE run_id = ?", (run_id,)).fetchone()
-        return None if r is None else _decode_row(r)
-
-    def group_row(self, group_id: str) -> dict[str, Any] | None:
-        r = self._db.execute("SELECT * FROM groups WHERE group_id = ?", (group_id,)).fetchone()
-        return None if r is None else _decode_row(r)
-
-    def close(self) -> None:
-        self._db.close()
-
     def __enter__(self) -> CampaignStore:
         return self
 
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
 
 def write_results(path: Path, record: dict[str, Any]) -> None:
-    """Write a results JSON atomically (temporary name, fsync, rename)."""
-    atomic_write_text(path, json.dumps(_strict(record), indent=1, allow_nan=False))
-
-
-def read_results(path: Path) -> dict[str, Any] | None:
-    """A results JSON, or ``None`` when absent or unreadable (never half-written: atomic)."""
-    try:
-        return json.loads(path.read_text())
-    except (FileNotFoundError, json.JSONDecodeError):
-        return None
-
-
-def cached_results(path: Path, input_hash: str) -> dict[str, Any] | None:
-    """The results at ``path`` if they were made from inputs hashing to ``input_hash``."""
-    record = read_results(path)
-    if record is not None and record.get("input_hash") == input_hash:
-        return record
-    return None
-
-
-@contextmanager
-def open_store(root: str | os.PathLike[str]) -> Iterator[CampaignStore]:
-    store = CampaignStore(root)
-    try:
-        yield store
-    finally:
-        store.close()
-
-
-def _strict(obj: Any) -> Any:
-    """Replace non-finite floats by ``None`` so the JSON is strict (NaN is not JSON)."""
-    if isinstance(obj, float):
-        return obj if math.isfinite(obj) else None
-    if isinstance(obj, dict):
-        return {str(k): _strict(v) for k, v in obj.items()}
-    if isinstance(obj, list | tuple):
-        return [_strict(v) for v in obj]
-    if hasattr(obj, "item") and callable(obj.item):  # numpy scalar
-        return _strict(obj.item())
-    return obj
+    """Write a results JSON atomically (strict JSON: NaN and inf become null)."""
+    write_json(path, record, indent=1)
 
 
 def _sql_value(value: Any) -> Any:
     if isinstance(value, dict | list):
-        return json.dumps(_strict(value))
+        return dumps(value, indent=None)
     if isinstance(value, float) and not math.isfinite(value):
         return None
     return value
-
-
-def _decode_row(row: sqlite3.Row) -> dict[str, Any]:
-    out = dict(row)
-    for key in ("key_results", "provenance"):
-        if isinstance(out.get(key), str):
-            out[key] = json.loads(out[key])
-    return out

@@ -13,8 +13,7 @@ the work.
 from __future__ import annotations
 
 import fcntl
-import json
-import math
+import io
 import os
 import shutil
 import time
@@ -25,16 +24,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from elyte.campaign.progress import ProgressFile
 from elyte.campaign.store import PROGRESS_NAME, RESULTS_NAME, read_results, write_results
+from elyte.campaign.threads import apply_threads
 from elyte.errors import ElyteError
-from elyte.jsonio import atomic_write_text
+from elyte.io import run_files
+from elyte.jsonio import atomic_write_text, read_json, to_jsonable, write_json
 from elyte.provenance import provenance
 
-INPUT_STRUCTURE = "input.extxyz"
 INPUTS_NAME = "inputs.json"
 POTENTIAL_NAME = "potential.json"
-#: written by ``run_md`` when a run has ended (completed or failed)
-MD_OUTCOME = "outcome.json"
 
 
 @dataclass(frozen=True)
@@ -49,6 +48,8 @@ class RunPayload:
     pressure: float | None
     seed: int
     metadata: dict[str, Any] = field(default_factory=dict)
+    #: torch/OpenMP threads for this run (see elyte.campaign.threads); None: leave as is
+    threads: int | None = None
 
 
 @dataclass(frozen=True)
@@ -123,6 +124,8 @@ def _run_locked(
 ) -> dict[str, Any]:
     _claim_folder(out, folder_hash or input_hash)
     start = time.time()
+    # a worker has the task now: the live view counts it as running from here on
+    write_json(out / PROGRESS_NAME, {"step": 0, "started": start}, indent=None)
     try:
         record = fn(payload, out)
     except ElyteError as exc:
@@ -137,7 +140,10 @@ def _run_locked(
         }
     record.setdefault("task_wall_seconds", time.time() - start)
     record["input_hash"] = input_hash
-    record["provenance"] = provenance(**record.get("provenance", {}))
+    extra = dict(record.get("provenance", {}))
+    if record.get("threads") is not None:
+        extra.setdefault("threads", record["threads"])
+    record["provenance"] = provenance(**extra)
     write_results(out / RESULTS_NAME, record)
     (out / PROGRESS_NAME).unlink(missing_ok=True)
     return record
@@ -152,8 +158,8 @@ def _claim_folder(out: Path, input_hash: str) -> None:
     marker = out / INPUTS_NAME
     if out.exists():
         try:
-            owner = json.loads(marker.read_text()).get("input_hash")
-        except (OSError, json.JSONDecodeError):
+            owner = read_json(marker).get("input_hash")
+        except (OSError, ValueError, AttributeError):
             owner = None
         if owner != input_hash:
             for child in out.iterdir():
@@ -165,7 +171,7 @@ def _claim_folder(out: Path, input_hash: str) -> None:
                     child.unlink()
     out.mkdir(parents=True, exist_ok=True)
     if not marker.exists():
-        atomic_write_text(marker, json.dumps({"input_hash": input_hash}))
+        write_json(marker, {"input_hash": input_hash})
 
 
 # ------------------------------------------------------------------------ one run
@@ -177,26 +183,28 @@ def execute_run(payload: RunPayload, out_dir: Path) -> dict[str, Any]:
 
     atoms = _input_structure(payload, out_dir)
     record: dict[str, Any] = {
-        "build_summary": _jsonable(atoms.info.get("build_summary")),
+        "build_summary": to_jsonable(atoms.info.get("build_summary")),
         "n_atoms": len(atoms),
         "composition": atoms.get_chemical_formula(),
     }
-    finished_md = out_dir / MD_OUTCOME
+    finished_md = out_dir / run_files.OUTCOME
     if finished_md.exists() and (out_dir / POTENTIAL_NAME).exists():
         # The folder belongs to these MD inputs (see _claim_folder) and its MD ended:
         # only the analyses changed. Reuse the outcome; load no model.
         from elyte.md import MDOutcome
 
-        outcome = MDOutcome.from_dict(json.loads(finished_md.read_text()))
-        meta = json.loads((out_dir / POTENTIAL_NAME).read_text())
+        outcome = MDOutcome.from_dict(read_json(finished_md))
+        meta = read_json(out_dir / POTENTIAL_NAME)
     else:
+        if payload.threads is not None:
+            apply_threads(payload.threads)
         try:
             loaded = load_potential(payload.potential)
             check_elements(loaded, sorted(set(atoms.get_chemical_symbols())))
         except ElyteError as exc:
             return {**record, "status": "failed", "failure": f"model error: {exc}"}
-        meta = _jsonable(getattr(loaded, "metadata", {}))
-        atomic_write_text(out_dir / POTENTIAL_NAME, json.dumps(meta))
+        meta = to_jsonable(getattr(loaded, "metadata", {}))
+        write_json(out_dir / POTENTIAL_NAME, meta)
         outcome = run_md(
             atoms,
             loaded.calculator,
@@ -209,12 +217,13 @@ def execute_run(payload: RunPayload, out_dir: Path) -> dict[str, Any]:
             progress=ProgressFile(out_dir / PROGRESS_NAME, payload.metadata.get("total_ps")),
         )
     record["potential_metadata"] = meta
+    record["threads"] = _threads_used()
     failure = outcome.failure
     record.update(
         status=outcome.status,
         failure=None if failure is None else f"{failure.mode}: {failure.message}",
-        failure_detail=None if failure is None else _jsonable(failure.to_dict()),
-        warnings=_jsonable(getattr(outcome, "warnings", [])),
+        failure_detail=None if failure is None else to_jsonable(failure.to_dict()),
+        warnings=to_jsonable(getattr(outcome, "warnings", [])),
         n_steps=int(outcome.n_steps),
         simulated_ps=float(outcome.simulated_ps),
         wall_seconds=float(outcome.wall_seconds),
@@ -225,7 +234,7 @@ def execute_run(payload: RunPayload, out_dir: Path) -> dict[str, Any]:
         record["time_to_failure_ps"] = float(
             failure.time_ps if failure is not None else outcome.simulated_ps
         )
-    traj_path = out_dir / "trajectory.h5"
+    traj_path = out_dir / run_files.TRAJECTORY
     results: dict[str, Any] = {}
     if traj_path.exists() and outcome.status == "completed":
         traj = read_trajectory(traj_path)
@@ -239,55 +248,29 @@ def execute_run(payload: RunPayload, out_dir: Path) -> dict[str, Any]:
 def analyze_each(
     trajs: list[Any], spec: Any, temperature: float
 ) -> tuple[dict[str, Any], dict[str, str]]:
-    """``analyze`` all at once; if that raises, each analysis alone, keeping what works.
+    """Run ``analyze`` and capture a crash as the error of the analysis it happened in.
 
-    A short run (smoke mode, an early failure) may be too short for one observable but
-    fine for the others: the error of one analysis is recorded, not fatal to the rest.
-    Returns ``(results as dicts, {analysis: error message})``.
+    ``analyze`` already records an analysis that refuses its input (an ``ElyteError``:
+    too short a run, a missing stress) as "not computed" and goes on with the others. An
+    unexpected exception escapes it; it is recorded here under the name of the analysis
+    that was running (``analyze``'s ``progress`` hook names each as it starts), so one
+    failure never fails the run. Returns ``(results as dicts, {analysis: error})``.
     """
     from elyte.analysis import analyze
 
+    current = ["analyses"]
     try:
-        analysed = analyze(trajs, spec, temperature=temperature)
-        return {name: res.to_dict() for name, res in analysed.items()}, {}
-    except Exception:  # noqa: BLE001 - find out which analysis fails, keep the others
-        pass
-    results: dict[str, Any] = {}
-    errors: dict[str, str] = {}
-    for name, part in _single_analyses(spec):
-        try:
-            analysed = analyze(trajs, part, temperature=temperature)
-        except Exception as exc:  # noqa: BLE001
-            errors[name] = f"{type(exc).__name__}: {exc}"
-            continue
-        results.update({key: res.to_dict() for key, res in analysed.items()})
-    return results, errors
-
-
-def _single_analyses(spec: Any) -> list[tuple[str, Any]]:
-    """One copy of ``spec`` per requested analysis, with every other analysis switched off."""
-    fields = [f for f in type(spec).model_fields if f != "equilibration"]
-
-    def off(value: Any) -> Any:
-        if isinstance(value, bool):
-            return False
-        if isinstance(value, list | tuple | dict):
-            return type(value)()
-        return None
-
-    requested = [f for f in fields if getattr(spec, f) not in (None, False, [], (), {})]
-    parts = []
-    for name in requested:
-        update = {f: off(getattr(spec, f)) for f in fields if f != name}
-        parts.append((name, spec.model_copy(update=update)))
-    return parts
+        analysed = analyze(trajs, spec, temperature=temperature, progress=current.append)
+    except Exception as exc:  # noqa: BLE001 - recorded per analysis, the run goes on
+        return {}, {current[-1]: f"{type(exc).__name__}: {exc}"}
+    return {name: res.to_dict() for name, res in analysed.items()}, {}
 
 
 def _input_structure(payload: RunPayload, out_dir: Path) -> Any:
     """The built structure, written once to ``input.extxyz`` and reread on resume."""
     import ase.io
 
-    path = out_dir / INPUT_STRUCTURE
+    path = out_dir / run_files.INPUT_STRUCTURE
     if path.exists():
         try:
             return ase.io.read(path, format="extxyz")
@@ -296,9 +279,9 @@ def _input_structure(payload: RunPayload, out_dir: Path) -> Any:
     from elyte.systems import build_system
 
     atoms = build_system(payload.system, payload.seed)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    ase.io.write(tmp, atoms, format="extxyz")
-    os.replace(tmp, path)
+    text = io.StringIO()
+    ase.io.write(text, atoms, format="extxyz")
+    atomic_write_text(path, text.getvalue())
     return atoms
 
 
@@ -328,7 +311,7 @@ def execute_group(payload: GroupPayload, out_dir: Path) -> dict[str, Any]:
     record: dict[str, Any] = {"members": members, "n_completed": len(done)}
     if not done:
         return {**record, "status": "failed", "failure": "no replica completed", "results": {}}
-    trajs = [read_trajectory(d / "trajectory.h5") for d in done]
+    trajs = [read_trajectory(d / run_files.TRAJECTORY) for d in done]
     record["results"], errors = analyze_each(trajs, payload.analyses, payload.temperature)
     if errors:
         record["analysis_errors"] = errors
@@ -336,51 +319,6 @@ def execute_group(payload: GroupPayload, out_dir: Path) -> dict[str, Any]:
     rates = [m["ns_per_day"] for m in members if m["ns_per_day"]]
     record["ns_per_day"] = float(sum(rates) / len(rates)) if rates else None
     return record
-
-
-# ------------------------------------------------------------------------ progress
-class ProgressFile:
-    """A ``progress(steps_done, steps_total)`` callback for ``run_md`` that leaves the
-    latest state in a small JSON file.
-
-    The runner's display polls these files, which works the same for every executor.
-    Written at most once every ``every_s`` seconds, atomically. ``total_ps`` (the run's
-    planned simulated time) turns step counts into ps and ns/day.
-    """
-
-    def __init__(self, path: Path, total_ps: float | None = None, every_s: float = 1.0) -> None:
-        self.path = Path(path)
-        self.total_ps = total_ps
-        self.every_s = every_s
-        self._last = 0.0
-        self._first: tuple[float, int] | None = None
-
-    def __call__(self, steps_done: int, steps_total: int, *_: Any) -> None:
-        now = time.monotonic()
-        if self._first is None:
-            self._first = (now, int(steps_done))
-        if now - self._last < self.every_s:
-            return
-        self._last = now
-        state: dict[str, Any] = {"step": int(steps_done), "n_steps": int(steps_total)}
-        if self.total_ps and steps_total:
-            ps_per_step = self.total_ps / steps_total
-            state["total_ps"] = self.total_ps
-            state["simulated_ps"] = steps_done * ps_per_step
-            t0, s0 = self._first
-            if now > t0 and steps_done > s0:
-                state["ns_per_day"] = (steps_done - s0) * ps_per_step / 1000 / (now - t0) * 86400
-        try:
-            atomic_write_text(self.path, json.dumps(state))
-        except OSError:
-            pass
-
-
-def read_progress(out_dir: Path) -> dict[str, Any]:
-    try:
-        return json.loads((Path(out_dir) / PROGRESS_NAME).read_text())
-    except (OSError, json.JSONDecodeError):
-        return {}
 
 
 # ------------------------------------------------------------------------ helpers
@@ -391,20 +329,12 @@ def _relative(path: Any, root: Path) -> str:
         return str(path)
 
 
-def _jsonable(obj: Any) -> Any:
-    """Best-effort conversion to JSON-ready data (dataclasses, pydantic, numpy, paths)."""
-    if obj is None or isinstance(obj, bool | int | str):
-        return obj
-    if isinstance(obj, float):
-        return obj if math.isfinite(obj) else None
-    if isinstance(obj, dict):
-        return {str(k): _jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, list | tuple | set):
-        return [_jsonable(v) for v in obj]
-    if hasattr(obj, "model_dump"):
-        return _jsonable(obj.model_dump(mode="json"))
-    if hasattr(obj, "tolist"):
-        return _jsonable(obj.tolist())
-    if hasattr(obj, "__dataclass_fields__"):
-        return _jsonable({k: getattr(obj, k) for k in obj.__dataclass_fields__})
-    return str(obj)
+def _threads_used() -> dict[str, Any]:
+    """Threads this process computed with (torch's, when loaded; OpenMP's setting)."""
+    import sys
+
+    torch = sys.modules.get("torch")
+    return {
+        "torch": None if torch is None else int(torch.get_num_threads()),
+        "omp": os.environ.get("OMP_NUM_THREADS"),
+    }

@@ -7,46 +7,105 @@ import sys
 import typer
 
 
-# ---------------------------------------------------------------- check  [issue 2 (config)]
+# ---------------------------------------------------------------- check
 def check_command(
-    config: str | None = typer.Argument(None, help="Campaign file (TOML).", show_default=False),
+    configs: list[str] | None = typer.Argument(  # noqa: B008 - typer reads it once
+        None, help="Campaign files (TOML); several may be given.", show_default=False
+    ),
     explain: bool = typer.Option(False, "--explain", help="Print the reference of every key."),
     smoke: bool = typer.Option(False, "--smoke", help="Show the plan as `elyte run --smoke`."),
+    cost: bool = typer.Option(
+        False, "--cost", help="Estimate each run's time from one timed force call (cached)."
+    ),
 ) -> None:
-    """Validate a campaign file and print the expanded plan.
+    """Validate campaign files and print each expanded plan.
 
     Example: elyte check examples/quickstart.toml    (elyte check --explain: every key)
     """
     from rich.console import Console
 
-    from elyte.campaign.plan import plan_renderables
+    from elyte.cli.plan_table import plan_renderables
     from elyte.config import explain as explain_keys
     from elyte.config import load_campaign, smoke_campaign
     from elyte.errors import ConfigError
 
     out = Console(soft_wrap=True)
-    if config is None:
+    if not configs:
         if not explain:
             raise ConfigError("give a campaign file (elyte check CONFIG) or --explain")
         out.print(explain_keys(), markup=False, highlight=False)
         return
-    campaign = load_campaign(config)
-    if smoke:
-        campaign = smoke_campaign(campaign)
     if explain:
         out.print(explain_keys(), markup=False, highlight=False)
-    for item in plan_renderables(campaign, smoke=smoke):
-        out.print(item, markup=False, highlight=False) if isinstance(item, str) else out.print(item)
-    out.print(f"{config}: valid", markup=False, highlight=False)
+    errors = []
+    for config in configs:
+        try:
+            campaign = load_campaign(config)
+        except ConfigError as exc:
+            errors.append(str(exc))
+            continue
+        if smoke:
+            campaign = smoke_campaign(campaign)
+        for item in plan_renderables(campaign, smoke=smoke):
+            if isinstance(item, str):
+                out.print(item, markup=False, highlight=False)
+            else:
+                out.print(item)
+        if cost:
+            try:
+                _print_cost(out, campaign)
+            except ConfigError as exc:
+                errors.append(f"{config}: {exc}")
+                continue
+        out.print(f"{config}: valid", markup=False, highlight=False)
+    if errors:
+        raise ConfigError("\n".join(errors))
 
 
-# ---------------------------------------------------------------- run  [issue 5 (campaign)]
+def _print_cost(out, campaign) -> None:
+    from rich.table import Table
+
+    from elyte.campaign.cost import estimate_cost
+
+    est = estimate_cost(campaign)
+    table = Table(title="Cost on this machine (one timed force call)", title_justify="left")
+    for col in ("run id", "s / force call", "force calls", "hours"):
+        table.add_column(col, justify="left" if col == "run id" else "right")
+    for r in est.runs:
+        table.add_row(
+            r.run_id, f"{r.seconds_per_call:.3g}", f"{r.calls:,}", f"{r.seconds / 3600:.3g}"
+        )
+    out.print(table)
+    hours = est.wall_seconds / 3600
+    out.print(
+        f"campaign: about {hours:.3g} h with {est.workers} run(s) at a time",
+        markup=False,
+        highlight=False,
+    )
+    if est.over_a_day:
+        from elyte.cli._console import err_console
+
+        err_console.print(
+            f"warning: this campaign would take about {hours / 24:.2g} days on this machine; "
+            "shorten the stages, use fewer runs or a cluster ([cluster])",
+            markup=False,
+            highlight=False,
+        )
+
+
+# ---------------------------------------------------------------- run
 def run_command(
     config: str = typer.Argument(..., help="Campaign file (TOML).", show_default=False),
     output: str | None = typer.Option(
         None, "--output", "-o", help="Campaign folder; default: the file's `output`."
     ),
-    workers: int = typer.Option(1, "--workers", "-j", help="Local worker processes."),
+    workers: int | None = typer.Option(
+        None,
+        "--workers",
+        "-j",
+        help="Runs at once (≥ 1); default: one per free core, one thread each.",
+        show_default=False,
+    ),
     scheduler: str | None = typer.Option(
         None, "--scheduler", help="Address of a running Dask scheduler (tcp://host:8786)."
     ),
@@ -62,15 +121,17 @@ def run_command(
 ) -> None:
     """Run a whole campaign: build, MD, analyses, report. Reruns skip what is done.
 
+    Exits 1 when some runs failed (each is listed with its reason).
+
     Example: elyte run examples/quickstart.toml
     """
     from rich.console import Console
 
-    from elyte.campaign.runner import run_campaign
+    from elyte.cli.run_flow import run_and_report
 
     console = Console(stderr=True)
     try:
-        summary = run_campaign(
+        summary = run_and_report(
             config,
             output=output,
             workers=workers,
@@ -94,9 +155,17 @@ def run_command(
         out.print(f"  failed {run_id}: {failure}", markup=False, highlight=False)
     if summary.report_html is not None:
         out.print(f"report: {summary.report_html}  (summary: {summary.report_md})", highlight=False)
+    if summary.n_failed:
+        console.print(
+            f"{summary.n_failed} of {summary.n_runs} runs failed (reasons above); "
+            "fix the cause and rerun with --retry-failed",
+            markup=False,
+            highlight=False,
+        )
+        raise typer.Exit(1)
 
 
-# ---------------------------------------------------------------- report  [issue 5 (report)]
+# ---------------------------------------------------------------- report
 def report_command(
     folder: str = typer.Argument(..., help="Campaign folder.", show_default=False),
 ) -> None:
@@ -110,7 +179,7 @@ def report_command(
     typer.echo(f"report: {html_path}  (summary: {md_path})")
 
 
-# ---------------------------------------------------------------- status  [issue 5 (campaign)]
+# ---------------------------------------------------------------- status
 def status_command(
     folder: str = typer.Argument(..., help="Campaign folder.", show_default=False),
 ) -> None:

@@ -392,6 +392,7 @@ class SPCFwWater(Calculator):
 
 @register(
     "spcfw",
+    elements=("H", "O"),
     description="flexible SPC/Fw water (Wu, Tepper & Voth 2006) with DSF electrostatics; "
     "needs mol_id, water only",
 )

@@ -76,6 +76,7 @@ class Family:
     file_hint: str = ""  # what kind of file, for error messages
     shipped_weights: Callable[[], Path] | None = None  # where the bundled weights live
     extra: str = ""  # the pip extra of elyte that installs the packages
+    elements: tuple[str, ...] | None = None  # declared coverage (None: unknown/any)
 
 
 FAMILIES: dict[str, Family] = {}
@@ -90,6 +91,7 @@ def register(
     file_hint: str = "",
     shipped_weights: Callable[[], Path] | None = None,
     extra: str = "",
+    elements: tuple[str, ...] | None = None,
 ) -> Callable[[Loader], Loader]:
     """Decorator: register ``loader`` as the family ``name``."""
 
@@ -97,7 +99,15 @@ def register(
         if name in FAMILIES:
             raise RuntimeError(f"potential family {name!r} registered twice")
         FAMILIES[name] = Family(
-            name, loader, packages, needs_file, description, file_hint, shipped_weights, extra
+            name,
+            loader,
+            packages,
+            needs_file,
+            description,
+            file_hint,
+            shipped_weights,
+            extra,
+            elements,
         )
         return loader
 

@@ -8,6 +8,7 @@ Public API::
     write_structure(atoms, path) ; read_structure(path) -> ase.Atoms
     summary_table(summary: dict) -> str
     preview_system(spec) -> dict   (validate + size without packing, for `elyte check`)
+    system_content(spec) -> SystemContent | None   (atom count and elements, no packing)
     largest_empty_site(atoms, spacing=0.2) -> (frac, distance_A)
 
 Names are imported on first use (module ``__getattr__``): ``elyte.systems.spec``, which
@@ -27,6 +28,10 @@ _WHERE = {
     "read_structure": "build",
     "summary_table": "build",
     "write_structure": "build",
+    "SystemContent": "content",
+    "estimate_atoms": "content",
+    "has_hydrogen": "content",
+    "system_content": "content",
     "WATER_MOLAR_MASS": "composition",
     "Composition": "composition",
     "Plan": "composition",
@@ -51,6 +56,7 @@ __all__ = [
     "CrystalSpec",
     "DefectSpec",
     "Plan",
+    "SystemContent",
     "SystemSpec",
     "Template",
     "Term",
@@ -59,6 +65,8 @@ __all__ = [
     "build_summary",
     "build_system",
     "density_g_cm3",
+    "estimate_atoms",
+    "has_hydrogen",
     "estimate_density",
     "largest_empty_site",
     "parse_composition",
@@ -67,6 +75,7 @@ __all__ = [
     "read_structure",
     "realised_molality",
     "summary_table",
+    "system_content",
     "template",
     "water_per_salt",
     "write_structure",

@@ -1,0 +1,58 @@
+"""The whole ``elyte run`` flow: the campaign (with the live view), then its report.
+
+The campaign layer neither draws nor reports; this module, at the top floor, joins
+:func:`elyte.campaign.runner.run_campaign` with the live view and
+:func:`elyte.report.write_report`.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from elyte.campaign.hashing import report_digest
+from elyte.campaign.runner import CampaignSummary, run_campaign
+from elyte.campaign.store import CampaignStore
+
+
+def run_and_report(
+    campaign_file: str | os.PathLike[str],
+    *,
+    report: bool = True,
+    console: Any = None,
+    **options: Any,
+) -> CampaignSummary:
+    """:func:`run_campaign` with ``options``; a live view on ``console`` (a rich
+    ``Console``) when given; then the report unless ``report`` is false."""
+    if console is not None:
+        from elyte.cli.live_view import CampaignDisplay
+
+        display = CampaignDisplay(console)
+        with display:
+            summary = run_campaign(campaign_file, observer=display, **options)
+    else:
+        summary = run_campaign(campaign_file, **options)
+    if report:
+        summary.report_html, summary.report_md = report_if_changed(summary.root)
+    return summary
+
+
+def report_if_changed(root: Path) -> tuple[Path, Path]:
+    """Write the report unless its inputs (campaign, every results JSON) are unchanged.
+
+    Keeps a fully cached rerun fast: no matplotlib import, no figures redrawn.
+    """
+    from elyte.report.render import HTML_NAME, MD_NAME
+
+    digest = report_digest(Path(root))
+    html, md = Path(root) / HTML_NAME, Path(root) / MD_NAME
+    with CampaignStore(root) as store:
+        if html.exists() and md.exists() and store.meta().get("report_digest") == digest:
+            return html, md
+    from elyte.report import write_report
+
+    paths = write_report(root)
+    with CampaignStore(root) as store:
+        store.set_meta("report_digest", digest)
+    return paths
