@@ -259,7 +259,7 @@ def direct_structure_factor(
     result.notes.append(
         f"direct k-space sum over {len(n_vec)} reciprocal-lattice vectors of the cell "
         f"(shells of {dq:g} 1/Å, at most {max_k_per_bin} k per shell): valid for liquids and "
-        f"crystals from the shortest k = {q_lo:.3f} 1/Å up to {q_max:g} 1/Å; below about "
+        f"crystals from the shortest k (2π/L in a cube) = {q_lo:.3f} 1/Å up to {q_max:g} 1/Å; below about "
         f"{3 * q_lo:.2f} 1/Å a shell holds few k-vectors (see n_k) and the curve is coarse"
     )
     result.notes.append(
