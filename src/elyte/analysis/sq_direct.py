@@ -67,6 +67,34 @@ def _groups(trajs: Sequence[Trajectory]) -> list[list[tuple[int, int]]]:
     return [[(0, int(f)) for f in b] for b in blocks if len(b)]
 
 
+def _amplitudes(
+    pos: np.ndarray,
+    recip: np.ndarray,
+    n_vec: np.ndarray,
+    nmax: np.ndarray,
+    pair_u: np.ndarray,
+    pair_of_k: np.ndarray,
+    atoms_of: list[np.ndarray],
+    max_bytes: int,
+) -> np.ndarray:
+    """(S, K) species amplitudes ρ_s(k) = Σ_{j∈s} exp(i k·r_j) at the integer ``n_vec``.
+
+    exp(i k·r) = e₁^{n₁} e₂^{n₂} e₃^{n₃} with e_i = exp(i b_i·r): per-axis powers, the
+    (n₁, n₂) products for the pairs present (``pair_u``, (U, 2)), and for each species one
+    complex matrix product over its atoms giving every n₃ at once — no exp per k-vector.
+    """
+    theta = pos @ recip.T  # (N, 3): b_i · r_j
+    powers = [np.exp(1j * np.outer(np.arange(-m, m + 1), theta[:, i])) for i, m in enumerate(nmax)]
+    grid = np.empty((len(atoms_of), len(pair_u), 2 * nmax[2] + 1), dtype=complex)
+    step = max(1, int(max_bytes // (16 * 2 * len(pos))))
+    for lo in range(0, len(pair_u), step):
+        u = pair_u[lo : lo + step]
+        e12 = powers[0][u[:, 0] + nmax[0]] * powers[1][u[:, 1] + nmax[1]]  # (u, N)
+        for s, idx in enumerate(atoms_of):
+            grid[s, lo : lo + step] = e12[:, idx] @ powers[2][:, idx].T
+    return grid[:, pair_of_k, n_vec[:, 2] + nmax[2]]
+
+
 def kspace_accumulate(
     trajs: Sequence[Trajectory],
     species: Sequence[str],
@@ -78,15 +106,22 @@ def kspace_accumulate(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per group: Σ Re ρ_a ρ_b* per shell, k counts per shell, Σ|k| per shell.
 
+    ``n_vec`` (K, 3) integer reciprocal-lattice indices; memory is bounded by
+    ``max_bytes`` per work array (plus (S, S, K) floats for the products).
+
     Returns ``(acc (G, S, S, B), count (G, B), ksum (G, B))``; ``G`` error groups
     (:func:`_groups`), ``B = len(edges) − 1``.
     """
     groups = _groups(trajs)
     ns, nb = len(species), len(edges) - 1
     symbols = np.asarray(trajs[0].symbols)
-    member = np.stack([symbols == s for s in species]).astype(float)  # (S, N)
-    n_atoms = len(symbols)
-    chunk = max(1, int(max_bytes // (16 * 2 * n_atoms)))
+    atoms_of = [np.flatnonzero(symbols == s) for s in species]
+    n_vec = np.asarray(n_vec, dtype=int).reshape(-1, 3)
+    nmax = np.abs(n_vec).max(axis=0) if len(n_vec) else np.zeros(3, int)
+    width = 2 * nmax[1] + 1
+    key = (n_vec[:, 0] + nmax[0]) * width + (n_vec[:, 1] + nmax[1])
+    uniq, pair_of_k = np.unique(key, return_inverse=True)
+    pair_u = np.stack([uniq // width - nmax[0], uniq % width - nmax[1]], axis=1)
     acc = np.zeros((len(groups), ns, ns, nb))
     count = np.zeros((len(groups), nb))
     ksum = np.zeros((len(groups), nb))
@@ -96,21 +131,20 @@ def kspace_accumulate(
         for r, f in frames:
             traj = trajs[r]
             recip = 2.0 * np.pi * np.linalg.inv(traj.cells[f]).T
-            pos = np.asarray(traj.positions[f], dtype=float)
-            for lo in range(0, len(n_vec), chunk):
-                k = n_vec[lo : lo + chunk] @ recip  # (K, 3)
-                kn = np.linalg.norm(k, axis=1)
-                b = np.searchsorted(edges, kn, side="right") - 1
-                inside = (b >= 0) & (b < nb)
-                if not inside.any():
-                    continue
-                k, kn, b = k[inside], kn[inside], b[inside]
-                rho = member @ np.exp(1j * (pos @ k.T))  # (S, K)
-                prod = (rho[:, None, :] * rho[None, :, :].conj()).real  # (S, S, K)
+            kn = np.linalg.norm(n_vec @ recip, axis=1)
+            b = np.searchsorted(edges, kn, side="right") - 1
+            inside = (b >= 0) & (b < nb)
+            if inside.any():
+                pos = np.asarray(traj.positions[f], dtype=float)
+                rho = _amplitudes(pos, recip, n_vec, nmax, pair_u, pair_of_k, atoms_of, max_bytes)[
+                    :, inside
+                ]
+                bi = b[inside]
                 for a, c in zip(*iu, strict=True):
-                    acc[g, a, c] += np.bincount(b, weights=prod[a, c], minlength=nb)
-                count[g] += np.bincount(b, minlength=nb)
-                ksum[g] += np.bincount(b, weights=kn, minlength=nb)
+                    prod = (rho[a] * rho[c].conj()).real
+                    acc[g, a, c] += np.bincount(bi, weights=prod, minlength=nb)
+                count[g] += np.bincount(bi, minlength=nb)
+                ksum[g] += np.bincount(bi, weights=kn[inside], minlength=nb)
             done += 1
             if progress is not None:
                 progress(done, total)
@@ -259,7 +293,8 @@ def direct_structure_factor(
     result.notes.append(
         f"direct k-space sum over {len(n_vec)} reciprocal-lattice vectors of the cell "
         f"(shells of {dq:g} 1/Å, at most {max_k_per_bin} k per shell): valid for liquids and "
-        f"crystals from the shortest k (2π/L in a cube) = {q_lo:.3f} 1/Å up to {q_max:g} 1/Å; below about "
+        f"crystals from the shortest k (2π/L in a cube) = {q_lo:.3f} 1/Å up to {q_max:g} 1/Å; "
+        "below about "
         f"{3 * q_lo:.2f} 1/Å a shell holds few k-vectors (see n_k) and the curve is coarse"
     )
     result.notes.append(
