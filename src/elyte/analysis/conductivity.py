@@ -312,12 +312,19 @@ def conductivity(
             "chi2_red": fit.chi2_red if math.isfinite(fit.chi2_red) else None,
         },
     )
-    if eh > 0 and eh_err < eh:
+    if eh > 0 and eh_err < eh and sigma_ne.status != "not computed":
         h = ne / eh
         h_err = h * math.hypot(sigma_ne.stderr / ne if ne else 0.0, eh_err / eh)
         haven = Estimate(h, h_err, "1", "sigma_NE / sigma_EH")
     else:
-        haven = Estimate(math.nan, math.nan, "1", "undefined: sigma_EH not resolved from zero")
+        haven = Estimate(
+            math.nan,
+            math.nan,
+            "1",
+            "undefined: sigma_EH not resolved from zero or no sigma_NE",
+            status="not computed",
+            reason="sigma_EH not resolved from zero, or no mobile species for sigma_NE",
+        )
     fit_curve = np.full_like(pooled.t, np.nan)
     fit_curve[first : last + 1] = fit.slope * pooled.t[first : last + 1] + fit.intercept
     notes = [
