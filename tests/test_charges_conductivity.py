@@ -142,3 +142,10 @@ def test_xdatcar_conductivity_with_cli_charges_matches_kinisi(tmp_path):
     assert ours.agrees_with(k_mean, k_err, z=2.0), (ours, k_mean, k_err)
     # and not only because our error bar is wide: within kinisi's own 2σ
     assert abs(ours.value - k_mean) < 2 * k_err, (ours, k_mean, k_err)
+
+
+def test_bad_cli_charges_are_refused_before_any_file(tmp_path):
+    proc, out = _cli(tmp_path, "--charges", "Li1,P=5")
+    assert proc.returncode == 2
+    assert "--charges" in proc.stderr + proc.stdout and "Li=1" in proc.stderr + proc.stdout
+    assert not out.exists()

@@ -216,3 +216,21 @@ def test_ml_peg_r_factor_and_resolution_matching():
     np.testing.assert_allclose(
         smooth, 1 + np.exp(-0.5 * 4 * 0.09) * box * np.cos(2 * q_exp), atol=5e-3
     )
+
+
+def test_analysis_spec_chooses_the_method_and_restricts_the_gr_r_factor(hard_spheres, tmp_path):
+    from elyte.analysis.spec import StructureFactorSpec
+    from elyte.analysis.sq_analysis import structure_factor_analysis
+
+    ref = direct_structure_factor([hard_spheres], q_max=8.0, dq=0.1)
+    exp = tmp_path / "sq.dat"
+    rows = zip(ref.curves["q"], ref.curves["S_xray"], strict=True)
+    exp.write_text("\n".join(f"{q} {s}" for q, s in rows))
+    spec = StructureFactorSpec(q_max=8.0, dq=0.1, experimental=exp)
+    direct = structure_factor_analysis([hard_spheres], spec)
+    assert direct.metadata["method"] == "direct k-space sum"
+    assert direct.estimates["R_factor"].value < 0.01  # the same computation (sub-sampled)
+    gr = structure_factor_analysis([hard_spheres], spec.model_copy(update={"method": "gr"}))
+    assert gr.metadata["method"] == "g(r) transform"
+    assert gr.estimates["R_factor"].details["q_range"][0] >= gr.metadata["q_valid"][0]
+    assert gr.estimates["R_factor"].value < 0.05
