@@ -9,8 +9,11 @@ Two methods (the direct sum is the default for comparison with experiment):
   q ≥ :func:`transform_q_min` = 2·(2π/r_max) = 8π/L (r_max = L/2): the g(r) truncated at
   half the box convolves S(q) with a window ~2π/r_max wide (the Lorch window widens it
   further), so below two such widths the transform is dominated by the truncation.
-  Measured on LiCl(aq): R = 0.067 against the direct sum for q = 1–10 Å⁻¹ but 0.112 for
-  0.5–1 Å⁻¹; on crystalline Li6PS5Cl R = 0.85 (Bragg peaks smeared from 167 to ~1.5).
+  Measured on LiCl(aq) (248 atoms, 13.87 Å box, 74 frames; ml-peg R against the direct
+  sum on the same shells): 0.112 for q = 0.5–1 Å⁻¹, 0.070 for 1–10 Å⁻¹ and 0.061 for
+  8π/L = 1.81–10 Å⁻¹ with the Lorch window (0.055, 0.041, 0.037 without it); on
+  crystalline Li6PS5Cl R = 0.85 (Bragg peaks smeared from 167 to ~1.5). Even where valid,
+  a small box's transform broadens peaks: compare with experiment by the direct sum.
   Values at q ≤ 2π/L are ``nan``; between 2π/L and 8π/L they are given but flagged.
 
 Faber–Ziman partials ``S_ab(q) = 1 + 4πρ ∫ r² (g_ab(r) − 1) sin(qr)/(qr) W(r) dr`` with ρ
