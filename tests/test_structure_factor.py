@@ -183,7 +183,7 @@ def test_r_factor_definition():
     q = np.linspace(0.5, 10, 100)
     s = 1 + np.sin(q) / q
     assert r_factor(q, s, s).value == 0.0
-    r = r_factor(q, s + 0.1, s, q_range=(1.0, 8.0))
+    r = r_factor(q, s + 0.1, s, q_range=(1.0, 8.0), definition="rms")
     sel = (q >= 1.0) & (q <= 8.0)
     assert r.value == pytest.approx(0.1 * np.sqrt(sel.sum() / np.sum(s[sel] ** 2)))
     assert r.details["q_range"] == [1.0, 8.0]
@@ -192,7 +192,7 @@ def test_r_factor_definition():
     s_sim = s.copy()
     s_sim[:10] = np.nan
     q_exp = np.linspace(0.2, 9.0, 37)
-    r2 = r_factor(q, s_sim, 1 + np.sin(q_exp) / q_exp, q_exp=q_exp)
+    r2 = r_factor(q, s_sim, 1 + np.sin(q_exp) / q_exp, q_exp=q_exp, definition="rms")
     assert r2.value < 1e-3
     assert r2.details["q_range"][0] >= q[10]
 

@@ -133,11 +133,13 @@ def analyze(
                 diffusion[s] = out.estimates[f"D[{s}]"]
 
     if spec.conductivity:
-        from elyte.analysis.conductivity import conductivity
+        from elyte.analysis.charges import conductivity_with_charges
 
         run(
             "conductivity",
-            lambda: conductivity(dynamic, temperature, diffusion=diffusion or None),
+            lambda: conductivity_with_charges(
+                dynamic, temperature, diffusion or None, spec.charges, spec.mobile
+            ),
         )
 
     if spec.viscosity:
@@ -147,6 +149,11 @@ def analyze(
 
     if spec.structure_factor is not None:
         run("structure_factor", lambda: _structure_factor(trimmed, spec))
+
+    if spec.wise_coordination is not None or spec.density_reference or spec.stability:
+        from elyte.analysis.mlpeg import ml_peg_analyses
+
+        ml_peg_analyses(trajs, trimmed, spec, temperature, results, run)
 
     if spec.dimers:
         from elyte.analysis.coordination import dimer_counts
@@ -182,28 +189,7 @@ def _cn_series(trajs: list[Trajectory], pair: str, rdf_result: Result | None) ->
 
 
 def _structure_factor(trajs: list[Trajectory], spec: AnalysisSpec) -> Result:
-    from elyte.analysis.structure_factor import (
-        load_experimental_curve,
-        r_factor,
-        xray_structure_factor,
-    )
+    from elyte.analysis.sq_analysis import structure_factor_analysis
 
-    sq_spec = spec.structure_factor
-    assert sq_spec is not None
-    result = xray_structure_factor(trajs, q_max=sq_spec.q_max)
-    if sq_spec.experimental is not None:
-        q_exp, s_exp = load_experimental_curve(sq_spec.experimental)
-        result.curves["q_exp"] = q_exp
-        result.curves["S_exp"] = s_exp
-        result.units.update({"q_exp": "1/Å", "S_exp": "1"})
-        est = r_factor(
-            result.curves["q"], result.curves["S_xray"], s_exp, sq_spec.q_range, q_exp=q_exp
-        )
-        result.estimates["R_factor"] = Estimate(
-            est.value,
-            est.stderr,
-            est.unit,
-            est.method,
-            details={**est.details, "experimental_file": str(sq_spec.experimental)},
-        )
-    return result
+    assert spec.structure_factor is not None
+    return structure_factor_analysis(trajs, spec.structure_factor)

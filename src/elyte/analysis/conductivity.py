@@ -23,6 +23,7 @@ mass). Charges come from ``traj.charges`` or from the ``charges`` argument.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -116,6 +117,109 @@ def _si_prefactor(volume_a3: float, temperature: float) -> float:
     return ELEMENTARY_CHARGE**2 / (volume_a3 * 1e-30 * KB_SI * temperature) * 1e-20 / 1e-12
 
 
+def nernst_einstein(
+    carriers: Mapping[str, float],
+    counts: Mapping[str, int],
+    diffusion: Mapping[str, Estimate],
+    *,
+    volume: float,
+    temperature: float,
+    mobile: Sequence[str] | None = None,
+) -> Estimate:
+    """σ_NE = e²/(V k_B T) Σ_i N_i z_i² D_i over the *mobile* carriers, S/m.
+
+    Args:
+        carriers: ``{species: z}``.
+        counts: ``{species: N}`` carriers in the cell.
+        diffusion: ``{species: D}`` in 1e-9 m²/s.
+        volume: Å³; temperature: K.
+        mobile: species to count. Default: those whose D is resolved from zero
+            (D > 2 stderr, or D > 0 when it has no error bar); an immobile framework's
+            fitted D is noise (often negative) amplified by z², so it is left out.
+
+    Returns:
+        ``Estimate`` whose ``details`` list the contributions, the species left out and
+        why; its status is the worst of the counted D's (e.g. "apparent").
+    """
+    if mobile is None:
+        chosen = [
+            s
+            for s in carriers
+            if s in diffusion
+            and (
+                diffusion[s].value > 2 * diffusion[s].stderr
+                if math.isfinite(diffusion[s].stderr)
+                else diffusion[s].value > 0
+            )
+        ]
+        rule = "species with D > 2σ"
+    else:
+        unknown = [s for s in mobile if s not in carriers]
+        if unknown:
+            raise ConfigError(
+                f"mobile species {', '.join(unknown)} carry no charge here (carriers: "
+                f"{', '.join(carriers)}); name charged species or pass charges"
+            )
+        chosen = list(mobile)
+        rule = "species named mobile by the user"
+    missing = [s for s in chosen if s not in diffusion]
+    if missing:
+        raise ConfigError(f"Nernst–Einstein needs D of {', '.join(missing)}")
+    left_out = {
+        s: (
+            f"D = {diffusion[s].format_value()} not resolved from zero"
+            if mobile is None
+            else "not named mobile"
+        )
+        for s in carriers
+        if s not in chosen and s in diffusion
+    }
+    pref = _si_prefactor(volume, temperature)
+    contrib = {s: pref * counts[s] * carriers[s] ** 2 * diffusion[s].value / 10.0 for s in chosen}
+    var = sum(
+        (pref * counts[s] * carriers[s] ** 2 * diffusion[s].stderr / 10.0) ** 2 for s in chosen
+    )
+    ne, err = float(sum(contrib.values())), math.sqrt(var)
+    method = (
+        f"Nernst-Einstein from self-diffusion and formal charges ({rule}: "
+        + (", ".join(chosen) or "none")
+        + ")"
+    )
+    if left_out:
+        method += "; left out: " + ", ".join(left_out)
+    order = ["measured", "apparent", "input", "unreliable", "not computed"]
+    worst = max((diffusion[s] for s in chosen), key=lambda e: order.index(e.status), default=None)
+    if not chosen:
+        status, reason = "not computed", "no carrier has a D resolved from zero"
+    elif worst is not None and worst.status != "measured":
+        status, reason = (
+            worst.status,
+            f"D of {chosen[[diffusion[s] for s in chosen].index(worst)]}: {worst.reason}",
+        )
+    else:
+        status, reason = "measured", ""
+    return Estimate(
+        ne,
+        err,
+        "S/m",
+        method,
+        None,
+        {
+            "mS_cm": ne * S_PER_M_TO_MS_PER_CM,
+            "stderr_mS_cm": err * S_PER_M_TO_MS_PER_CM,
+            "contributions_S_m": contrib,
+            "mobile": chosen,
+            "left_out": left_out,
+            "charges": dict(carriers),
+            "counts": dict(counts),
+            "volume_A3": volume,
+            "temperature_K": temperature,
+        },
+        status=status,
+        reason=reason,
+    )
+
+
 def conductivity(
     trajs: list[Trajectory],
     temperature: float,
@@ -124,6 +228,7 @@ def conductivity(
     charges: dict[str, float] | None = None,
     window_ps: tuple[float, float] | None = None,
     dimension: int = 3,
+    mobile: Sequence[str] | None = None,
 ) -> ConductivityResult:
     """Nernst–Einstein and Einstein–Helfand conductivities and the Haven ratio.
 
@@ -136,6 +241,7 @@ def conductivity(
         window_ps: EH fit window; default: the D fit window of the carrier contributing
             most to σ_NE.
         dimension: 3 (or 2, 1: first Cartesian components).
+        mobile: species counted in σ_NE (see :func:`nernst_einstein`); σ_EH counts all.
 
     Returns:
         :class:`ConductivityResult` with ``sigma_NE`` and ``sigma_EH`` in S/m (mS/cm in
@@ -150,41 +256,21 @@ def conductivity(
 
     # Nernst–Einstein
     d_est: dict[str, Estimate] = {}
-    contrib: dict[str, float] = {}
-    windows: dict[str, list[float]] = {}
-    ne_var = 0.0
-    ne = 0.0
     counts = {}
-    for name, z in carriers.items():
-        n = len(species_members(trajs[0], name))
-        counts[name] = n
+    windows: dict[str, list[float]] = {}
+    for name in carriers:
+        counts[name] = len(species_members(trajs[0], name))
         if diffusion is not None and name in diffusion:
-            est = diffusion[name]
+            d_est[name] = diffusion[name]
         else:
-            est = self_diffusion(trajs, name, dimension=dimension).estimates[f"D[{name}]"]
-        d_est[name] = est
-        d_a2ps = est.value / 10.0  # 1e-9 m²/s -> Å²/ps
-        contrib[name] = pref * n * z * z * d_a2ps
-        ne += contrib[name]
-        ne_var += (pref * n * z * z * est.stderr / 10.0) ** 2
-        if "window_ps" in est.details:
-            windows[name] = list(est.details["window_ps"])
-    sigma_ne = Estimate(
-        ne,
-        math.sqrt(ne_var),
-        "S/m",
-        "Nernst-Einstein from self-diffusion and formal charges",
-        None,
-        {
-            "mS_cm": ne * S_PER_M_TO_MS_PER_CM,
-            "stderr_mS_cm": math.sqrt(ne_var) * S_PER_M_TO_MS_PER_CM,
-            "contributions_S_m": contrib,
-            "charges": carriers,
-            "counts": counts,
-            "volume_A3": volume,
-            "temperature_K": temperature,
-        },
+            d_est[name] = self_diffusion(trajs, name, dimension=dimension).estimates[f"D[{name}]"]
+        if "window_ps" in d_est[name].details:
+            windows[name] = list(d_est[name].details["window_ps"])
+    sigma_ne = nernst_einstein(
+        carriers, counts, d_est, volume=volume, temperature=temperature, mobile=mobile
     )
+    ne = sigma_ne.value
+    contrib = sigma_ne.details["contributions_S_m"]
 
     # Einstein–Helfand
     paths = []
@@ -193,7 +279,7 @@ def conductivity(
         paths.append(j[:, None, :])
     pooled = pooled_msd(paths, dt, dimension)
     if window_ps is None:
-        main = max(contrib, key=lambda k: abs(contrib[k]))
+        main = max(contrib, key=lambda k: abs(contrib[k])) if contrib else next(iter(carriers))
         window_ps = tuple(windows.get(main, (pooled.t[1], pooled.t[len(pooled.t) // 2])))
     first, last = window_from_ps(window_ps, dt, len(pooled.msd))
     lags = fit_lags(first, last)
@@ -226,12 +312,19 @@ def conductivity(
             "chi2_red": fit.chi2_red if math.isfinite(fit.chi2_red) else None,
         },
     )
-    if eh > 0 and eh_err < eh:
+    if eh > 0 and eh_err < eh and sigma_ne.status != "not computed":
         h = ne / eh
         h_err = h * math.hypot(sigma_ne.stderr / ne if ne else 0.0, eh_err / eh)
         haven = Estimate(h, h_err, "1", "sigma_NE / sigma_EH")
     else:
-        haven = Estimate(math.nan, math.nan, "1", "undefined: sigma_EH not resolved from zero")
+        haven = Estimate(
+            math.nan,
+            math.nan,
+            "1",
+            "undefined: sigma_EH not resolved from zero or no sigma_NE",
+            status="not computed",
+            reason="sigma_EH not resolved from zero, or no mobile species for sigma_NE",
+        )
     fit_curve = np.full_like(pooled.t, np.nan)
     fit_curve[first : last + 1] = fit.slope * pooled.t[first : last + 1] + fit.intercept
     notes = [

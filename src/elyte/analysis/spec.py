@@ -8,6 +8,7 @@ molecule names known to the builder ("H2O", "TFSI").
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 
@@ -35,6 +36,28 @@ class StructureFactorSpec(Spec):
     q_range: tuple[float, float] | None = Field(
         None, description="q range in 1/Å for the R-factor; default: the overlap."
     )
+    method: Literal["direct", "gr"] = Field(
+        "direct",
+        description='"direct": k-space sum over the cell (liquids and crystals, default); '
+        '"gr": transform of g(r) (liquids, q above 8π/L only).',
+    )
+    weighting: Literal["faber-ziman", "ashcroft-langreth"] = Field(
+        "faber-ziman", description="Normalisation of the total S(q) (direct method)."
+    )
+    form_factors: Literal["waasmaier-kirfel", "cromer-mann"] = Field(
+        "waasmaier-kirfel", description="X-ray form-factor set (cromer-mann: as ml-peg)."
+    )
+    ions: bool = Field(True, description="Ionic form factors by formal charge; false: neutral.")
+    dq: float = Field(0.05, gt=0, description="Shell width in 1/Å (direct method).")
+    max_k_per_shell: int | None = Field(
+        300, gt=0, description="Sub-sample shells with more k-vectors (direct method)."
+    )
+    r_factor: Literal["ml-peg", "rms"] = Field(
+        "ml-peg", description="R-factor definition: Σ|ΔS|/Σ|S_exp| (ml-peg) or rms."
+    )
+    q_resolution: float | None = Field(
+        None, gt=0, description="Experiment's Gaussian q resolution σ in 1/Å, applied first."
+    )
 
 
 class DimerSpec(Spec):
@@ -47,6 +70,12 @@ class SpeciationSpec(Spec):
     ligands: dict[str, float] = Field(
         ..., description='Ligand species and their shell cutoffs in Å, e.g. {"O": 2.8, "Cl": 3.0}.'
     )
+
+
+class WiSECoordinationSpec(Spec):
+    r_cut: float = Field(2.83, gt=0, description="Li–O cutoff in Å (ml-peg: 2.83).")
+    d_oh: float = Field(1.25, gt=0, description="O–H bond cutoff marking water O, Å.")
+    d_os: float = Field(1.75, gt=0, description="O–S bond cutoff marking TFSI O, Å.")
 
 
 class AnalysisSpec(Spec):
@@ -69,3 +98,20 @@ class AnalysisSpec(Spec):
         default_factory=list,
         description="First-shell compositions around a species (fractions of e.g. Mn(H2O)xCly).",
     )
+    charges: dict[str, float] | Literal["guess"] | None = Field(
+        None,
+        description='Formal charges {"Li": 1, "P": 5, "S": -2, "Cl": -1} for trajectories '
+        'without them (XDATCAR, xyz); "guess": oxidation-state guesses, flagged as such.',
+    )
+    mobile: list[str] | None = Field(
+        None,
+        description="Species counted in Nernst–Einstein σ; default: those whose D is "
+        "resolved from zero (D > 2σ).",
+    )
+    wise_coordination: WiSECoordinationSpec | None = Field(
+        None, description="ml-peg Li–O(water)/Li–O(TFSI)/total coordination."
+    )
+    density_reference: float | None = Field(
+        None, gt=0, description="ml-peg density error against this density, g/cm³."
+    )
+    stability: bool = Field(False, description="MLIPAudit stability score of each replica.")

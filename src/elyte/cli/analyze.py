@@ -26,6 +26,12 @@ def analyze_command(
         None, "--equilibration-ps", help="Discard this many ps per replica (default: automatic)."
     ),
     config: str = typer.Option(None, "--config", help="TOML file with AnalysisSpec fields."),
+    charges: str = typer.Option(
+        None,
+        "--charges",
+        help="Formal charges for conductivity, e.g. Li=1,P=5,S=-2,Cl=-1 (XDATCAR/xyz carry "
+        "none); 'guess' for oxidation-state guesses (flagged).",
+    ),
     out: str = typer.Option("analysis", "-o", "--out", help="Output folder."),
 ) -> None:
     """Compute observables with error bars from one or more trajectories.
@@ -40,6 +46,10 @@ def analyze_command(
     from elyte.analysis.outputs import analyze_files, build_spec
 
     spec = build_spec(analyses, pairs, species, config, equilibration_ps)
+    if charges is not None:
+        from elyte.analysis.charges import parse_charges
+
+        spec = type(spec)(**{**spec.model_dump(), "charges": parse_charges(charges)})
     console = Console()
     with Progress(
         SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console
