@@ -100,7 +100,8 @@ def pdb_text(
         out.extend(_atom_lines(symbols, np.asarray(pos, float), resid, resname, q))
         if many:
             out.append("ENDMDL\n")
-    out.append("END\n")
+    if not many:  # after ENDMDL an END would read as one more, empty, model in ASE
+        out.append("END\n")
     return "".join(out)
 
 
