@@ -173,3 +173,17 @@ def test_run_folder_names_and_legacy_trajectory(tmp_path):
     (tmp_path / "run" / TRAJECTORY).rename(tmp_path / "run" / "trajectory.h5")
     assert find_trajectory(tmp_path / "run").name == "trajectory.h5"
     assert read_trajectory(tmp_path / "run" / "trajectory.h5").n_frames == 17
+
+
+def test_a_0_1_0_file_without_stage_datasets_still_reads(tmp_path):
+    import h5py
+
+    ref = write_run(tmp_path / "run")
+    old = tmp_path / "run" / "trajectory.h5"
+    (tmp_path / "run" / TRAJECTORY).rename(old)
+    with h5py.File(old, "a") as f:  # the 0.1.0 layout had neither
+        del f["observables/stage"], f["observables/dt"]
+    traj = read_trajectory(old)
+    assert traj.stages is None
+    np.testing.assert_array_equal(traj.stage_index, ref["stages"])
+    np.testing.assert_allclose(traj.positions, ref["positions"])
