@@ -122,3 +122,12 @@ def test_unevenly_spaced_frames_say_so(tmp_path):
         InputFileError, match=r"random\.extxyz: frames are not evenly spaced.*of 201"
     ):
         traj.evenly_spaced_tail(min_frames=4)
+
+
+def test_a_later_extxyz_frame_claiming_too_many_atoms(tmp_path, capsys):
+    frame = 'Lattice="10 0 0 0 10 0 0 0 10" time_ps={t}\nLi 0 0 0\nCl 1 1 1\n'
+    path = tmp_path / "two.extxyz"
+    path.write_text("2\n" + frame.format(t=0.0) + "999999999\n" + frame.format(t=0.1))
+    t0 = time.perf_counter()
+    _analyze_refuses(path, capsys, tmp_path, "frame 1 claims 999999999 atoms")
+    assert time.perf_counter() - t0 < 10.0

@@ -127,9 +127,7 @@ def check_trajectory(traj: Trajectory, path: str | os.PathLike[str]) -> None:
         vol = np.abs(np.linalg.det(cells))
         tiny = np.flatnonzero(vol < 1e-6)
         if tiny.size:
-            raise InputFileError(
-                f"{path}: frame {int(tiny[0])} has a periodic cell of zero volume"
-            )
+            raise InputFileError(f"{path}: frame {int(tiny[0])} has a periodic cell of zero volume")
     t = np.asarray(traj.times, dtype=float)
     if not np.isfinite(t).all():
         raise InputFileError(f"{path}: frame times are not all finite")
@@ -190,6 +188,36 @@ def check_atom_count_claims(path: Path, fmt: str) -> None:
             f"holds only {have} bytes "
             f"(at least {need} needed): truncated or a wrong atom count"
         )
+    if fmt == "extxyz":
+        _walk_xyz_frames(path, opener)
+
+
+def _walk_xyz_frames(path: Path, opener) -> None:
+    """Check every frame header of an (ext)XYZ file against the lines that follow it
+    (one pass, bounded by the file's length, unlike a reader that trusts the count)."""
+    with opener(path, "rb") as fh:
+        k = 0
+        while line := fh.readline():
+            if not line.strip():
+                continue
+            try:
+                n = int(line.split()[0])
+            except (ValueError, IndexError):
+                raise InputFileError(
+                    f"{path}: cannot be read as extxyz: frame {k} starts with "
+                    f"{line[:40].decode('utf-8', 'replace')!r}, not an atom count"
+                ) from None
+            if n <= 0:
+                raise InputFileError(
+                    f"{path}: cannot be read as extxyz: frame {k} claims {n} atoms"
+                )
+            for i in range(n + 1):
+                if not fh.readline():
+                    raise InputFileError(
+                        f"{path}: cannot be read as extxyz: frame {k} claims {n} atoms but the "
+                        f"file ends after {max(i - 1, 0)} of them (truncated?)"
+                    )
+            k += 1
 
 
 def _bytes_available(path: Path, need: int, opener) -> int:
