@@ -131,3 +131,17 @@ def test_a_later_extxyz_frame_claiming_too_many_atoms(tmp_path, capsys):
     t0 = time.perf_counter()
     _analyze_refuses(path, capsys, tmp_path, "frame 1 claims 999999999 atoms")
     assert time.perf_counter() - t0 < 10.0
+
+
+def test_every_cut_of_an_h5md_file_is_refused_or_read_whole(tmp_path, good_bytes):
+    """Cut at 60 evenly spread bytes: each cut is an InputFileError naming the file (or,
+    were HDF5 to survive the cut, a readable trajectory); never another exception."""
+    path = tmp_path / "cut.h5md"
+    for cut in np.linspace(1, len(good_bytes) - 1, 60).astype(int):
+        path.write_bytes(good_bytes[:cut])
+        try:
+            traj = read_trajectory(path)
+        except InputFileError as exc:
+            assert "cut.h5md" in str(exc)
+        else:
+            assert traj.n_frames >= 1
