@@ -267,6 +267,14 @@ def jobqueue_cluster(section: Any, *, scale: bool = True) -> Any:
     classes = {"slurm": dask_jobqueue.SLURMCluster, "pbs": dask_jobqueue.PBSCluster}
     if kind not in classes:
         raise ConfigError(f"[cluster] kind = {kind!r}: use one of {sorted(classes)}")
+    import shutil
+
+    submit = {"slurm": "sbatch", "pbs": "qsub"}[kind]
+    if scale and shutil.which(submit) is None:  # a job script alone needs no batch system
+        raise ConfigError(
+            f"{kind} cluster: `{submit}` is not on PATH; run on the cluster's login node "
+            "(or drop --scheduler/[cluster] to run locally)"
+        )
     cluster = classes[kind](**data)
     cluster.elyte_jobs = jobs
     if scale:
@@ -286,6 +294,8 @@ def make_executor(
     ``scheduler`` is a Dask address, or ``"slurm"``/``"pbs"`` to start that batch
     system's cluster (from ``cluster`` when given, else one-core jobs, ``workers`` of them).
     """
+    if workers < 1:
+        raise ConfigError(f"--workers must be at least 1 (got {workers})")
     if scheduler and scheduler.lower() in BATCH_SYSTEMS:
         section = _as_dict(cluster) if cluster is not None else {"jobs": max(1, workers)}
         section["kind"] = scheduler.lower()
