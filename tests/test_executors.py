@@ -104,3 +104,30 @@ def test_pool_workers_share_the_cores_unless_the_user_chose(monkeypatch):
         pool.close()
     assert omp == str(max(1, (os.cpu_count() or 1) // 2))
     assert mkl == "7"
+
+
+@pytest.mark.parametrize("workers", [0, -3])
+def test_make_executor_refuses_no_workers(workers):
+    with pytest.raises(ConfigError, match="--workers must be at least 1"):
+        make_executor(workers=workers)
+
+
+def test_batch_scheduler_without_its_submit_command(monkeypatch):
+    monkeypatch.setenv("PATH", "/nonexistent")
+    with pytest.raises(ConfigError, match="sbatch. is not on PATH"):
+        make_executor(scheduler="slurm")
+
+
+def test_batch_jobs_run_this_python_with_this_pythonpath(monkeypatch):
+    import sys
+
+    monkeypatch.setenv("PYTHONPATH", "/some/where/src")
+    monkeypatch.setenv("ELYTE_SCHEDULER_HOST", "127.0.0.1")
+    cluster = jobqueue_cluster({"kind": "slurm"}, scale=False)
+    try:
+        script = cluster.job_script()
+    finally:
+        cluster.close()
+    assert f"{sys.executable} -m distributed.cli.dask_worker" in script
+    assert "export PYTHONPATH=/some/where/src" in script
+    assert "--host 127.0.0.1" in script and "tcp://127.0.0.1:" in script

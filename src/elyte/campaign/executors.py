@@ -148,8 +148,10 @@ class DaskExecutor:
 
     address: str | None = None
     cluster: Any = None
+    jobs: int = 1
     client: Any = field(init=False, default=None)
     name: str = field(init=False, default="dask")
+    _checked: float = field(init=False, default=0.0)
 
     def __post_init__(self) -> None:
         try:
@@ -167,6 +169,8 @@ class DaskExecutor:
                 "check --scheduler (e.g. tcp://host:8786) and that the scheduler is running"
             ) from exc
         self.name = f"dask ({self.client.scheduler.address})"
+        if self.cluster is not None:
+            self.name = f"{type(self.cluster).__name__} ({self.client.scheduler.address})"
 
     def submit(self, fn: Callable[..., Any], *args: Any, tag: Any = None) -> Handle:
         handle = Handle(fn, args, tag=tag)
@@ -177,6 +181,7 @@ class DaskExecutor:
         from distributed import wait
         from distributed.client import TimeoutError as DaskTimeout
 
+        self._replace_lost_jobs()
         by_key = {h.future.key: h for h in handles}
         try:
             done, _ = wait(
@@ -185,6 +190,20 @@ class DaskExecutor:
         except (DaskTimeout, TimeoutError):
             return []
         return [by_key[f.key] for f in done]
+
+    def _replace_lost_jobs(self, every_s: float = 5.0) -> None:
+        """Resubmit batch jobs that ended (cancelled, walltime, node lost): dask-jobqueue
+        forgets a dead job but does not replace it, so the task Dask reschedules would
+        wait for a worker forever. Scaling to the same size starts the missing ones."""
+        import time
+
+        if self.cluster is None or time.monotonic() - self._checked < every_s:
+            return
+        self._checked = time.monotonic()
+        spec = getattr(self.cluster, "worker_spec", None)
+        running = getattr(self.cluster, "workers", None)
+        if spec is not None and running is not None and len(running) < len(spec):
+            self.cluster.scale(jobs=self.jobs)
 
     def result(self, handle: Handle) -> Any:
         return handle.future.result()
@@ -195,18 +214,52 @@ class DaskExecutor:
             self.cluster.close()
 
 
+#: what a batch job needs to run elyte tasks when the section does not say: one core, one
+#: worker, this Python and this PYTHONPATH, the scheduler reached on the login host.
+_JOB_DEFAULTS = {"cores": 1, "processes": 1, "memory": "2GB", "walltime": "01:00:00"}
+
+
+def worker_environment() -> list[str]:
+    """Shell lines run before the Dask worker in each batch job: the same interpreter
+    environment as this process (``PYTHONPATH``, one thread per core share)."""
+    import shlex
+
+    lines = []
+    if os.environ.get("PYTHONPATH"):
+        lines.append(f"export PYTHONPATH={shlex.quote(os.environ['PYTHONPATH'])}")
+    for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+        lines.append(f"export {var}=${{{var}:-1}}")
+    return lines
+
+
 def jobqueue_cluster(section: Any, *, scale: bool = True) -> Any:
     """Start a dask-jobqueue SLURM or PBS cluster from a campaign's ``[cluster]`` section.
 
     ``section`` has ``kind`` ("slurm"/"pbs"), ``jobs`` (batch jobs to request) and the
     dask-jobqueue keywords ``queue``, ``account``, ``cores``, ``processes``, ``memory``,
-    ``walltime``, ``job_extra_directives``, passed through unchanged.
+    ``walltime``, ``job_extra_directives``, passed through unchanged. Workers run this
+    process's Python (``sys.executable``) with its ``PYTHONPATH``; the scheduler listens
+    on ``host`` (the section's, else ``ELYTE_SCHEDULER_HOST``, else all interfaces).
     """
+    import sys
+
     data = _as_dict(section)
     kind = str(data.pop("kind", None) or "slurm").lower()
     jobs = int(data.pop("jobs", 1) or 1)
     data.pop("scheduler", None)
     data = {k: v for k, v in data.items() if v is not None and v != []}
+    for key, value in _JOB_DEFAULTS.items():
+        data.setdefault(key, value)
+    data.setdefault("python", sys.executable)
+    data["job_script_prologue"] = [*worker_environment(), *data.get("job_script_prologue", [])]
+    import tempfile
+
+    data.setdefault("log_directory", os.path.join(tempfile.gettempdir(), "elyte-dask-jobs"))
+    data.setdefault("scheduler_options", {}).setdefault("dashboard_address", ":0")
+    host = data.pop("host", None) or os.environ.get("ELYTE_SCHEDULER_HOST")
+    if host:
+        data.setdefault("scheduler_options", {}).setdefault("host", host)
+        data.setdefault("worker_extra_args", ["--host", host])
     try:
         import dask_jobqueue
     except ImportError as exc:  # pragma: no cover - depends on the environment
@@ -214,20 +267,46 @@ def jobqueue_cluster(section: Any, *, scale: bool = True) -> Any:
     classes = {"slurm": dask_jobqueue.SLURMCluster, "pbs": dask_jobqueue.PBSCluster}
     if kind not in classes:
         raise ConfigError(f"[cluster] kind = {kind!r}: use one of {sorted(classes)}")
+    import shutil
+
+    submit = {"slurm": "sbatch", "pbs": "qsub"}[kind]
+    if scale and shutil.which(submit) is None:  # a job script alone needs no batch system
+        raise ConfigError(
+            f"{kind} cluster: `{submit}` is not on PATH; run on the cluster's login node "
+            "(or drop --scheduler/[cluster] to run locally)"
+        )
     cluster = classes[kind](**data)
+    cluster.elyte_jobs = jobs
     if scale:
         cluster.scale(jobs=jobs)
     return cluster
 
 
+#: ``--scheduler`` values that start a batch-system cluster rather than name an address
+BATCH_SYSTEMS = ("slurm", "pbs")
+
+
 def make_executor(
     *, workers: int = 1, scheduler: str | None = None, cluster: Any = None
 ) -> InlineExecutor | ProcessPoolExecutor | DaskExecutor:
-    """The executor the options ask for: Dask (scheduler or cluster section), pool, or inline."""
+    """The executor the options ask for: Dask (scheduler or cluster section), pool, or inline.
+
+    ``scheduler`` is a Dask address, or ``"slurm"``/``"pbs"`` to start that batch
+    system's cluster (from ``cluster`` when given, else one-core jobs, ``workers`` of them).
+    """
+    if workers < 1:
+        raise ConfigError(f"--workers must be at least 1 (got {workers})")
+    if scheduler and scheduler.lower() in BATCH_SYSTEMS:
+        section = _as_dict(cluster) if cluster is not None else {"jobs": max(1, workers)}
+        section["kind"] = scheduler.lower()
+        section.pop("scheduler", None)
+        started = jobqueue_cluster(section)
+        return DaskExecutor(cluster=started, jobs=started.elyte_jobs)
     if scheduler:
         return DaskExecutor(address=scheduler)
     if cluster is not None:
-        return DaskExecutor(cluster=jobqueue_cluster(cluster))
+        started = jobqueue_cluster(cluster)
+        return DaskExecutor(cluster=started, jobs=started.elyte_jobs)
     if workers > 1:
         return ProcessPoolExecutor(workers)
     return InlineExecutor()

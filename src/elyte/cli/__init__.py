@@ -15,7 +15,7 @@ import traceback
 
 import typer
 
-from elyte.cli import analyze, campaign, md, models, structures, training
+from elyte.cli import analyze, campaign, export, md, models, structures, training
 from elyte.cli._console import err_console
 from elyte.errors import ElyteError
 
@@ -44,6 +44,7 @@ for _name, _command in (
     ("check", campaign.check_command),
     ("md", md.md_command),
     ("analyze", analyze.analyze_command),
+    ("export", export.export_command),
     ("run", campaign.run_command),
     ("report", campaign.report_command),
     ("status", campaign.status_command),

@@ -14,9 +14,17 @@ Layout (https://www.nongnu.org/h5md/h5md.html, read by MDAnalysis's ``H5MDReader
     /observables/<name>/{step,time,value}
         potential_energy, kinetic_energy, total_energy (eV), temperature (K),
         pressure (bar), stress (3, 3) eV/Å³ (ASE sign), density (g/cm³), volume (Å³)
+        dt, stage                       per frame: the frame interval (ps) of the stage that
+                                        wrote the frame, and that stage's index (honest when
+                                        stages write frames at different intervals;
+                                        MDAnalysis reads dt into ``Timestep.dt``)
     /parameters/                attrs: run (JSON), provenance (JSON)
         atoms/{symbols, mol_id, formal_charge, molecule_names (per atom)}
     /monitors/                  one row per monitor check; attrs: failure (JSON)
+
+A PDB topology (``topology.pdb`` beside ``trajectory.h5md``; see :mod:`elyte.io.pdb`) is
+written by :meth:`H5MDWriter.create` and refreshed with the first frame's coordinates, so
+``MDAnalysis.Universe("topology.pdb", "trajectory.h5md")`` works with no format arguments.
 
 Crash safety: the file is open only while a chunk of buffered frames is written (then
 flushed and closed), so a process killed between writes leaves a valid file; on resume the
@@ -25,7 +33,6 @@ time-dependent datasets are truncated to the frame count recorded in the checkpo
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,21 +42,28 @@ import h5py
 import numpy as np
 from ase.data import atomic_numbers
 
-from elyte.io.trajectory import Trajectory
+from elyte.io.h5md_layout import OBSERVABLE_UNITS, req, time_datasets, timeseries
+from elyte.io.h5md_read import (
+    EV_PER_A_TO_KJ_PER_MOL_A,
+    read_forces,
+    read_h5md,
+    read_monitors,
+    read_observables,
+)
+from elyte.io.pdb import write_pdb
+from elyte.io.run_files import topology_path
+from elyte.jsonio import dumps
 
-#: 1 eV/Å in kJ mol⁻¹ Å⁻¹ (H5MD readers do not know eV).
-EV_PER_A_TO_KJ_PER_MOL_A = 96.48533212331002
+__all__ = [
+    "EV_PER_A_TO_KJ_PER_MOL_A",
+    "Frame",
+    "H5MDWriter",
+    "read_forces",
+    "read_h5md",
+    "read_monitors",
+    "read_observables",
+]
 
-_OBSERVABLE_UNITS = {
-    "potential_energy": "eV",
-    "kinetic_energy": "eV",
-    "total_energy": "eV",
-    "temperature": "K",
-    "pressure": "bar",
-    "stress": "eV Angstrom-3",
-    "density": "g cm-3",
-    "volume": "Angstrom3",
-}
 
 
 @dataclass
@@ -63,19 +77,14 @@ class Frame:
     observables: dict[str, Any] = field(default_factory=dict)
     velocities: np.ndarray | None = None
     forces: np.ndarray | None = None
+    #: index of the MD stage that wrote the frame; None: the writer numbers runs of
+    #: frames that share one frame interval instead.
+    stage: int | None = None
 
 
 def _json(obj: Any) -> str:
-    return json.dumps(obj, default=_json_default, sort_keys=True)
-
-
-def _json_default(obj: Any) -> Any:
-    if isinstance(obj, np.ndarray):
-        return obj.tolist()
-    if isinstance(obj, np.generic):
-        return obj.item()
-    # provenance must never stop a run: record anything else by its text form
-    return str(obj)
+    # provenance must never stop a run: anything not JSON is recorded by its text form
+    return dumps(obj, indent=None, sort_keys=True)
 
 
 class H5MDWriter:
@@ -96,6 +105,10 @@ class H5MDWriter:
         self._monitor_rows: list[dict[str, float]] = []
         self._failure: dict[str, Any] | None = None
         self._extra_attrs: dict[str, Any] = {}
+        self._topology: dict[str, Any] | None = None  # rewritten with the first frame
+        self._last: tuple[int, float, float] | None = None  # (stage, time, dt) of last frame
+        self._segment = 0
+        self._seg_prev: tuple[float, float] | None = None  # (time, gap) of last appended
 
     # ------------------------------------------------------------------ constructors
     @classmethod
@@ -114,8 +127,16 @@ class H5MDWriter:
         parameters: Mapping[str, Any] | None = None,
         provenance: Mapping[str, Any] | None = None,
         chunk_frames: int = 64,
+        positions: np.ndarray | None = None,
+        cell: np.ndarray | None = None,
+        topology: bool = True,
     ) -> H5MDWriter:
-        """Start a new file (overwriting ``path``) holding the atoms' fixed metadata."""
+        """Start a new file (overwriting ``path``) holding the atoms' fixed metadata.
+
+        With ``topology`` (default) also writes the PDB topology at
+        :func:`elyte.io.run_files.topology_path` (``positions``/``cell`` in Å when given,
+        else zeros until the first frame is flushed).
+        """
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         n = len(symbols)
@@ -135,19 +156,21 @@ class H5MDWriter:
             box.attrs["boundary"] = np.array(
                 ["periodic" if p else "none" for p in pbc], dtype=h5py.string_dtype()
             )
-            _timeseries(box, "edges", (3, 3), np.float64, "Angstrom", chunk_frames)
-            _timeseries(grp, "position", (n, 3), np.float64, "Angstrom", chunk_frames)
+            timeseries(box, "edges", (3, 3), np.float64, "Angstrom", chunk_frames)
+            timeseries(grp, "position", (n, 3), np.float64, "Angstrom", chunk_frames)
             if velocities:
-                _timeseries(grp, "velocity", (n, 3), np.float64, "Angstrom ps-1", chunk_frames)
+                timeseries(grp, "velocity", (n, 3), np.float64, "Angstrom ps-1", chunk_frames)
             if forces:
-                _timeseries(grp, "force", (n, 3), np.float64, "kJ mol-1 Angstrom-1", chunk_frames)
+                timeseries(grp, "force", (n, 3), np.float64, "kJ mol-1 Angstrom-1", chunk_frames)
             grp.create_dataset("species", data=[atomic_numbers[s] for s in symbols])
             grp.create_dataset("mass", data=np.asarray(masses, float)).attrs["unit"] = "u"
             grp.create_dataset("charge", data=charges).attrs["unit"] = "e"
             obs = f.create_group("observables")
-            for name, unit in _OBSERVABLE_UNITS.items():
+            for name, unit in OBSERVABLE_UNITS.items():
                 shape = (3, 3) if name == "stress" else ()
-                _timeseries(obs, name, shape, np.float64, unit, chunk_frames)
+                timeseries(obs, name, shape, np.float64, unit, chunk_frames)
+            timeseries(obs, "dt", (), np.float64, "ps", chunk_frames)
+            timeseries(obs, "stage", (), np.int32, None, chunk_frames)
             par = f.create_group("parameters")
             par.attrs["run"] = _json(dict(parameters or {}))
             par.attrs["provenance"] = _json(dict(provenance or {}))
@@ -161,7 +184,33 @@ class H5MDWriter:
                     data=np.array(list(molecule_names), dtype=h5py.string_dtype()),
                 )
             f.create_group("monitors")
-        return cls(path, n_frames=0, n_monitor_rows=0, chunk_frames=chunk_frames)
+        writer = cls(path, n_frames=0, n_monitor_rows=0, chunk_frames=chunk_frames)
+        if topology:
+            writer._topology = {
+                "symbols": list(symbols),
+                "mol_id": mol_id,
+                "molecule_names": None if molecule_names is None else list(molecule_names),
+                "charges": charges,
+            }
+            pos = np.zeros((n, 3)) if positions is None else np.asarray(positions, float)
+            box = np.zeros((3, 3)) if cell is None else np.asarray(cell, float)
+            writer._write_topology(pos, box)
+            if positions is not None:
+                writer._topology = None
+        return writer
+
+    def _write_topology(self, positions: np.ndarray, cell: np.ndarray) -> None:
+        top = self._topology
+        assert top is not None
+        write_pdb(
+            topology_path(self.path),
+            top["symbols"],
+            [(positions, cell)],
+            mol_id=top["mol_id"],
+            molecule_names=top["molecule_names"],
+            charges=top["charges"],
+            remarks=[f"elyte topology of {self.path.name}: molecules are residues"],
+        )
 
     @classmethod
     def resume(
@@ -174,14 +223,27 @@ class H5MDWriter:
         """
         path = Path(path)
         with h5py.File(path, "a") as f:
-            for ds in _time_datasets(f):
+            for ds in time_datasets(f):
                 ds.resize(n_frames, axis=0)
             for ds in f["monitors"].values():
                 ds.resize(n_monitor_rows, axis=0)
             f["monitors"].attrs.pop("failure", None)
-        return cls(
+            obs = f["observables"]
+            last = None
+            if n_frames > 0 and "stage" in obs:
+                last = (
+                    int(obs["stage/value"][n_frames - 1]),
+                    float(obs["stage/time"][n_frames - 1]),
+                    float(obs["dt/value"][n_frames - 1]),
+                )
+        writer = cls(
             path, n_frames=n_frames, n_monitor_rows=n_monitor_rows, chunk_frames=chunk_frames
         )
+        if last is not None:
+            writer._last = last
+            writer._segment = last[0]
+            writer._seg_prev = (last[1], last[2])
+        return writer
 
     # ------------------------------------------------------------------ appending
     @property
@@ -195,6 +257,18 @@ class H5MDWriter:
 
     def append(self, frame: Frame) -> None:
         """Buffer one frame; writes the buffer when it holds ``chunk_frames`` frames."""
+        if frame.stage is None:
+            # not told the stage: number the runs of frames that share one interval
+            if self._seg_prev is not None:
+                prev_time, prev_gap = self._seg_prev
+                gap = frame.time - prev_time
+                if np.isfinite(prev_gap) and abs(gap - prev_gap) > 1e-6 * max(abs(gap), 1e-12):
+                    self._segment += 1
+                    gap = np.nan  # the first frame of a run opens it
+                self._seg_prev = (frame.time, gap)
+            else:
+                self._seg_prev = (frame.time, np.nan)
+            frame.stage = self._segment
         self._frames.append(frame)
         if len(self._frames) >= self.chunk_frames:
             self.flush()
@@ -218,6 +292,10 @@ class H5MDWriter:
         with h5py.File(self.path, "a") as f:
             if self._frames:
                 self._write_frames(f)
+                if self._topology is not None:
+                    fr = self._frames[0]
+                    self._write_topology(fr.positions, fr.cell)
+                    self._topology = None
             if self._monitor_rows:
                 self._write_monitors(f)
             if self._failure is not None:
@@ -248,13 +326,20 @@ class H5MDWriter:
         }
         if "velocity" in part:
             series[part["velocity"]] = np.stack(
-                [_req(fr.velocities, "velocities") for fr in frames]
+                [req(fr.velocities, "velocities") for fr in frames]
             )
         if "force" in part:
             series[part["force"]] = (
-                np.stack([_req(fr.forces, "forces") for fr in frames]) * EV_PER_A_TO_KJ_PER_MOL_A
+                np.stack([req(fr.forces, "forces") for fr in frames]) * EV_PER_A_TO_KJ_PER_MOL_A
             )
-        for name, grp in f["observables"].items():
+        stages = np.array([fr.stage for fr in frames], dtype=np.int32)
+        obs = f["observables"]
+        if "stage" in obs:
+            series[obs["stage"]] = stages
+            series[obs["dt"]] = self._intervals(obs, start, stages, times)
+        for name, grp in obs.items():
+            if name in ("stage", "dt"):
+                continue
             values = [fr.observables.get(name, np.nan) for fr in frames]
             if name == "stress":
                 values = [np.full((3, 3), np.nan) if np.isscalar(v) else v for v in values]
@@ -264,6 +349,24 @@ class H5MDWriter:
                 ds = grp[key]
                 ds.resize(start + k, axis=0)
                 ds[start : start + k] = data
+
+    def _intervals(
+        self, obs: h5py.Group, start: int, stages: np.ndarray, times: np.ndarray
+    ) -> np.ndarray:
+        """Frame interval (ps) of each new frame's stage; fills in the interval of the
+        previous chunk's last frame when it was the first of its stage."""
+        prev_stage, prev_time, prev_dt = self._last if self._last else (-1, np.nan, np.nan)
+        dts = np.full(len(times), np.nan)
+        for i, (st, t) in enumerate(zip(stages, times, strict=True)):
+            if st == prev_stage:
+                dts[i] = t - prev_time
+                if i == 0 and not np.isfinite(prev_dt) and start > 0:
+                    obs["dt/value"][start - 1] = dts[i]
+                elif i > 0 and not np.isfinite(dts[i - 1]):
+                    dts[i - 1] = dts[i]
+            prev_stage, prev_time, prev_dt = int(st), float(t), dts[i]
+        self._last = (prev_stage, prev_time, float(prev_dt))
+        return dts
 
     def _write_monitors(self, f: h5py.File) -> None:
         rows = self._monitor_rows
@@ -285,135 +388,3 @@ class H5MDWriter:
             ds = mon[key]
             ds.resize(start + k, axis=0)
             ds[start : start + k] = data
-
-
-def _req(a: np.ndarray | None, name: str) -> np.ndarray:
-    if a is None:
-        raise ValueError(f"this file stores {name}: every frame needs them")
-    return a
-
-
-def _timeseries(
-    parent: h5py.Group, name: str, shape: tuple[int, ...], dtype: Any, unit: str, chunk: int
-) -> h5py.Group:
-    grp = parent.create_group(name)
-    grp.create_dataset(
-        "step", shape=(0,), maxshape=(None,), chunks=(max(chunk, 64),), dtype=np.int64
-    )
-    t = grp.create_dataset(
-        "time", shape=(0,), maxshape=(None,), chunks=(max(chunk, 64),), dtype=np.float64
-    )
-    t.attrs["unit"] = "ps"
-    v = grp.create_dataset(
-        "value", shape=(0, *shape), maxshape=(None, *shape), chunks=(chunk, *shape), dtype=dtype
-    )
-    v.attrs["unit"] = unit
-    return grp
-
-
-def _time_datasets(f: h5py.File) -> list[h5py.Dataset]:
-    out: list[h5py.Dataset] = []
-
-    def visit(_name: str, obj: Any) -> None:
-        if isinstance(obj, h5py.Dataset) and obj.maxshape and obj.maxshape[0] is None:
-            out.append(obj)
-
-    f["particles"].visititems(visit)
-    f["observables"].visititems(visit)
-    return out
-
-
-def read_h5md(
-    path: str | Path, *, start: int = 0, stop: int | None = None, step: int = 1
-) -> Trajectory:
-    """Read frames ``start:stop:step`` of an elyte H5MD file into a
-    :class:`~elyte.io.trajectory.Trajectory` (only those frames are loaded into memory).
-
-    ``metadata`` (JSON-serialisable) holds ``run`` (parameters), ``provenance``, ``steps``
-    (MD step of each frame), ``failure`` (or None), ``outcome``/``warnings`` when written,
-    and ``molecule_names`` (per atom) when known. Per-frame observables, monitor rows and
-    forces are read with :func:`read_observables`, :func:`read_monitors`, :func:`read_forces`.
-    """
-    path = Path(path)
-    sl = slice(start, stop, step)
-    with h5py.File(path, "r") as f:
-        part = f["particles/all"]
-        positions = part["position/value"][sl]
-        cells = part["box/edges/value"][sl]
-        times = part["position/time"][sl]
-        steps = part["position/step"][sl]
-        at = f["parameters/atoms"]
-        symbols = np.array([s.decode() if isinstance(s, bytes) else s for s in at["symbols"][()]])
-        velocities = part["velocity/value"][sl] if "velocity" in part else None
-        obs = {
-            name: f["observables"][name]["value"][sl]
-            for name in ("potential_energy", "stress", "temperature")
-        }
-        boundary = [
-            b.decode() if isinstance(b, bytes) else str(b) for b in part["box"].attrs["boundary"]
-        ]
-        metadata: dict[str, Any] = {
-            "run": json.loads(f["parameters"].attrs.get("run", "{}")),
-            "provenance": json.loads(f["parameters"].attrs.get("provenance", "{}")),
-            "steps": [int(k) for k in steps],
-            "failure": json.loads(f["monitors"].attrs["failure"])
-            if "failure" in f["monitors"].attrs
-            else None,
-            "source": str(path),
-            "format": "h5md",
-        }
-        for key, value in f["parameters"].attrs.items():
-            if key not in ("run", "provenance"):
-                metadata[key] = json.loads(value)
-        if "molecule_names" in at:
-            metadata["molecule_names"] = [
-                s.decode() if isinstance(s, bytes) else s for s in at["molecule_names"][()]
-            ]
-        traj = Trajectory(
-            positions=positions,
-            cells=cells,
-            times=times,
-            symbols=symbols,
-            masses=part["mass"][()],
-            charges=at["formal_charge"][()],
-            mol_id=at["mol_id"][()],
-            velocities=velocities,
-            potential_energy=obs.get("potential_energy"),
-            stress=obs.get("stress"),
-            temperature=obs.get("temperature"),
-            pbc=tuple(b == "periodic" for b in boundary),
-            metadata=metadata,
-        )
-    return traj
-
-
-def read_observables(
-    path: str | Path, *, start: int = 0, stop: int | None = None, step: int = 1
-) -> dict[str, np.ndarray]:
-    """Per-frame observables of frames ``start:stop:step``: ``step``, ``time`` (ps),
-    ``potential_energy``, ``kinetic_energy``, ``total_energy`` (eV), ``temperature`` (K),
-    ``pressure`` (bar), ``stress`` (T, 3, 3) eV/Å³, ``density`` (g/cm³), ``volume`` (Å³)."""
-    sl = slice(start, stop, step)
-    with h5py.File(path, "r") as f:
-        obs = {name: grp["value"][sl] for name, grp in f["observables"].items()}
-        obs["step"] = f["particles/all/position/step"][sl]
-        obs["time"] = f["particles/all/position/time"][sl]
-    return obs
-
-
-def read_monitors(path: str | Path) -> dict[str, np.ndarray]:
-    """Monitor rows, one per check: ``step``, ``time`` (ps), ``temperature``, ``max_force``,
-    ``n_close_pairs``, ``dimers_<pair>``, ``broken_fraction``, ``density``, ``failed``, …"""
-    with h5py.File(path, "r") as f:
-        return {k: v[()] for k, v in f["monitors"].items()}
-
-
-def read_forces(
-    path: str | Path, *, start: int = 0, stop: int | None = None, step: int = 1
-) -> np.ndarray | None:
-    """(T, N, 3) forces in eV/Å of frames ``start:stop:step``, or None if not stored."""
-    with h5py.File(path, "r") as f:
-        part = f["particles/all"]
-        if "force" not in part:
-            return None
-        return part["force/value"][slice(start, stop, step)] / EV_PER_A_TO_KJ_PER_MOL_A

@@ -9,6 +9,11 @@ Formats (``format=`` name, or guessed from the file name):
 - ``"xdatcar"`` — VASP XDATCAR, plain or gzip (``XDATCAR``, ``*.XDATCAR``, ``*.gz``).
 - ``"lammps-dump"`` — LAMMPS text dump (``.lammpstrj``, ``.dump``).
 
+:func:`read_trajectory` is the one validating entry point: a missing, empty, truncated,
+damaged or mislabelled file, a header that claims more atoms than the file can hold,
+frames with non-finite positions or cells, or times that do not increase all raise
+:class:`~elyte.errors.InputFileError` naming the file and what is wrong.
+
 Only H5MD stores times. For the other formats the frame spacing ``timestep_ps`` (time
 between *stored frames*, in ps) is read from per-frame ``time_ps`` info when the file has
 it, and must be given otherwise; the reader raises :class:`~elyte.errors.InputFileError`
@@ -80,21 +85,152 @@ def read_trajectory(
         InputFileError: missing or unreadable file, unknown format, no time information.
     """
     path = Path(path)
+    if path.is_dir():
+        from elyte.io.run_files import find_trajectory
+
+        path = find_trajectory(path)
     if not path.is_file():
         raise InputFileError(f"{path}: no such trajectory file")
     fmt = (format or guess_format(path)).lower()
+    if timestep_ps is not None and not (np.isfinite(timestep_ps) and timestep_ps > 0):
+        raise InputFileError(f"{path}: timestep_ps must be positive, got {timestep_ps}")
     if fmt == "h5md":
-        try:
-            from elyte.io.h5md import read_h5md  # written by the MD layer; imported lazily
-        except ImportError as exc:
-            raise InputFileError(f"{path}: H5MD reading is not available ({exc})") from exc
+        from elyte.io.h5md_read import read_h5md
+
         traj = read_h5md(path)
         if timestep_ps is not None:
             traj.times = np.arange(traj.n_frames, dtype=float) * float(timestep_ps)
-        return traj
-    if fmt not in _ASE_FORMATS:
+    elif fmt in _ASE_FORMATS:
+        if path.stat().st_size == 0:
+            raise InputFileError(f"{path}: is empty (0 bytes)")
+        check_atom_count_claims(path, fmt)
+        traj = _read_with_ase(path, fmt, timestep_ps)
+    else:
         raise InputFileError(f"{path}: unknown trajectory format {fmt!r}; use one of {FORMATS}")
-    return _read_with_ase(path, fmt, timestep_ps)
+    check_trajectory(traj, path)
+    return traj
+
+
+def check_trajectory(traj: Trajectory, path: str | os.PathLike[str]) -> None:
+    """Raise :class:`InputFileError` naming ``path`` unless ``traj`` is usable: at least
+    one frame, finite positions and cells, a non-degenerate cell in periodic directions,
+    and finite, strictly increasing times."""
+    if traj.n_frames == 0 or traj.n_atoms == 0:
+        raise InputFileError(f"{path}: holds no frames or no atoms")
+    bad = np.flatnonzero(~np.isfinite(np.asarray(traj.positions)).all(axis=(1, 2)))
+    if bad.size:
+        raise InputFileError(f"{path}: frame {int(bad[0])} has non-finite positions")
+    cells = np.asarray(traj.cells, dtype=float)
+    if not np.isfinite(cells).all():
+        raise InputFileError(f"{path}: a frame has a non-finite cell")
+    if all(traj.pbc):
+        vol = np.abs(np.linalg.det(cells))
+        tiny = np.flatnonzero(vol < 1e-6)
+        if tiny.size:
+            raise InputFileError(f"{path}: frame {int(tiny[0])} has a periodic cell of zero volume")
+    t = np.asarray(traj.times, dtype=float)
+    if not np.isfinite(t).all():
+        raise InputFileError(f"{path}: frame times are not all finite")
+    back = np.flatnonzero(np.diff(t) <= 0)
+    if back.size:
+        k = int(back[0]) + 1
+        raise InputFileError(
+            f"{path}: frame times must increase, but frame {k} is at {t[k]:g} ps after "
+            f"{t[k - 1]:g} ps (two runs concatenated? give each file separately)"
+        )
+
+
+#: fewest bytes one atom line can take ("H 0 0 0" + newline)
+_MIN_ATOM_LINE_BYTES = 8
+
+
+def check_atom_count_claims(path: Path, fmt: str) -> None:
+    """Refuse a text file whose first header claims more atoms than the file can hold
+    (reading it would hang or exhaust memory)."""
+    if fmt not in ("extxyz", "lammps-dump"):
+        return
+    import gzip
+
+    opener = gzip.open if path.name.lower().endswith(".gz") else open
+    try:
+        with opener(path, "rb") as fh:
+            head = fh.read(65536).decode("utf-8", "replace").splitlines()
+    except (OSError, EOFError) as exc:
+        raise InputFileError(f"{path}: cannot be read ({exc})") from exc
+    claim = None
+    if fmt == "extxyz" and head:
+        try:
+            claim = int(head[0].split()[0])
+        except (ValueError, IndexError):
+            raise InputFileError(
+                f"{path}: cannot be read as extxyz: the first line must be the number of "
+                f"atoms, got {head[0][:40]!r}"
+            ) from None
+    elif fmt == "lammps-dump":
+        for i, line in enumerate(head[:-1]):
+            if line.startswith("ITEM: NUMBER OF ATOMS"):
+                try:
+                    claim = int(head[i + 1].split()[0])
+                except (ValueError, IndexError):
+                    raise InputFileError(
+                        f"{path}: cannot be read as lammps-dump: unreadable NUMBER OF ATOMS"
+                    ) from None
+                break
+    if claim is None:
+        return
+    if claim <= 0:
+        raise InputFileError(f"{path}: cannot be read as {fmt}: header claims {claim} atoms")
+    need = claim * _MIN_ATOM_LINE_BYTES
+    have = _bytes_available(path, need, opener)
+    if have < need:
+        raise InputFileError(
+            f"{path}: cannot be read as {fmt}: the header claims {claim} atoms, but the file "
+            f"holds only {have} bytes "
+            f"(at least {need} needed): truncated or a wrong atom count"
+        )
+    if fmt == "extxyz":
+        _walk_xyz_frames(path, opener)
+
+
+def _walk_xyz_frames(path: Path, opener) -> None:
+    """Check every frame header of an (ext)XYZ file against the lines that follow it
+    (one pass, bounded by the file's length, unlike a reader that trusts the count)."""
+    with opener(path, "rb") as fh:
+        k = 0
+        while line := fh.readline():
+            if not line.strip():
+                continue
+            try:
+                n = int(line.split()[0])
+            except (ValueError, IndexError):
+                raise InputFileError(
+                    f"{path}: cannot be read as extxyz: frame {k} starts with "
+                    f"{line[:40].decode('utf-8', 'replace')!r}, not an atom count"
+                ) from None
+            if n <= 0:
+                raise InputFileError(
+                    f"{path}: cannot be read as extxyz: frame {k} claims {n} atoms"
+                )
+            for i in range(n + 1):
+                if not fh.readline():
+                    raise InputFileError(
+                        f"{path}: cannot be read as extxyz: frame {k} claims {n} atoms but the "
+                        f"file ends after {max(i - 1, 0)} of them (truncated?)"
+                    )
+            k += 1
+
+
+def _bytes_available(path: Path, need: int, opener) -> int:
+    if opener is open:
+        return path.stat().st_size
+    total = 0
+    with opener(path, "rb") as fh:  # stream a compressed file only as far as needed
+        while total < need:
+            block = fh.read(1 << 20)
+            if not block:
+                break
+            total += len(block)
+    return total
 
 
 def read_trajectories(
@@ -119,6 +255,8 @@ def _read_with_ase(path: Path, fmt: str, timestep_ps: float | None) -> Trajector
 
     try:
         frames = ase.io.read(path, index=":", format=_ASE_FORMATS[fmt])
+    except MemoryError as exc:
+        raise InputFileError(f"{path}: too large to read into memory as {fmt}") from exc
     except Exception as exc:  # ASE raises many types for a malformed file
         raise InputFileError(
             f"{path}: cannot be read as {fmt} ({type(exc).__name__}: {exc})"

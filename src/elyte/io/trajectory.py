@@ -33,6 +33,9 @@ class Trajectory:
         pbc: periodic directions.
         metadata: provenance and run parameters, JSON-serialisable.
         unwrapped_positions: optional (T, N, 3) Å, already unwrapped by the source.
+        stages: optional (T,) index of the MD stage that wrote each frame; when the source
+            does not say, :attr:`stage_index` numbers the runs of frames that share one
+            frame interval.
     """
 
     positions: np.ndarray
@@ -49,6 +52,7 @@ class Trajectory:
     pbc: tuple[bool, bool, bool] = (True, True, True)
     metadata: dict[str, Any] = field(default_factory=dict)
     unwrapped_positions: np.ndarray | None = None
+    stages: np.ndarray | None = None
 
     @property
     def n_frames(self) -> int:
@@ -92,17 +96,67 @@ class Trajectory:
             stress=cut(self.stress),
             temperature=cut(self.temperature),
             unwrapped_positions=cut(self.unwrapped_positions),
+            stages=cut(self.stages),
+            metadata=_cut_metadata(self.metadata, sl, self.n_frames),
         )
 
-    def evenly_spaced_tail(self, rtol: float = 1e-3) -> Trajectory:
-        """The frames at the end of the run that share the last frame interval.
+    @property
+    def stage_index(self) -> np.ndarray:
+        """(T,) stage of each frame: :attr:`stages` when stored, else runs of frames that
+        share one frame interval (relative tolerance 1e-3), numbered from 0."""
+        if self.stages is not None:
+            return np.asarray(self.stages, dtype=int)
+        t = np.asarray(self.times, dtype=float)
+        out = np.zeros(len(t), dtype=int)
+        gap_prev = np.nan
+        for i in range(1, len(t)):
+            gap = t[i] - t[i - 1]
+            if np.isfinite(gap_prev) and abs(gap - gap_prev) > 1e-3 * abs(gap_prev):
+                out[i] = out[i - 1] + 1
+                gap_prev = np.nan  # the first frame of a run opens it
+            else:
+                out[i] = out[i - 1]
+                gap_prev = gap
+        return out
+
+    def evenly_spaced_tail(self, rtol: float = 1e-3, min_frames: int | None = None) -> Trajectory:
+        """The frames at the end of the run that share the last frame interval: those of
+        the last stage when :attr:`stages` is stored (the production stage of a usual
+        protocol), else the longest run of frames at the end with one interval.
 
         MD protocols often write an equilibration stage at a coarser interval than the
         production stage that follows; time-correlation functions (MSD, Green–Kubo) need
-        one interval, so they use this tail.
+        one interval, so they use this tail. With ``min_frames``, raises
+        :class:`~elyte.errors.InputFileError` naming the source when the tail holds fewer
+        frames than that although the trajectory holds more (unevenly spaced frames).
         """
-        if self.n_frames < 3:
+        if self.n_frames < 2:
             return self
-        steps = np.diff(np.asarray(self.times, dtype=float))
-        uneven = np.flatnonzero(np.abs(steps - steps[-1]) > rtol * abs(steps[-1]))
-        return self if uneven.size == 0 else self.frames(int(uneven[-1]) + 1)
+        tail = self
+        if self.stages is not None:  # stored: the last stage's frames
+            stage = np.asarray(self.stages)
+            tail = self.frames(int(np.flatnonzero(stage == stage[-1])[0]))
+        steps = np.diff(np.asarray(tail.times, dtype=float))
+        if steps.size:
+            uneven = np.flatnonzero(np.abs(steps - steps[-1]) > rtol * abs(steps[-1]))
+            if uneven.size:
+                tail = tail.frames(int(uneven[-1]) + 1)
+        if min_frames is not None and tail.n_frames < min_frames <= self.n_frames:
+            from elyte.errors import InputFileError
+
+            source = self.metadata.get("source", "trajectory")
+            raise InputFileError(
+                f"{source}: frames are not evenly spaced in time: only the last "
+                f"{tail.n_frames} of {self.n_frames} frames share one interval, and "
+                f"time-correlation analyses need at least {min_frames}; write frames at one "
+                "interval (or give the production frames alone)"
+            )
+        return tail
+
+
+def _cut_metadata(metadata: dict[str, Any], sl: slice, n: int) -> dict[str, Any]:
+    """``metadata`` with its per-frame ``steps`` list cut like the frames."""
+    steps = metadata.get("steps")
+    if isinstance(steps, list) and len(steps) == n:
+        return {**metadata, "steps": steps[sl]}
+    return metadata
