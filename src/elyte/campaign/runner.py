@@ -58,7 +58,15 @@ def check_run_options(workers: int | None, scheduler: str | None) -> None:
 
 
 def check_scheduler(scheduler: str | None) -> None:
-    """Refuse a scheduler address that is malformed or does not answer (5 s)."""
+    """Refuse a scheduler address that is malformed or does not answer (5 s).
+
+    A batch-system name ("slurm", "pbs") is not an address: the executor starts a
+    dask-jobqueue cluster for it.
+    """
+    from elyte.campaign.executors import BATCH_SYSTEMS
+
+    if scheduler and scheduler.lower() in BATCH_SYSTEMS:
+        return
     if scheduler:
         url = urlparse(scheduler if "://" in scheduler else f"tcp://{scheduler}")
         if url.scheme not in ("tcp", "tls", "ws", "wss") or not url.hostname or not url.port:

@@ -107,7 +107,9 @@ def run_command(
         show_default=False,
     ),
     scheduler: str | None = typer.Option(
-        None, "--scheduler", help="Address of a running Dask scheduler (tcp://host:8786)."
+        None,
+        "--scheduler",
+        help="A running Dask scheduler (tcp://host:8786), or slurm / pbs to submit batch jobs.",
     ),
     smoke: bool = typer.Option(
         False,
