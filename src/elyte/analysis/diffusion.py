@@ -83,6 +83,8 @@ __all__ = [
 XI_CUBIC = 2.837297
 #: Fewest independent particles for a D whose error is trusted.
 MIN_PARTICLES = 4
+#: Reduced χ² of the i.i.d.-increment model above which the line is fitted by OLS.
+CHI2_GLS_MAX = 3.0
 
 
 @dataclass
@@ -232,6 +234,7 @@ class DiffusionFit:
     n_clusters: int
     factor: float
     cumulant4: float = 0.0
+    estimator: str = "GLS"
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -258,20 +261,32 @@ def fit_diffusion(
     t, y = pooled.t[lags], pooled.msd[lags]
     d = pooled.dim
     quad, lin = increment_covariance(lags, pooled.paths)
-    # fourth cumulant of the displacement: M4 − (1 + 2/d)·MSD² = n·K for i.i.d. steps
+    # fourth cumulant of the displacement: M4 − (1 + 2/d)·MSD² = n·K for i.i.d. steps;
+    # σ² and K are taken per lag (σ²_n = line(n)/(d·n), K_n = cum4(n)/n) so that a
+    # non-zero intercept (vibrations, ballistic start) scales the variance like the data
     cum4 = pooled.m4[lags] - (1.0 + 2.0 / d) * pooled.msd[lags] ** 2
-    k4 = max(float(np.sum(cum4) / np.sum(lags)), 0.0)
+    k_n = np.clip(cum4, 0.0, None) / lags
+    k4 = float(np.sum(cum4) / np.sum(lags))
     x = np.column_stack([t, np.ones_like(t)])
     beta = np.linalg.lstsq(x, y, rcond=None)[0]
-    floor = 1e-9 * max(float(np.max(np.abs(y))), 1e-300) / last
+    floor = 1e-6 * max(float(np.max(np.abs(y))), 1e-300)
     g = model_cov = factor = None
     for _ in range(iterations):
-        sigma2 = max(beta[0] * pooled.dt / d, floor)  # per frame and dimension, Å²
-        cov = 2.0 * d * sigma2**2 * quad + k4 * lin
+        sigma2 = np.maximum(x @ beta, floor) / (d * lags)  # per frame and dimension, Å²
+        cov = 2.0 * d * quad * np.outer(sigma2, sigma2) + lin * np.sqrt(np.outer(k_n, k_n))
         g, model_cov, factor = gls_operator(t, cov)
         beta = g @ y
     resid = y - x @ beta
     chi2 = float(resid @ scipy.linalg.cho_solve(factor, resid)) / max(len(y) - 2, 1)
+    estimator = "GLS"
+    if chi2 > CHI2_GLS_MAX:
+        # The line does not describe the MSD (curvature: sub-diffusive or not yet
+        # diffusive). GLS weights for a random walk then concentrate on the window's
+        # start and the slope stops being the window's average; uniform weights (OLS)
+        # keep it the chord of the window. The error stays the particle sandwich.
+        g = np.linalg.pinv(x)
+        beta = g @ y
+        estimator = "OLS"
     n = parts.shape[1]
     robust = cluster_covariance(g, t, beta, parts[lags], weights[lags])
     return DiffusionFit(
@@ -287,6 +302,7 @@ def fit_diffusion(
         n_clusters=n,
         factor=small_sample_factor(n),
         cumulant4=k4,
+        estimator=estimator,
     )
 
 
@@ -351,7 +367,7 @@ def diffusion_from_paths(
     parts, weights = particle_msds(paths, len(pooled.msd))
     auto = window_ps is None
     if auto:
-        first, last, _ = select_window(pooled.t, pooled.msd)
+        first, last, _ = select_window(pooled.t, pooled.msd, alpha2=pooled.alpha2)
     else:
         first, last = window_from_ps(window_ps, dt, len(pooled.msd))
     fit = fit_diffusion(pooled, parts, weights, (first, last))
@@ -389,17 +405,23 @@ def diffusion_from_paths(
     if fit.chi2_red > 3:
         notes.append(
             f"the i.i.d.-increment model fits the {species} MSD with reduced chi² "
-            f"{fit.chi2_red:.1f} (persistent or correlated motion); the error of D comes "
-            "from the scatter between particles and does not rely on that model"
+            f"{fit.chi2_red:.1f} (curvature, persistent or correlated motion): the line was "
+            f"fitted by {fit.estimator}; the error of D comes from the scatter between "
+            "particles and does not rely on that model"
         )
     method = (
         "GLS fit of MSD (i.i.d.-increment covariance, Gaussian + fourth-cumulant terms), "
+        if fit.estimator == "GLS"
+        else "OLS fit of MSD (the i.i.d.-increment model did not fit: chi² "
+        f"{fit.chi2_red:.1f}), "
+    ) + (
         f"error from particle scatter (CR1 sandwich, t-widened), {window[0]:.4g}-"
         f"{window[1]:.4g} ps, {len(paths)} replica(s), {n_particles} particles"
     )
     details = {
         "D_cm2_s": d_a2ps * A2_PER_PS_TO_CM2_PER_S,
         "stderr_cm2_s": err_a2ps * A2_PER_PS_TO_CM2_PER_S,
+        "estimator": fit.estimator,
         "stderr_model": math.sqrt(max(fit.model_cov[0, 0], 0.0)) * to_d,
         "t_factor": fit.factor,
         "window_ps": list(window),

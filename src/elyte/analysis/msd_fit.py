@@ -172,6 +172,7 @@ def select_window(
     *,
     tolerance: float = SLOPE_TOLERANCE,
     max_lag_fraction: float = MAX_LAG_FRACTION,
+    alpha2: np.ndarray | None = None,
 ) -> tuple[int, int, float]:
     """Automatic diffusive window ``(first_lag, last_lag, slope)`` in frames.
 
@@ -179,10 +180,12 @@ def select_window(
     independent origins). It starts at the earliest lag ``n0`` such that the log-log slope
     of the MSD is within ``1 ± tolerance`` both locally (over ``[n0, 2·n0]``) and over the
     whole window ``[n0, end]``. When no start qualifies (a short run that has not left
-    the sub-diffusive cage regime), the start is the lag, among those leaving at least a
-    factor 3 in time, where the log-log slope over ``[n0, end]`` is closest to 1; the
-    returned slope then shows how far the motion is from diffusive and the caller must
-    flag D as apparent.
+    the sub-diffusive cage regime, e.g. 14 ps of AIMD of a solid electrolyte), the start
+    is the peak of the non-Gaussian parameter ``alpha2`` (the crossover from rattling in
+    a cage to hopping between sites, after which displacements become more Gaussian),
+    within the first third of the range; without ``alpha2``, the lag where the log-log
+    slope over ``[n0, end]`` is closest to 1. The returned slope then shows how far the
+    motion is from diffusive and the caller must flag D as apparent.
     """
     n_max = len(t) - 1
     end = max(3, int(n_max * max_lag_fraction))
@@ -193,6 +196,10 @@ def select_window(
         local = loglog_slope(t, msd, int(n0), min(end, 2 * int(n0) + 1))
         if abs(whole - 1) <= tolerance and abs(local - 1) <= tolerance:
             return int(n0), end, whole
+    if alpha2 is not None and np.isfinite(alpha2[1 : end // 3 + 1]).any():
+        seg = np.nan_to_num(np.asarray(alpha2[1 : end // 3 + 1], float), nan=-np.inf)
+        n0 = 1 + int(np.argmax(seg))
+        return n0, end, loglog_slope(t, msd, n0, end)
     slopes = [loglog_slope(t, msd, int(n0), end) for n0 in candidates]
     dev = np.array([abs(s - 1) if math.isfinite(s) else math.inf for s in slopes])
     best = int(np.argmin(dev)) if np.isfinite(dev).any() else len(candidates) - 1
