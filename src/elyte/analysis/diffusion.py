@@ -262,11 +262,15 @@ def fit_diffusion(
     d = pooled.dim
     quad, lin = increment_covariance(lags, pooled.paths)
     # fourth cumulant of the displacement: M4 − (1 + 2/d)·MSD² = n·K for i.i.d. steps;
-    # σ² and K are taken per lag (σ²_n = line(n)/(d·n), K_n = cum4(n)/n) so that a
-    # non-zero intercept (vibrations, ballistic start) scales the variance like the data
-    cum4 = pooled.m4[lags] - (1.0 + 2.0 / d) * pooled.msd[lags] ** 2
-    k_n = np.clip(cum4, 0.0, None) / lags
-    k4 = float(np.sum(cum4) / np.sum(lags))
+    # σ² is taken per lag from the fitted line (σ²_n = line(n)/(d·n)), so that a non-zero
+    # intercept (vibrations, ballistic start) scales the variance like the data; K is one
+    # number for the window (per-lag values would correlate the weights with the noise
+    # of the points and bias the slope), from the window's first 10 lags (at long lags
+    # cum4 is a small difference of large numbers)
+    short = np.arange(first, min(first + 10, last + 1))
+    cum4 = pooled.m4[short] - (1.0 + 2.0 / d) * pooled.msd[short] ** 2
+    k4 = float(np.sum(cum4) / np.sum(short))
+    k_n = np.full(len(lags), max(k4, 0.0))
     x = np.column_stack([t, np.ones_like(t)])
     beta = np.linalg.lstsq(x, y, rcond=None)[0]
     floor = 1e-6 * max(float(np.max(np.abs(y))), 1e-300)
