@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 import scipy.linalg
 
-from elyte.analysis.msd import displacement_moments, msd_fft
+from elyte.analysis.finite_size import XI_CUBIC, yeh_hummer
 from elyte.analysis.msd_covariance import brownian_covariance, increment_covariance
 from elyte.analysis.msd_fit import (
     MAX_FIT_LAGS,
@@ -50,12 +50,18 @@ from elyte.analysis.msd_fit import (
     small_sample_factor,
     window_from_ps,
 )
+from elyte.analysis.msd_pool import (
+    PooledMSD,
+    common_timestep,
+    msd_stderr_curve,
+    particle_msds,
+    pooled_msd,
+)
 from elyte.analysis.result import Result
 from elyte.analysis.species import _molecule_names, species_members, species_paths
-from elyte.errors import ConfigError, InputFileError
 from elyte.estimate import Estimate
 from elyte.io.trajectory import Trajectory
-from elyte.units import A2_PER_PS_TO_1E9_M2_PER_S, A2_PER_PS_TO_CM2_PER_S, KB_SI
+from elyte.units import A2_PER_PS_TO_1E9_M2_PER_S, A2_PER_PS_TO_CM2_PER_S
 
 __all__ = [
     "MAX_FIT_LAGS",
@@ -76,11 +82,10 @@ __all__ = [
     "species_paths",
     "window_from_ps",
     "yeh_hummer",
+    "XI_CUBIC",
     "_molecule_names",
 ]
 
-#: Yeh–Hummer constant for a cubic box.
-XI_CUBIC = 2.837297
 #: Fewest independent particles for a D whose error is trusted.
 MIN_PARTICLES = 4
 #: Reduced χ² of the i.i.d.-increment model above which the line is fitted by OLS.
@@ -114,103 +119,6 @@ class DiffusionResult(Result):
         ax.set_ylabel("MSD / Å²")
         ax.legend()
         return ax
-
-
-# ------------------------------------------------------------------ pooled MSD
-@dataclass
-class PooledMSD:
-    """MSD moments pooled over replicas (per particle) at lags 0..L-1."""
-
-    dt: float
-    msd: np.ndarray
-    m4: np.ndarray
-    counts: np.ndarray
-    paths: list[tuple[int, int]]
-    dim: int
-
-    @property
-    def t(self) -> np.ndarray:
-        return np.arange(len(self.msd)) * self.dt
-
-    @property
-    def alpha2(self) -> np.ndarray:
-        """Non-Gaussian parameter d/(d+2)·⟨Δr⁴⟩/⟨Δr²⟩² − 1 (0 for Gaussian motion)."""
-        with np.errstate(invalid="ignore", divide="ignore"):
-            a = self.dim / (self.dim + 2) * self.m4 / self.msd**2 - 1.0
-        a[0] = np.nan
-        return a
-
-    @property
-    def kurtosis(self) -> np.ndarray:
-        """Var|Δr|² over its Gaussian value 2·MSD²/d."""
-        with np.errstate(invalid="ignore", divide="ignore"):
-            k = (self.m4 - self.msd**2) / (2.0 * self.msd**2 / self.dim)
-        k[0] = 1.0
-        return k
-
-
-def common_timestep(trajs: list[Trajectory]) -> float:
-    """Frame spacing shared by all replicas, ps; raises if they differ or are uneven."""
-    if not trajs:
-        raise ConfigError("no trajectories given")
-    dts = []
-    for k, tr in enumerate(trajs):
-        if tr.n_frames < 4:
-            raise InputFileError(f"replica {k} has {tr.n_frames} frames; need at least 4")
-        steps = np.diff(np.asarray(tr.times, float))
-        dt = float(np.median(steps))
-        if not dt > 0 or np.max(np.abs(steps - dt)) > 1e-3 * dt:
-            raise InputFileError(
-                f"replica {k} ({tr.metadata.get('source', 'in memory')}): frames are not "
-                "evenly spaced in time; MSD needs a constant frame interval"
-            )
-        dts.append(dt)
-    if max(dts) - min(dts) > 1e-6 * max(dts):
-        raise InputFileError(f"replicas have different frame spacings {sorted(set(dts))} ps")
-    return dts[0]
-
-
-def pooled_msd(paths: list[np.ndarray], dt: float, dim: int) -> PooledMSD:
-    """Pool per-particle moments of several replicas (lags up to the shortest)."""
-    length = min(p.shape[0] for p in paths)
-    s2 = np.zeros(length)
-    s4 = np.zeros(length)
-    counts = np.zeros(length)
-    lag = np.arange(length)
-    for p in paths:
-        a2, a4 = displacement_moments(p)
-        s2 += a2[:length]
-        s4 += a4[:length]
-        counts += p.shape[1] * (p.shape[0] - lag)
-    return PooledMSD(
-        dt=dt,
-        msd=s2 / counts,
-        m4=s4 / counts,
-        counts=counts,
-        paths=[(p.shape[0], p.shape[1]) for p in paths],
-        dim=dim,
-    )
-
-
-def particle_msds(paths: list[np.ndarray], length: int) -> tuple[np.ndarray, np.ndarray]:
-    """Each particle's all-origins MSD and its weight in the pooled MSD.
-
-    Args:
-        paths: (T_r, N_r, d) paths of each replica. length: lags kept (≤ min T_r).
-
-    Returns:
-        ``(parts, weights)``, each (length, ΣN_r): column i is particle i's MSD (Å²);
-        ``weights[n, i] = (T_r − n) / Σ_j (T_j − n)`` so that the pooled MSD is
-        ``(weights * parts).sum(1)``.
-    """
-    lag = np.arange(length)
-    parts, counts = [], []
-    for p in paths:
-        parts.append(msd_fft(p)[:length])
-        counts.append(np.repeat((p.shape[0] - lag)[:, None], p.shape[1], axis=1))
-    part = np.concatenate(parts, axis=1)
-    cnt = np.concatenate(counts, axis=1).astype(float)
-    return part, cnt / cnt.sum(axis=1, keepdims=True)
 
 
 @dataclass
@@ -308,14 +216,6 @@ def fit_diffusion(
         cumulant4=k4,
         estimator=estimator,
     )
-
-
-def msd_stderr_curve(parts: np.ndarray, weights: np.ndarray) -> np.ndarray:
-    """Standard error of the pooled MSD at every lag from the scatter of particles, Å²."""
-    pooled = (weights * parts).sum(axis=1)
-    n = parts.shape[1]
-    var = ((weights * (parts - pooled[:, None])) ** 2).sum(axis=1) * n / max(n - 1, 1)
-    return np.sqrt(var)
 
 
 # ------------------------------------------------------------------ public API
@@ -473,46 +373,3 @@ def diffusion_from_paths(
 def _finite_or_none(x: float | None) -> float | None:
     """JSON-safe number: NaN/inf/None become None."""
     return None if x is None or not math.isfinite(x) else float(x)
-
-
-def yeh_hummer(
-    D: Estimate,
-    temperature: float,
-    viscosity_mPa_s: float | Estimate,
-    box_length_A: float,
-) -> Estimate:
-    """Finite-size corrected D∞ = D_PBC + ξ·k_B·T/(6π·η·L), ξ = 2.837297 (cubic box).
-
-    Yeh & Hummer, J. Phys. Chem. B 108, 15873 (2004). ``D`` in 1e-9 m²/s; T in K;
-    η in mPa·s (a float or an Estimate, whose error is propagated); L in Å.
-    """
-    eta = viscosity_mPa_s.value if isinstance(viscosity_mPa_s, Estimate) else viscosity_mPa_s
-    eta_err = viscosity_mPa_s.stderr if isinstance(viscosity_mPa_s, Estimate) else 0.0
-    if not (eta > 0 and box_length_A > 0 and temperature > 0):
-        raise ConfigError("yeh_hummer needs positive temperature, viscosity and box length")
-    corr_si = XI_CUBIC * KB_SI * temperature / (6 * math.pi * eta * 1e-3 * box_length_A * 1e-10)
-    corr = corr_si * 1e9  # m²/s -> 1e-9 m²/s
-    corr_err = corr * (eta_err / eta if math.isfinite(eta_err) else 0.0)
-    details = dict(D.details)
-    details.update(
-        {
-            "D_pbc": D.value,
-            "yeh_hummer_correction": corr,
-            "viscosity_mPa_s": eta,
-            "box_length_A": box_length_A,
-            "temperature_K": temperature,
-        }
-    )
-    value = D.value + corr
-    stderr = math.hypot(D.stderr, corr_err)
-    details["D_cm2_s"] = value * 1e-5
-    details["stderr_cm2_s"] = stderr * 1e-5
-    return Estimate(
-        value,
-        stderr,
-        D.unit,
-        D.method
-        + f"; Yeh-Hummer corrected (xi={XI_CUBIC}, eta={eta:.4g} mPa s, L={box_length_A:.4g} A)",
-        D.n_eff,
-        details,
-    )
