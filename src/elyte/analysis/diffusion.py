@@ -99,6 +99,11 @@ class DiffusionResult(Result):
     species: str = ""
     window_ps: tuple[float, float] = (math.nan, math.nan)
 
+    def to_dict(self) -> dict[str, Any]:
+        out = super().to_dict()
+        out["extra"] = {"species": self.species, "window_ps": _finite_pair(self.window_ps)}
+        return out
+
     def plot(self, ax: Any) -> Any:
         t, msd = self.curves["t"], self.curves["msd"]
         ok = t > 0
@@ -112,7 +117,7 @@ class DiffusionResult(Result):
             key = next((k for k in self.estimates if k.startswith("D[")), None)
             label = f"GLS fit, D = {self.estimates[key]}" if key else "GLS fit"
             ax.loglog(t[sel], fit[sel], "--", color="C1", label=label)
-        lo, hi = self.window_ps
+        lo, hi = (math.nan if v is None else v for v in self.window_ps)
         if math.isfinite(lo):
             ax.axvspan(lo, hi, color="0.85", zorder=0, label="fit window")
         ax.set_xlabel("t / ps")
@@ -373,3 +378,7 @@ def diffusion_from_paths(
 def _finite_or_none(x: float | None) -> float | None:
     """JSON-safe number: NaN/inf/None become None."""
     return None if x is None or not math.isfinite(x) else float(x)
+
+
+def _finite_pair(pair: tuple[float, float]) -> list[float | None]:
+    return [_finite_or_none(float(v)) if v is not None else None for v in pair]
