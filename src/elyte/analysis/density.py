@@ -45,6 +45,7 @@ class DensityResult(Result):
 #: Reason given when the box volume never changes.
 FIXED_BOX_REASON = "constant volume (NVT/NVE): the density is fixed by the box, not measured"
 
+
 def density(
     trajs: Sequence[Trajectory], *, equilibration_ps: float | Sequence[float] | None = None
 ) -> DensityResult:

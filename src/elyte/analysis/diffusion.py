@@ -321,8 +321,7 @@ def diffusion_from_paths(
     method = (
         "GLS fit of MSD (i.i.d.-increment covariance, Gaussian + fourth-cumulant terms), "
         if fit.estimator == "GLS"
-        else "OLS fit of MSD (the i.i.d.-increment model did not fit: chi² "
-        f"{fit.chi2_red:.1f}), "
+        else f"OLS fit of MSD (the i.i.d.-increment model did not fit: chi² {fit.chi2_red:.1f}), "
     ) + (
         f"error from particle scatter (CR1 sandwich, t-widened), {window[0]:.4g}-"
         f"{window[1]:.4g} ps, {len(paths)} replica(s), {n_particles} particles"

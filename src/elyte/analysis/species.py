@@ -84,5 +84,3 @@ def species_paths(traj: Trajectory, species: str, dimension: int = 3) -> np.ndar
         w = traj.masses[g] / traj.masses[g].sum()
         out[:, k] = np.einsum("tak,a->tk", u[:, g] + shift, w)
     return out[:, :, :dimension]
-
-
