@@ -66,3 +66,13 @@ def test_plot_draws_each_replica():
     res.plot(ax)
     assert len(ax.lines) >= 2
     plt.close(fig)
+
+
+def test_fixed_box_density_is_marked_input_and_npt_is_measured():
+    res = density([_water_box([12.4] * 20)])
+    est = res.estimates["density"]
+    assert est.status == "input" and "NVT" in est.reason
+    assert res.estimates["density[0]"].status == "input"
+    rng = np.random.default_rng(1)
+    npt = density([_water_box(12.4 + 0.05 * rng.normal(size=200), rng=rng)])
+    assert npt.estimates["density"].status == "measured"

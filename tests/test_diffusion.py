@@ -151,6 +151,7 @@ def test_results_serialise_to_strict_json_and_plot():
     res = self_diffusion([walkers(rng)], "Li")
     data = json.loads(json.dumps(res.to_dict(), allow_nan=False))
     back = Result.from_dict(data)
+    assert type(back) is type(res) and back.window_ps == pytest.approx(res.window_ps)
     assert back.estimates["D[Li]"].value == pytest.approx(res.estimates["D[Li]"].value)
     assert back.units["msd"] == "Å^2"
     fig, ax = plt.subplots()

@@ -312,10 +312,17 @@ def conductivity(
             "chi2_red": fit.chi2_red if math.isfinite(fit.chi2_red) else None,
         },
     )
+    if not (abs(eh_err) < abs(eh)):
+        sigma_eh = sigma_eh.with_status(
+            "unreliable",
+            f"sigma_EH {eh:.3g} ± {eh_err:.2g} S/m is not resolved from zero: more replicas",
+        )
     if eh > 0 and eh_err < eh and sigma_ne.status != "not computed":
         h = ne / eh
         h_err = h * math.hypot(sigma_ne.stderr / ne if ne else 0.0, eh_err / eh)
         haven = Estimate(h, h_err, "1", "sigma_NE / sigma_EH")
+        if sigma_ne.status != "measured":
+            haven = haven.with_status(sigma_ne.status, f"sigma_NE is {sigma_ne.status}")
     else:
         haven = Estimate(
             math.nan,

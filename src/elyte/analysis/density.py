@@ -42,6 +42,10 @@ class DensityResult(Result):
         return ax
 
 
+#: Reason given when the box volume never changes.
+FIXED_BOX_REASON = "constant volume (NVT/NVE): the density is fixed by the box, not measured"
+
+
 def density(
     trajs: Sequence[Trajectory], *, equilibration_ps: float | Sequence[float] | None = None
 ) -> DensityResult:
@@ -102,6 +106,11 @@ def density(
         result.curves[f"t_equilibrated[{k}]"] = np.array([times[t0]])
         result.units.update({f"time[{k}]": "ps", f"density[{k}]": "g/cm^3"})
         result.units[f"t_equilibrated[{k}]"] = "ps"
+        status, reason = "measured", ""
+        if not varies:
+            status, reason = "input", FIXED_BOX_REASON
+        elif t0 > rho.size // 2:
+            status, reason = "unreliable", "more than half of the run discarded: may drift"
         result.estimates[f"density[{k}]"] = Estimate(
             mean,
             stderr,
@@ -110,6 +119,8 @@ def density(
             f"stderr = std·sqrt(g/N), g = {g:.3g}",
             n_eff=n_eff,
             details={"t0_index": t0, "t0_ps": float(times[t0]), "g": g, "n_frames": n},
+            status=status,
+            reason=reason,
         )
         if t0 > rho.size // 2:
             result.notes.append(
@@ -127,6 +138,9 @@ def density(
         details={"within_stderr": within, "between_stderr": between, "n_replicas": len(means)},
     )
     if constant:
+        result.estimates["density"] = result.estimates["density"].with_status(
+            "input", FIXED_BOX_REASON
+        )
         result.notes.append(
             "the volume is constant (NVT/NVE): the density is fixed by the box, not measured"
         )

@@ -16,6 +16,7 @@ structure factor call :func:`iter_pairs` / :func:`pair_histograms`.
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -513,6 +514,56 @@ def first_shell(
     return r_peak, g_peak, float("nan")
 
 
+#: Fewest frames behind a g(r) whose first minimum elyte reports as measured.
+MIN_SHELL_FRAMES = 20
+#: The peak-to-minimum depth of smoothed g must exceed this many standard errors.
+MIN_DEPTH_Z = 4.0
+
+
+def shell_quality(
+    r: np.ndarray,
+    g: np.ndarray,
+    err: np.ndarray | None,
+    r_peak: float,
+    r_min: float,
+    n_frames: int,
+    smooth: float = 0.1,
+) -> tuple[str, str]:
+    """``(status, reason)`` of a first minimum found by :func:`first_shell`.
+
+    "measured" only when the g(r) can show a minimum: at least :data:`MIN_SHELL_FRAMES`
+    frames, an error estimate of g (replicas or blocks), a minimum that is not at the end
+    of the range, and a peak-to-minimum depth of the smoothed g above
+    :data:`MIN_DEPTH_Z` times its standard error there. Otherwise "unreliable" with the
+    reason (or "not computed" when no minimum was found).
+    """
+    if not np.isfinite(r_min):
+        return "not computed", f"g(r) has no minimum after its first peak below {r[-1]:.2f} Å"
+    if n_frames < MIN_SHELL_FRAMES:
+        return "unreliable", (
+            f"only {n_frames} frames: g(r) too noisy to locate its first minimum "
+            f"(need ≥ {MIN_SHELL_FRAMES})"
+        )
+    if err is None or not np.all(np.isfinite(err)):
+        return "unreliable", "no error estimate of g(r) (one block): minimum not tested"
+    if r_min > r[0] + 0.92 * (r[-1] - r[0]):
+        return "unreliable", f"minimum at {r_min:.2f} Å is at the end of the range: too short"
+    dr = float(r[1] - r[0])
+    sigma = max(smooth / dr, 0.5)
+    gs = gaussian_filter1d(np.asarray(g, float), sigma, mode="nearest")
+    es = gaussian_filter1d(np.asarray(err, float), sigma, mode="nearest")
+    es = es / np.sqrt(max(1.0, 2.0 * np.sqrt(np.pi) * sigma))
+    ip, im = int(np.argmin(np.abs(r - r_peak))), int(np.argmin(np.abs(r - r_min)))
+    depth = float(gs[ip] - gs[im])
+    noise = float(np.hypot(es[ip], es[im]))
+    if not depth > MIN_DEPTH_Z * noise:
+        return "unreliable", (
+            f"first minimum at {r_min:.2f} Å is {depth / noise if noise > 0 else 0:.1f} "
+            f"standard errors below the peak (need > {MIN_DEPTH_Z:g}): not resolved"
+        )
+    return "measured", ""
+
+
 # ----------------------------------------------------------------------------- result
 
 
@@ -631,13 +682,21 @@ def rdf(
         result.estimates[f"g_peak[{label}]"] = Estimate(
             g_peak, float("nan"), "1", "height of the first maximum of g(r)"
         )
+        status, reason = shell_quality(
+            r, g, result.curves.get(f"g_err[{label}]"), r_peak, r_min, int(hist.frames.sum())
+        )
         if np.isfinite(r_min):
             cn_val = float(np.interp(r_min, r_edges, cn))
             per_group = np.array(
                 [np.interp(r_min, r_edges, hist.running_cn(p, centre, grp)) for grp in groups]
             )
             result.estimates[f"r_min[{label}]"] = Estimate(
-                r_min, float("nan"), "Å", "first minimum of g(r) after its first peak"
+                r_min,
+                float("nan"),
+                "Å",
+                "first minimum of g(r) after its first peak",
+                status=status,
+                reason=reason,
             )
             result.estimates[f"CN[{label}]"] = Estimate(
                 cn_val,
@@ -647,8 +706,15 @@ def rdf(
                 f"error: {how}",
                 n_eff=float(len(groups)),
                 details={"r_cut": r_min, "per_group": per_group.tolist()},
+                status=status,
+                reason=reason,
             )
+            if status != "measured":
+                result.notes.append(f"{label}: first shell {status}: {reason}")
         else:
+            result.estimates[f"CN[{label}]"] = Estimate(
+                math.nan, math.nan, "1", "first-shell CN", status=status, reason=reason
+            )
             result.notes.append(
                 f"{label}: g(r) has no minimum after its first peak below r_max = "
                 f"{hist.edges[-1]:.2f} Å; no first-shell CN"

@@ -14,6 +14,9 @@ import numpy as np
 
 from elyte.estimate import Estimate
 
+#: Result subclasses by class name (``to_dict()["kind"]``), for :meth:`Result.from_dict`.
+RESULT_KINDS: dict[str, type] = {}
+
 
 @dataclass
 class Result:
@@ -44,10 +47,29 @@ class Result:
             "notes": list(self.notes),
         }
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        RESULT_KINDS[cls.__name__] = cls
+
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Result:
-        """Inverse of :meth:`to_dict` (as a plain ``Result``; plotting stays generic)."""
-        return Result(
+        """Inverse of :meth:`to_dict`: the subclass named by ``data["kind"]`` (from
+        :data:`RESULT_KINDS`, filled as subclasses are defined), so ``plot`` draws the
+        same figure; a plain ``Result`` for an unknown kind."""
+        kind = RESULT_KINDS.get(str(data.get("kind", "")), Result)
+        base = Result._base_from_dict(data)
+        try:
+            out = kind(**base)
+        except TypeError:  # a kind with required extra fields
+            out = Result(**base)
+        for key, value in (data.get("extra") or {}).items():
+            if hasattr(out, key):
+                setattr(out, key, tuple(value) if isinstance(value, list) else value)
+        return out
+
+    @staticmethod
+    def _base_from_dict(data: dict[str, Any]) -> dict[str, Any]:
+        return dict(
             name=data["name"],
             estimates={k: Estimate.from_dict(v) for k, v in data.get("estimates", {}).items()},
             curves={
