@@ -54,7 +54,9 @@ def test_oxidation_state_guesses_are_neutral_and_flagged(argyrodite):
     from elyte.analysis.charges import conductivity_with_charges
 
     res = conductivity_with_charges([argyrodite], 300.0, None, "guess")
-    assert res.estimates["sigma_EH"].status == "apparent"
+    # guessed charges never leave a number "measured"; a worse status (here: sigma_EH not
+    # resolved from zero in one 14 ps run) is kept and the guess is added to its reason
+    assert res.estimates["sigma_EH"].status in ("apparent", "unreliable")
     assert "guess" in res.estimates["sigma_EH"].reason
     assert any("oxidation-state guesses" in n for n in res.notes)
 

@@ -91,6 +91,9 @@ def flag_guessed(result: Result, table: Mapping[str, float]) -> None:
     for key, est in result.estimates.items():
         if est.status == "measured":
             result.estimates[key] = est.with_status("apparent", GUESS_REASON)
+        elif GUESS_REASON not in est.reason:  # a worse status stays; the reason grows
+            reason = f"{est.reason}; {GUESS_REASON}" if est.reason else GUESS_REASON
+            result.estimates[key] = est.with_status(est.status, reason)
     result.notes.append(
         "charges are oxidation-state guesses: "
         + ", ".join(f"{k} {v:+g}" for k, v in table.items())

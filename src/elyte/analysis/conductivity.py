@@ -117,6 +117,10 @@ def _si_prefactor(volume_a3: float, temperature: float) -> float:
     return ELEMENTARY_CHARGE**2 / (volume_a3 * 1e-30 * KB_SI * temperature) * 1e-20 / 1e-12
 
 
+MOBILE_FRACTION = 0.05
+"""Default mobile-species rule: D at least this fraction of the fastest carrier's D."""
+
+
 def nernst_einstein(
     carriers: Mapping[str, float],
     counts: Mapping[str, int],
@@ -134,7 +138,8 @@ def nernst_einstein(
         diffusion: ``{species: D}`` in 1e-9 m²/s.
         volume: Å³; temperature: K.
         mobile: species to count. Default: those whose D is resolved from zero
-            (D > 2 stderr, or D > 0 when it has no error bar); an immobile framework's
+            (D > 2 stderr, or D > 0 when it has no error bar) and at least
+            ``MOBILE_FRACTION`` of the fastest carrier's D; an immobile framework's
             fitted D is noise (often negative) amplified by z², so it is left out.
 
     Returns:
@@ -142,7 +147,7 @@ def nernst_einstein(
         why; its status is the worst of the counted D's (e.g. "apparent").
     """
     if mobile is None:
-        chosen = [
+        resolved = [
             s
             for s in carriers
             if s in diffusion
@@ -152,7 +157,12 @@ def nernst_einstein(
                 else diffusion[s].value > 0
             )
         ]
-        rule = "species with D > 2σ"
+        # A vibrating framework (PS4, Cl in an argyrodite) has a small positive slope whose
+        # particle-scatter error is tiny, so "resolved" alone would count it; framework ions
+        # are orders of magnitude slower than the carriers, hence the relative floor.
+        fastest = max((diffusion[s].value for s in resolved), default=0.0)
+        chosen = [s for s in resolved if diffusion[s].value >= MOBILE_FRACTION * fastest]
+        rule = f"species with D > 2σ and D ≥ {MOBILE_FRACTION:g} × the fastest species' D"
     else:
         unknown = [s for s in mobile if s not in carriers]
         if unknown:
@@ -167,7 +177,12 @@ def nernst_einstein(
         raise ConfigError(f"Nernst–Einstein needs D of {', '.join(missing)}")
     left_out = {
         s: (
-            f"D = {diffusion[s].format_value()} not resolved from zero"
+            (
+                f"D = {diffusion[s].format_value()} not resolved from zero"
+                if s not in resolved
+                else f"D = {diffusion[s].format_value()} below {MOBILE_FRACTION:g} × the "
+                "fastest carrier's (framework)"
+            )
             if mobile is None
             else "not named mobile"
         )
