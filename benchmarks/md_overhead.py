@@ -38,7 +38,7 @@ from ase import Atoms, units
 from ase.md.langevin import Langevin
 
 from elyte.md import MDSpec, MonitorSpec, StageSpec, run_md
-from elyte.md.runner import maxwell_boltzmann
+from elyte.md.engines.ase import maxwell_boltzmann
 from elyte.potentials import PotentialSpec, load_potential
 from elyte.systems import build_system
 from elyte.systems.spec import SystemSpec

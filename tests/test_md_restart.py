@@ -17,7 +17,7 @@ from md_helpers import ShiftedForceLJ, lj_argon
 from elyte.errors import ConfigError
 from elyte.io.h5md import read_h5md, read_monitors
 from elyte.md import MDSpec, MonitorSpec, StageSpec, run_md
-from elyte.md.runner import load_checkpoint
+from elyte.md.state import load_checkpoint
 
 TESTS = Path(__file__).parent
 SRC = TESTS.parent / "src"
@@ -222,7 +222,7 @@ def test_every_integrator_restarts_exactly(tmp_path, stage):
             ShiftedForceLJ(),
             spec,
             tmp_path / "b",
-            progress=_crash_at(47),
+            progress=_crash_at(45),
             **kwargs,
         )
     assert load_checkpoint(tmp_path / "b" / "checkpoint.npz")[1]["global_step"] == 40

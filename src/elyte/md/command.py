@@ -12,7 +12,9 @@ from typing import Any
 from pydantic import ValidationError
 
 from elyte.errors import ConfigError, InputFileError, SimulationFailure
-from elyte.md.runner import CHECKPOINT, MDOutcome, run_md
+from elyte.io.run_files import CHECKPOINT, OUTCOME
+from elyte.md.driver import run_md
+from elyte.md.outcome import MDOutcome
 from elyte.md.spec import MassSpec, MDSpec, MonitorSpec, StageSpec
 
 
