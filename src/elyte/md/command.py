@@ -128,7 +128,7 @@ def md_command(
             raise ConfigError(f"--resume: no checkpoint in {folder}; run without --resume")
         label = folder.name
 
-        def report(done: int, total: int, _label: str = label) -> None:
+        def report(done: int, total: int, info: dict | None = None, _label: str = label) -> None:
             if progress is not None:
                 progress(_label, done, total)
 
