@@ -165,18 +165,46 @@ def test_md_refuses_bad_structures(tmp_path, capsys):
 
     bad = bulk("Cu", "fcc", a=3.61, cubic=True)
     bad.positions[2, 1] = float("nan")
-    _refused(tmp_path, capsys, "--stage", "nvt:0.01ps",
-             structure=_cu(tmp_path, bad, "nan.extxyz"), culprit="atom 2")
+    _refused(
+        tmp_path,
+        capsys,
+        "--stage",
+        "nvt:0.01ps",
+        structure=_cu(tmp_path, bad, "nan.extxyz"),
+        culprit="atom 2",
+    )
     one = Atoms("Cu", positions=[[0, 0, 0]], cell=[5, 5, 5], pbc=True)
-    _refused(tmp_path, capsys, "--stage", "nvt:0.01ps",
-             structure=_cu(tmp_path, one, "one.extxyz"), culprit="1 atom")
+    _refused(
+        tmp_path,
+        capsys,
+        "--stage",
+        "nvt:0.01ps",
+        structure=_cu(tmp_path, one, "one.extxyz"),
+        culprit="1 atom",
+    )
     tiny = Atoms("Cu2", positions=[[0, 0, 0], [0.5, 0.5, 0.5]], cell=[1, 1, 1], pbc=True)
-    _refused(tmp_path, capsys, "--stage", "nvt:0.01ps",
-             structure=_cu(tmp_path, tiny, "tiny.extxyz"), culprit="1.00 Å wide")
-    flat = Atoms("Cu2", positions=[[0, 0, 0], [1.5, 1.5, 0]], cell=[[4, 0, 0], [0, 4, 0], [0, 0, 0]],
-                 pbc=True)
-    _refused(tmp_path, capsys, "--stage", "nvt:0.01ps",
-             structure=_cu(tmp_path, flat, "flat.extxyz"), culprit="degenerate")
+    _refused(
+        tmp_path,
+        capsys,
+        "--stage",
+        "nvt:0.01ps",
+        structure=_cu(tmp_path, tiny, "tiny.extxyz"),
+        culprit="1.00 Å wide",
+    )
+    flat = Atoms(
+        "Cu2",
+        positions=[[0, 0, 0], [1.5, 1.5, 0]],
+        cell=[[4, 0, 0], [0, 4, 0], [0, 0, 0]],
+        pbc=True,
+    )
+    _refused(
+        tmp_path,
+        capsys,
+        "--stage",
+        "nvt:0.01ps",
+        structure=_cu(tmp_path, flat, "flat.extxyz"),
+        culprit="degenerate",
+    )
 
 
 def test_md_refuses_a_long_timestep_with_hydrogen(tmp_path, capsys):
@@ -184,5 +212,11 @@ def test_md_refuses_a_long_timestep_with_hydrogen(tmp_path, capsys):
 
     water = molecule("H2O", vacuum=4.0)
     water.pbc = True
-    _refused(tmp_path, capsys, "--stage", "nvt:0.1ps,timestep_fs=6",
-             structure=_cu(tmp_path, water, "w.extxyz"), culprit="hydrogen")
+    _refused(
+        tmp_path,
+        capsys,
+        "--stage",
+        "nvt:0.1ps,timestep_fs=6",
+        structure=_cu(tmp_path, water, "w.extxyz"),
+        culprit="hydrogen",
+    )

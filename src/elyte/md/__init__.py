@@ -26,8 +26,8 @@ if TYPE_CHECKING:
     from elyte.md.identity import run_hash
     from elyte.md.monitors import Failure, StabilityMonitor
     from elyte.md.outcome import MDInterrupted, MDOutcome
-    from elyte.md.state import MDState, Snapshot
     from elyte.md.spec import MassSpec, MDSpec, MonitorSpec, StageSpec
+    from elyte.md.state import MDState, Snapshot
 
 _WHERE = {
     "ASEEngine": "engines.ase",

@@ -13,7 +13,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from elyte.errors import ConfigError, InputFileError, SimulationFailure
-from elyte.io.run_files import CHECKPOINT, OUTCOME
+from elyte.io.run_files import CHECKPOINT
 from elyte.md.driver import run_md
 from elyte.md.identity import replica_seed
 from elyte.md.outcome import MDOutcome
@@ -142,11 +142,15 @@ def validate_run(
         cell = atoms.cell.array
         volume = abs(float(np.linalg.det(cell))) if np.isfinite(cell).all() else 0.0
         if not atoms.pbc.all():
-            raise ConfigError("the structure is periodic in some directions only: use pbc=True "
-                              "or False in all three")
+            raise ConfigError(
+                "the structure is periodic in some directions only: use pbc=True "
+                "or False in all three"
+            )
         if volume <= 1e-6:
-            raise ConfigError("the structure's cell is zero or degenerate (volume 0): give a "
-                              "periodic cell (extxyz Lattice=) or none")
+            raise ConfigError(
+                "the structure's cell is zero or degenerate (volume 0): give a "
+                "periodic cell (extxyz Lattice=) or none"
+            )
         widths = volume / np.linalg.norm(np.cross(cell[[1, 2, 0]], cell[[2, 0, 1]]), axis=1)
         if widths.min() < MIN_CELL_WIDTH_A:
             raise ConfigError(
@@ -191,8 +195,14 @@ def md_command(
     from elyte.devices import resolve_device
     from elyte.potentials import check_elements
 
-    validate_run(atoms, spec, temperatures=temperatures, pressure_bar=pressure_bar, seed=seed,
-                 out_dir=out_dir)
+    validate_run(
+        atoms,
+        spec,
+        temperatures=temperatures,
+        pressure_bar=pressure_bar,
+        seed=seed,
+        out_dir=out_dir,
+    )
     resolve_device(getattr(potential, "device", "auto"))
     loaded = load_potential(potential)
     check_elements(loaded, sorted(set(atoms.get_chemical_symbols())))

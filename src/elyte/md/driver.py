@@ -66,9 +66,10 @@ def _adapt(progress: Callable[..., None] | None) -> Callable[[int, int, dict], N
         params = list(inspect.signature(progress).parameters.values())
     except (TypeError, ValueError):
         params = []
-    takes_info = any(p.kind is p.VAR_POSITIONAL for p in params) or len(
-        [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
-    ) >= 3
+    takes_info = (
+        any(p.kind is p.VAR_POSITIONAL for p in params)
+        or len([p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]) >= 3
+    )
     if takes_info:
         return progress
     return lambda done, total, info: progress(done, total)
@@ -122,7 +123,12 @@ def run_md(
         raise ConfigError("the protocol has an npt stage: give a finite pressure in bar")
     potential = (metadata or {}).get("potential")
     identity = run_hash(
-        atoms, calculator, spec, temperature, pressure_bar, seed,
+        atoms,
+        calculator,
+        spec,
+        temperature,
+        pressure_bar,
+        seed,
         potential=potential if isinstance(potential, dict) else None,
     )
     if engine is None:
@@ -132,9 +138,17 @@ def run_md(
         engine.atoms = atoms.copy()
         engine.atoms.calc = calculator
     loop = Loop(
-        atoms, engine, spec, Path(out_dir), temperature=float(temperature),
-        pressure_bar=pressure_bar, seed=int(seed), metadata=dict(metadata or {}),
-        progress=_adapt(progress), run_hash=identity, threads=thread_counts(),
+        atoms,
+        engine,
+        spec,
+        Path(out_dir),
+        temperature=float(temperature),
+        pressure_bar=pressure_bar,
+        seed=int(seed),
+        metadata=dict(metadata or {}),
+        progress=_adapt(progress),
+        run_hash=identity,
+        threads=thread_counts(),
     )
     stored = loop.stored_outcome()
     if stored is not None:

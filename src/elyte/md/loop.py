@@ -37,13 +37,29 @@ _ENGINE_ERRORS = (FloatingPointError, ValueError, RuntimeError, np.linalg.LinAlg
 class Loop:
     """State of one run: engine, per-replica recorders and monitors, the cursor."""
 
-    def __init__(self, atoms: Atoms, engine: Engine, spec: MDSpec, out: Path, *,
-                 temperature: float, pressure_bar: float | None, seed: int,
-                 metadata: dict[str, Any], progress: Callable[[int, int, dict], None] | None,
-                 run_hash: str, threads: dict[str, Any]):
+    def __init__(
+        self,
+        atoms: Atoms,
+        engine: Engine,
+        spec: MDSpec,
+        out: Path,
+        *,
+        temperature: float,
+        pressure_bar: float | None,
+        seed: int,
+        metadata: dict[str, Any],
+        progress: Callable[[int, int, dict], None] | None,
+        run_hash: str,
+        threads: dict[str, Any],
+    ):
         self.input_atoms, self.engine, self.spec, self.out = atoms, engine, spec, out
         self.temperature, self.pressure_bar, self.seed = temperature, pressure_bar, seed
-        self.metadata, self.progress, self.hash, self.threads = metadata, progress, run_hash, threads
+        self.metadata, self.progress, self.hash, self.threads = (
+            metadata,
+            progress,
+            run_hash,
+            threads,
+        )
         self.R = int(engine.n_replicas)
         self.recorders = [Recorder(out if self.R == 1 else out / f"r{r}") for r in range(self.R)]
         self.total_steps = sum(s.md_steps(temperature) for s in spec.stages)
@@ -60,8 +76,9 @@ class Loop:
         stored = json.loads(done.read_text())
         if stored.get("run_hash") == self.hash:
             return MDOutcome.from_dict(stored)
-        raise ConfigError(f"{self.out} holds the finished output of a different run; "
-                          "use another folder")
+        raise ConfigError(
+            f"{self.out} holds the finished output of a different run; use another folder"
+        )
 
     def setup(self) -> None:
         ref = self.input_atoms
@@ -70,8 +87,9 @@ class Loop:
         self.bonds = find_bonds(ref)
         mon_bonds = self.bonds if "mol_id" in ref.arrays else np.zeros((0, 2), np.int64)
         lengths = mic_distances(ref.get_positions(), ref.cell.array, ref.pbc, mon_bonds)
-        self.monitors = [StabilityMonitor(self.spec.monitors, ref, mon_bonds, lengths)
-                         for _ in range(self.R)]
+        self.monitors = [
+            StabilityMonitor(self.spec.monitors, ref, mon_bonds, lengths) for _ in range(self.R)
+        ]
         loaded = self.recorders[0].load()
         if loaded is None:
             self._fresh()
@@ -81,7 +99,8 @@ class Loop:
             ckpt = self.recorders[0].paths["checkpoint"]
             raise ConfigError(
                 f"{self.out} holds a checkpoint of a different run (other structure, protocol, "
-                f"temperature, pressure or seed); use another output folder or delete {ckpt}")
+                f"temperature, pressure or seed); use another output folder or delete {ckpt}"
+            )
         self.state = MDState.from_arrays(arrays, meta["rng_states"])
         self.engine.set_state(self.state)
         self.cursor = Cursor.from_dict(meta["cursor"])
@@ -104,11 +123,21 @@ class Loop:
         self.engine_state = None
         self.minimizer_state: dict[str, np.ndarray] = {}
         self.monitor_states: list[dict[str, np.ndarray]] = [{} for _ in range(self.R)]
-        prov = provenance(seed=self.seed, temperature_K=self.temperature,
-                          pressure_bar=self.pressure_bar, potential=self.metadata.get("potential"),
-                          run_hash=self.hash, threads=self.threads)
-        params = {"md": self.spec.model_dump(mode="json"), "temperature_K": self.temperature,
-                  "pressure_bar": self.pressure_bar, "seed": self.seed, "metadata": self.metadata}
+        prov = provenance(
+            seed=self.seed,
+            temperature_K=self.temperature,
+            pressure_bar=self.pressure_bar,
+            potential=self.metadata.get("potential"),
+            run_hash=self.hash,
+            threads=self.threads,
+        )
+        params = {
+            "md": self.spec.model_dump(mode="json"),
+            "temperature_K": self.temperature,
+            "pressure_bar": self.pressure_bar,
+            "seed": self.seed,
+            "metadata": self.metadata,
+        }
         for r, rec in enumerate(self.recorders):
             rec.create(self.input_atoms, masses, self.spec, {**params, "replica": r}, prov)
 
@@ -121,11 +150,13 @@ class Loop:
         if self.cursor.k > 0:
             kind = self.spec.stages[self.cursor.stage_index].kind
             if kind == "minimize":
-                arrays.update({f"minimizer/{k}": v
-                               for k, v in self.engine.get_minimizer_state().items()})
+                arrays.update(
+                    {f"minimizer/{k}": v for k, v in self.engine.get_minimizer_state().items()}
+                )
             else:
-                arrays.update({f"engine/{k}": v
-                               for k, v in self.engine.get_integrator_state().items()})
+                arrays.update(
+                    {f"engine/{k}": v for k, v in self.engine.get_integrator_state().items()}
+                )
         for r, mon in enumerate(self.monitors):
             arrays.update({f"monitor/{r}/{k}": v for k, v in mon.get_state().items()})
         meta = {
@@ -152,7 +183,8 @@ class Loop:
             return
         raise MDInterrupted(
             f"stopped by signal at step {self.cursor.global_step}; checkpoint written to "
-            f"{self.recorders[0].paths['checkpoint']} — run the same command to continue")
+            f"{self.recorders[0].paths['checkpoint']} — run the same command to continue"
+        )
 
     def _report(self, stage: StageSpec, n: int, **extra: Any) -> None:
         if self.progress is None:
@@ -163,8 +195,14 @@ class Loop:
             self._stage_clock = (now, c.k)
         t0, k0 = self._stage_clock
         rate = (c.k - k0) / (now - t0) if now > t0 and c.k > k0 else None
-        info = {"stage": c.stage_index, "kind": stage.kind, "k": c.k, "n": n,
-                "eta_s": (n - c.k) / rate if rate else None, **extra}
+        info = {
+            "stage": c.stage_index,
+            "kind": stage.kind,
+            "k": c.k,
+            "n": n,
+            "eta_s": (n - c.k) / rate if rate else None,
+            **extra,
+        }
         self.progress(c.global_step, self.total_steps, info)
 
     # -------------------------------------------------------------- stages
@@ -239,18 +277,28 @@ class Loop:
             cap = None
             if self.checkpoint_every is None:
                 cap = 1 if timing is None else max(1, timing[1] + TIMING_STEPS - c.global_step)
-            ev = next_event(c.k, n, c.global_step, write_every=stage.write_every,
-                            monitor_every=self.spec.monitors.every,
-                            checkpoint_every=self.checkpoint_every, max_steps=cap)
+            ev = next_event(
+                c.k,
+                n,
+                c.global_step,
+                write_every=stage.write_every,
+                monitor_every=self.spec.monitors.every,
+                checkpoint_every=self.checkpoint_every,
+                max_steps=cap,
+            )
             targets = None
             if stage.kind == "heat":
                 targets = np.stack([self._targets(stage, c.k + i, n) for i in range(ev.steps)])
             try:
                 eng.step(ev.steps, targets)
             except _ENGINE_ERRORS as e:
-                return Failure("engine_error", c.global_step, c.stage_t0 + c.k * dt_ps,
-                               f"integrator or calculator raised {type(e).__name__}: {e} "
-                               f"(within {ev.steps} step(s) from this one)")
+                return Failure(
+                    "engine_error",
+                    c.global_step,
+                    c.stage_t0 + c.k * dt_ps,
+                    f"integrator or calculator raised {type(e).__name__}: {e} "
+                    f"(within {ev.steps} step(s) from this one)",
+                )
             c.k += ev.steps
             c.global_step += ev.steps
             if targets is not None:
@@ -278,8 +326,7 @@ class Loop:
 
     def _frames(self, stage: StageSpec, time_ps: float) -> None:
         for r, rec in enumerate(self.recorders):
-            snap = self.engine.snapshot(r, stress=self.spec.stress,
-                                        velocities=self.spec.velocities)
+            snap = self.engine.snapshot(r, stress=self.spec.stress, velocities=self.spec.velocities)
             rec.frame(snap, self.cursor.global_step, time_ps, stage.kind, forces=self.spec.forces)
 
     def _check(self, stage: StageSpec, stage_time: float) -> Failure | None:
@@ -294,8 +341,9 @@ class Loop:
             target = stage.target_temperature(self.temperature, c.k, 1)
         for r, (mon, rec) in enumerate(zip(self.monitors, self.recorders, strict=True)):
             snap = self.engine.snapshot(r, stress=False)
-            row, failure = mon.check(snap, c.global_step, c.stage_t0 + stage_time, stage_time,
-                                     target)
+            row, failure = mon.check(
+                snap, c.global_step, c.stage_t0 + stage_time, stage_time, target
+            )
             row["failed"] = float(failure is not None)
             rec.monitor_row(row)
             if failure is None:

@@ -71,8 +71,14 @@ class Recorder:
         self.warnings: list[dict[str, Any]] = []
 
     # -------------------------------------------------------------- open
-    def create(self, atoms: Any, masses: np.ndarray, spec: Any, parameters: dict[str, Any],
-               provenance: dict[str, Any]) -> None:
+    def create(
+        self,
+        atoms: Any,
+        masses: np.ndarray,
+        spec: Any,
+        parameters: dict[str, Any],
+        provenance: dict[str, Any],
+    ) -> None:
         """Start fresh files (``atoms``: the input structure with its per-atom arrays)."""
         self.out.mkdir(parents=True, exist_ok=True)
         charges = atoms.arrays.get("formal_charge")
@@ -114,8 +120,9 @@ class Recorder:
         self.warnings = list(meta.get("warnings", []))
 
     # -------------------------------------------------------------- records
-    def frame(self, snap: Snapshot, step: int, time_ps: float, stage_kind: str,
-              *, forces: bool) -> None:
+    def frame(
+        self, snap: Snapshot, step: int, time_ps: float, stage_kind: str, *, forces: bool
+    ) -> None:
         """Append one frame to the trajectory and one line to thermo.csv."""
         obs = frame_observables(snap)
         assert self.writer is not None

@@ -48,7 +48,9 @@ class MDState:
         return [g.bit_generator.state for g in self.rngs]
 
     @classmethod
-    def from_arrays(cls, arrays: dict[str, np.ndarray], rng_states: list[dict[str, Any]]) -> MDState:
+    def from_arrays(
+        cls, arrays: dict[str, np.ndarray], rng_states: list[dict[str, Any]]
+    ) -> MDState:
         rngs = []
         for st in rng_states:
             g = np.random.default_rng()
@@ -160,6 +162,9 @@ class Snapshot:
         from ase import Atoms
 
         return Atoms(
-            numbers=self.numbers, positions=self.positions, cell=self.cell, pbc=self.pbc,
+            numbers=self.numbers,
+            positions=self.positions,
+            cell=self.cell,
+            pbc=self.pbc,
             masses=self.masses,
         )

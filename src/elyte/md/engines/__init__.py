@@ -73,8 +73,9 @@ class Engine(Protocol):
     def step(self, n: int, targets_K: np.ndarray | None = None) -> None:
         """Advance ``n`` steps; ``targets_K`` (n, R): thermostat target before each step."""
 
-    def snapshot(self, r: int, *, stress: bool | None = None, velocities: bool = False,
-                 forces: bool = True) -> Snapshot:
+    def snapshot(
+        self, r: int, *, stress: bool | None = None, velocities: bool = False, forces: bool = True
+    ) -> Snapshot:
         """Replica ``r`` now. ``stress`` None: when the calculator computed it anyway."""
 
     def get_state(self) -> MDState:

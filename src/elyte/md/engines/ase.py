@@ -195,8 +195,7 @@ def maxwell_boltzmann(atoms: Atoms, temperature_K: float, rng: np.random.Generat
 
 
 # ---------------------------------------------------------------------- state capture
-_SKIP = {"atoms", "observers", "comm", "trajectory", "logfile", "restart", "rng",
-         "optimizable"}
+_SKIP = {"atoms", "observers", "comm", "trajectory", "logfile", "restart", "rng", "optimizable"}
 
 
 def _capture(obj: Any, prefix: str, out: dict[str, np.ndarray]) -> None:
@@ -351,8 +350,14 @@ class ASEEngine:
                 _restore(getattr(dyn, sub), f"{sub}/", state)
 
     # -------------------------------------------------------------- observation
-    def snapshot(self, r: int = 0, *, stress: bool | None = None, velocities: bool = False,
-                 forces: bool = True) -> Snapshot:
+    def snapshot(
+        self,
+        r: int = 0,
+        *,
+        stress: bool | None = None,
+        velocities: bool = False,
+        forces: bool = True,
+    ) -> Snapshot:
         a = self.atoms
         want = stress
         if want is None:
