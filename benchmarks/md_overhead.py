@@ -23,6 +23,13 @@ Measured 2026-11-21 on the 2-core CPU box:
 - ``--potential chgnet-0.3.0 --steps 12 --rounds 2`` (load ~1.5): bare 1200, ASE loop
   1102, elyte 1266 ms/step with 1.083 model calls/step (the start-up call over only 12
   steps): 1169 ms per model call, within the run-to-run noise of the other two.
+
+Measured 2026-12-01 after the md/ split (issue 11: event stepping, engine registry), on the
+shared 2-core box under heavy load from seven other sessions (so noisy), ``--potential
+spcfw --steps 300 --rounds 2``, elyte ÷ plain ASE loop in the same process:
+- previous code (commit a6d1611, run three times): 1.086, 1.255, 0.983;
+- this code (run twice, interleaved with those): 1.143, 0.667.
+No slowdown is visible above the noise; an idle-machine rerun should replace these.
 """
 
 from __future__ import annotations

@@ -9,9 +9,13 @@ Starting the same run (same structure, protocol, temperature, pressure, seed) ag
 same folder resumes from the checkpoint, or returns the stored outcome if it had ended.
 
 Resume guarantees: a resumed run is bit-identical to an uninterrupted one when the
-calculator is a pure function of positions and cell (every shipped potential: spcfw builds
-its neighbour list afresh each call; CHGNet, SevenNet, MACE graphs likewise) — through
-every integrator and a minimisation interrupted part-way.
+calculator is a pure function of positions and cell (CHGNet, SevenNet and MACE build their graph
+afresh each call) — through
+every integrator and a FIRE minimisation interrupted part-way. Weaker: a BFGS
+minimisation interrupted part-way resumes from its saved Hessian but not yet
+bit-identically (use FIRE, the default, where that matters); spcfw still reuses a Verlet
+list whose build time depends on history, so its resumed runs agree to round-off only
+(issue 13, not yet fixed).
 """
 
 from __future__ import annotations

@@ -195,7 +195,17 @@ def maxwell_boltzmann(atoms: Atoms, temperature_K: float, rng: np.random.Generat
 
 
 # ---------------------------------------------------------------------- state capture
-_SKIP = {"atoms", "observers", "comm", "trajectory", "logfile", "restart", "rng", "optimizable"}
+_SKIP = {
+    "state",
+    "atoms",
+    "observers",
+    "comm",
+    "trajectory",
+    "logfile",
+    "restart",
+    "rng",
+    "optimizable",
+}
 
 
 def _capture(obj: Any, prefix: str, out: dict[str, np.ndarray]) -> None:
@@ -269,8 +279,10 @@ class ASEEngine:
         opt.fmax = stage.fmax
         if self._opt_state:
             _restore(opt, "opt/", self._opt_state)
+            if getattr(opt, "state", None) is not None:  # BFGS keeps H in a method object
+                _restore(opt.state, "opt_state/", self._opt_state)
         self._opt, self._opt_state = opt, {}
-        for _ in opt.irun(steps=stage.max_steps - opt.nsteps):
+        for _ in opt.irun(fmax=stage.fmax, steps=stage.max_steps - opt.nsteps):
             forces = self.atoms.get_forces()
             fmax = float(np.sqrt((forces**2).sum(axis=1).max())) if len(forces) else 0.0
             if on_step(int(opt.nsteps), fmax, float(self.atoms.get_potential_energy())):
@@ -283,6 +295,8 @@ class ASEEngine:
         out: dict[str, np.ndarray] = {}
         if self._opt is not None:
             _capture(self._opt, "opt/", out)
+            if getattr(self._opt, "state", None) is not None:
+                _capture(self._opt.state, "opt_state/", out)
         return out
 
     def set_minimizer_state(self, state: dict[str, np.ndarray]) -> None:
