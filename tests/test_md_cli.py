@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 
+import pytest
 from ase.build import bulk
 from ase.io import write
 
@@ -108,3 +109,114 @@ def test_md_command_reports_user_errors(tmp_path, capsys):
         capsys=capsys,
     )
     assert res.returncode == 2 and "pressure" in res.stderr
+
+
+# ---------------------------------------------------------------- refusals at the edge
+def _cu(tmp_path, atoms=None, name="cu.extxyz"):
+    write(tmp_path / name, atoms if atoms is not None else bulk("Cu", "fcc", a=3.61, cubic=True))
+    return name
+
+
+def _refused(tmp_path, capsys, *args, structure=None, culprit=""):
+    name = structure or _cu(tmp_path)
+    before = sorted(p.name for p in tmp_path.iterdir())
+    res = _elyte(
+        "md", name, "--potential", "ase", "--calculator", "ase.calculators.emt:EMT",
+        "-o", "run", *args, cwd=tmp_path, capsys=capsys,
+    )  # fmt: skip
+    assert res.returncode == 2, res.stderr
+    assert "Traceback" not in res.stderr
+    assert culprit.lower() in res.stderr.lower(), res.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == before  # nothing new left behind
+    return res
+
+
+@pytest.mark.parametrize(
+    ("args", "culprit"),
+    [
+        (("--stage", "nvt:0.01ps", "--seed", "-1"), "seed"),
+        (("--stage", ""), "empty"),
+        (("--stage", "nvt:infps"), "finite"),
+        (("--stage", "nvt:0.01ps", "-T", "nan"), "-T nan"),
+        (("--stage", "nvt:0.01ps", "-T", "inf"), "-T inf"),
+        (("--stage", "nvt:0.01ps", "-T", "1e9"), "-T 1000000000"),
+        (("--stage", "npt:0.01ps", "--pressure", "nan"), "--pressure"),
+        (("--stage", "npt:0.01ps"), "--pressure"),
+        (("--stage", "heat:0.01ps,thermostat=nose-hoover"), "heat"),
+        (("--stage", "nvt:0.01ps", "--device", "foo"), "foo"),
+    ],
+)
+def test_md_refuses_bad_options_before_any_file(tmp_path, capsys, args, culprit):
+    _refused(tmp_path, capsys, *args, culprit=culprit)
+
+
+def test_md_refuses_an_existing_file_as_output(tmp_path, capsys):
+    (tmp_path / "run").write_text("not a folder")
+    res = _elyte(
+        "md", _cu(tmp_path), "--potential", "ase", "--calculator", "ase.calculators.emt:EMT",
+        "--stage", "nvt:0.01ps", "-o", "run", cwd=tmp_path, capsys=capsys,
+    )  # fmt: skip
+    assert res.returncode == 2 and "existing file" in res.stderr
+    assert (tmp_path / "run").read_text() == "not a folder"
+
+
+def test_md_refuses_bad_structures(tmp_path, capsys):
+    from ase import Atoms
+
+    bad = bulk("Cu", "fcc", a=3.61, cubic=True)
+    bad.positions[2, 1] = float("nan")
+    _refused(
+        tmp_path,
+        capsys,
+        "--stage",
+        "nvt:0.01ps",
+        structure=_cu(tmp_path, bad, "nan.extxyz"),
+        culprit="atom 2",
+    )
+    one = Atoms("Cu", positions=[[0, 0, 0]], cell=[5, 5, 5], pbc=True)
+    _refused(
+        tmp_path,
+        capsys,
+        "--stage",
+        "nvt:0.01ps",
+        structure=_cu(tmp_path, one, "one.extxyz"),
+        culprit="1 atom",
+    )
+    tiny = Atoms("Cu2", positions=[[0, 0, 0], [0.5, 0.5, 0.5]], cell=[1, 1, 1], pbc=True)
+    _refused(
+        tmp_path,
+        capsys,
+        "--stage",
+        "nvt:0.01ps",
+        structure=_cu(tmp_path, tiny, "tiny.extxyz"),
+        culprit="1.00 Å wide",
+    )
+    flat = Atoms(
+        "Cu2",
+        positions=[[0, 0, 0], [1.5, 1.5, 0]],
+        cell=[[4, 0, 0], [0, 4, 0], [0, 0, 0]],
+        pbc=True,
+    )
+    _refused(
+        tmp_path,
+        capsys,
+        "--stage",
+        "nvt:0.01ps",
+        structure=_cu(tmp_path, flat, "flat.extxyz"),
+        culprit="degenerate",
+    )
+
+
+def test_md_refuses_a_long_timestep_with_hydrogen(tmp_path, capsys):
+    from ase.build import molecule
+
+    water = molecule("H2O", vacuum=4.0)
+    water.pbc = True
+    _refused(
+        tmp_path,
+        capsys,
+        "--stage",
+        "nvt:0.1ps,timestep_fs=6",
+        structure=_cu(tmp_path, water, "w.extxyz"),
+        culprit="hydrogen",
+    )

@@ -51,7 +51,7 @@ def test_healthy_water_structure_trips_nothing():
 
 
 def test_overlapping_atoms_trip_and_snapshot_holds_the_region(tmp_path):
-    atoms = water_box(2)
+    atoms = water_box(3)
     # move molecule 1 so one of its H sits 0.3 Å from an H of molecule 0 (bonds intact)
     shift = atoms.positions[1] - atoms.positions[4] + np.array([0.3, 0, 0])
     atoms.positions[3:6] += shift
@@ -63,7 +63,19 @@ def test_overlapping_atoms_trip_and_snapshot_holds_the_region(tmp_path):
     assert "H1–H4" in out.failure.message
     snap = read(out.failure.snapshot)
     assert {1, 4} <= set(snap.arrays["original_index"][snap.arrays["culprit"]])
-    assert len(snap) < len(atoms) or len(atoms) < 30
+    # the region is exactly the atoms within 6 Å (minimum image) of the first culprit,
+    # plus the culprits, computed here independently with ASE's own MIC distances
+    first = out.failure.atoms[0]
+    d = atoms.get_distances(first, list(range(len(atoms))), mic=True)
+    expected = set(np.flatnonzero(d <= 6.0)) | set(out.failure.atoms)
+    assert set(snap.arrays["original_index"]) == expected
+    assert len(expected) < len(atoms)  # a 3×3×3 box: some atoms lie beyond 6 Å
+    # unwrapped around the first culprit: distances in the snapshot are the MIC ones
+    centre = snap.positions[list(snap.arrays["original_index"]).index(first)]
+    np.testing.assert_allclose(
+        np.linalg.norm(snap.positions - centre, axis=1), d[snap.arrays["original_index"]],
+        atol=1e-6,
+    )
     stored = read_h5md(out.paths["trajectory"]).metadata
     assert stored["failure"]["mode"] == "atoms_too_close"
     assert read_monitors(out.paths["trajectory"])["n_close_pairs"][0] >= 1

@@ -3,6 +3,12 @@
 Public entry point: :func:`run_md` (one replica at one temperature) returning an
 :class:`MDOutcome`. Engines implement :class:`Engine` (default :class:`ASEEngine`).
 
+Modules: ``spec`` (MDSpec), ``state`` (per-replica arrays, snapshots, checkpoint file),
+``schedule`` (next event), ``engines`` (protocol + registry; ``engines.ase``),
+``monitors`` (checks on snapshots), ``recorder`` (files per replica), ``loop`` and
+``driver`` (the stage loop, ``run_md``), ``identity`` (run_hash, seed rule), ``outcome``,
+``command`` (``elyte md``), ``masses``, ``topology``.
+
 Names are imported on first use (module ``__getattr__``), so that ``elyte.md.spec`` —
 which the campaign file needs — does not pull in ASE's dynamics, vesin or torch.
 """
@@ -14,19 +20,28 @@ from typing import TYPE_CHECKING
 from elyte._lazy import lazy_exports
 
 if TYPE_CHECKING:
-    from elyte.md.engine import ASEEngine, Engine
+    from elyte.md.driver import run_md
+    from elyte.md.engines import Engine, make_engine, register_engine
+    from elyte.md.engines.ase import ASEEngine
+    from elyte.md.identity import run_hash
     from elyte.md.monitors import Failure, StabilityMonitor
-    from elyte.md.runner import MDInterrupted, MDOutcome, run_md
+    from elyte.md.outcome import MDInterrupted, MDOutcome
     from elyte.md.spec import MassSpec, MDSpec, MonitorSpec, StageSpec
+    from elyte.md.state import MDState, Snapshot
 
 _WHERE = {
-    "ASEEngine": "engine",
-    "Engine": "engine",
+    "ASEEngine": "engines.ase",
+    "Engine": "engines",
+    "make_engine": "engines",
+    "register_engine": "engines",
     "Failure": "monitors",
     "StabilityMonitor": "monitors",
-    "MDInterrupted": "runner",
-    "MDOutcome": "runner",
-    "run_md": "runner",
+    "MDInterrupted": "outcome",
+    "MDOutcome": "outcome",
+    "MDState": "state",
+    "Snapshot": "state",
+    "run_hash": "identity",
+    "run_md": "driver",
     "MassSpec": "spec",
     "MDSpec": "spec",
     "MonitorSpec": "spec",
@@ -40,10 +55,15 @@ __all__ = [
     "MDInterrupted",
     "MDOutcome",
     "MDSpec",
+    "MDState",
     "MassSpec",
     "MonitorSpec",
+    "Snapshot",
     "StabilityMonitor",
     "StageSpec",
+    "make_engine",
+    "register_engine",
+    "run_hash",
     "run_md",
 ]
 

@@ -5,6 +5,7 @@ Kept out of ``elyte.cli`` so the command stays a thin parser.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -12,7 +13,10 @@ from typing import Any
 from pydantic import ValidationError
 
 from elyte.errors import ConfigError, InputFileError, SimulationFailure
-from elyte.md.runner import CHECKPOINT, MDOutcome, run_md
+from elyte.io.run_files import CHECKPOINT
+from elyte.md.driver import run_md
+from elyte.md.identity import replica_seed
+from elyte.md.outcome import MDOutcome
 from elyte.md.spec import MassSpec, MDSpec, MonitorSpec, StageSpec
 
 
@@ -23,7 +27,10 @@ def parse_stage(text: str) -> StageSpec:
     fields, e.g. ``nvt:2ps,thermostat=bussi,timestep_fs=1``, ``heat:t_start=50,
     heat_rate_k_per_ps=50``, ``npt:1ps,barostat=mtk``, ``minimize``.
     """
-    head, *rest = [part.strip() for part in text.split(",") if part.strip()]
+    parts = [part.strip() for part in text.split(",") if part.strip()]
+    if not parts:
+        raise ConfigError(f"--stage {text!r} is empty: give KIND[:DURATION], e.g. nvt:2ps")
+    head, *rest = parts
     fields: dict[str, Any] = {}
     kind, _, duration = head.partition(":")
     if "=" in duration:  # "heat:t_start=50"
@@ -45,6 +52,8 @@ def parse_stage(text: str) -> StageSpec:
             raise ConfigError(
                 f"--stage {text!r}: duration {duration!r} is not a time like '2ps' or '500fs'"
             ) from None
+    if "duration_ps" in fields and not math.isfinite(fields["duration_ps"]):
+        raise ConfigError(f"--stage {text!r}: duration {duration!r} must be a finite time")
     for item in rest:
         key, eq, value = item.partition("=")
         if not eq:
@@ -88,6 +97,72 @@ def build_spec(
         raise ConfigError(f"md options: {_first_error(exc)}") from None
 
 
+#: Hottest run temperature `elyte md` accepts, K (above it no potential is meaningful)
+MAX_TEMPERATURE_K = 1.0e4
+#: Narrowest periodic cell width accepted, Å (a 1 Å box is a typo, not a system)
+MIN_CELL_WIDTH_A = 2.0
+
+
+def validate_run(
+    atoms: Any,
+    spec: MDSpec,
+    *,
+    temperatures: Sequence[float],
+    pressure_bar: float | None,
+    seed: int,
+    out_dir: Path,
+) -> None:
+    """Refuse what cannot run, before any file exists (ConfigError naming the culprit).
+
+    The protocol rules are the campaign file's (:meth:`MDSpec.check_for_system`, the
+    StageSpec validators); the rest checks the structure and the conditions.
+    """
+    import numpy as np
+
+    if seed < 0:
+        raise ConfigError(f"--seed {seed}: seeds must be ≥ 0")
+    for t in temperatures:
+        if not math.isfinite(t) or t <= 0 or t > MAX_TEMPERATURE_K:
+            raise ConfigError(
+                f"-T {t}: temperature must be a finite number of K in (0, {MAX_TEMPERATURE_K:g}]"
+            )
+    if pressure_bar is not None and not math.isfinite(pressure_bar):
+        raise ConfigError(f"--pressure {pressure_bar}: pressure must be a finite number of bar")
+    if any(st.kind == "npt" for st in spec.stages) and pressure_bar is None:
+        raise ConfigError("an npt stage needs --pressure (bar)")
+    if out_dir.exists() and not out_dir.is_dir():
+        raise ConfigError(f"-o {out_dir} is an existing file: name a folder")
+    if len(atoms) < 2:
+        raise ConfigError(f"the structure has {len(atoms)} atom(s): MD needs at least 2")
+    pos = atoms.get_positions()
+    if not np.isfinite(pos).all():
+        bad = int(np.flatnonzero(~np.isfinite(pos).all(axis=1))[0])
+        raise ConfigError(f"the structure has a non-finite position (atom {bad})")
+    if atoms.pbc.any():
+        cell = atoms.cell.array
+        volume = abs(float(np.linalg.det(cell))) if np.isfinite(cell).all() else 0.0
+        if not atoms.pbc.all():
+            raise ConfigError(
+                "the structure is periodic in some directions only: use pbc=True "
+                "or False in all three"
+            )
+        if volume <= 1e-6:
+            raise ConfigError(
+                "the structure's cell is zero or degenerate (volume 0): give a "
+                "periodic cell (extxyz Lattice=) or none"
+            )
+        widths = volume / np.linalg.norm(np.cross(cell[[1, 2, 0]], cell[[2, 0, 1]]), axis=1)
+        if widths.min() < MIN_CELL_WIDTH_A:
+            raise ConfigError(
+                f"the structure's cell is {widths.min():.2f} Å wide; at least "
+                f"{MIN_CELL_WIDTH_A:g} Å is needed"
+            )
+    try:
+        spec.check_for_system(atoms.get_chemical_symbols())
+    except ValueError as exc:
+        raise ConfigError(f"--stage: {exc}") from None
+
+
 def md_command(
     structure: Path,
     potential: Any,
@@ -117,7 +192,20 @@ def md_command(
         atoms = read(structure)
     except Exception as exc:
         raise InputFileError(f"cannot read structure {structure}: {exc}") from exc
+    from elyte.devices import resolve_device
+    from elyte.potentials import check_elements
+
+    validate_run(
+        atoms,
+        spec,
+        temperatures=temperatures,
+        pressure_bar=pressure_bar,
+        seed=seed,
+        out_dir=out_dir,
+    )
+    resolve_device(getattr(potential, "device", "auto"))
     loaded = load_potential(potential)
+    check_elements(loaded, sorted(set(atoms.get_chemical_symbols())))
     runs = [(t, r) for t in temperatures for r in range(replicas)]
     results = []
     for t, r in runs:
@@ -126,7 +214,7 @@ def md_command(
             raise ConfigError(f"--resume: no checkpoint in {folder}; run without --resume")
         label = folder.name
 
-        def report(done: int, total: int, _label: str = label) -> None:
+        def report(done: int, total: int, info: dict | None = None, _label: str = label) -> None:
             if progress is not None:
                 progress(_label, done, total)
 
@@ -137,7 +225,7 @@ def md_command(
             folder,
             temperature=t,
             pressure_bar=pressure_bar,
-            seed=seed + r,
+            seed=replica_seed(seed, r),
             metadata={"potential": loaded.metadata, "structure": str(structure)},
             progress=report,
         )

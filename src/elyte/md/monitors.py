@@ -15,12 +15,13 @@ from typing import Any
 
 import numpy as np
 from ase import Atoms
-from ase.data import atomic_numbers, covalent_radii
+from ase.data import atomic_numbers, chemical_symbols, covalent_radii
 from ase.io import write
 
 from elyte.errors import ConfigError
 from elyte.md.spec import MonitorSpec, StageSpec
-from elyte.md.topology import mic_distances, pair_list
+from elyte.md.state import Snapshot
+from elyte.md.topology import mic_distances, pair_list_arrays
 from elyte.units import mass_density_g_cm3
 
 #: Built-in minimum distances (Å), over the covalent-radius default.
@@ -72,7 +73,7 @@ def pair_thresholds(spec: MonitorSpec, numbers: np.ndarray) -> np.ndarray:
 
 
 class StabilityMonitor:
-    """Runs the checks of a :class:`MonitorSpec` on a live ``Atoms``.
+    """Runs the checks of a :class:`MonitorSpec` on one replica's :class:`Snapshot`.
 
     Args:
         spec: thresholds and action.
@@ -136,22 +137,26 @@ class StabilityMonitor:
     # ------------------------------------------------------------------ the checks
     def check(
         self,
-        atoms: Atoms,
+        state: Snapshot | Atoms,
         step: int,
         time_ps: float,
         stage_time_ps: float,
         target_temperature: float | None,
     ) -> tuple[dict[str, float], Failure | None]:
-        """Run every check once. Returns the row to record and the first failure, if any."""
+        """Run every check once on a snapshot (or an ``Atoms`` with a calculator).
+        Returns the row to record and the first failure, if any."""
         spec = self.spec
+        snap = state if isinstance(state, Snapshot) else Snapshot.from_atoms(state)
         row: dict[str, float] = {"step": float(step), "time": time_ps}
-        pos = atoms.get_positions()
-        try:
-            epot = float(atoms.get_potential_energy())
-            forces = atoms.get_forces()
-        except Exception as exc:  # a calculator that blows up on a broken structure
-            return row, Failure("calculator_error", step, time_ps, f"calculator failed: {exc}")
-        ekin = float(atoms.get_kinetic_energy())
+        pos = snap.positions
+        cell = snap.cell
+        if snap.error is not None or snap.forces is None:
+            return row, Failure(
+                "calculator_error", step, time_ps, f"calculator failed: {snap.error}"
+            )
+        epot = snap.potential_energy
+        forces = snap.forces
+        ekin = snap.kinetic_energy
         row["potential_energy"] = epot
         row["total_energy"] = epot + ekin
         finite = (
@@ -159,7 +164,7 @@ class StabilityMonitor:
             and np.isfinite(ekin)
             and np.isfinite(forces).all()
             and np.isfinite(pos).all()
-            and np.isfinite(atoms.cell.array).all()
+            and np.isfinite(cell).all()
         )
         row["non_finite"] = float(not finite)
         if not finite:
@@ -178,14 +183,14 @@ class StabilityMonitor:
             if failure is None:
                 failure = Failure(mode, step, time_ps, message, atoms=[int(a) for a in culprits])
 
-        temperature = float(atoms.get_temperature())
+        temperature = float(snap.temperature)
         fnorm = np.linalg.norm(forces, axis=1)
         row["temperature"] = temperature
         row["max_force"] = float(fnorm.max()) if len(fnorm) else 0.0
 
         # pairs: too close and named dimers, from one neighbour list
         if self.cutoff > 0 and self.n_atoms > 1:
-            i, j, d = pair_list(atoms, self.cutoff)
+            i, j, d = pair_list_arrays(pos, cell, snap.pbc, self.cutoff)
             zi, zj = self.numbers[i], self.numbers[j]
             close = d < self.thresholds[zi, zj]
             row["n_close_pairs"] = float(close.sum())
@@ -194,7 +199,7 @@ class StabilityMonitor:
                 trip(
                     "atoms_too_close",
                     f"{int(close.sum())} pair(s) closer than allowed; worst "
-                    f"{atoms[int(i[k])].symbol}{int(i[k])}–{atoms[int(j[k])].symbol}{int(j[k])}"
+                    f"{chemical_symbols[zi[k]]}{int(i[k])}–{chemical_symbols[zj[k]]}{int(j[k])}"
                     f" at {d[k]:.3f} Å (limit {self.thresholds[zi[k], zj[k]]:.2f} Å)",
                     np.unique(np.concatenate([i[close], j[close]])),
                 )
@@ -213,7 +218,7 @@ class StabilityMonitor:
 
         # molecule integrity
         if len(self.bonds):
-            blen = mic_distances(pos, atoms.cell.array, atoms.pbc, self.bonds)
+            blen = mic_distances(pos, cell, snap.pbc, self.bonds)
             broken = blen > self.bond_limit
             nbroken = len(np.unique(self.bond_mol[broken]))
             frac = nbroken / max(self.n_molecules, 1)
@@ -240,8 +245,8 @@ class StabilityMonitor:
                 f"{target_temperature:.0f} K",
             )
 
-        if atoms.pbc.all():
-            rho = self._density(atoms)
+        if np.all(snap.pbc):
+            rho = mass_density_g_cm3(float(snap.masses.sum()), abs(float(np.linalg.det(cell))))
             row["density"] = rho
             lo, hi = spec.density_window
             if np.isfinite(self.rho0) and not lo * self.rho0 <= rho <= hi * self.rho0:

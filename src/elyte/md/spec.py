@@ -12,6 +12,10 @@ from pydantic import Field, model_validator
 
 from elyte.spec import Spec
 
+#: Largest timestep (fs) for a system with hydrogen: O–H stretches (period ≈ 9 fs) need
+#: ≥ ~2 steps per half period even with heavier (HMR, deuterium) hydrogens.
+MAX_TIMESTEP_WITH_H_FS = 5.0
+
 
 class StageSpec(Spec):
     """One MD stage. Lengths in ps, timesteps in fs, time constants in fs."""
@@ -39,6 +43,15 @@ class StageSpec(Spec):
     optimizer: Literal["fire", "bfgs"] = Field(
         "fire", description="Minimiser (ase.optimize FIRE or BFGS), fixed cell."
     )
+
+    @model_validator(mode="after")
+    def _heat_needs_ramp_thermostat(self) -> StageSpec:
+        if self.kind == "heat" and self.thermostat == "nose-hoover":
+            raise ValueError(
+                "a heat stage needs thermostat = 'langevin' or 'bussi' (a Nosé–Hoover "
+                "chain cannot follow a temperature ramp)"
+            )
+        return self
 
     # The one home of stage arithmetic: the MD driver, the campaign plan and `elyte check`
     # all call these, so they cannot disagree.
@@ -162,7 +175,15 @@ class MDSpec(Spec):
         description="Frames buffered in memory before they are written to the "
         "trajectory file (checkpoints always write them first).",
     )
-    engine: Literal["ase"] = Field("ase", description="MD engine.")
+    engine: Literal["ase"] = Field(
+        "ase", description="MD engine (elyte.md.engines registry; 'ase': ASE integrators)."
+    )
+    max_wall_s: float | None = Field(
+        None,
+        gt=0,
+        description="Wall-clock limit of one process in s: when reached, a checkpoint is "
+        "written and the outcome is 'timed_out' (running again continues).",
+    )
     velocities: bool = Field(False, description="Store velocities in the trajectory.")
     stress: bool | None = Field(
         None,
@@ -177,3 +198,16 @@ class MDSpec(Spec):
         if not self.stages:
             raise ValueError("`stages` must name at least one stage")
         return self
+
+    def check_for_system(self, symbols: list[str] | set[str]) -> None:
+        """Refuse a protocol that cannot run on a system of these elements (ValueError
+        naming the stage): a timestep above :data:`MAX_TIMESTEP_WITH_H_FS` with hydrogen."""
+        if "H" not in set(symbols):
+            return
+        for i, stage in enumerate(self.stages):
+            if stage.kind != "minimize" and stage.timestep_fs > MAX_TIMESTEP_WITH_H_FS:
+                raise ValueError(
+                    f"stages[{i}] ({stage.kind}): timestep {stage.timestep_fs:g} fs is too "
+                    f"long for a system with hydrogen (at most {MAX_TIMESTEP_WITH_H_FS:g} fs, "
+                    "even with HMR or deuterium)"
+                )

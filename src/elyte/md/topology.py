@@ -14,18 +14,24 @@ from ase.data import covalent_radii
 
 def pair_list(atoms: Atoms, cutoff: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Unique pairs (i < j or periodic images) closer than ``cutoff`` Å: (i, j, distance)."""
-    pbc = atoms.pbc
+    return pair_list_arrays(atoms.get_positions(), atoms.cell.array, atoms.pbc, cutoff)
+
+
+def pair_list_arrays(
+    positions: np.ndarray, cell: np.ndarray, pbc: np.ndarray, cutoff: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`pair_list` from arrays: positions (N, 3) Å, cell (3, 3) Å, pbc (3,)."""
+    pbc = np.asarray(pbc, dtype=bool)
     if np.any(pbc):
-        box = np.asarray(atoms.cell.array, dtype=np.float64)
+        box = np.asarray(cell, dtype=np.float64)
         periodic = bool(np.all(pbc))
         if not periodic:
             # vesin wants one flag; non-periodic directions need a big enough box
             raise ValueError("mixed periodicity is not supported; use pbc=True or False")
-        points = atoms.get_positions()
     else:
         box = np.zeros((3, 3))
         periodic = False
-        points = atoms.get_positions()
+    points = np.asarray(positions, dtype=np.float64)
     from vesin import NeighborList  # vesin imports torch: keep it off the import path
 
     nl = NeighborList(cutoff=float(cutoff), full_list=False)

@@ -1,0 +1,49 @@
+"""The one run-identity hash (``run_hash``) and the one replica seed rule."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+import numpy as np
+
+from elyte.md.spec import MDSpec
+
+#: MDSpec fields that change how often state is saved or how long a process may run,
+#: not the trajectory: left out of the identity so a resume may change them
+NON_PHYSICAL_FIELDS = {"checkpoint_every", "checkpoint_minutes", "flush_every_frames", "max_wall_s"}
+
+
+def run_hash(
+    atoms: Any,
+    calculator: Any,
+    spec: MDSpec,
+    temperature: float,
+    pressure_bar: float | None,
+    seed: int,
+    potential: dict[str, Any] | None = None,
+) -> str:
+    """SHA-256 identifying a run: structure, protocol, conditions, seed, calculator type and,
+    when known, the potential's name and model-file hash (``metadata["potential"]``)."""
+    physics = spec.model_dump(mode="json", exclude=NON_PHYSICAL_FIELDS)
+    record = {
+        "spec": physics,
+        "temperature": temperature,
+        "pressure_bar": pressure_bar,
+        "seed": seed,
+        "calculator": type(calculator).__name__,
+        "potential": {k: (potential or {}).get(k) for k in ("name", "file_sha256")},
+        "numbers": atoms.numbers.tolist(),
+        "positions": np.round(atoms.get_positions(), 6).tolist(),
+        "cell": np.round(atoms.cell.array, 6).tolist(),
+        "pbc": atoms.pbc.tolist(),
+    }
+    return hashlib.sha256(json.dumps(record, sort_keys=True).encode()).hexdigest()
+
+
+def replica_seed(seed: int, replica: int) -> int:
+    """Seed of replica ``replica`` of a run whose replica 0 has ``seed``: ``seed + replica``
+    (the rule of ``elyte md --replicas``; a campaign derives each run's ``seed`` from its
+    master seed and hands it to ``run_md`` as is, replica 0 of that run)."""
+    return int(seed) + int(replica)
