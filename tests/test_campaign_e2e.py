@@ -112,7 +112,7 @@ def test_campaign_runs_to_report_with_failures_recorded(inline_run):
     bad = runs["cu__lj-bad__T300__r0"]
     assert bad["status"] == "failed" and bad["failure"]
     run_dir = root / "runs" / "cu__emt__T300__r0"
-    for name in ("input.extxyz", "trajectory.h5", "thermo.csv", "results.json"):
+    for name in ("input.extxyz", "trajectory.h5md", "thermo.csv", "results.json"):
         assert (run_dir / name).exists(), name
     html = (root / "report.html").read_text()
     assert "lj-bad" in html and "UNSTABLE" in html and "data:image/png;base64," in html
@@ -160,7 +160,7 @@ def test_changing_one_temperature_reruns_only_its_runs(tmp_path):
 def test_changing_only_the_analyses_reuses_the_md(tmp_path):
     toml = write_campaign(tmp_path, temps=(300.0,), potentials=["emt"])
     first = run_campaign(toml, report=False)
-    traj = first.root / "runs" / "cu__emt__T300__r0" / "trajectory.h5"
+    traj = first.root / "runs" / "cu__emt__T300__r0" / "trajectory.h5md"
     stamp = traj.stat().st_mtime_ns
     write_campaign(tmp_path, temps=(300.0,), potentials=["emt"], density=False)
     second = run_campaign(toml, report=False)

@@ -53,7 +53,7 @@ def test_example_runs_in_smoke_mode_to_a_report(path, tmp_path):
     assert not failed, f"smoke runs failed: {failed}"
     for r in runs:
         run_dir = out / "runs" / r["run_id"]
-        for name in ("input.extxyz", "trajectory.h5", "thermo.csv", "results.json"):
+        for name in ("input.extxyz", "trajectory.h5md", "thermo.csv", "results.json"):
             assert (run_dir / name).is_file(), f"{r['run_id']}: no {name}"
     html = out / "report.html"
     assert html.is_file() and (out / "report.md").is_file()

@@ -7,7 +7,7 @@ the campaign engine. Layout of a campaign folder ``DIR``::
     DIR/campaign.json          the campaign as run (names, conditions, references)
     DIR/index.sqlite           runs, status, failure mode, timings, key results, provenance
     DIR/.elyte.lock            held (flock) by the one ``elyte run`` writing the folder
-    DIR/runs/<run_id>/         input.extxyz, trajectory.h5, thermo.csv, checkpoint, results.json
+    DIR/runs/<run_id>/         input.extxyz, trajectory.h5md, thermo.csv, checkpoint, results.json
     DIR/groups/<group_id>/     results.json of replicas combined per (system, potential, T, P)
     DIR/arrhenius/<id>.json    Arrhenius fits across temperatures
     DIR/report.html, report.md

@@ -1,7 +1,7 @@
 """``run_md``: the loop. Runs a protocol's stages, stepping the engine to the next event.
 
 One call runs one replica at one temperature (R = 1). Files in ``out_dir`` (names from
-:mod:`elyte.io.run_files`): ``trajectory.h5`` (H5MD frames, observables, monitor rows,
+:mod:`elyte.io.run_files`): ``trajectory.h5md`` (H5MD frames, observables, monitor rows,
 failure record), ``thermo.csv``, ``checkpoint.npz`` (written atomically),
 ``outcome.json`` once the run has ended, ``failure_snapshot.extxyz`` when a monitor trips.
 
@@ -100,7 +100,7 @@ def run_md(
             ``elyte.systems`` sets them.
         calculator: any ASE calculator.
         spec: stages, masses, monitors, checkpoint interval, engine, wall-clock limit.
-        out_dir: folder for trajectory.h5, thermo.csv, checkpoint.npz, outcome.json.
+        out_dir: folder for trajectory.h5md, thermo.csv, checkpoint.npz, outcome.json.
         temperature: run temperature in K (nvt/npt target, heat-ramp end, initial velocities).
         pressure_bar: pressure in bar for npt stages (None if there are none).
         seed: seeds velocities and thermostat noise.

@@ -327,7 +327,10 @@ class Loop:
     def _frames(self, stage: StageSpec, time_ps: float) -> None:
         for r, rec in enumerate(self.recorders):
             snap = self.engine.snapshot(r, stress=self.spec.stress, velocities=self.spec.velocities)
-            rec.frame(snap, self.cursor.global_step, time_ps, stage.kind, forces=self.spec.forces)
+            rec.frame(
+                snap, self.cursor.global_step, time_ps, stage.kind,
+                forces=self.spec.forces, stage_index=self.cursor.stage_index,
+            )
 
     def _check(self, stage: StageSpec, stage_time: float) -> Failure | None:
         c = self.cursor

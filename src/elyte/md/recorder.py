@@ -121,7 +121,14 @@ class Recorder:
 
     # -------------------------------------------------------------- records
     def frame(
-        self, snap: Snapshot, step: int, time_ps: float, stage_kind: str, *, forces: bool
+        self,
+        snap: Snapshot,
+        step: int,
+        time_ps: float,
+        stage_kind: str,
+        *,
+        forces: bool,
+        stage_index: int | None = None,
     ) -> None:
         """Append one frame to the trajectory and one line to thermo.csv."""
         obs = frame_observables(snap)
@@ -135,6 +142,7 @@ class Recorder:
                 observables=obs,
                 velocities=snap.velocities,
                 forces=snap.forces if forces else None,
+                stage=stage_index,
             )
         )
         epot, ekin = obs["potential_energy"], obs["kinetic_energy"]
