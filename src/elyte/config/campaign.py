@@ -28,16 +28,13 @@ from elyte.config.sections import (
     SystemReferences,
 )
 from elyte.errors import ConfigError
-from elyte.md.spec import MDSpec
+from elyte.md.spec import MAX_TIMESTEP_WITH_H_FS, MDSpec
 from elyte.potentials.spec import PotentialSpec
 from elyte.selection import check_element, parse_pair, require_present
 from elyte.spec import Spec
 from elyte.systems.content import SystemContent, system_content
 from elyte.systems.spec import SystemSpec
 
-# Largest timestep (fs) for a system with hydrogen: O–H stretches (period ≈ 9 fs) need
-# ≥ ~2 steps per half period even with heavier (HMR, deuterium) hydrogens.
-MAX_TIMESTEP_WITH_H_FS = 5.0
 # Smallest volume per atom (Å³) a box may offer: dense ionic solids hold ~8 Å³/atom
 # (LiF 8.2), water ~10; below 5 Å³ atoms would overlap.
 MIN_VOLUME_PER_ATOM_A3 = 5.0
