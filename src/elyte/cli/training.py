@@ -36,6 +36,14 @@ EnergyWeight = Annotated[float, typer.Option(help="Energy loss weight.")]
 ForcesWeight = Annotated[float, typer.Option(help="Force loss weight.")]
 StressWeight = Annotated[float, typer.Option(help="Stress loss weight.")]
 MaceArgs = Annotated[list[str], typer.Option("--mace-arg", help="Extra mace_run_train arg.")]
+TrustModelFile = Annotated[
+    bool,
+    typer.Option(
+        "--trust-model-file",
+        help="Load named model files even if their pickle calls code outside the model's "
+        "packages. A model file is code: only for files from people you trust.",
+    ),
+]
 
 
 def _architecture_options(note: str = "") -> tuple[Any, ...]:
@@ -235,6 +243,7 @@ def evaluate_command(
     forces_key: ForcesKey = "forces",
     stress_key: StressKey = "stress",
     device: Device = "auto",
+    trust_model_file: TrustModelFile = False,
     out: str = typer.Option("evaluation", "-o", "--out", help="Output folder."),
 ) -> None:
     """Evaluate potentials against labelled frames (RMSE, MAE, parity plots).
@@ -261,7 +270,7 @@ def evaluate_command(
     with Progress(console=err_console) as progress:
         for model in models:
             task = progress.add_task(f"evaluating {model}", total=len(frames))
-            calc, meta = load_model(model, device)
+            calc, meta = load_model(model, device, trust_model_file)
             m = evaluate(
                 calc,
                 frames,
@@ -313,6 +322,7 @@ def finetune_command(
         None, help='E0s: JSON dict (eV), "average" or "foundation"; default least squares.'
     ),
     extra_args: MaceArgs = None,
+    trust_model_file: TrustModelFile = False,
     name: str = typer.Option("finetuned", help="Model name."),
     out: str = typer.Option("finetune_run", "-o", "--out", help="Output folder."),
 ) -> None:
@@ -352,6 +362,7 @@ def finetune_command(
         replay=replay_frames,
         name=name,
         data_source=str(data),
+        trust_model_file=trust_model_file,
         **_split_options(split, valid_fraction, test_fraction, device, e0s),
     )
 
