@@ -26,6 +26,15 @@ EnergyUnit = Annotated[str, typer.Option(help="Energy unit of the data.")]
 EnergyKey = Annotated[str, typer.Option(help="extxyz info key of the energy.")]
 ForcesKey = Annotated[str, typer.Option(help="extxyz arrays key of the forces.")]
 StressKey = Annotated[str, typer.Option(help="extxyz info key of the stress.")]
+Cp2kForces = Annotated[
+    str,
+    typer.Option(
+        "--cp2k-forces",
+        help="--format cp2k: the CP2K output (ATOMIC FORCES blocks) or -frc-1.xyz holding "
+        "the forces of the positions file DATA (Hartree/Bohr).",
+    ),
+]
+Cell = Annotated[str, typer.Option(help='--format cp2k: the box in Å, "a" or "a b c".')]
 
 # ---- run options
 Device = Annotated[str, typer.Option(help="auto, cpu or cuda.")]
@@ -71,15 +80,60 @@ Channels, MaxL, RMax, Interactions, Correlation, RadialMlp = _architecture_optio
 
 
 # ---- helpers
-def _training_frames(data, fmt, length_unit, energy_unit, energy_key, forces_key, stress_key):
+def _training_frames(
+    data,
+    fmt,
+    length_unit,
+    energy_unit,
+    energy_key,
+    forces_key,
+    stress_key,
+    *,
+    cp2k_forces: str | None = None,
+    cell: str | None = None,
+    require: tuple[str, ...] = ("energy", "forces"),
+):
     from elyte.training.datasets import guess_format, read_frames, summarize
 
-    keys = {}
-    if (fmt or guess_format(data)) == "extxyz":
+    keys: dict[str, Any] = {}
+    kind = fmt or guess_format(data)
+    if kind == "extxyz":
         keys = {"energy_key": energy_key, "forces_key": forces_key, "stress_key": stress_key}
-    frames = read_frames(data, fmt, length_unit=length_unit, energy_unit=energy_unit, **keys)
+    if kind == "cp2k":
+        if not cp2k_forces or not cell:
+            raise ElyteError("--format cp2k needs --cp2k-forces FILE and --cell (Å)")
+        try:
+            lengths = [float(x) for x in cell.replace(",", " ").split()]
+        except ValueError:
+            raise ElyteError(f"--cell {cell!r}: give one or three lengths in Å") from None
+        if len(lengths) not in (1, 3) or not all(0 < x < 1e4 for x in lengths):
+            raise ElyteError(f"--cell {cell!r}: give one or three positive lengths in Å")
+        keys = {"forces": cp2k_forces, "cell": lengths * 3 if len(lengths) == 1 else lengths}
+    reading = tuple(r for r in require if r != "energy")  # energies checked below
+    frames = read_frames(
+        data, fmt, length_unit=length_unit, energy_unit=energy_unit, require=reading, **keys
+    )
+    if "energy" in require:
+        _refuse_forces_only(frames)
     err_console.print(str(summarize(frames)), highlight=False)
     return frames
+
+
+def _refuse_forces_only(frames) -> None:
+    """Training needs an energy on every frame: say why, instead of a bare missing label."""
+    from elyte.training.datasets import labels, source
+
+    missing = [f for f in frames if labels(f)[0] is None]
+    if missing:
+        raise ElyteError(
+            f"{len(missing)} of {len(frames)} frames have no energy (first: "
+            f"{source(missing[0])}). Training from forces alone (energy weight 0) is "
+            "refused: the model's per-element energy zeros (E0s) and its energy scale are "
+            "fitted to energies, so a forces-only model's energies would be arbitrary and "
+            "MD with it would still run but every energy-derived output would be wrong. "
+            "Add energies from the same DFT setup, or evaluate the data instead "
+            "(`elyte evaluate MODEL DATA` reports force errors without energies)."
+        )
 
 
 def _split_options(
@@ -161,12 +215,16 @@ def train_command(
         "mace",
         help="mace, or sevennet (fine-tunes SevenNet-0); nequip/allegro/deepmd: not yet driven.",
     ),
-    fmt: str = typer.Option(None, "--format", help="extxyz, deepmd, n2p2, vasp-out, vasp-xml."),
+    fmt: str = typer.Option(
+        None, "--format", help="extxyz, deepmd, n2p2, vasp-out, vasp-xml, cp2k."
+    ),
     length_unit: str = typer.Option(None, help="Length unit of the data: angstrom, bohr, nm."),
     energy_unit: str = typer.Option(None, help="Energy unit of the data: eV, hartree, ..."),
     energy_key: EnergyKey = "energy",
     forces_key: ForcesKey = "forces",
     stress_key: StressKey = "stress",
+    cp2k_forces: Cp2kForces = None,
+    cell: Cell = None,
     epochs: int = typer.Option(50, help="Training epochs."),
     channels: Channels = 32,
     max_l: MaxL = 1,
@@ -199,7 +257,15 @@ def train_command(
     from elyte.training.train import train
 
     frames = _training_frames(
-        data, fmt, length_unit, energy_unit, energy_key, forces_key, stress_key
+        data,
+        fmt,
+        length_unit,
+        energy_unit,
+        energy_key,
+        forces_key,
+        stress_key,
+        cp2k_forces=cp2k_forces,
+        cell=cell,
     )
     hp = _hyperparameters(
         num_channels=channels,
@@ -242,11 +308,16 @@ def evaluate_command(
     energy_key: EnergyKey = "energy",
     forces_key: ForcesKey = "forces",
     stress_key: StressKey = "stress",
+    cp2k_forces: Cp2kForces = None,
+    cell: Cell = None,
     device: Device = "auto",
     trust_model_file: TrustModelFile = False,
     out: str = typer.Option("evaluation", "-o", "--out", help="Output folder."),
 ) -> None:
     """Evaluate potentials against labelled frames (RMSE, MAE, parity plots).
+
+    Evaluates what the data have: forces-only data (many AIMD releases) give force
+    metrics, per-element force errors and plots, with energy rows "not in data".
 
     Example: elyte evaluate model.model chgnet-0.3.0 test.extxyz -o eval
     """
@@ -257,6 +328,7 @@ def evaluate_command(
         evaluate,
         format_table,
         load_model,
+        require_some_label,
         save_report,
     )
 
@@ -264,8 +336,18 @@ def evaluate_command(
         raise ElyteError("give at least one MODEL and then the DATA to evaluate on")
     *models, data = args
     frames = _training_frames(
-        data, fmt, length_unit, energy_unit, energy_key, forces_key, stress_key
+        data,
+        fmt,
+        length_unit,
+        energy_unit,
+        energy_key,
+        forces_key,
+        stress_key,
+        cp2k_forces=cp2k_forces,
+        cell=cell,
+        require=(),
     )
+    require_some_label(frames)  # before loading any model or writing anything
     metrics = []
     with Progress(console=err_console) as progress:
         for model in models:
