@@ -34,7 +34,10 @@ from elyte.potentials.spec import PotentialSpec
 from elyte.provenance import file_sha256
 
 _MACE = "a MACE model file saved with torch.save (e.g. `my_model.model` from mace_run_train)"
-_NEQUIP = "a deployed/compiled NequIP or Allegro model (nequip-deploy / nequip-compile output)"
+_NEQUIP = (
+    "a deployed/compiled NequIP or Allegro model (nequip-deploy, or nequip-compile "
+    "--mode aotinductor --target ase: a .nequip.pt2 file)"
+)
 _DEEPMD = "a frozen DeePMD-kit model (.pb or .pth from `dp freeze`)"
 _SEVENNET = "a SevenNet checkpoint (checkpoint_*.pth from `sevenn`)"
 _CHGNET = "a CHGNet model file (.pth.tar saved by chgnet's Trainer)"
@@ -115,6 +118,8 @@ def load_nequip(spec: PotentialSpec) -> LoadedPotential:
         raise not_a_model(path, _NEQUIP, exc) from exc
     # Type names are element symbols unless the model was trained with custom types.
     names = getattr(calc, "type_names", None) or getattr(calc, "chemical_species", None)
+    for transform in getattr(calc, "transforms", None) or ():  # nequip >= 0.7 compiled
+        names = names or getattr(transform, "model_type_names", None)
     elements = None
     if names and all(str(n) in atomic_numbers for n in names):
         elements = symbols_from_numbers(atomic_numbers[str(n)] for n in names)
