@@ -77,35 +77,49 @@ seed: 1
 cutoff_radius: 3.5
 model_type_names: [H, O]
 chemical_species: ${model_type_names}
-dataloader: {_target_: torch.utils.data.DataLoader, batch_size: 2}
+dataloader:
+  _target_: torch.utils.data.DataLoader
+  batch_size: 2
 data:
   _target_: nequip.data.datamodule.ASEDataModule
   seed: ${seed}
-  split_dataset: {file_path: water.extxyz, train: 6, val: 2}
+  split_dataset:
+    file_path: water.extxyz
+    train: 6
+    val: 2
   transforms:
     - _target_: nequip.data.transforms.ChemicalSpeciesToAtomTypeMapper
       model_type_names: ${model_type_names}
       chemical_species_to_atom_type_map: ${list_to_identity_dict:${chemical_species}}
-    - {_target_: nequip.data.transforms.NeighborListTransform, r_max: ${cutoff_radius}}
+    - _target_: nequip.data.transforms.NeighborListTransform
+      r_max: ${cutoff_radius}
   train_dataloader: ${dataloader}
   val_dataloader: ${dataloader}
-  stats_manager: {_target_: nequip.data.CommonDataStatisticsManager,
-                  type_names: ${model_type_names}}
+  stats_manager:
+    _target_: nequip.data.CommonDataStatisticsManager
+    type_names: ${model_type_names}
 trainer:
   _target_: lightning.Trainer
   max_epochs: 1
   accelerator: cpu
   enable_progress_bar: false
   callbacks:
-    - {_target_: lightning.pytorch.callbacks.ModelCheckpoint,
-       dirpath: ${hydra:runtime.output_dir}, filename: last, save_last: false}
+    - _target_: lightning.pytorch.callbacks.ModelCheckpoint
+      dirpath: ${hydra:runtime.output_dir}
+      filename: last
+      save_last: false
 training_module:
   _target_: nequip.train.EMALightningModule
-  loss: {_target_: nequip.train.EnergyForceLoss, per_atom_energy: true,
-         coeffs: {total_energy: 1.0, forces: 1.0}}
-  val_metrics: {_target_: nequip.train.EnergyForceMetrics,
-                coeffs: {total_energy_mae: 1.0, forces_mae: 1.0}}
-  optimizer: {_target_: torch.optim.Adam, lr: 0.01}
+  loss:
+    _target_: nequip.train.EnergyForceLoss
+    per_atom_energy: true
+    coeffs: {total_energy: 1.0, forces: 1.0}
+  val_metrics:
+    _target_: nequip.train.EnergyForceMetrics
+    coeffs: {total_energy_mae: 1.0, forces_mae: 1.0}
+  optimizer:
+    _target_: torch.optim.Adam
+    lr: 0.01
   model:
     _target_: nequip.model.NequIPGNNModel
     seed: ${seed}
