@@ -5,12 +5,9 @@ catch unphysical runs, compute experimental observables with honest error bars, 
 compare potentials against each other and against experiment.
 """
 
-from elyte._torch_compat import allow_legacy_torch_checkpoints
 from elyte.errors import ElyteError
 from elyte.estimate import Estimate
 
 __version__ = "0.1.0"
-
-allow_legacy_torch_checkpoints()
 
 __all__ = ["ElyteError", "Estimate", "__version__"]

@@ -1,13 +1,14 @@
-"""Keep PyTorch >= 2.6 from refusing the model checkpoints the field ships.
+"""Let elyte's own model loaders read the checkpoints the field ships, and nothing else.
 
 PyTorch 2.6 made ``torch.load(weights_only=True)`` the default. Checkpoints written by
-mace-torch (with e3nn 0.4.4), SevenNet and CHGNet pickle whole Python objects, so they
-fail to load under that default (e3nn 0.4.4 even fails on import, loading its own
-``constants.pt``). Users should never have to know about
-``TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD``: elyte sets it when imported, and the potential
-loaders wrap every import and load of a torch model in :func:`legacy_checkpoints`.
-Models are only ever loaded from files the user names or from weights inside installed
-packages (never from a URL), which is the trust boundary ``weights_only`` exists to protect.
+mace-torch (with e3nn 0.4.4) pickle whole Python objects, so they fail to load under that
+default (e3nn 0.4.4 even fails on import, loading its own ``constants.pt``). elyte does
+NOT change that default for the process: ``import elyte`` leaves ``torch.load`` as safe as
+torch made it. Only inside :func:`legacy_checkpoints`, which elyte's potential and training
+code wraps around the import and load of a model package and a file the user named (and
+checked first with :mod:`elyte.potentials.pickle_guard`), is the full unpickler allowed.
+A model file is code: elyte loads only files the user names or weights inside installed
+packages, never a URL.
 """
 
 from __future__ import annotations
@@ -18,12 +19,6 @@ import warnings
 from collections.abc import Iterator
 
 _ENV = "TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD"
-
-
-def allow_legacy_torch_checkpoints() -> None:
-    """Set ``TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD=1`` unless the user chose otherwise."""
-    if "TORCH_FORCE_WEIGHTS_ONLY_LOAD" not in os.environ:
-        os.environ.setdefault(_ENV, "1")
 
 
 @contextlib.contextmanager

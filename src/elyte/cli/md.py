@@ -22,6 +22,14 @@ def md_command(
     ],
     out: Annotated[Path, typer.Option("-o", "--out", help="Output folder.")],
     model_file: Annotated[Path | None, typer.Option("--model-file", help="Model file.")] = None,
+    trust_model_file: Annotated[
+        bool,
+        typer.Option(
+            "--trust-model-file",
+            help="Load --model-file even if its pickle calls code outside the model's "
+            "packages (a model file is code).",
+        ),
+    ] = False,
     calculator: str | None = typer.Option(
         None, "--calculator", help='For --potential ase: "module:Class".'
     ),
@@ -60,7 +68,13 @@ def md_command(
         velocities=velocities,
         forces=forces,
     )
-    pot = PotentialSpec(model=potential, file=model_file, calculator=calculator, device=device)
+    pot = PotentialSpec(
+        model=potential,
+        file=model_file,
+        calculator=calculator,
+        device=device,
+        trust_model_file=trust_model_file,
+    )
     with Progress(console=err_console, transient=True) as bar:
         tasks: dict[str, int] = {}
 

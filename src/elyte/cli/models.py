@@ -3,6 +3,14 @@
 from __future__ import annotations
 
 from rich.console import Console
+from rich.text import Text
+
+TRUST_NOTE = (
+    "A model file is code: loading a pickled model (MACE, SevenNet, CHGNet files) can run "
+    "whatever it contains. elyte loads only files you name, refuses pickles that call code "
+    "outside the model's own packages, and loads those only with trust_model_file = true "
+    "(--trust-model-file). Load model files only from people you trust."
+)
 
 
 # ---------------------------------------------------------------- models  [issue 2 (potentials)]
@@ -19,12 +27,16 @@ def models_command() -> None:
     for column in ("model", "kind", "usable", "needs file", "why", "what"):
         table.add_column(column)
     for row in available_models():
+        # Text(...) cells are printed literally: "pip install 'elyte[mace]'" keeps its
+        # brackets (a plain string would be parsed as rich markup and lose "[mace]").
         table.add_row(
-            row.name,
-            row.kind,
-            "[green]yes[/green]" if row.usable else "[red]no[/red]",
-            "yes" if row.needs_file else "",
-            row.reason,
-            row.description,
+            Text(row.name),
+            Text(row.kind),
+            Text("yes", style="green") if row.usable else Text("no", style="red"),
+            Text("yes" if row.needs_file else ""),
+            Text(row.reason),
+            Text(row.description),
         )
-    Console().print(table)
+    console = Console()
+    console.print(table)
+    console.print(Text(TRUST_NOTE))

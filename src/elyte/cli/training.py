@@ -8,142 +8,46 @@ help text or default spelled in two commands cannot drift apart.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Annotated, Any
-
 import typer
 
 from elyte.cli._console import err_console
-from elyte.errors import ElyteError
-
-_DATA_HELP = "Labelled frames: extxyz file, DeePMD folder, n2p2 input.data, OUTCAR, vasprun.xml."
-
-# ---- data options (all four commands; `train` spells out --format and the units itself)
-Data = Annotated[str, typer.Argument(help=_DATA_HELP)]
-Format = Annotated[str, typer.Option("--format", help="Data format (see `elyte train`).")]
-LengthUnit = Annotated[str, typer.Option(help="Length unit of the data.")]
-EnergyUnit = Annotated[str, typer.Option(help="Energy unit of the data.")]
-EnergyKey = Annotated[str, typer.Option(help="extxyz info key of the energy.")]
-ForcesKey = Annotated[str, typer.Option(help="extxyz arrays key of the forces.")]
-StressKey = Annotated[str, typer.Option(help="extxyz info key of the stress.")]
-
-# ---- run options
-Device = Annotated[str, typer.Option(help="auto, cpu or cuda.")]
-ValidFraction = Annotated[float, typer.Option(help="Fraction held out for validation.")]
-TestFraction = Annotated[float, typer.Option(help="Fraction held out for testing.")]
-BatchSize = Annotated[int, typer.Option(help="Batch size (frames).")]
-EnergyWeight = Annotated[float, typer.Option(help="Energy loss weight.")]
-ForcesWeight = Annotated[float, typer.Option(help="Force loss weight.")]
-StressWeight = Annotated[float, typer.Option(help="Stress loss weight.")]
-MaceArgs = Annotated[list[str], typer.Option("--mace-arg", help="Extra mace_run_train arg.")]
-
-
-def _architecture_options(note: str = "") -> tuple[Any, ...]:
-    """MACE architecture options; ``note`` qualifies each help text, e.g. "scratch"."""
-    paren = f" ({note})" if note else ""
-    return (
-        Annotated[int, typer.Option(help=f"MACE channels{paren}.")],
-        Annotated[int, typer.Option("--max-L", help=f"MACE hidden L{paren}.")],
-        Annotated[float, typer.Option(help=f"Cutoff radius (Å{', ' + note if note else ''}).")],
-        Annotated[int, typer.Option(help=f"Message-passing layers{paren}.")],
-        Annotated[int, typer.Option(help=f"Correlation order{paren}.")],
-        Annotated[str, typer.Option(help=f"Radial MLP widths{paren}.")],
-    )
-
-
-Channels, MaxL, RMax, Interactions, Correlation, RadialMlp = _architecture_options()
-(
+from elyte.cli.training_options import (
+    BatchSize,
+    Cell,
+    Channels,
+    Correlation,
+    Cp2kForces,
+    Data,
+    Device,
+    EnergyKey,
+    EnergyUnit,
+    EnergyWeight,
+    ForcesKey,
+    ForcesWeight,
+    Format,
+    Interactions,
+    LengthUnit,
+    MaceArgs,
+    MaxL,
+    RadialMlp,
+    RMax,
     ScratchChannels,
-    ScratchMaxL,
-    ScratchRMax,
-    ScratchInteractions,
     ScratchCorrelation,
+    ScratchInteractions,
+    ScratchMaxL,
     ScratchRadialMlp,
-) = _architecture_options("scratch")
-
-
-# ---- helpers
-def _training_frames(data, fmt, length_unit, energy_unit, energy_key, forces_key, stress_key):
-    from elyte.training.datasets import guess_format, read_frames, summarize
-
-    keys = {}
-    if (fmt or guess_format(data)) == "extxyz":
-        keys = {"energy_key": energy_key, "forces_key": forces_key, "stress_key": stress_key}
-    frames = read_frames(data, fmt, length_unit=length_unit, energy_unit=energy_unit, **keys)
-    err_console.print(str(summarize(frames)), highlight=False)
-    return frames
-
-
-def _split_options(
-    split: str, valid_fraction: float, test_fraction: float, device: str, e0s: str | None
-) -> dict[str, Any]:
-    """Keyword arguments shared by train, finetune and learning_curve."""
-    from elyte.training.mace_train import parse_e0s
-
-    return {
-        "split_by": split,
-        "fractions": (1 - valid_fraction - test_fraction, valid_fraction, test_fraction),
-        "device": device,
-        "e0s": parse_e0s(e0s),
-    }
-
-
-def _hyperparameters(**kw):
-    from elyte.training.mace_train import MaceHyperParameters
-
-    kw["radial_mlp"] = [int(x) for x in kw.pop("radial_mlp").split(",") if x]
-    kw["extra_args"] = list(kw.pop("extra_args") or [])
-    try:
-        return MaceHyperParameters(**{k: v for k, v in kw.items() if v is not None})
-    except ValueError as exc:
-        raise ElyteError(f"invalid hyper-parameter: {exc}") from None
-
-
-def _epoch_progress(epochs: int, label: str):
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-
-    progress = Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        TextColumn("{task.completed}/{task.total}"),
-        TimeElapsedColumn(),
-        console=err_console,
-    )
-    task = progress.add_task(label, total=epochs)
-
-    def update(epoch: int, total: int, message: str) -> None:
-        progress.update(
-            task,
-            completed=epoch,
-            total=total,
-            description=f"{label} {message.split('head:')[-1][-70:]}",
-        )
-
-    return progress, update
-
-
-def _run_with_progress(label: str, epochs: int, run: Callable[..., Any], *args, **kw) -> None:
-    """Call ``run(*args, progress=..., **kw)`` under an epoch bar, then print its metrics."""
-    progress, update = _epoch_progress(epochs, label)
-    with progress:
-        result = run(*args, progress=update, **kw)
-    _print_run(result)
-
-
-def _print_run(result) -> None:
-    v = result.valid_metrics
-    typer.echo(f"model: {result.model_file}")
-    typer.echo(f"card:  {result.card_file}   curve: {result.curve_csv}, {result.curve_png}")
-    typer.echo(
-        f"validation: E RMSE {1e3 * v.energy_rmse:.2f} meV/atom, "
-        f"F RMSE {1e3 * v.force_rmse:.1f} meV/Å"
-    )
-    if result.test_metrics is not None:
-        t = result.test_metrics
-        typer.echo(
-            f"test:       E RMSE {1e3 * t.energy_rmse:.2f} meV/atom, "
-            f"F RMSE {1e3 * t.force_rmse:.1f} meV/Å"
-        )
+    ScratchRMax,
+    StressKey,
+    StressWeight,
+    TestFraction,
+    TrustModelFile,
+    ValidFraction,
+    _hyperparameters,
+    _run_with_progress,
+    _split_options,
+    _training_frames,
+)
+from elyte.errors import ElyteError
 
 
 # ---------------------------------------------------------------- train  [issue 6 (training)]
@@ -153,12 +57,16 @@ def train_command(
         "mace",
         help="mace, or sevennet (fine-tunes SevenNet-0); nequip/allegro/deepmd: not yet driven.",
     ),
-    fmt: str = typer.Option(None, "--format", help="extxyz, deepmd, n2p2, vasp-out, vasp-xml."),
+    fmt: str = typer.Option(
+        None, "--format", help="extxyz, deepmd, n2p2, vasp-out, vasp-xml, cp2k."
+    ),
     length_unit: str = typer.Option(None, help="Length unit of the data: angstrom, bohr, nm."),
     energy_unit: str = typer.Option(None, help="Energy unit of the data: eV, hartree, ..."),
     energy_key: EnergyKey = "energy",
     forces_key: ForcesKey = "forces",
     stress_key: StressKey = "stress",
+    cp2k_forces: Cp2kForces = None,
+    cell: Cell = None,
     epochs: int = typer.Option(50, help="Training epochs."),
     channels: Channels = 32,
     max_l: MaxL = 1,
@@ -191,7 +99,15 @@ def train_command(
     from elyte.training.train import train
 
     frames = _training_frames(
-        data, fmt, length_unit, energy_unit, energy_key, forces_key, stress_key
+        data,
+        fmt,
+        length_unit,
+        energy_unit,
+        energy_key,
+        forces_key,
+        stress_key,
+        cp2k_forces=cp2k_forces,
+        cell=cell,
     )
     hp = _hyperparameters(
         num_channels=channels,
@@ -234,10 +150,16 @@ def evaluate_command(
     energy_key: EnergyKey = "energy",
     forces_key: ForcesKey = "forces",
     stress_key: StressKey = "stress",
+    cp2k_forces: Cp2kForces = None,
+    cell: Cell = None,
     device: Device = "auto",
+    trust_model_file: TrustModelFile = False,
     out: str = typer.Option("evaluation", "-o", "--out", help="Output folder."),
 ) -> None:
     """Evaluate potentials against labelled frames (RMSE, MAE, parity plots).
+
+    Evaluates what the data have: forces-only data (many AIMD releases) give force
+    metrics, per-element force errors and plots, with energy rows "not in data".
 
     Example: elyte evaluate model.model chgnet-0.3.0 test.extxyz -o eval
     """
@@ -248,6 +170,7 @@ def evaluate_command(
         evaluate,
         format_table,
         load_model,
+        require_some_label,
         save_report,
     )
 
@@ -255,13 +178,23 @@ def evaluate_command(
         raise ElyteError("give at least one MODEL and then the DATA to evaluate on")
     *models, data = args
     frames = _training_frames(
-        data, fmt, length_unit, energy_unit, energy_key, forces_key, stress_key
+        data,
+        fmt,
+        length_unit,
+        energy_unit,
+        energy_key,
+        forces_key,
+        stress_key,
+        cp2k_forces=cp2k_forces,
+        cell=cell,
+        require=(),
     )
+    require_some_label(frames)  # before loading any model or writing anything
     metrics = []
     with Progress(console=err_console) as progress:
         for model in models:
             task = progress.add_task(f"evaluating {model}", total=len(frames))
-            calc, meta = load_model(model, device)
+            calc, meta = load_model(model, device, trust_model_file)
             m = evaluate(
                 calc,
                 frames,
@@ -313,6 +246,7 @@ def finetune_command(
         None, help='E0s: JSON dict (eV), "average" or "foundation"; default least squares.'
     ),
     extra_args: MaceArgs = None,
+    trust_model_file: TrustModelFile = False,
     name: str = typer.Option("finetuned", help="Model name."),
     out: str = typer.Option("finetune_run", "-o", "--out", help="Output folder."),
 ) -> None:
@@ -352,6 +286,7 @@ def finetune_command(
         replay=replay_frames,
         name=name,
         data_source=str(data),
+        trust_model_file=trust_model_file,
         **_split_options(split, valid_fraction, test_fraction, device, e0s),
     )
 

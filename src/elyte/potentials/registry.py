@@ -21,7 +21,8 @@ from typing import Any
 from ase.calculators.calculator import BaseCalculator
 from ase.data import atomic_numbers, chemical_symbols
 
-from elyte.errors import PotentialError
+from elyte import devices
+from elyte.errors import ConfigError, PotentialError
 from elyte.potentials.spec import PotentialSpec
 from elyte.provenance import package_versions
 
@@ -130,25 +131,11 @@ def refuse_url(value: object, what: str) -> None:
 
 
 def resolve_device(device: str) -> str:
-    """``"auto"`` -> ``"cuda"`` if torch sees a GPU, else ``"cpu"``; others pass through."""
-    kind = device.split(":")[0]
-    if device != "auto" and kind not in {"cpu", "cuda", "mps"}:
-        raise PotentialError(f'device {device!r} is not one of "auto", "cpu", "cuda"')
-    if device == "cpu":
-        return device
+    """:func:`elyte.devices.resolve_device`, with a bad device reported as a PotentialError."""
     try:
-        import torch
-    except ImportError:
-        torch = None
-    has_cuda = torch is not None and torch.cuda.is_available()
-    if device == "auto":
-        return "cuda" if has_cuda else "cpu"
-    if kind == "cuda" and not has_cuda:
-        raise PotentialError(
-            f"device {device!r} was requested but PyTorch sees no CUDA GPU on this machine "
-            '(CPU-only build or no driver); use device = "auto" or "cpu"'
-        )
-    return device
+        return devices.resolve_device(device)
+    except ConfigError as exc:
+        raise PotentialError(str(exc)) from exc
 
 
 def require_file(spec: PotentialSpec, expected: str) -> Path:

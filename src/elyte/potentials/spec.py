@@ -45,6 +45,11 @@ class PotentialSpec(Spec):
 
     model: str = Field(description="Registry family name; `elyte models` lists them.")
     file: Path | None = Field(None, description="Model file, for families that need one.")
+    trust_model_file: bool = Field(
+        False,
+        description="Load `file` even if its pickle names code outside the model's "
+        "packages (a model file is code: only for files from people you trust).",
+    )
     calculator: str | None = Field(
         None, description='Import path "package.module:Class" for model = "ase".'
     )

@@ -2,8 +2,12 @@
 SevenNet and CHGNet checkpoints.
 
 Every loader checks the file (exists, readable, not empty, not a Git LFS pointer) before
-importing the heavy package, and turns any failure to load it into a PotentialError that
-names the file and what was expected.
+importing the heavy package; pickled families (MACE, SevenNet, CHGNet) are refused if their
+pickle names code outside the family's packages (:mod:`elyte.potentials.pickle_guard`)
+unless the spec says ``trust_model_file = true``. NequIP and DeePMD-kit files are
+TorchScript / exported programs, loaded by torch's own restricted loaders. Each loader
+turns any failure to load it into a PotentialError that names the file and what was
+expected.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ import io
 from ase.data import atomic_numbers
 
 from elyte._torch_compat import legacy_checkpoints
+from elyte.potentials.pickle_guard import check_model_pickle
 from elyte.potentials.registry import (
     LoadedPotential,
     not_a_model,
@@ -29,10 +34,21 @@ from elyte.potentials.spec import PotentialSpec
 from elyte.provenance import file_sha256
 
 _MACE = "a MACE model file saved with torch.save (e.g. `my_model.model` from mace_run_train)"
-_NEQUIP = "a deployed/compiled NequIP or Allegro model (nequip-deploy / nequip-compile output)"
+_NEQUIP = (
+    "a deployed/compiled NequIP or Allegro model (nequip-deploy, or nequip-compile "
+    "--mode aotinductor --target ase: a .nequip.pt2 file)"
+)
 _DEEPMD = "a frozen DeePMD-kit model (.pb or .pth from `dp freeze`)"
 _SEVENNET = "a SevenNet checkpoint (checkpoint_*.pth from `sevenn`)"
 _CHGNET = "a CHGNet model file (.pth.tar saved by chgnet's Trainer)"
+
+
+def _guard(path, spec: PotentialSpec, family: str, expected: str) -> None:
+    """Refuse a pickle that names code outside ``family``'s packages, unless trusted."""
+    if spec.trust_model_file:
+        return
+    with legacy_checkpoints():  # the allow-list imports the family's modules
+        check_model_pickle(path, family, expected)
 
 
 def _file_metadata(path, device: str, *packages: str) -> dict:
@@ -55,6 +71,7 @@ def load_mace(spec: PotentialSpec) -> LoadedPotential:
     """A MACE model file via ``mace.calculators.MACECalculator`` (model's own dtype)."""
     path = require_file(spec, _MACE)
     require_modules(spec.model, ("mace",), "mace")
+    _guard(path, spec, "mace", _MACE)
     device = resolve_device(spec.device)
     kwargs = {"default_dtype": "", **spec.kwargs}
     try:
@@ -101,6 +118,8 @@ def load_nequip(spec: PotentialSpec) -> LoadedPotential:
         raise not_a_model(path, _NEQUIP, exc) from exc
     # Type names are element symbols unless the model was trained with custom types.
     names = getattr(calc, "type_names", None) or getattr(calc, "chemical_species", None)
+    for transform in getattr(calc, "transforms", None) or ():  # nequip >= 0.7 compiled
+        names = names or getattr(transform, "model_type_names", None)
     elements = None
     if names and all(str(n) in atomic_numbers for n in names):
         elements = symbols_from_numbers(atomic_numbers[str(n)] for n in names)
@@ -151,6 +170,7 @@ def load_sevennet(spec: PotentialSpec) -> LoadedPotential:
     """A user's SevenNet checkpoint (e.g. a fine-tuned SevenNet-0)."""
     path = require_file(spec, _SEVENNET)
     require_modules(spec.model, ("sevenn",), "sevenn")
+    _guard(path, spec, "sevennet", _SEVENNET)
     loaded = sevennet_from_checkpoint(path, spec, _SEVENNET)
     loaded.metadata["file_sha256"] = file_sha256(path)
     return loaded
@@ -168,6 +188,7 @@ def load_chgnet_file(spec: PotentialSpec) -> LoadedPotential:
     """A user's CHGNet model file (e.g. fine-tuned from CHGNet 0.3.0)."""
     path = require_file(spec, _CHGNET)
     require_modules(spec.model, ("chgnet",), "chgnet")
+    _guard(path, spec, "chgnet", _CHGNET)
     device = resolve_device(spec.device)
     try:
         with legacy_checkpoints(), contextlib.redirect_stdout(io.StringIO()):

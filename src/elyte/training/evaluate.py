@@ -18,7 +18,7 @@ import numpy as np
 from ase import Atoms
 from ase.calculators.calculator import Calculator
 
-from elyte.errors import ConfigError, PotentialError
+from elyte.errors import ConfigError, InputFileError, PotentialError
 from elyte.training.datasets import labels, source
 from elyte.units import EV_PER_A3_TO_GPA
 
@@ -143,6 +143,15 @@ class Metrics:
         )
 
 
+def require_some_label(frames: Sequence[Atoms]) -> None:
+    """Raise InputFileError if no frame has an energy or a force label."""
+    if frames and all(labels(f)[0] is None and labels(f)[1] is None for f in frames):
+        raise InputFileError(
+            f"none of the {len(frames)} frames has an energy or force label: nothing to "
+            "evaluate against (check --energy-key/--forces-key or the format)"
+        )
+
+
 def evaluate(
     calculator: Calculator,
     frames: Sequence[Atoms],
@@ -154,8 +163,10 @@ def evaluate(
     """Predict every frame with ``calculator`` and collect the reference/predicted labels.
 
     ``stress``: compare stress where frames carry a reference stress (default), or never
-    (False). Frames without a label are skipped for that quantity only.
+    (False). Frames without a label are skipped for that quantity only; data with neither
+    energies nor forces are refused (InputFileError).
     """
+    require_some_label(frames)
     e_ref, e_pred, f_ref, f_pred, syms, s_ref, s_pred = [], [], [], [], [], [], []
     for i, frame in enumerate(frames):
         energy, forces, stress_ref = labels(frame)
@@ -194,18 +205,27 @@ def evaluate(
 # ----------------------------------------------------------------------------- tables
 
 
+NOT_IN_DATA = "not in data"
+
+
 def comparison_table(metrics: Sequence[Metrics]) -> list[dict[str, Any]]:
     """One row per model: energy (meV/atom), force (meV/Å) and stress (GPa) errors."""
     rows = []
     for m in metrics:
+        e = m.energy_ref.size > 0
+        f = m.forces_ref.size > 0
         row = {
             "model": m.name,
-            "E RMSE (meV/atom)": 1e3 * m.energy_rmse,
-            "E MAE (meV/atom)": 1e3 * m.energy_mae,
-            "E RMSE offset removed (meV/atom)": 1e3 * m.energy_rmse_offset_removed,
-            "F RMSE (meV/Å)": 1e3 * m.force_rmse,
-            "F MAE (meV/Å)": 1e3 * m.force_mae,
-            "S RMSE (GPa)": m.stress_rmse * EV_PER_A3_TO_GPA,
+            "E RMSE (meV/atom)": 1e3 * m.energy_rmse if e else NOT_IN_DATA,
+            "E MAE (meV/atom)": 1e3 * m.energy_mae if e else NOT_IN_DATA,
+            "E RMSE offset removed (meV/atom)": 1e3 * m.energy_rmse_offset_removed
+            if e
+            else NOT_IN_DATA,
+            "F RMSE (meV/Å)": 1e3 * m.force_rmse if f else NOT_IN_DATA,
+            "F MAE (meV/Å)": 1e3 * m.force_mae if f else NOT_IN_DATA,
+            "S RMSE (GPa)": m.stress_rmse * EV_PER_A3_TO_GPA
+            if m.stress_ref.size
+            else NOT_IN_DATA,
         }
         for el, d in m.per_element_forces().items():
             row[f"F RMSE {el} (meV/Å)"] = 1e3 * d["rmse"]
@@ -302,14 +322,12 @@ def error_density_plot(metrics: Metrics, ax: Any = None, bins: int = 60) -> Any:
 
 def save_report(metrics: Sequence[Metrics], out_dir: str | os.PathLike[str]) -> dict[str, Path]:
     """Write metrics JSON, Markdown table, parity and error-density PNGs for each model."""
-    import json
-
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from elyte.jsonio import atomic_write_text
+    from elyte.jsonio import atomic_write_text, safe_filename, write_json
     from elyte.provenance import provenance
 
     out = Path(out_dir)
@@ -317,11 +335,11 @@ def save_report(metrics: Sequence[Metrics], out_dir: str | os.PathLike[str]) -> 
     files: dict[str, Path] = {}
     rows = comparison_table(metrics)
     record = {"models": [m.to_dict() for m in metrics], "provenance": provenance()}
-    atomic_write_text(out / "metrics.json", json.dumps(record, indent=2, default=_jsonable))
+    write_json(out / "metrics.json", record)
     atomic_write_text(out / "table.md", format_table(rows) + "\n")
     files["metrics"], files["table"] = out / "metrics.json", out / "table.md"
     for m in metrics:
-        safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in m.name)
+        safe = safe_filename(m.name)
         fig, axes = plt.subplots(1, 3, figsize=(14, 4.2))
         parity_plot(m, axes[:2])
         error_density_plot(m, axes[2])
@@ -333,37 +351,36 @@ def save_report(metrics: Sequence[Metrics], out_dir: str | os.PathLike[str]) -> 
     return files
 
 
-def _jsonable(x: Any) -> Any:
-    if isinstance(x, np.generic):
-        return x.item()
-    if isinstance(x, np.ndarray):
-        return x.tolist()
-    return str(x)
-
-
 # ----------------------------------------------------------------------------- models
 
 
-def load_model(model: str, device: str = "auto") -> tuple[Calculator, dict[str, Any]]:
+def load_model(
+    model: str, device: str = "auto", trust_model_file: bool = False
+) -> tuple[Calculator, dict[str, Any]]:
     """An ASE calculator for a model name or file, and what is known about it.
 
     ``model`` is a file path (``.model`` → MACE, ``.pth`` → SevenNet, ``.pb`` → DeePMD),
     ``family:path`` to name the family of a file, or a registry name of a shipped
     foundation model (``chgnet-0.3.0``, ``chgnet-r2scan``, ``sevennet-0``; ``elyte models``
-    lists them). Loading goes through ``elyte.potentials.load_potential``.
+    lists them). Loading goes through ``elyte.potentials.load_potential``;
+``trust_model_file`` skips its pickle allow-list check (a model file is code).
     """
     from elyte.potentials import load_potential
     from elyte.potentials.spec import PotentialSpec
 
     family, _, rest = model.partition(":")
     if rest and not Path(model).exists():
-        spec = PotentialSpec(model=family, file=Path(rest), device=device)
+        spec = PotentialSpec(
+            model=family, file=Path(rest), device=device, trust_model_file=trust_model_file
+        )
     elif Path(model).exists():
         suffix = Path(model).suffix
         fam = {".model": "mace", ".pth": "sevennet", ".pb": "deepmd"}.get(suffix)
         if fam is None:
             raise ConfigError(f"cannot tell the family of {model}; write family:{model}")
-        spec = PotentialSpec(model=fam, file=Path(model), device=device)
+        spec = PotentialSpec(
+            model=fam, file=Path(model), device=device, trust_model_file=trust_model_file
+        )
     else:
         spec = PotentialSpec(model=model, device=device)
     loaded = load_potential(spec)

@@ -25,6 +25,8 @@ import numpy as np
 from ase import Atoms
 from pydantic import Field
 
+from elyte._torch_compat import legacy_checkpoints
+from elyte.devices import resolve_device
 from elyte.errors import ConfigError, InputFileError, PotentialError
 from elyte.spec import Spec
 from elyte.training.datasets import labels, write_extxyz
@@ -55,15 +57,6 @@ class MaceHyperParameters(Spec):
     extra_args: list[str] = Field(
         default_factory=list, description="Further mace_run_train arguments, verbatim."
     )
-
-
-def resolve_device(device: str = "auto") -> str:
-    """``"auto"`` → ``"cuda"`` when a GPU is visible, else ``"cpu"``."""
-    if device != "auto":
-        return device
-    import torch
-
-    return "cuda" if torch.cuda.is_available() else "cpu"
 
 
 def least_squares_e0s(frames: Sequence[Atoms]) -> dict[int, float]:
@@ -142,6 +135,7 @@ def _isolated_mace_run(log_path: Path, progress: Callable[[str], None] | None):
             contextlib.redirect_stdout(out),
             contextlib.redirect_stderr(out),
             warnings.catch_warnings(),
+            legacy_checkpoints(),
         ):
             warnings.simplefilter("ignore")  # TorchScript/e3nn chatter; mace logs the rest
             yield
@@ -261,8 +255,9 @@ def run_mace_training(
     validation.
     """
     _mace_available()
-    from mace.cli.run_train import run
-    from mace.tools import build_default_arg_parser
+    with legacy_checkpoints():  # e3nn 0.4.4 loads its own constants.pt on import
+        from mace.cli.run_train import run
+        from mace.tools import build_default_arg_parser
 
     out = Path(out_dir)
     work = out / "mace"

@@ -23,9 +23,11 @@ from typing import Any
 
 from ase import Atoms
 
+from elyte._torch_compat import legacy_checkpoints
+from elyte.devices import resolve_device
 from elyte.errors import PotentialError
 from elyte.training.datasets import labels, write_extxyz
-from elyte.training.mace_train import MaceHyperParameters, resolve_device
+from elyte.training.mace_train import MaceHyperParameters
 
 SHIPPED_CHECKPOINT = "SevenNet-0_11July2024"
 
@@ -44,7 +46,9 @@ def run_sevennet_finetune(
     if importlib.util.find_spec("sevenn") is None:
         raise PotentialError("SevenNet fine-tuning needs `sevenn`; `pip install elyte[sevenn]`")
     import yaml
-    from sevenn.main.sevenn import run
+
+    with legacy_checkpoints():
+        from sevenn.main.sevenn import run
 
     out = Path(out_dir)
     work = out / "sevenn"
@@ -92,6 +96,7 @@ def run_sevennet_finetune(
         open(out / "sevenn_stdout.log", "a", encoding="utf-8") as log,
         contextlib.redirect_stdout(log),
         warnings.catch_warnings(),
+        legacy_checkpoints(),
     ):
         warnings.simplefilter("ignore")
         try:

@@ -29,6 +29,7 @@ from ase import Atoms
 import elyte
 from elyte.errors import ConfigError, InputFileError, PotentialError
 from elyte.jsonio import atomic_write_text
+from elyte.potentials.pickle_guard import guard_model_file
 from elyte.provenance import file_sha256, provenance
 from elyte.training.datasets import frames_hash, summarize
 from elyte.training.evaluate import Metrics, evaluate, load_model
@@ -196,6 +197,7 @@ def train(
     data_source: str | None = None,
     progress: ProgressFn | None = None,
     plot_curve: bool = True,
+    trust_model_file: bool = False,
 ) -> TrainResult:
     """Train (or, with ``foundation_model``, fine-tune) a potential on labelled frames.
 
@@ -203,10 +205,14 @@ def train(
     validation part steers training and reports errors, the test part is only evaluated
     at the end. ``plot_curve=False`` skips the PNG (a second or more per run; learning
     curves turn it off). ``e0s``: eV per element keyed by atomic number, a mace keyword, or None
-    for least squares on the training part. Returns a :class:`TrainResult`.
+    for least squares on the training part. A pickled ``foundation_model`` that calls code
+outside its model packages is refused unless ``trust_model_file``. Returns a
+:class:`TrainResult`.
     """
     if family not in TRAINERS:
         raise ConfigError(f"unknown family {family!r}; choose one of {', '.join(FAMILIES)}")
+    if foundation_model is not None and not trust_model_file and Path(foundation_model).is_file():
+        guard_model_file(Path(foundation_model), family)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     split = split or split_frames(frames, fractions, by=split_by, seed=split_seed)
