@@ -9,7 +9,6 @@ plain-language verdict per potential.
 from __future__ import annotations
 
 import json
-import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +16,7 @@ from typing import Any
 
 from elyte.campaign.store import CampaignStore, read_results
 from elyte.estimate import Estimate
+from elyte.report.status import compare, value_text
 
 #: Table rows: (label, regex on estimate names, reference key). Order is the report's.
 OBSERVABLES: list[tuple[str, str, str | None]] = [
@@ -137,8 +137,16 @@ class Cell:
 
     def __str__(self) -> str:
         if self.estimate is not None:
-            return format_estimate(self.estimate)
+            return value_text(self.estimate)
         return self.text or "–"
+
+    @property
+    def reason(self) -> str:
+        """Why the estimate is not "measured" (hover text), or ""."""
+        est = self.estimate
+        if est is None or est.measured:
+            return ""
+        return f"{est.status}: {est.reason}" if est.reason else est.status
 
 
 @dataclass
@@ -146,16 +154,6 @@ class Table:
     columns: list[str]
     rows: list[tuple[str, list[Cell]]]
     reference_column: bool
-
-
-def format_estimate(est: Estimate) -> str:
-    if est.value is None or not math.isfinite(est.value):
-        return "n/a"
-    if not math.isfinite(est.stderr) or est.stderr == 0:
-        return f"{est.value:.4g} (no error bar)"
-    digits = max(0, 1 - int(math.floor(math.log10(abs(est.stderr)))))
-    digits = min(digits, 8)
-    return f"{est.value:.{digits}f} ± {est.stderr:.{digits}f}"
 
 
 def observable_table(data: ReportData, system: str) -> Table:
@@ -183,9 +181,7 @@ def observable_table(data: ReportData, system: str) -> Table:
         for c in conds:
             est = c.estimates().get(key)
             ref = reference_value(refs, ref_key, sub, c.temperature, key)
-            agrees = None
-            if est is not None and ref is not None and math.isfinite(est.value):
-                agrees = est.agrees_with(ref["value"], ref.get("error", 0.0))
+            agrees = compare(est, ref, ref_key)
             if ref is not None:
                 ref_cell = Cell(text=_ref_text(ref))
                 has_ref = True
@@ -205,9 +201,7 @@ def observable_table(data: ReportData, system: str) -> Table:
             ref = refs.get("activation_energy")
             cells = []
             for c in conds:
-                agrees = None
-                if c.potential == pot and ref and math.isfinite(ea.value):
-                    agrees = ea.agrees_with(ref["value"], ref.get("error", 0.0))
+                agrees = compare(ea, ref, "activation_energy") if c.potential == pot else None
                 cells.append(Cell(estimate=ea, agrees=agrees) if c.potential == pot else Cell())
             ref_cell = Cell(text=_ref_text(ref)) if ref else Cell()
             has_ref = has_ref or bool(ref)
