@@ -308,9 +308,7 @@ def verdict(data: ReportData, system: str, potential: str, table: Table) -> str:
         parts.append(
             "Not computed: " + "; ".join(f"{k} ({v})" for k, v in sorted(errors.items())) + "."
         )
-    notes = sorted({n for c in conds for res in c.results.values() for n in res.get("notes") or []})
-    if notes:
-        parts.append("Caveats: " + "; ".join(n.rstrip(".") for n in notes[:6]) + ".")
+    # notes: every one is listed in the checklist below the verdict (caveats / routine)
     return " ".join(parts)
 
 

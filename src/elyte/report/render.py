@@ -12,8 +12,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from elyte.jsonio import atomic_write_text
-from elyte.report.data import ReportData, Table, load_report_data, observable_table, verdict
 from elyte.report.checklist import Checklist, checklist
+from elyte.report.data import ReportData, Table, load_report_data, observable_table, verdict
 from elyte.report.figures import system_figures
 from elyte.report.stability import thermo_figure
 
@@ -162,7 +162,11 @@ def _checklist_html(cl: Checklist, png: bytes | None) -> str:
 def _checklist_md(cl: Checklist) -> list[str]:
     mark = {True: "✔", False: "✘", None: "—"}[cl.stable]
     lines = ["", f"#### Checklist: {cl.potential}", "", f"- {mark} stable — {cl.stable_text}"]
-    lines += ["", "| observable | value | status | reference | within error |", "|---|---|---|---|---|"]
+    lines += [
+        "",
+        "| observable | value | status | reference | within error |",
+        "|---|---|---|---|---|",
+    ]
     for row in cl.rows:
         lines.append("| " + " | ".join(_md_escape(x) for x in row) + " |")
     lines += [""] + [f"- plan: {p}" for p in cl.plans]
