@@ -340,7 +340,7 @@ def _status_results() -> dict:
         "density": {
             "name": "density",
             "estimates": {"density": est(0.99698, 0.0000025, "g/cm^3", "measured")},
-            "notes": ["the volume is constant (NVT/NVE): the density is fixed by the box"],
+            "notes": ["replica 1: more than half of the run discarded; the density may drift"],
         },
         "diffusion[Li]": {
             "name": "diffusion",
@@ -430,7 +430,7 @@ def test_every_status_reaches_report_table_checklist_and_notes(status_dir):
                  and "apparent" in line and line.count("|") == 6)  # fmt: skip
     assert d_row.rstrip(" |").endswith("—")
     # no note lost; monitor notes say what was checked and what was found
-    assert "density is fixed by the box" in html
+    assert "the density may drift" in html
     assert "checked for Li-Li pairs closer than 2.0 Å: found in 0 of 140 frames" in html
     assert "Li-Li distance < 2.0" not in html
     # routine notes are collapsed, caveats are not
@@ -483,4 +483,18 @@ def test_every_status_reaches_csv_json_and_terminal(status_dir):
             assert f"[{status}: {reason}]" in text, status
     assert "13.040 ± 0.030 [unreliable" in text  # dimensionless: no "1"
     assert "0.9969800 ± 0.0000025 g/cm^3\n" in text
-    assert "density is fixed by the box" in text
+    assert "the density may drift" in text
+
+
+def test_status_implied_by_notes_of_older_results():
+    from elyte.estimate import Estimate
+    from elyte.report.data import implied_status
+
+    rho = Estimate(1.115, float("nan"), "g/cm^3")
+    nvt = ["the volume is constant (NVT/NVE): the density is fixed by the box, not measured"]
+    assert implied_status("density", rho, nvt).status == "input"
+    assert implied_status("density", rho, ["NPT production"]).status == "measured"
+    d = Estimate(6.3, 0.9, "1e-9 m^2/s")
+    note = ["no diffusive regime found for Li: log-log MSD slope 1.62 over 0.01-0.1 ps"]
+    assert implied_status("D[Li]", d, note).status == "apparent"
+    assert implied_status("D[H2O]", d, note).status == "measured"

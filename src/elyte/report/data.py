@@ -45,10 +45,16 @@ class Condition:
         return self.group.get("results") or {}
 
     def estimates(self) -> dict[str, Estimate]:
+        """Every estimate of the group; a status its result's notes imply is applied.
+
+        Results written before estimates carried a status say it only in a note: an NVT
+        density ("fixed by the box") is an input, a D without a diffusive regime is apparent.
+        """
         out: dict[str, Estimate] = {}
         for res in self.results.values():
+            notes = [str(n) for n in res.get("notes") or []]
             for key, est in (res.get("estimates") or {}).items():
-                out.setdefault(key, Estimate.from_dict(est))
+                out.setdefault(key, implied_status(key, Estimate.from_dict(est), notes))
         return out
 
     def result_named(self, prefix: str) -> list[tuple[str, dict[str, Any]]]:
@@ -124,6 +130,20 @@ def load_report_data(root: str | Path) -> ReportData:
         if rec:
             arrhenius.append(rec)
     return ReportData(root, campaign, list(conds.values()), arrhenius, runs)
+
+
+def implied_status(key: str, est: Estimate, notes: list[str]) -> Estimate:
+    """``est`` with the status its notes imply, when it still says "measured"."""
+    if not est.measured:
+        return est
+    if key == "density" and any("fixed by the box" in n for n in notes):
+        return est.with_status("input", "NVT box: the density is fixed by the box, not measured")
+    m = re.match(r"^D\[(?P<x>[^\]]+)\]$", key)
+    if m:
+        for n in notes:
+            if f"no diffusive regime found for {m['x']}" in n:
+                return est.with_status("apparent", n.split(":", 1)[0] + " (MSD not linear)")
+    return est
 
 
 # --------------------------------------------------------------------------- table
