@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from elyte.campaign.store import CampaignStore, read_results, write_results
+from elyte.estimate import Estimate
 
 #: Estimates whose temperature dependence gets an Arrhenius fit (transport observables).
 ARRHENIUS_PATTERN = re.compile(r"^(D\[|D_|sigma|σ|conductivity)", re.IGNORECASE)
@@ -33,6 +34,8 @@ TIDY_COLUMNS = (
     "value",
     "stderr",
     "unit",
+    "estimate_status",
+    "reason",
 )
 
 
@@ -42,7 +45,6 @@ def fit_arrhenius_groups(store: CampaignStore, states: dict[str, Any]) -> list[P
     One fit per transport estimate (D per species, σ) found at two or more temperatures,
     written to ``DIR/arrhenius/<system>__<potential>.json``.
     """
-    from elyte.estimate import Estimate
 
     sets: dict[tuple[Any, ...], list[Any]] = {}
     for st in states.values():
@@ -123,6 +125,8 @@ def results_table(root: str | Path, *, level: str = "runs") -> list[dict[str, An
                         "value": est.get("value"),
                         "stderr": est.get("stderr"),
                         "unit": est.get("unit"),
+                        "estimate_status": est.get("status") or "measured",
+                        "reason": est.get("reason") or "",
                     }
                 )
     return rows

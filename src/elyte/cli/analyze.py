@@ -63,10 +63,20 @@ def analyze_command(
             timestep_ps=timestep_ps,
             progress=lambda name: bar.update(task, description=f"computing {name}"),
         )
+    print_results(console, results)
+    console.print(f"wrote {path}")
+
+
+def print_results(console, results: dict) -> None:
+    """Terminal lines: ``name: value ± err unit [status: reason]``, then caveat notes."""
+    from elyte.report.status import is_caveat, phrase_note
+
     for key, res in results.items():
         for name, est in res.estimates.items():
-            console.print(f"{key:>18}  {name}: {est}", highlight=False)
+            # Estimate.__str__: value ± err unit [status: reason]; no "1" for dimensionless
+            console.print(f"{key:>18}  {name}: {est}", markup=False, highlight=False)
         for note in res.notes:
-            if note.startswith("not computed"):
-                console.print(f"[yellow]{key}: {note}[/yellow]", highlight=False)
-    console.print(f"wrote {path}")
+            text = phrase_note(note, res.estimates)
+            if note.startswith("not computed") or is_caveat(text):
+                console.print(f"{key:>18}  note: {text}", style="yellow", markup=False,
+                              highlight=False)  # fmt: skip

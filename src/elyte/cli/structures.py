@@ -49,6 +49,10 @@ def build_command(
 
     if output is None:
         raise ConfigError("missing -o/--output: the extxyz file to write, e.g. -o box.extxyz")
+    if output.is_dir():
+        raise ConfigError(f"-o {output}: is a folder; name the extxyz file, e.g. -o box.extxyz")
+    if not output.parent.is_dir():
+        raise ConfigError(f"-o {output}: folder {output.parent} does not exist; create it first")
     spec = spec_from_options(
         composition=composition, count=count, n_atoms=n_atoms, density=density,
         box_length=box_length, tolerance=tolerance, crystal=crystal, supercell=supercell,

@@ -9,14 +9,15 @@ plain-language verdict per potential.
 from __future__ import annotations
 
 import json
-import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from elyte.campaign.store import CampaignStore, read_results
 from elyte.estimate import Estimate
+from elyte.io.results_store import ResultsStore as CampaignStore
+from elyte.io.results_store import read_results
+from elyte.report.status import compare, value_text
 
 #: Table rows: (label, regex on estimate names, reference key). Order is the report's.
 OBSERVABLES: list[tuple[str, str, str | None]] = [
@@ -45,10 +46,16 @@ class Condition:
         return self.group.get("results") or {}
 
     def estimates(self) -> dict[str, Estimate]:
+        """Every estimate of the group; a status its result's notes imply is applied.
+
+        Results written before estimates carried a status say it only in a note: an NVT
+        density ("fixed by the box") is an input, a D without a diffusive regime is apparent.
+        """
         out: dict[str, Estimate] = {}
         for res in self.results.values():
+            notes = [str(n) for n in res.get("notes") or []]
             for key, est in (res.get("estimates") or {}).items():
-                out.setdefault(key, Estimate.from_dict(est))
+                out.setdefault(key, implied_status(key, Estimate.from_dict(est), notes))
         return out
 
     def result_named(self, prefix: str) -> list[tuple[str, dict[str, Any]]]:
@@ -126,6 +133,20 @@ def load_report_data(root: str | Path) -> ReportData:
     return ReportData(root, campaign, list(conds.values()), arrhenius, runs)
 
 
+def implied_status(key: str, est: Estimate, notes: list[str]) -> Estimate:
+    """``est`` with the status its notes imply, when it still says "measured"."""
+    if not est.measured:
+        return est
+    if key == "density" and any("fixed by the box" in n for n in notes):
+        return est.with_status("input", "NVT box: the density is fixed by the box, not measured")
+    m = re.match(r"^D\[(?P<x>[^\]]+)\]$", key)
+    if m:
+        for n in notes:
+            if f"no diffusive regime found for {m['x']}" in n:
+                return est.with_status("apparent", n.split(":", 1)[0] + " (MSD not linear)")
+    return est
+
+
 # --------------------------------------------------------------------------- table
 @dataclass
 class Cell:
@@ -137,8 +158,16 @@ class Cell:
 
     def __str__(self) -> str:
         if self.estimate is not None:
-            return format_estimate(self.estimate)
+            return value_text(self.estimate)
         return self.text or "–"
+
+    @property
+    def reason(self) -> str:
+        """Why the estimate is not "measured" (hover text), or ""."""
+        est = self.estimate
+        if est is None or est.measured:
+            return ""
+        return f"{est.status}: {est.reason}" if est.reason else est.status
 
 
 @dataclass
@@ -146,16 +175,6 @@ class Table:
     columns: list[str]
     rows: list[tuple[str, list[Cell]]]
     reference_column: bool
-
-
-def format_estimate(est: Estimate) -> str:
-    if est.value is None or not math.isfinite(est.value):
-        return "n/a"
-    if not math.isfinite(est.stderr) or est.stderr == 0:
-        return f"{est.value:.4g} (no error bar)"
-    digits = max(0, 1 - int(math.floor(math.log10(abs(est.stderr)))))
-    digits = min(digits, 8)
-    return f"{est.value:.{digits}f} ± {est.stderr:.{digits}f}"
 
 
 def observable_table(data: ReportData, system: str) -> Table:
@@ -183,9 +202,7 @@ def observable_table(data: ReportData, system: str) -> Table:
         for c in conds:
             est = c.estimates().get(key)
             ref = reference_value(refs, ref_key, sub, c.temperature, key)
-            agrees = None
-            if est is not None and ref is not None and math.isfinite(est.value):
-                agrees = est.agrees_with(ref["value"], ref.get("error", 0.0))
+            agrees = compare(est, ref, ref_key)
             if ref is not None:
                 ref_cell = Cell(text=_ref_text(ref))
                 has_ref = True
@@ -205,9 +222,7 @@ def observable_table(data: ReportData, system: str) -> Table:
             ref = refs.get("activation_energy")
             cells = []
             for c in conds:
-                agrees = None
-                if c.potential == pot and ref and math.isfinite(ea.value):
-                    agrees = ea.agrees_with(ref["value"], ref.get("error", 0.0))
+                agrees = compare(ea, ref, "activation_energy") if c.potential == pot else None
                 cells.append(Cell(estimate=ea, agrees=agrees) if c.potential == pot else Cell())
             ref_cell = Cell(text=_ref_text(ref)) if ref else Cell()
             has_ref = has_ref or bool(ref)
@@ -314,9 +329,7 @@ def verdict(data: ReportData, system: str, potential: str, table: Table) -> str:
         parts.append(
             "Not computed: " + "; ".join(f"{k} ({v})" for k, v in sorted(errors.items())) + "."
         )
-    notes = sorted({n for c in conds for res in c.results.values() for n in res.get("notes") or []})
-    if notes:
-        parts.append("Caveats: " + "; ".join(n.rstrip(".") for n in notes[:6]) + ".")
+    # notes: every one is listed in the checklist below the verdict (caveats / routine)
     return " ".join(parts)
 
 

@@ -12,8 +12,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from elyte.jsonio import atomic_write_text
+from elyte.report.checklist import Checklist, checklist
 from elyte.report.data import ReportData, Table, load_report_data, observable_table, verdict
 from elyte.report.figures import system_figures
+from elyte.report.stability import thermo_figure
 
 HTML_NAME = "report.html"
 MD_NAME = "report.md"
@@ -29,6 +31,8 @@ td.ok{background:#e3f4e1}td.bad{background:#fbe3e1}td.ref{background:#f5f3e6}
 .verdict{background:#f4f6fa;border-left:4px solid #335;padding:.5em 1em;margin:.6em 0}
 .unstable{border-left-color:#b22}figure{margin:1.2em 0}figure img{max-width:100%}
 figcaption{font-size:.9em;color:#555}.meta{color:#555;font-size:.9em}
+td.muted{color:#888;font-style:italic;background:#f4f4f4}.caveat{color:#7a4b00}
+.plan{font-family:ui-monospace,monospace;font-size:.9em}
 details{margin:1em 0}pre{background:#f6f6f6;padding:.6em;overflow-x:auto;font-size:.85em}
 """
 
@@ -80,6 +84,10 @@ def render(data: ReportData) -> tuple[str, str]:
             cls = "verdict unstable" if "UNSTABLE" in text else "verdict"
             parts.append(f"<p class='{cls}'>{e(text)}</p>")
             md += [f"- {text}"]
+            cl = checklist(data, system, pot, table)
+            png = thermo_figure(data, system, pot)
+            parts.append(_checklist_html(cl, png))
+            md += _checklist_md(cl)
         md.append("")
         figs = system_figures(data, system)
         if figs:
@@ -114,6 +122,61 @@ def render(data: ReportData) -> tuple[str, str]:
     return "\n".join(parts), "\n".join(md) + "\n"
 
 
+def _checklist_html(cl: Checklist, png: bytes | None) -> str:
+    e = html.escape
+    mark = {True: "✔", False: "✘", None: "—"}[cl.stable]
+    out = [f"<h4>Checklist: {e(cl.potential)}</h4><ul class='checklist'>"]
+    out.append(f"<li>{mark} stable — {e(cl.stable_text)}</li></ul>")
+    if png is not None:
+        b64 = base64.b64encode(png).decode("ascii")
+        out.append(
+            f"<figure><img alt='T(t) and E(t)' src='data:image/png;base64,{b64}'>"
+            f"<figcaption>Temperature and total energy vs time — {e(cl.potential)}"
+            "</figcaption></figure>"
+        )
+    out.append(
+        "<table><thead><tr><th>observable</th><th>value</th><th>status</th>"
+        "<th>reference</th><th>within error</th></tr></thead><tbody>"
+    )
+    for name, value, status, ref, ok in cl.rows:
+        muted = "" if status == "measured" else " class='muted'"
+        out.append(
+            f"<tr><td>{e(name)}</td><td{muted}>{e(value)}</td><td{muted}>{e(status)}</td>"
+            f"<td>{e(ref)}</td><td>{ok}</td></tr>"
+        )
+    out.append("</tbody></table>")
+    if cl.plans:
+        out.append("<p>What a converged answer costs (planner, from this run's throughput):</p>")
+        out.append("<ul>" + "".join(f"<li class='plan'>{e(p)}</li>" for p in cl.plans) + "</ul>")
+    if cl.caveats:
+        out.append("<p><b>Caveats</b></p><ul>")
+        out += [f"<li class='caveat'>{e(c)}</li>" for c in cl.caveats]
+        out.append("</ul>")
+    if cl.routine:
+        out.append(f"<details><summary>Routine notes ({len(cl.routine)})</summary><ul>")
+        out += [f"<li>{e(n)}</li>" for n in cl.routine]
+        out.append("</ul></details>")
+    return "".join(out)
+
+
+def _checklist_md(cl: Checklist) -> list[str]:
+    mark = {True: "✔", False: "✘", None: "—"}[cl.stable]
+    lines = ["", f"#### Checklist: {cl.potential}", "", f"- {mark} stable — {cl.stable_text}"]
+    lines += [
+        "",
+        "| observable | value | status | reference | within error |",
+        "|---|---|---|---|---|",
+    ]
+    for row in cl.rows:
+        lines.append("| " + " | ".join(_md_escape(x) for x in row) + " |")
+    lines += [""] + [f"- plan: {p}" for p in cl.plans]
+    lines += [f"- caveat: {c}" for c in cl.caveats]
+    if cl.routine:
+        lines += ["", "<details><summary>Routine notes</summary>", ""]
+        lines += [f"- {n}" for n in cl.routine] + ["", "</details>"]
+    return lines + [""]
+
+
 def _html_table(table: Table) -> str:
     e = html.escape
     out = ["<table><thead><tr><th>observable</th>"]
@@ -129,15 +192,35 @@ def _html_table(table: Table) -> str:
                 cls = " class='bad'"
             elif table.reference_column and i == len(cells) - 1:
                 cls = " class='ref'"
+            if cell.reason:
+                cls = " class='muted'"
+                out.append(f"<td{cls} title='{e(cell.reason)}'>{e(str(cell))}</td>")
+                continue
             out.append(f"<td{cls}>{e(str(cell))}</td>")
         out.append("</tr>")
     out.append("</tbody></table>")
     if table.reference_column:
         out.append(
-            "<p class='meta'>Green: within 2 combined standard errors of the reference; "
-            "red: outside.</p>"
+            "<p class='meta'>Green: within 2 combined standard errors of the reference (a "
+            "reference without an uncertainty gets a default tolerance: density 1 %, CN 5 %, "
+            "transport and Ea 10 %); red: outside; grey: not a measurement (not compared).</p>"
         )
+    reasons = _status_notes(table)
+    if reasons:
+        out.append("<p class='meta'>Status of values not measured:</p><ul class='meta'>")
+        out += [f"<li>{e(r)}</li>" for r in reasons]
+        out.append("</ul>")
     return "".join(out)
+
+
+def _status_notes(table: Table) -> list[str]:
+    """``"D[Li] / 1e-9 m^2/s, chgnet: apparent: no diffusive regime"`` per non-measured cell."""
+    notes = []
+    for name, cells in table.rows:
+        for col, cell in zip(table.columns, cells, strict=False):
+            if cell.reason:
+                notes.append(f"{name}, {col}: {cell.reason}")
+    return notes
 
 
 def _md_table(table: Table) -> list[str]:
@@ -151,6 +234,7 @@ def _md_table(table: Table) -> list[str]:
         lines.append(f"| {_md_escape(name)} | " + " | ".join(texts) + " |")
     if table.reference_column:
         lines += ["", "✓ within 2 combined standard errors of the reference; ✗ outside."]
+    lines += [f"- {r}" for r in _status_notes(table)]
     return lines
 
 

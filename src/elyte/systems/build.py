@@ -161,6 +161,10 @@ def _build_liquid(spec: SystemSpec, seed: int) -> Atoms:
     return atoms
 
 
+#: Largest structure `elyte build` makes (atoms); beyond it MD is out of reach anyway.
+MAX_BUILD_ATOMS = 1_000_000
+
+
 def _build_crystal(cs: CrystalSpec) -> Atoms:
     if cs.prototype is not None:
         cell = prototype_cell(cs.prototype, cs.formula, cs.lattice_constant)
@@ -170,6 +174,13 @@ def _build_crystal(cs: CrystalSpec) -> Atoms:
         source = str(cs.file)
     if any(k < 1 for k in cs.supercell):
         raise ConfigError(f"supercell repetitions must be >= 1, got {cs.supercell}")
+    na, nb, nc = (int(k) for k in cs.supercell)
+    n_total = len(cell) * na * nb * nc
+    if n_total > MAX_BUILD_ATOMS:
+        raise ConfigError(
+            f"supercell {na}x{nb}x{nc} of a {len(cell)}-atom cell has {n_total} atoms, more "
+            f"than the {MAX_BUILD_ATOMS} elyte builds; use a smaller --supercell"
+        )
     atoms = cell.repeat(cs.supercell)
     atoms.pbc = True
     charges = ionic_charges(atoms)

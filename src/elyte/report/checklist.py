@@ -1,0 +1,98 @@
+"""The verdict per potential as a checklist, its notes split into caveats and routine.
+
+``checklist`` returns, for one (system, potential): whether it ran stably, then one row
+per observable (value with status, reference, ✔/✘/—), the caveats (always shown), the
+routine notes (shown collapsed), and a time-to-precision plan per transport observable.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from elyte.report.data import ReportData, Table
+from elyte.report.plans import DEFAULT_TARGET_RELATIVE_ERROR, transport_plans
+from elyte.report.status import is_caveat, phrase_note
+
+MARK = {True: "✔", False: "✘", None: "—"}
+
+
+@dataclass
+class Checklist:
+    potential: str
+    stable: bool | None
+    stable_text: str
+    rows: list[tuple[str, str, str, str, str]] = field(default_factory=list)
+    """(observable, value, status + reason, reference, mark)."""
+    caveats: list[str] = field(default_factory=list)
+    routine: list[str] = field(default_factory=list)
+    plans: list[str] = field(default_factory=list)
+
+
+def target_error(data: ReportData) -> float:
+    """The planner's target relative error: campaign ``target_relative_error`` or 10 %."""
+    camp = data.campaign.get("campaign") or {}
+    for source in (camp, data.campaign):
+        value = source.get("target_relative_error")
+        if isinstance(value, int | float) and 0 < value < 1:
+            return float(value)
+    return DEFAULT_TARGET_RELATIVE_ERROR
+
+
+def checklist(data: ReportData, system: str, potential: str, table: Table) -> Checklist:
+    """Stable?, then each observable's value, status, reference and ✔/✘/—."""
+    conds = data.conditions_of(system, potential)
+    runs = [r for c in conds for r in c.runs]
+    failed = [r for r in runs if r.get("status") != "completed"]
+    if not runs:
+        stable, text = None, f"{potential}: no runs recorded."
+    elif not failed:
+        sim = sum(float(r.get("simulated_ps") or 0) for r in runs)
+        stable = True
+        text = f"{potential} ran stably in all {len(runs)} runs ({sim:.3g} ps in total)."
+    else:
+        modes = sorted({str(r.get("failure") or "failed").split(":")[0] for r in failed})
+        stable = False
+        text = (
+            f"{potential} is UNSTABLE: {len(failed)} of {len(runs)} runs failed "
+            f"({', '.join(modes)})."
+        )
+    out = Checklist(potential, stable, text)
+    cols = [
+        i
+        for i, col in enumerate(table.columns)
+        if col == potential or col.startswith(f"{potential} @ ")
+    ]
+    ref_col = len(table.columns) - 1 if table.reference_column else None
+    for name, cells in table.rows:
+        if name.startswith(("stability", "throughput")):
+            continue
+        for i in cols:
+            cell = cells[i]
+            if cell.estimate is None:
+                continue
+            label = name if len(cols) == 1 else f"{name} ({table.columns[i]})"
+            ref = str(cells[ref_col]) if ref_col is not None else "–"
+            status = cell.estimate.status + (
+                f": {cell.estimate.reason}" if cell.estimate.reason else ""
+            )
+            out.rows.append((label, str(cell), status, ref, MARK[cell.agrees]))
+    target = target_error(data)
+    for c in conds:
+        ests = c.estimates()
+        notes = {n for res in c.results.values() for n in res.get("notes") or []}
+        notes |= set(c.group.get("notes") or [])
+        for note in sorted(notes):
+            text = phrase_note(note, ests)
+            (out.caveats if is_caveat(text) else out.routine).append(text)
+        for key, msg in sorted((c.group.get("analysis_errors") or {}).items()):
+            out.caveats.append(f"not computed: {key} ({msg})")
+        for _name, plan in sorted(transport_plans(c.group, c.runs, target).items()):
+            out.plans.append(plan["text"] + _at(c, conds))
+    out.caveats = list(dict.fromkeys(out.caveats))
+    out.routine = list(dict.fromkeys(out.routine))
+    return out
+
+
+def _at(c: Any, conds: list[Any]) -> str:
+    return f" ({c.temperature:g} K)" if len({x.temperature for x in conds}) > 1 else ""
