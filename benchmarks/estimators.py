@@ -87,12 +87,55 @@ def run(generator, trials: int, n: int = 16, frames: int = 1000, seed: int = 1) 
         )
 
 
+def run_viscosity(trials: int, stacie_trials: int, frames: int = 15000, seed: int = 3) -> None:
+    """Green-Kubo integral of OU-sum series (tests/test_viscosity.py): elyte vs STACIE."""
+    from test_viscosity import DT as GK_DT
+    from test_viscosity import ou_sum_integral, ou_sum_series
+
+    from elyte.analysis.green_kubo import acf_integral
+
+    rng = np.random.default_rng(seed)
+    exact = ou_sum_integral()
+    x = ou_sum_series(rng, (trials, 1, 5), frames).transpose(0, 1, 3, 2)
+    rows: dict[str, list[tuple[float, float, float]]] = {"elyte": [], "STACIE": []}
+    for k, xi in enumerate(x):
+        t0 = time.perf_counter()
+        r = acf_integral(xi, GK_DT)
+        rows["elyte"].append((r.value, r.stderr, time.perf_counter() - t0))
+        if k < stacie_trials:
+            try:
+                import stacie
+            except ImportError:
+                continue
+            t0 = time.perf_counter()
+            spec = stacie.compute_spectrum(xi[0].T, timestep=GK_DT, prefactors=1.0)
+            s = stacie.estimate_acint(spec, stacie.ExpPolyModel([0, 1, 2]))
+            rows["STACIE"].append((s.acint, s.acint_std, time.perf_counter() - t0))
+    for name, vals in rows.items():
+        if not vals:
+            print(f"OU sums         {name:6s} not run (not installed)")
+            continue
+        v, e, dt = np.array(vals).T
+        ok = np.isfinite(e)
+        cover = np.mean(np.abs(v[ok] - exact) < 1.959964 * e[ok])
+        print(
+            f"OU sums         {name:6s} n {v.size:4d} flagged {np.sum(~ok):3d}  "
+            f"bias {100 * (v.mean() / exact - 1):+6.2f} %  coverage {cover:.3f}  "
+            f"CI width/I {2 * 1.959964 * np.median(e[ok]) / exact:.3f}  "
+            f"err/scatter {np.median(e[ok]) / v.std():.2f}  ms {1000 * dt.mean():.0f}"
+        )
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--trials", type=int, default=150)
+    ap.add_argument("--viscosity-only", action="store_true")
+    ap.add_argument("--stacie-trials", type=int, default=20)
     args = ap.parse_args()
-    for gen in (gaussian_walks, lattice_hops, trapped_mobile):
-        run(gen, args.trials)
+    if not args.viscosity_only:
+        for gen in (gaussian_walks, lattice_hops, trapped_mobile):
+            run(gen, args.trials)
+    run_viscosity(max(args.trials, 200), args.stacie_trials)
 
 
 if __name__ == "__main__":

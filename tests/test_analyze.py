@@ -142,3 +142,45 @@ def test_cli_rejects_unknown_analysis(tmp_path):
     with pytest.raises(SystemExit) as exc:
         main(["analyze", str(path), "--analyses", "density,msdx", "-o", str(tmp_path)])
     assert exc.value.code == 2
+
+
+def test_unexpected_error_in_one_analysis_keeps_the_others(monkeypatch):
+    import elyte.analysis.rdf as rdf_mod
+
+    def broken(*_a, **_k):
+        raise ZeroDivisionError("float division by zero\nsecond line")
+
+    monkeypatch.setattr(rdf_mod, "rdf", broken)
+    trajs = [_ionic_liquid(3)]
+    spec = AnalysisSpec(rdf=RDFSpec(pairs=["Li-Cl"]), diffusion=DiffusionSpec(species=["Li"]))
+    res = analyze(trajs, spec, temperature=300.0)
+    assert res["rdf"].notes == [
+        "not computed: unexpected ZeroDivisionError: float division by zero"
+    ]
+    assert "D[Li]" in res["diffusion[Li]"].estimates  # the analysis after it still ran
+    assert "density" in res
+    with pytest.raises(ZeroDivisionError):
+        analyze(trajs, spec, temperature=300.0, strict=True)
+
+
+def test_unevenly_spaced_frames_name_the_file_and_keep_static_analyses():
+    from dataclasses import replace
+
+    from elyte.errors import InputFileError
+
+    traj = _ionic_liquid(4, n_frames=40)
+    steps = np.random.default_rng(0).uniform(0.05, 0.15, traj.n_frames - 1)
+    traj = replace(
+        traj,
+        times=np.r_[0.0, np.cumsum(steps)],
+        metadata={**traj.metadata, "source": "uneven.h5"},
+    )
+    spec = AnalysisSpec(
+        rdf=RDFSpec(pairs=["Li-Cl"]), diffusion=DiffusionSpec(species=["Li"]), equilibration=0.0
+    )
+    res = analyze([traj], spec, temperature=300.0)
+    (note,) = res["diffusion[Li]"].notes
+    assert note.startswith("not computed: uneven.h5: frames are not evenly spaced")
+    assert res["rdf"].metadata["n_frames"] == 40  # the static analysis used every frame
+    with pytest.raises(InputFileError, match="uneven.h5"):
+        analyze([traj], spec, temperature=300.0, strict=True)

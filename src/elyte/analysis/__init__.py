@@ -26,6 +26,11 @@ def _not_computed(name: str, why: str) -> Result:
     return Result(name=name, notes=[f"not computed: {why}"])
 
 
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else repr(exc)
+
+
 def analyze(
     trajs: Sequence[Trajectory],
     spec: AnalysisSpec,
@@ -44,9 +49,10 @@ def analyze(
         trajs: replicas of one system (same atoms, same order).
         spec: what to compute.
         temperature: K, for conductivity and viscosity.
-        strict: re-raise an analysis's ``ElyteError``; by default the failure is recorded
-            as a result whose note says why (so one missing input, e.g. no stress for
-            viscosity, does not lose the others).
+        strict: re-raise an analysis's exception; by default the failure (an
+            ``ElyteError`` or any unexpected exception) is recorded as a "not computed"
+            result whose note gives the one-line reason, so one missing input (e.g. no
+            stress for viscosity) or one bug does not lose the analyses after it.
         progress: called with the name of each analysis as it starts.
 
     Returns:
@@ -71,6 +77,10 @@ def analyze(
             if strict:
                 raise
             out = _not_computed(key, str(exc))
+        except Exception as exc:  # noqa: BLE001 - one failing analysis must not lose the rest
+            if strict:
+                raise
+            out = _not_computed(key, f"unexpected {type(exc).__name__}: {_one_line(exc)}")
         if out is not None:
             results[key] = out
         return out
@@ -112,8 +122,25 @@ def analyze(
 
     # Time-correlation analyses need one frame interval; protocols often write a coarse
     # equilibration stage before a finer production stage, so they use the even tail.
-    dynamic = [traj.evenly_spaced_tail() for traj in trimmed]
-    if any(d.n_frames < t.n_frames for d, t in zip(dynamic, trimmed, strict=True)):
+    # Fewer than 4 evenly spaced frames in a longer replica means unevenly spaced frames:
+    # the transport analyses are then not computed, with the file named in the reason.
+    try:
+        dynamic = [traj.evenly_spaced_tail(min_frames=4) for traj in trimmed]
+    except ElyteError as exc:
+        if strict:
+            raise
+        uneven = exc
+        dynamic = trimmed
+
+        def _refuse(*_args: object, **_kwargs: object) -> Result:
+            raise uneven
+
+        self_diffusion_fn = conductivity_fn = viscosity_fn = _refuse
+    else:
+        self_diffusion_fn = conductivity_fn = viscosity_fn = None
+    if dynamic is not trimmed and any(
+        d.n_frames < t.n_frames for d, t in zip(dynamic, trimmed, strict=True)
+    ):
         eq.notes.append(
             "transport analyses use each replica's last frames at a constant interval "
             f"({min(d.n_frames for d in dynamic)}+ frames of {dynamic[0].timestep:.4g} ps)"
@@ -123,6 +150,7 @@ def analyze(
     if spec.diffusion is not None:
         from elyte.analysis.diffusion import self_diffusion
 
+        self_diffusion = self_diffusion_fn or self_diffusion
         species = list(spec.diffusion.species) or list(
             dict.fromkeys(np.asarray(trajs[0].symbols).tolist())
         )
@@ -135,6 +163,7 @@ def analyze(
     if spec.conductivity:
         from elyte.analysis.charges import conductivity_with_charges
 
+        conductivity_with_charges = conductivity_fn or conductivity_with_charges
         run(
             "conductivity",
             lambda: conductivity_with_charges(
@@ -145,6 +174,7 @@ def analyze(
     if spec.viscosity:
         from elyte.analysis.viscosity import green_kubo_viscosity
 
+        green_kubo_viscosity = viscosity_fn or green_kubo_viscosity
         run("viscosity", lambda: green_kubo_viscosity(dynamic, temperature))
 
     if spec.structure_factor is not None:

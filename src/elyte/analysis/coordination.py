@@ -15,11 +15,12 @@ from typing import Any
 import numpy as np
 
 from elyte.analysis.equilibration import combine_replicas, statistical_inefficiency
-from elyte.analysis.rdf import iter_pairs, parse_pair, species_indices
+from elyte.analysis.rdf import iter_pairs, species_indices
 from elyte.analysis.result import Result
 from elyte.errors import ConfigError
 from elyte.estimate import Estimate
 from elyte.io.trajectory import Trajectory
+from elyte.selection import parse_pair
 
 
 def _series_mean(series: Sequence[np.ndarray], unit: str, what: str) -> Estimate:

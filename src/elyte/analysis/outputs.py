@@ -1,22 +1,16 @@
-"""The file side of ``elyte analyze``: options -> spec, files -> trajectories, results -> disk.
+"""``elyte analyze`` options -> :class:`AnalysisSpec`, and the read-analyse-write chain.
 
-Kept apart from the pure analysis functions: this module reads trajectory files, writes
-``results.json`` atomically with provenance, and draws one PNG per result (matplotlib
-Agg, no display).
+The files themselves are read and written by :mod:`elyte.io.results_files`
+(``read_trajectories``, ``write_results``; re-exported here).
 """
 
 from __future__ import annotations
 
-import io
-import json
-import math
-import re
 import tomllib
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 from pydantic import ValidationError
 
 from elyte.analysis import analyze
@@ -29,9 +23,8 @@ from elyte.analysis.spec import (
     StructureFactorSpec,
 )
 from elyte.errors import ConfigError, InputFileError
-from elyte.io.trajectory import Trajectory
-from elyte.jsonio import atomic_write_bytes, atomic_write_text
-from elyte.provenance import file_sha256, provenance
+from elyte.io.results_files import read_trajectories, write_results
+from elyte.provenance import file_sha256
 
 ANALYSES = ("density", "rdf", "cn", "diffusion", "conductivity", "viscosity", "sq", "dimers")
 
@@ -118,69 +111,6 @@ def build_spec(
     if "cn" in chosen and not update["coordination_series"]:
         raise ConfigError("--analyses cn needs --pairs, e.g. --pairs Mn-O,Mn-Cl")
     return AnalysisSpec(**{**spec.model_dump(), **update})
-
-
-def read_trajectories(
-    paths: Sequence[str | Path], timestep_ps: float | None = None
-) -> list[Trajectory]:
-    """Replicas from files (any format ``elyte.io.readers`` reads)."""
-    from elyte.io.readers import read_trajectories as reader
-
-    for p in paths:
-        if not Path(p).exists():
-            raise InputFileError(f"trajectory file {p} does not exist")
-    return list(reader(list(paths), timestep_ps=timestep_ps))
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, np.ndarray):
-        return _jsonable(value.tolist())
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, Path):
-        return str(value)
-    return value
-
-
-def _safe_name(key: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_.-]+", "_", key).strip("_") or "result"
-
-
-def write_results(results: dict[str, Result], out_dir: str | Path, **provenance_extra: Any) -> Path:
-    """Write ``results.json`` (atomically) and one PNG per result into ``out_dir``."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    payload = {
-        "results": {k: r.to_dict() for k, r in results.items()},
-        "provenance": provenance(**provenance_extra),
-    }
-    path = out / "results.json"
-    atomic_write_text(path, json.dumps(_jsonable(payload), indent=1, allow_nan=False))
-    for key, res in results.items():
-        if not res.curves:
-            continue
-        fig, ax = plt.subplots(figsize=(6, 4))
-        try:
-            res.plot(ax)
-            ax.set_title(key)
-            buf = io.BytesIO()
-            fig.tight_layout()
-            fig.savefig(buf, format="png", dpi=120)
-            atomic_write_bytes(out / f"{_safe_name(key)}.png", buf.getvalue())
-        finally:
-            plt.close(fig)
-    return path
 
 
 def analyze_files(

@@ -15,45 +15,16 @@ so a finely sampled simulation is binned as the data were. No scale or offset is
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 
-from elyte.errors import ConfigError, InputFileError
+from elyte.errors import ConfigError
 from elyte.estimate import Estimate
+from elyte.io.results_files import load_experimental_curve  # noqa: F401 - re-export
 
 R_DEFINITIONS = {
     "ml-peg": "R = Σ|S_exp − S_sim| / Σ|S_exp| (ml-peg)",
     "rms": "R = sqrt(Σ(S_sim − S_exp)² / Σ S_exp²)",
 }
-
-
-def load_experimental_curve(path: str | Path) -> tuple[np.ndarray, np.ndarray]:
-    """Two columns (q in Å⁻¹, S(q)) from a text file; ``#`` comments, commas allowed."""
-    path = Path(path)
-    try:
-        text = path.read_text()
-    except OSError as exc:
-        raise InputFileError(f"cannot read experimental S(q) file {path}: {exc}") from exc
-    rows = []
-    for n, line in enumerate(text.splitlines(), 1):
-        line = line.split("#")[0].replace(",", " ").strip()
-        if not line:
-            continue
-        try:
-            values = [float(v) for v in line.split()]
-        except ValueError:
-            if not rows:
-                continue  # a header line
-            raise InputFileError(f"{path}:{n}: not two numbers: {line!r}") from None
-        if len(values) < 2:
-            raise InputFileError(f"{path}:{n}: expected two columns (q, S(q)), got {line!r}")
-        rows.append(values[:2])
-    if len(rows) < 2:
-        raise InputFileError(f"{path}: fewer than two (q, S(q)) rows")
-    arr = np.array(rows)
-    order = np.argsort(arr[:, 0])
-    return arr[order, 0], arr[order, 1]
 
 
 def match_resolution(

@@ -4,16 +4,9 @@
 
 averaged over the five independent traceless shear components of an isotropic fluid:
 P_xy, P_xz, P_yz, (P_xx − P_yy)/2 and (P_yy − P_zz)/2 (Daivis & Evans, J. Chem. Phys.
-100, 541 (1994)). Autocorrelations use every time origin (FFT). The running integral
-η(t) rises and then, at long times, only accumulates noise; its plateau is read as the
-mean of η(t) over ``[t_c, 2 t_c]`` where ``t_c`` is ``plateau_factor`` times the decay
-time of the averaged autocorrelation (the time it first falls below 1/e of its start),
-or ``cutoff_ps`` when given.
-
-Uncertainty: with two or more replicas, the standard error of the per-replica plateaus
-(replica spread). With one replica, the trajectory is cut into ``n_blocks`` blocks and
-the block spread is used (each block must be many decay times long; a note warns when
-it is not).
+100, 541 (1994)). The integral, its plateau window, its block error (t-widened) and its
+status ("unreliable" when the run is too short for its correlation time, "apparent" when
+the ACF has not decayed) come from :func:`elyte.analysis.green_kubo.acf_integral`.
 """
 
 from __future__ import annotations
@@ -24,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from elyte.analysis.diffusion import common_timestep
+from elyte.analysis.green_kubo import acf_integral, mean_acf, running_integral
 from elyte.analysis.msd import correlate
 from elyte.analysis.result import Result
 from elyte.errors import InputFileError
@@ -80,19 +74,16 @@ def green_kubo_viscosity(
     trajs: list[Trajectory],
     temperature: float,
     *,
-    cutoff_ps: float | None = None,
-    plateau_factor: float = 5.0,
-    n_blocks: int = 5,
+    plateau_factor: float = 8.0,
 ) -> ViscosityResult:
     """Green–Kubo shear viscosity in mPa·s from replicas carrying ``stress``.
 
     Args:
         trajs: replicas (same system and frame spacing), each with ``stress`` (T, 3, 3)
-            in eV/Å³ sampled often enough to resolve its decay.
+            in eV/Å³ sampled often enough to resolve its decay; cut to the shortest.
         temperature: K.
-        cutoff_ps: start of the plateau window (default: automatic, see module doc).
-        plateau_factor: ``t_c`` in units of the 1/e decay time of the ACF.
-        n_blocks: blocks for the error of a single replica.
+        plateau_factor: plateau start in units of the ACF's second-moment time
+            (:mod:`elyte.analysis.green_kubo`).
     """
     for k, tr in enumerate(trajs):
         if tr.stress is None:
@@ -104,77 +95,56 @@ def green_kubo_viscosity(
     dt = common_timestep(trajs)
     volume = float(np.mean(np.concatenate([t.volumes for t in trajs])))
     pref = volume / (KB_EV * temperature) * EV_PS_PER_A3_TO_MPA_S  # ∫ (eV/Å³)² ps -> mPa s
-
-    def running(stress: np.ndarray, length: int) -> np.ndarray:
-        acf = stress_acf(stress)[:length]
-        integ = np.concatenate([[0.0], np.cumsum(0.5 * (acf[1:] + acf[:-1])) * dt])
-        return pref * integ, acf
-
-    length = min(tr.n_frames for tr in trajs) // 2  # longer lags have too few origins
-    curves = [running(tr.stress, length) for tr in trajs]
-    acf = np.mean([c[1] for c in curves], axis=0)
-    below = np.flatnonzero(acf < acf[0] / math.e)
-    tau = (below[0] if len(below) else length // 10) * dt
-    t_c = cutoff_ps if cutoff_ps is not None else plateau_factor * tau
-    i0 = max(1, int(round(t_c / dt)))
-    i1 = min(length - 1, 2 * i0)
-    notes = []
-    if i1 <= i0:
+    n_t = min(tr.n_frames for tr in trajs)
+    if n_t < 16:
         raise InputFileError(
-            f"trajectory too short for Green-Kubo: plateau starts at {t_c:.3g} ps but only "
-            f"{length * dt:.3g} ps of lags are usable"
+            f"trajectory too short for Green-Kubo: {n_t} frames; write many correlation "
+            "times of stress"
         )
-    per_replica = np.array([c[0][i0 : i1 + 1].mean() for c in curves])
-    eta_t = np.mean([c[0] for c in curves], axis=0)
-    value = float(eta_t[i0 : i1 + 1].mean())
-    if len(trajs) >= 2:
-        stderr = float(per_replica.std(ddof=1) / math.sqrt(len(trajs)))
-        n_eff = float(len(trajs))
-        how = f"replica spread of {len(trajs)} replicas"
-        run_err = np.std([c[0] for c in curves], axis=0, ddof=1) / math.sqrt(len(trajs))
-    else:
-        tr = trajs[0]
-        size = tr.n_frames // n_blocks
-        if size // 2 <= i1:
-            notes.append(
-                f"blocks of {size * dt:.3g} ps are too short for the plateau window "
-                f"{i0 * dt:.3g}-{i1 * dt:.3g} ps; error not estimated — run longer or add replicas"
-            )
-            stderr = math.nan
-        else:
-            blocks = [
-                running(tr.stress[b * size : (b + 1) * size], size // 2)[0][i0 : i1 + 1].mean()
-                for b in range(n_blocks)
-            ]
-            stderr = float(np.std(blocks, ddof=1) / math.sqrt(n_blocks))
-        n_eff = float(n_blocks)
-        how = f"block averaging ({n_blocks} blocks of one replica)"
-        run_err = np.full_like(eta_t, stderr)
+    series = np.stack([shear_components(tr.stress[:n_t]) for tr in trajs])
+    gk = acf_integral(series, dt, plateau_factor=plateau_factor)
+    i0, i1 = gk.plateau
+    value = pref * gk.value
+    stderr = pref * gk.stderr
+    per_replica = [
+        pref
+        * float(
+            running_integral(mean_acf(series[r : r + 1], series.mean(axis=(0, 1)))[: i1 + 1], dt)[
+                i0:
+            ].mean()
+        )
+        for r in range(len(trajs))
+    ]
     est = Estimate(
         value,
         stderr,
         "mPa s",
-        f"Green-Kubo, 5 shear components, plateau mean over {i0 * dt:.4g}-{i1 * dt:.4g} ps; "
-        f"error from {how}",
-        n_eff,
+        f"Green-Kubo, 5 shear components, plateau mean over {i0 * dt:.4g}-{i1 * dt:.4g} ps "
+        f"(8 x second-moment time {gk.tau2:.3g} ps); error from {gk.n_blocks} blocks "
+        "(t-widened)",
+        float(gk.n_blocks),
         {
             "plateau_ps": [i0 * dt, i1 * dt],
-            "acf_decay_ps": tau,
-            "per_replica_mPa_s": per_replica.tolist(),
+            "acf_tau2_ps": gk.tau2,
+            "per_replica_mPa_s": per_replica,
+            "block_values_mPa_s": (pref * gk.block_values).tolist(),
             "volume_A3": volume,
             "temperature_K": temperature,
             "Pa_s": value * 1e-3,
         },
+        status=gk.status,
+        reason=gk.reason,
     )
-    t = np.arange(length) * dt
+    notes = [f"viscosity {gk.status}: {gk.reason}"] if gk.reason else []
+    t = np.arange(gk.acf.size) * dt
     return ViscosityResult(
         name="viscosity",
         estimates={"viscosity": est},
         curves={
             "t": t,
-            "eta_running": eta_t,
-            "eta_running_stderr": run_err,
-            "stress_acf": acf,
+            "eta_running": pref * gk.running,
+            "eta_running_stderr": np.full(t.size, stderr),
+            "stress_acf": gk.acf,
         },
         units={
             "t": "ps",
