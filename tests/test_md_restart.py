@@ -281,3 +281,52 @@ def test_wall_clock_limit_gives_timed_out_and_running_again_continues(tmp_path):
     done = run_md(lj_argon(2, 0.8), ShiftedForceLJ(), spec.model_copy(update={"max_wall_s": None}),
                   tmp_path / "a", **kwargs)  # fmt: skip
     assert done.status == "completed" and done.n_steps == 200
+
+
+SPCFW_SCRIPT = """
+import sys
+sys.path[:0] = [{src!r}, {tests!r}]
+from pathlib import Path
+from md_helpers import water_box
+from elyte.md import MDSpec, run_md
+from elyte.potentials.classical import SPCFwWater
+spec = MDSpec.model_validate_json(Path(sys.argv[2]).read_text())
+run_md(water_box(3), SPCFwWater(), spec, Path(sys.argv[1]), temperature=300,
+       pressure_bar=None, seed=3)
+"""
+
+
+@pytest.mark.slow
+def test_spcfw_sigkill_at_a_random_step_resumes_bit_identically(tmp_path):
+    """SPC/Fw forces are a pure function of the positions (neighbour list rebuilt at every
+    call), so a resumed run equals an uninterrupted one exactly, not to round-off."""
+    from md_helpers import water_box
+
+    from elyte.potentials.classical import SPCFwWater
+
+    spec = MDSpec(
+        stages=[StageSpec(kind="nvt", duration_ps=0.3, timestep_fs=0.5, write_every=5)],
+        monitors=MonitorSpec(every=5),
+        checkpoint_every=7,
+        velocities=True,
+    )
+    script, spec_file = tmp_path / "run.py", tmp_path / "spec.json"
+    script.write_text(SPCFW_SCRIPT.format(src=str(SRC), tests=str(TESTS)))
+    spec_file.write_text(spec.model_dump_json())
+    out = tmp_path / "killed"
+    env = dict(os.environ, OMP_NUM_THREADS="1")
+    proc = subprocess.Popen([sys.executable, str(script), str(out), str(spec_file)], env=env)
+    rng = np.random.default_rng()
+    _wait_for_checkpoint(proc, out / "checkpoint.npz", int(rng.integers(7, 300)))
+    time.sleep(float(rng.uniform(0, 0.05)))
+    proc.send_signal(signal.SIGKILL)
+    assert proc.wait() == -signal.SIGKILL
+    kwargs = dict(temperature=300, pressure_bar=None, seed=3)
+    resumed = run_md(water_box(3), SPCFwWater(), spec, out, **kwargs)
+    ref = run_md(water_box(3), SPCFwWater(), spec, tmp_path / "ref", **kwargs)
+    assert resumed.status == ref.status == "completed"
+    a, b = read_h5md(resumed.paths["trajectory"]), read_h5md(ref.paths["trajectory"])
+    np.testing.assert_array_equal(a.metadata["steps"], b.metadata["steps"])
+    np.testing.assert_array_equal(a.positions, b.positions)
+    np.testing.assert_array_equal(a.velocities, b.velocities)
+    np.testing.assert_array_equal(a.potential_energy, b.potential_energy)

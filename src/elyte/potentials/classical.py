@@ -45,38 +45,13 @@ from scipy.special import erfc
 
 from elyte.errors import PotentialError
 from elyte.potentials.registry import LoadedPotential, register, versions
+from elyte.potentials.spcfw_topology import _EXCLUDE_BELOW, SPCFW, _Topology, water_topology
 from elyte.potentials.spec import PotentialSpec
 
 KCAL_MOL = units.kcal / units.mol  # eV per kcal/mol
 COULOMB = units.Hartree * units.Bohr  # 1/(4 pi eps0) in eV Å / e², 14.3996
 
 #: SPC/Fw parameters (Wu, Tepper & Voth 2006, Table I), in their own units.
-SPCFW = {
-    "k_bond_kcal_mol_A2": 1059.162,
-    "r0_A": 1.012,
-    "k_angle_kcal_mol_rad2": 75.90,
-    "theta0_deg": 113.24,
-    "epsilon_OO_kcal_mol": 0.1554,
-    "sigma_OO_A": 3.165492,
-    "q_O": -0.82,
-    "q_H": 0.41,
-}
-
-#: Same-molecule pairs closer than this (Å) are intramolecular and excluded from the
-#: non-bonded sum; periodic images of a molecule's own atoms lie further away (checked).
-_EXCLUDE_BELOW = 3.0
-
-
-@dataclass(frozen=True)
-class _Topology:
-    oxygen: np.ndarray  # (M,) atom index of each molecule's O
-    h1: np.ndarray  # (M,) first H
-    h2: np.ndarray  # (M,) second H
-    charges: np.ndarray  # (N,) e
-    is_o: np.ndarray  # (N,) bool
-    mol_id: np.ndarray  # (N,)
-
-
 @dataclass(frozen=True)
 class _Pairs:
     """A Verlet list: intermolecular half-list pairs within Rc + skin at build time."""
@@ -92,46 +67,6 @@ class _Pairs:
     positions: np.ndarray  # at build
     cell: np.ndarray  # at build
     periodic: bool
-
-
-def water_topology(atoms: Atoms) -> _Topology:
-    """O, H, H indices per molecule from ``mol_id``; PotentialError if any is not water."""
-    if "mol_id" not in atoms.arrays:
-        raise PotentialError(
-            "the SPC/Fw water model needs the per-atom array `mol_id` (one id per molecule) "
-            "to know the O-H bonds; build the system with elyte.systems.build_system or set "
-            "atoms.set_array('mol_id', ...)"
-        )
-    mol_id = np.asarray(atoms.arrays["mol_id"]).astype(np.int64)
-    z = atoms.numbers
-    bad_el = sorted(set(atoms.get_chemical_symbols()) - {"H", "O"})
-    if bad_el:
-        raise PotentialError(
-            f"the SPC/Fw water model covers only water (H, O); this system has "
-            f"{', '.join(bad_el)}. Use a potential for these elements."
-        )
-    order = np.argsort(mol_id, kind="stable")
-    ids, starts, counts = np.unique(mol_id[order], return_index=True, return_counts=True)
-    n_o = np.add.reduceat((z[order] == 8).astype(int), starts)
-    wrong = (counts != 3) | (n_o != 1)
-    if np.any(wrong):
-        k = int(np.flatnonzero(wrong)[0])
-        members = order[starts[k] : starts[k] + counts[k]]
-        formula = atoms[members].get_chemical_formula()
-        raise PotentialError(
-            f"molecule mol_id={ids[k]} is {formula}, not H2O (atoms {members[:6].tolist()}); "
-            "the SPC/Fw water model handles pure water only, each mol_id one O and two H"
-        )
-    grouped = order.reshape(-1, 3)  # stable sort keeps each molecule's three atoms together
-    is_o_grouped = z[grouped] == 8
-    o_col = np.argmax(is_o_grouped, axis=1)
-    rows = np.arange(len(grouped))
-    hs = np.where(~is_o_grouped)[1].reshape(-1, 2)
-    charges = np.where(z == 8, SPCFW["q_O"], SPCFW["q_H"])
-    return _Topology(
-        grouped[rows, o_col], grouped[rows, hs[:, 0]], grouped[rows, hs[:, 1]],
-        charges, z == 8, mol_id,
-    )  # fmt: skip
 
 
 def _min_image(vectors: np.ndarray, cell: np.ndarray, inverse: np.ndarray) -> np.ndarray:
@@ -158,6 +93,12 @@ class SPCFwWater(Calculator):
             (periodic systems only).
         skin: Verlet skin in Å: pairs within Rc + skin are listed by vesin and the list
             is reused until an atom may have crossed into Rc (exact, not approximate).
+            ``None`` (the default) rebuilds the list within Rc at every call, so forces
+            are a pure function of the current positions and cell, and a resumed MD run
+            is bit-identical to an uninterrupted one (with a reused list the pair order,
+            hence the summation round-off, depends on when the list was built).
+            Cost, ``benchmarks/md_overhead.py --potential spcfw`` (216 waters, 2 cores):
+            see the note in :func:`load_spcfw`.
     """
 
     implemented_properties = ["energy", "free_energy", "energies", "forces", "stress"]
@@ -167,9 +108,11 @@ class SPCFwWater(Calculator):
         cutoff: float = 9.0,
         alpha: float = 0.2,
         tail_correction: bool = True,
-        skin: float = 1.0,
+        skin: float | None = None,
     ):
         super().__init__()
+        self.reuse_list = skin is not None
+        skin = 0.0 if skin is None else skin
         if cutoff <= _EXCLUDE_BELOW or alpha < 0 or skin < 0:
             raise PotentialError(
                 f"SPC/Fw needs cutoff > {_EXCLUDE_BELOW} Å, alpha ≥ 0 and skin ≥ 0 "
@@ -210,7 +153,7 @@ class SPCFwWater(Calculator):
         s_min(M) (Rc + skin) - 2 max|δ| > Rc, with M = cell_ref⁻¹ cell the deformation of
         the cell since the build and δ the displacements beyond that affine map.
         """
-        ref = self._list
+        ref = self._list if self.reuse_list else None
         if ref is not None and ref.periodic == periodic and len(ref.positions) == len(pos):
             if periodic and not np.array_equal(ref.cell, cell):
                 m = np.linalg.solve(ref.cell, cell)
@@ -398,7 +341,16 @@ class SPCFwWater(Calculator):
 )
 def load_spcfw(spec: PotentialSpec) -> LoadedPotential:
     """SPC/Fw water; ``kwargs`` may set ``cutoff`` (Å), ``alpha`` (Å⁻¹), ``skin`` (Å),
-    ``tail_correction`` (bool)."""
+    ``tail_correction`` (bool).
+
+    Without ``skin`` the neighbour list is rebuilt (vesin) at every call, so resume is
+    bit-identical; ``skin=1.0`` reuses a Verlet list (faster, resume exact to round-off
+    only). Measured 2026-12-01 on the shared 2-core machine under heavy load (8 jobs):
+    ``md_overhead.py --potential spcfw --steps 60 --rounds 2``, 192 atoms, rebuild every
+    call: bare 82.5 ms/step, plain ASE Langevin loop 218 ms, elyte run_md 157 ms (0.72 ×
+    the ASE loop, i.e. no slower; the load makes single numbers noisy). The rebuild vs
+    reuse cost was not measured side by side (the machine was too loaded to finish).
+    """
     if spec.file is not None:
         raise PotentialError(f"potential 'spcfw' takes no `file` (got {str(spec.file)!r})")
     allowed = {"cutoff", "alpha", "skin", "tail_correction"}
