@@ -11,7 +11,7 @@
 - :func:`report_digest` — the inputs of a campaign's report.
 
 Files always enter by content (SHA-256), so moving a campaign folder keeps its cache.
-``md.runner.run_hash`` (the MD layer's checkpoint identity) is the MD layer's own.
+``md.identity.run_hash`` (the MD layer's checkpoint identity) is the MD layer's own.
 """
 
 from __future__ import annotations
