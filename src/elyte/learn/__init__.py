@@ -1,0 +1,14 @@
+"""Active learning: grow a potential's training set from its own uncertain MD frames.
+
+A committee of tiny models (MACE, different seeds) explores with MD under elyte's
+stability monitors; frames on which the committee disagrees inside a trust window, and
+frames where a monitor tripped, are labelled by an oracle (any ASE calculator; GFN2-xTB
+through tblite by default) and added to the training set. Modules, lowest first:
+``spec`` (the ``[learn]`` section), ``uncertainty`` and ``select`` (pure), ``oracle``,
+``store`` (append-only labels + atomic state), ``committee``, ``explore``, ``loop``,
+``report``.
+"""
+
+from elyte.learn.spec import LearnError, LearnSpec, load_learn_spec
+
+__all__ = ["LearnError", "LearnSpec", "load_learn_spec"]
