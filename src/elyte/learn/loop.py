@@ -150,7 +150,7 @@ def run_learn(spec: LearnSpec, out_dir: str | Path, log: Log = print) -> dict[st
     store.set_state(state)
     budget = Budget(spec, store, state["started"])
     start = build_system(spec.system, seed=spec.seed)
-    amps = [0.05, 0.1, 0.15, 0.2]
+    amps = [0.03, 0.06, 0.09]
     setup = [(f"holdout-{k}", a, {"kind": "holdout", "iteration": -1, "source": "rattle"})
              for k, a in enumerate(_rattled(start, spec.holdout_frames, amps, spec.seed + 7))]
     setup += [(f"initial-{k}", a, {"kind": "initial", "iteration": -1, "source": "rattle"})

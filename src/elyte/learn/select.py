@@ -3,7 +3,9 @@
 Trust window (DP-GEN): a frame whose max force disagreement ε satisfies
 ``lower ≤ ε < upper`` is a candidate, ``ε < lower`` is accurate, ``ε ≥ upper`` is
 discarded as unphysical (counted, never labelled). A frame where a stability monitor
-tripped is a candidate whatever its ε (it shows what the model gets wrong). Among
+tripped is a candidate even below ``lower`` (it shows what the model gets wrong), but
+not at or above ``upper`` (such a frame is unphysical, and its huge oracle forces would
+spoil a small model). Among
 candidates, farthest-point sampling in a distance-histogram descriptor picks at most
 ``cap`` diverse frames, so one event does not fill the budget.
 """
@@ -41,7 +43,7 @@ def classify(
     out = Classified()
     trip = list(tripped) if tripped is not None else [False] * len(deviation)
     for k, (d, t) in enumerate(zip(deviation, trip, strict=True)):
-        if t or lower <= d < upper:
+        if d < upper and (t or d >= lower):
             out.candidate.append(k)
         elif d < lower:
             out.accurate.append(k)

@@ -31,14 +31,14 @@ class CommitteeModelSpec(Spec):
     num_interactions: int = Field(1, ge=1, le=3, description="Message-passing layers.")
     correlation: int = Field(2, ge=1, le=3, description="Body order − 1.")
     radial_mlp: list[int] = Field([16], description="Radial MLP widths.")
-    epochs: int = Field(10, ge=1, description="Training epochs per iteration.")
-    batch_size: int = Field(4, ge=1, description="Frames per batch.")
+    epochs: int = Field(40, ge=1, description="Training epochs per iteration.")
+    batch_size: int = Field(2, ge=1, description="Frames per batch.")
     lr: float = Field(0.01, gt=0, description="Adam learning rate.")
     dtype: str = Field("float32", description='"float32" or "float64".')
 
 
 class LearnSpec(Spec):
-    """Everything the active-learning loop needs; see ``examples/learn_water.toml``."""
+    """Everything the active-learning loop needs; see ``examples/learn/learn_water.toml``."""
 
     system: SystemSpec = Field(description="The system explored (a small box).")
     iterations: int = Field(3, ge=1, le=1000, description="Maximum number of iterations.")
@@ -129,5 +129,5 @@ def load_learn_spec(path: str | Path) -> LearnSpec:
     except tomllib.TOMLDecodeError as exc:
         raise LearnError(f"{p}: not valid TOML ({exc})") from None
     if "learn" not in data or not isinstance(data["learn"], dict):
-        raise LearnError(f"{p}: no [learn] section; add one (see examples/learn_water.toml)")
+        raise LearnError(f"{p}: no [learn] section; add one (see examples/learn/learn_water.toml)")
     return learn_spec_from_dict(data["learn"], str(p))
