@@ -16,6 +16,7 @@ from ase import Atoms, units
 from ase.md.langevin import Langevin
 from ase.md.velocitydistribution import MaxwellBoltzmannDistribution
 
+from elyte.learn.oracle import bare
 from elyte.learn.spec import LearnSpec
 from elyte.md.monitors import StabilityMonitor
 from elyte.md.spec import StageSpec
@@ -57,8 +58,7 @@ def explore(spec: LearnSpec, start: Atoms, calc, seed: int) -> Exploration:
                 if failure is not None:
                     trip = {"mode": failure.mode, "message": failure.message}
             if trip is not None or step % spec.sample_every == 0:
-                frame = Atoms(numbers=atoms.numbers, positions=atoms.positions.copy(),
-                              cell=atoms.cell, pbc=atoms.pbc)
+                frame = bare(atoms)
                 if np.isfinite(frame.positions).all():
                     out.frames.append(frame)
                     out.meta.append({"run": r, "temperature": temp, "step": step,

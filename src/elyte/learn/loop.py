@@ -29,7 +29,7 @@ from ase.io import read, write
 from elyte.jsonio import read_json, write_json
 from elyte.learn.committee import force_rmse, load_committee, predict, train_committee
 from elyte.learn.explore import explore, time_to_first_trip
-from elyte.learn.oracle import Oracle, label_frame
+from elyte.learn.oracle import Oracle, bare, label_frame
 from elyte.learn.select import select_frames
 from elyte.learn.spec import LearnError, LearnSpec
 from elyte.learn.store import LabelStore
@@ -59,8 +59,7 @@ def _rattled(start: Atoms, n: int, amplitudes: Sequence[float], seed: int) -> li
     rng = np.random.default_rng(seed)
     out = []
     for k in range(n):
-        b = Atoms(numbers=start.numbers, positions=start.positions, cell=start.cell,
-                  pbc=start.pbc)
+        b = bare(start)
         b.positions += rng.normal(0.0, amplitudes[k % len(amplitudes)], size=b.positions.shape)
         out.append(b)
     return out

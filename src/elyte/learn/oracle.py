@@ -74,8 +74,17 @@ class Oracle:
         return {"oracle": self.name, "kwargs": kw, "version": version, "timeout_s": self.timeout}
 
 
+def bare(atoms: Atoms) -> Atoms:
+    """Numbers, positions, cell, pbc and ``mol_id`` (molecule ids) only; no calculator."""
+    a = Atoms(numbers=atoms.numbers, positions=atoms.positions.copy(), cell=atoms.cell,
+              pbc=atoms.pbc)
+    if "mol_id" in atoms.arrays:
+        a.set_array("mol_id", np.asarray(atoms.arrays["mol_id"]).copy())
+    return a
+
+
 def _compute(calc: Calculator, atoms: Atoms) -> tuple[float, np.ndarray]:
-    a = Atoms(numbers=atoms.numbers, positions=atoms.positions, cell=atoms.cell, pbc=atoms.pbc)
+    a = bare(atoms)
     a.calc = calc
     return float(a.get_potential_energy()), np.asarray(a.get_forces(), dtype=float)
 

@@ -28,6 +28,7 @@ from ase.calculators.singlepoint import SinglePointCalculator
 from ase.io import read, write
 
 from elyte.jsonio import atomic_write_text, dumps, read_json, write_json
+from elyte.learn.oracle import bare
 
 FRAMES = "labels.extxyz"
 LEDGER = "ledger.jsonl"
@@ -156,8 +157,7 @@ class LabelStore:
         """Store one oracle result: the frame (when labelled) then its ledger line."""
         row = {"label_id": label_id, **record}
         if error is None:
-            a = Atoms(numbers=atoms.numbers, positions=atoms.positions, cell=atoms.cell,
-                      pbc=atoms.pbc)
+            a = bare(atoms)
             a.info["label_id"] = label_id
             a.info["kind"] = record.get("kind", "active")
             a.info["iteration"] = int(record.get("iteration", -1))
