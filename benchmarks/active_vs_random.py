@@ -56,7 +56,7 @@ def _oracle_md(start, oracle, temperature, steps, every, seed):
     rng = np.random.default_rng(seed)
     MaxwellBoltzmannDistribution(atoms, temperature_K=temperature, rng=rng)
     dyn = Langevin(atoms, 0.5 * units.fs, temperature_K=temperature,
-                   friction=0.02 / units.fs, rng=rng)
+                   friction=0.02 / units.fs, rng=rng, fixcm=False)
     frames = []
     for _ in range(steps // every):
         dyn.run(every)

@@ -44,7 +44,7 @@ def explore(spec: LearnSpec, start: Atoms, calc, seed: int) -> Exploration:
         rng = np.random.default_rng([seed, r])
         MaxwellBoltzmannDistribution(atoms, temperature_K=temp, rng=rng)
         dyn = Langevin(atoms, spec.timestep_fs * units.fs, temperature_K=temp,
-                       friction=spec.friction / units.fs, rng=rng)
+                       friction=spec.friction / units.fs, rng=rng, fixcm=False)
         mon = StabilityMonitor(spec.monitors, start, bonds, lengths)
         mon.start_stage(StageSpec(kind="nvt"))
         trip = None
