@@ -157,3 +157,19 @@ def test_oracle_labels_times_out_and_records_failures():
     assert not bad.ok and "SCF did not converge" in bad.error
     with pytest.raises(LearnError, match="oracle"):
         Oracle("no_such_pkg.mod:Calc").make()
+
+
+def test_cli_refuses_bad_config_with_exit_2_and_creates_nothing(tmp_path):
+    from elyte.cli import main
+
+    cfg = tmp_path / "bad.toml"
+    out = tmp_path / "run"
+    cfg.write_text('[learn]\nsystem = { composition = "H2O", count = 4 }\ntrust_lower = -1\n')
+    with pytest.raises(SystemExit) as exc:
+        main(["learn", str(cfg), "-o", str(out)])
+    assert exc.value.code == 2 and not out.exists()
+    cfg.write_text('[learn]\nsystem = { composition = "H2O", count = 4 }\n'
+                   'oracle = "no_such_pkg.mod:Calc"\n')
+    with pytest.raises(SystemExit) as exc:
+        main(["learn", str(cfg), "-o", str(out)])
+    assert exc.value.code == 2 and not out.exists()
