@@ -47,6 +47,10 @@ def write_report(out: Path, summary: dict[str, Any]) -> Path:
                       "o", mfc="none" if h["trip_censored"] else "C0", color="C0")
     ax[1, 1].set(xlabel="iteration", ylabel="time to first trip, ps",
                  title="MD stability (open: no trip)")
+    from matplotlib.ticker import MaxNLocator
+
+    for a in (ax[0, 1], ax[1, 0], ax[1, 1]):
+        a.xaxis.set_major_locator(MaxNLocator(integer=True))
     fig.tight_layout()
     fig.savefig(out / "report.png", dpi=110)
     plt.close(fig)
