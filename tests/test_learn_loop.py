@@ -4,6 +4,11 @@
 falls from the first to the last iteration, and the time to the first monitor trip does
 not fall. (b) kill-and-resume: ``elyte learn`` killed with SIGKILL at a seeded random
 moment, then resumed, leaves every label exactly once (none twice, none lost).
+
+Measured 2026-12-01 on 2 shared cores (load ≈ 12–15 from other jobs): (a) 425 s, held-out
+force RMSE 0.597 → 0.607 → 0.550 eV/Å; no monitor tripped within the 0.05 ps runs in any
+iteration (time to first trip censored at 0.05 ps each time, so the "does not decrease"
+check holds trivially here). (b) 187 s, killed after 13.0 s, 16 labels once each.
 """
 
 from __future__ import annotations
