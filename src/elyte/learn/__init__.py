@@ -7,6 +7,12 @@ through tblite by default) and added to the training set. Modules, lowest first:
 ``spec`` (the ``[learn]`` section), ``uncertainty`` and ``select`` (pure), ``oracle``,
 ``store`` (append-only labels + atomic state), ``committee``, ``explore``, ``loop``,
 ``report``.
+
+Not yet (issue 12): stream-based selection during MD (selection is pool-based, after
+each exploration), retraining every K labels (the committee is retrained from scratch
+once per iteration), oracle calls through the campaign executors (they run one at a time
+in this process or a forked child), NPT/heating/scaled-cell exploration stages, model
+cards for the final models.
 """
 
 from elyte.learn.spec import LearnError, LearnSpec, load_learn_spec
