@@ -15,7 +15,7 @@ import traceback
 
 import typer
 
-from elyte.cli import analyze, campaign, export, md, models, structures, training
+from elyte.cli import analyze, campaign, export, learn, md, models, structures, training
 from elyte.cli._console import err_console
 from elyte.errors import ElyteError
 
@@ -53,6 +53,7 @@ for _name, _command in (
     ("evaluate", training.evaluate_command),
     ("finetune", training.finetune_command),
     ("learning-curve", training.learning_curve_command),
+    ("learn", learn.learn_command),
 ):
     app.command(_name)(_command)
 

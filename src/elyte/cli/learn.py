@@ -1,0 +1,22 @@
+"""``elyte learn CONFIG -o DIR``: the active-learning loop of a ``[learn]`` section."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+Config = Annotated[Path, typer.Argument(help="TOML file with a [learn] section.")]
+Out = Annotated[Path, typer.Option("-o", "--out", help="Run folder (resumes when it holds a run).")]
+
+
+def learn_command(config: Config, out: Out) -> None:
+    """Grow a training set from uncertain MD frames, labelled by an oracle (active learning)."""
+    from elyte.learn.loop import run_learn
+    from elyte.learn.spec import load_learn_spec
+
+    spec = load_learn_spec(config)
+    resumed = (out / "state.json").exists()
+    typer.echo(f"{'resuming' if resumed else 'starting'} active learning in {out}")
+    run_learn(spec, out, log=lambda m: typer.echo(m))

@@ -1,0 +1,134 @@
+"""Label frames with any ASE calculator, with a time-out per call and failures recorded.
+
+``"xtb"`` is GFN2-xTB through tblite (offline); ``"package.module:Class"`` names any ASE
+calculator, built with the ``[learn] oracle_kwargs``. With a time-out each call runs in a
+forked child process that is killed when the time runs out; a failure (time-out or
+exception) comes back as :class:`Label` with ``error`` set, never dropped.
+"""
+
+from __future__ import annotations
+
+import importlib
+import multiprocessing as mp
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from ase import Atoms
+from ase.calculators.calculator import Calculator
+
+from elyte.learn.spec import LearnError
+
+
+@dataclass
+class Label:
+    """Oracle result for one frame: energy eV, forces (N, 3) eV/Å, or an error."""
+
+    energy: float | None = None
+    forces: np.ndarray | None = None
+    error: str | None = None
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+@dataclass
+class Oracle:
+    """A named calculator factory and what identifies it (for provenance)."""
+
+    name: str
+    kwargs: dict[str, Any] = field(default_factory=dict)
+    timeout: float | None = None
+
+    def make(self) -> Calculator:
+        if self.name == "xtb":
+            try:
+                from tblite.ase import TBLite
+            except ImportError:
+                raise LearnError(
+                    '[learn] oracle = "xtb" needs tblite: pip install tblite'
+                ) from None
+            kw = {"method": "GFN2-xTB", "verbosity": 0, **self.kwargs}
+            return TBLite(**kw)
+        mod, _, cls = self.name.partition(":")
+        try:
+            factory = getattr(importlib.import_module(mod), cls)
+        except (ImportError, AttributeError) as exc:
+            raise LearnError(f"[learn] oracle {self.name!r} cannot be imported: {exc}") from None
+        try:
+            return factory(**self.kwargs)
+        except TypeError as exc:
+            raise LearnError(f"[learn] oracle_kwargs do not fit {self.name}: {exc}") from None
+
+    def settings(self) -> dict[str, Any]:
+        """Name, arguments and package version, stored with every label."""
+        pkg = "tblite" if self.name == "xtb" else self.name.split(":")[0].split(".")[0]
+        try:
+            version = importlib.metadata.version(pkg)
+        except Exception:
+            version = "unknown"
+        kw = {"method": "GFN2-xTB", **self.kwargs} if self.name == "xtb" else dict(self.kwargs)
+        return {"oracle": self.name, "kwargs": kw, "version": version, "timeout_s": self.timeout}
+
+
+def bare(atoms: Atoms) -> Atoms:
+    """Numbers, positions, cell, pbc and ``mol_id`` (molecule ids) only; no calculator."""
+    a = Atoms(numbers=atoms.numbers, positions=atoms.positions.copy(), cell=atoms.cell,
+              pbc=atoms.pbc)
+    if "mol_id" in atoms.arrays:
+        a.set_array("mol_id", np.asarray(atoms.arrays["mol_id"]).copy())
+    return a
+
+
+def _compute(calc: Calculator, atoms: Atoms) -> tuple[float, np.ndarray]:
+    a = bare(atoms)
+    a.calc = calc
+    return float(a.get_potential_energy()), np.asarray(a.get_forces(), dtype=float)
+
+
+def _child(oracle: Oracle, atoms: Atoms, conn: Any) -> None:
+    try:
+        conn.send(("ok", _compute(oracle.make(), atoms)))
+    except BaseException as exc:  # reported to the parent, recorded as a failure
+        conn.send(("error", f"{type(exc).__name__}: {exc}"))
+    finally:
+        conn.close()
+
+
+def label_frame(oracle: Oracle, atoms: Atoms, calc: Calculator | None = None) -> Label:
+    """One oracle call; never raises for a failing calculation (see :class:`Label`)."""
+    t0 = time.monotonic()
+    if oracle.timeout is None:
+        try:
+            e, f = _compute(calc if calc is not None else oracle.make(), atoms)
+        except LearnError:
+            raise
+        except Exception as exc:
+            return Label(error=f"{type(exc).__name__}: {exc}", seconds=time.monotonic() - t0)
+        return _checked(e, f, time.monotonic() - t0)
+    ctx = mp.get_context("fork")
+    parent, child = ctx.Pipe(duplex=False)
+    proc = ctx.Process(target=_child, args=(oracle, atoms, child), daemon=True)
+    proc.start()
+    child.close()
+    got = parent.poll(oracle.timeout)
+    msg = parent.recv() if got else None
+    proc.join(0.1 if got else 0)
+    if proc.is_alive():
+        proc.kill()
+        proc.join()
+    dt = time.monotonic() - t0
+    if msg is None:
+        return Label(error=f"time-out after {oracle.timeout:g} s", seconds=dt)
+    if msg[0] == "error":
+        return Label(error=msg[1], seconds=dt)
+    return _checked(*msg[1], dt)
+
+
+def _checked(e: float, f: np.ndarray, dt: float) -> Label:
+    if not (np.isfinite(e) and np.isfinite(f).all()):
+        return Label(error="oracle returned non-finite energy or forces", seconds=dt)
+    return Label(energy=e, forces=f, seconds=dt)

@@ -1,0 +1,122 @@
+"""Choose which explored frames the oracle labels (pure functions).
+
+Trust window (DP-GEN): a frame whose max force disagreement ε satisfies
+``lower ≤ ε < upper`` is a candidate, ``ε < lower`` is accurate, ``ε ≥ upper`` is
+discarded as unphysical (counted, never labelled). A frame where a stability monitor
+tripped is a candidate even below ``lower`` (it shows what the model gets wrong), but
+not at or above ``upper`` (such a frame is unphysical, and its huge oracle forces would
+spoil a small model). Among
+candidates, farthest-point sampling in a distance-histogram descriptor picks at most
+``cap`` diverse frames, so one event does not fill the budget.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+from ase import Atoms
+from ase.geometry import get_distances
+
+
+@dataclass
+class Classified:
+    """Indices of the frames in each class of the trust window."""
+
+    accurate: list[int] = field(default_factory=list)
+    candidate: list[int] = field(default_factory=list)
+    discarded: list[int] = field(default_factory=list)
+
+    @property
+    def accurate_fraction(self) -> float:
+        n = len(self.accurate) + len(self.candidate) + len(self.discarded)
+        return len(self.accurate) / n if n else 0.0
+
+
+def classify(
+    deviation: Sequence[float], lower: float, upper: float, tripped: Sequence[bool] | None = None
+) -> Classified:
+    """Sort frames by max force disagreement (eV/Å) into accurate / candidate / discarded."""
+    if not lower < upper:
+        raise ValueError(f"lower trust level {lower} must be below upper {upper}")
+    out = Classified()
+    trip = list(tripped) if tripped is not None else [False] * len(deviation)
+    for k, (d, t) in enumerate(zip(deviation, trip, strict=True)):
+        if d < upper and (t or d >= lower):
+            out.candidate.append(k)
+        elif d < lower:
+            out.accurate.append(k)
+        else:
+            out.discarded.append(k)
+    return out
+
+
+def distance_histogram(atoms: Atoms, r_max: float = 5.0, bins: int = 20) -> np.ndarray:
+    """Descriptor: per element pair (sorted Z), counts of minimum-image distances per atom.
+
+    Returns a vector of length n_pairs × bins (pairs of the elements present, in order),
+    bin edges ``linspace(0, r_max, bins + 1)`` Å. Invariant to rotation, translation and
+    permutation of like atoms.
+    """
+    pos = atoms.get_positions()
+    _, d = get_distances(pos, cell=atoms.cell, pbc=atoms.pbc)
+    z = atoms.numbers
+    elems = sorted(set(int(x) for x in z))
+    iu = np.triu_indices(len(atoms), k=1)
+    zi, zj, dd = z[iu[0]], z[iu[1]], d[iu]
+    edges = np.linspace(0.0, r_max, bins + 1)
+    parts = []
+    for a_i, a in enumerate(elems):
+        for b in elems[a_i:]:
+            m = ((zi == a) & (zj == b)) | ((zi == b) & (zj == a))
+            parts.append(np.histogram(dd[m], bins=edges)[0] / len(atoms))
+    return np.concatenate(parts).astype(float)
+
+
+def farthest_point(descriptors: np.ndarray, k: int, start: Sequence[int] = (0,)) -> list[int]:
+    """Greedy farthest-point sampling: ``k`` row indices in total, beginning with ``start``.
+
+    Each next pick maximises its Euclidean distance to the nearest already picked row;
+    ties go to the lowest index.
+    """
+    x = np.asarray(descriptors, dtype=float)
+    n = len(x)
+    k = min(k, n)
+    picked = [int(s) for s in start][:k]
+    if k <= 0 or not picked:
+        return picked
+    dmin = np.min([np.linalg.norm(x - x[p], axis=1) for p in picked], axis=0)
+    while len(picked) < k:
+        dmin[picked] = -1.0
+        nxt = int(np.argmax(dmin))
+        picked.append(nxt)
+        dmin = np.minimum(dmin, np.linalg.norm(x - x[nxt], axis=1))
+    return picked
+
+
+def select_frames(
+    frames: Sequence[Atoms],
+    deviation: Sequence[float],
+    lower: float,
+    upper: float,
+    cap: int,
+    tripped: Sequence[bool] | None = None,
+    r_max: float = 5.0,
+) -> tuple[list[int], Classified]:
+    """At most ``cap`` candidate frame indices, and the trust-window classes.
+
+    Tripped frames are picked first (up to ``cap``); without any, FPS starts from the
+    most uncertain candidate. The rest of the budget is filled by FPS.
+    """
+    cls = classify(deviation, lower, upper, tripped)
+    cand = cls.candidate
+    if len(cand) <= cap:
+        return list(cand), cls
+    trip = list(tripped) if tripped is not None else [False] * len(deviation)
+    forced = [j for j, i in enumerate(cand) if trip[i]][:cap]
+    if not forced:
+        forced = [int(np.argmax([deviation[i] for i in cand]))]
+    desc = np.array([distance_histogram(frames[i], r_max) for i in cand])
+    picks = farthest_point(desc, cap, start=forced)
+    return [cand[p] for p in picks], cls

@@ -1,0 +1,133 @@
+"""The ``[learn]`` section of a campaign file: committee, trust window, oracle, budgets.
+
+Units: trust levels in eV/Å (per-atom force disagreement), temperatures in K, time step
+in fs, time-outs and wall-time budgets in seconds.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, ValidationError, model_validator
+
+from elyte.errors import ConfigError
+from elyte.md.spec import MonitorSpec
+from elyte.spec import Spec
+from elyte.systems.spec import SystemSpec
+
+
+class LearnError(ConfigError):
+    """A ``[learn]`` key is missing, mistyped or out of range (CLI exit 2)."""
+
+
+class CommitteeModelSpec(Spec):
+    """Size of each committee member (a MACE model; keep it tiny on CPU)."""
+
+    num_channels: int = Field(8, ge=1, le=256, description="MACE channels per irrep.")
+    max_L: int = Field(0, ge=0, le=2, description="Largest L of hidden features.")
+    r_max: float = Field(4.0, gt=1.0, le=8.0, description="Cutoff radius, Å.")
+    num_interactions: int = Field(1, ge=1, le=3, description="Message-passing layers.")
+    correlation: int = Field(2, ge=1, le=3, description="Body order − 1.")
+    radial_mlp: list[int] = Field([16], description="Radial MLP widths.")
+    epochs: int = Field(40, ge=1, description="Training epochs per iteration.")
+    batch_size: int = Field(2, ge=1, description="Frames per batch.")
+    lr: float = Field(0.01, gt=0, description="Adam learning rate.")
+    dtype: str = Field("float32", description='"float32" or "float64".')
+
+
+class LearnSpec(Spec):
+    """Everything the active-learning loop needs; see ``examples/learn/learn_water.toml``."""
+
+    system: SystemSpec = Field(description="The system explored (a small box).")
+    iterations: int = Field(3, ge=1, le=1000, description="Maximum number of iterations.")
+    committee_size: int = Field(3, ge=2, le=16, description="Models in the committee.")
+    seeds: list[int] | None = Field(
+        None, description="One training seed per committee member; default 0..size-1."
+    )
+    bootstrap: bool = Field(False, description="Train each member on a bootstrap resample.")
+    model: CommitteeModelSpec = Field(default_factory=CommitteeModelSpec)
+    trust_lower: float = Field(0.1, gt=0, description="Lower trust level, eV/Å.")
+    trust_upper: float = Field(1.0, gt=0, description="Upper trust level, eV/Å.")
+    cap: int = Field(4, ge=1, description="Most frames labelled per iteration.")
+    initial_frames: int = Field(8, ge=2, description="Rattled frames labelled at the start.")
+    initial_rattle: float = Field(0.05, gt=0, le=0.5, description="Their rattle, Å.")
+    holdout_frames: int = Field(6, ge=1, description="Held-out oracle frames for the RMSE.")
+    oracle: str = Field(
+        "xtb", description='"xtb" (tblite GFN2-xTB) or "module:Class" of an ASE calculator.'
+    )
+    oracle_kwargs: dict[str, Any] = Field(default_factory=dict, description="Its arguments.")
+    oracle_timeout: float | None = Field(
+        120.0, gt=0, description="Seconds per oracle call (None: no time-out)."
+    )
+    max_oracle_calls: int | None = Field(None, ge=1, description="Budget of oracle calls.")
+    max_wall_time: float | None = Field(None, gt=0, description="Budget of wall time, s.")
+    target_fraction: float = Field(
+        0.95, gt=0, le=1, description="Stop when this fraction of explored frames is accurate."
+    )
+    temperatures: list[float] = Field([300.0, 600.0], description="Exploration temperatures, K.")
+    steps: int = Field(200, ge=1, description="MD steps per exploration run.")
+    timestep_fs: float = Field(0.5, gt=0, le=5, description="MD time step, fs.")
+    sample_every: int = Field(10, ge=1, description="Keep every this many MD steps.")
+    friction: float = Field(0.02, gt=0, description="Langevin friction, 1/fs.")
+    monitors: MonitorSpec = Field(default_factory=lambda: MonitorSpec(every=5))
+    seed: int = Field(0, description="Seed of system building, rattles, MD and selection.")
+    device: str = Field("cpu", description='"cpu", "cuda" or "auto".')
+
+    @model_validator(mode="after")
+    def _check(self) -> LearnSpec:
+        if self.trust_lower >= self.trust_upper:
+            raise ValueError(
+                f"trust_lower ({self.trust_lower}) must be below trust_upper ({self.trust_upper})"
+            )
+        if self.seeds is not None and len(self.seeds) != self.committee_size:
+            raise ValueError(
+                f"seeds has {len(self.seeds)} entries but committee_size is {self.committee_size}"
+            )
+        if self.seeds is not None and len(set(self.seeds)) != len(self.seeds):
+            raise ValueError("seeds must differ (the committee's diversity comes from them)")
+        if not self.temperatures or any(t <= 0 for t in self.temperatures):
+            raise ValueError("temperatures must be a non-empty list of positive kelvins")
+        if self.oracle != "xtb" and self.oracle.count(":") != 1:
+            raise ValueError(f'oracle {self.oracle!r}: write "xtb" or "package.module:Class"')
+        if self.model.batch_size > self.initial_frames:
+            raise ValueError(
+                f"model.batch_size ({self.model.batch_size}) exceeds initial_frames "
+                f"({self.initial_frames}); lower it"
+            )
+        return self
+
+    @property
+    def member_seeds(self) -> list[int]:
+        return list(self.seeds) if self.seeds is not None else list(range(self.committee_size))
+
+
+def _error(exc: ValidationError, where: str) -> LearnError:
+    parts = []
+    for e in exc.errors():
+        loc = ".".join(str(x) for x in e["loc"]) or "(section)"
+        parts.append(f"[learn] {loc}: {e['msg']}")
+    return LearnError(f"{where}: " + "; ".join(parts))
+
+
+def learn_spec_from_dict(data: dict[str, Any], where: str = "[learn]") -> LearnSpec:
+    """Validate a ``[learn]`` table; errors name the key (``LearnError``)."""
+    try:
+        return LearnSpec.model_validate(data)
+    except ValidationError as exc:
+        raise _error(exc, where) from None
+
+
+def load_learn_spec(path: str | Path) -> LearnSpec:
+    """Read the ``[learn]`` section of a TOML file."""
+    p = Path(path)
+    if not p.is_file():
+        raise LearnError(f"{p}: config file does not exist")
+    try:
+        data = tomllib.loads(p.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise LearnError(f"{p}: not valid TOML ({exc})") from None
+    if "learn" not in data or not isinstance(data["learn"], dict):
+        raise LearnError(f"{p}: no [learn] section; add one (see examples/learn/learn_water.toml)")
+    return learn_spec_from_dict(data["learn"], str(p))

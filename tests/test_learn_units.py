@@ -1,0 +1,175 @@
+"""Active learning, pure parts: committee disagreement, trust window, FPS, spec, store, oracle."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from ase import Atoms
+from ase.calculators.calculator import Calculator, all_changes
+from ase.calculators.lj import LennardJones
+
+from elyte.learn.oracle import Oracle, label_frame
+from elyte.learn.select import classify, distance_histogram, farthest_point, select_frames
+from elyte.learn.spec import LearnError, learn_spec_from_dict
+from elyte.learn.store import LabelStore
+from elyte.learn.uncertainty import atom_force_std, frame_disagreement
+
+SYSTEM = {"composition": "H2O", "count": 4, "density": 1.0}
+
+
+def test_force_std_of_two_models_is_half_their_difference():
+    # two models differing by a vector d on atom 0: deviation from the mean is ±d/2 → ε = |d|/2
+    f = np.zeros((2, 3, 3))
+    f[1, 0] = [0.3, 0.4, 0.0]  # |d| = 0.5
+    eps = atom_force_std(f)
+    assert eps == pytest.approx([0.25, 0.0, 0.0])
+    d = frame_disagreement(f, energies=np.array([1.0, 3.0]))
+    assert d.max_force == pytest.approx(0.25)
+    assert d.mean_force == pytest.approx(0.25 / 3)
+    assert d.energy_per_atom == pytest.approx(1.0 / 3)  # std of (1, 3) is 1, over 3 atoms
+
+
+def test_force_std_matches_independent_formula_on_random_committee():
+    rng = np.random.default_rng(1)
+    f = rng.normal(size=(5, 7, 3))
+    expect = [np.sqrt(np.mean([np.sum((f[m, i] - f[:, i].mean(0)) ** 2) for m in range(5)]))
+              for i in range(7)]
+    assert atom_force_std(f) == pytest.approx(expect)
+    # a committee that agrees has no disagreement, whatever the forces
+    assert atom_force_std(np.repeat(f[:1], 4, axis=0)) == pytest.approx(np.zeros(7))
+    with pytest.raises(ValueError):
+        atom_force_std(f[:1])
+
+
+def test_trust_window_classes_and_tripped_frames():
+    dev = [0.01, 0.1, 0.3, 0.5, 2.0, 0.02, 3.0]
+    tripped = [False, False, False, False, False, True, True]
+    c = classify(dev, 0.1, 0.5, tripped)
+    assert c.accurate == [0]
+    assert c.candidate == [1, 2, 5]  # 0.5 is at the upper level: discarded; 5 tripped
+    assert c.discarded == [3, 4, 6]  # a tripped frame above the upper level is discarded too
+    assert c.accurate_fraction == pytest.approx(1 / 7)
+    with pytest.raises(ValueError):
+        classify(dev, 0.5, 0.1)
+
+
+def _dimer_frame(d: float) -> Atoms:
+    return Atoms("H2", positions=[[0, 0, 0], [d, 0, 0]], cell=[10, 10, 10], pbc=True)
+
+
+def test_distance_histogram_counts_pairs_per_atom():
+    a = Atoms("OH2", positions=[[0, 0, 0], [0.96, 0, 0], [-0.24, 0.93, 0]], cell=[9] * 3, pbc=True)
+    h = distance_histogram(a, r_max=5.0, bins=20)
+    assert h.shape == (3 * 20,)  # pairs H-H, H-O, O-O
+    hh, ho, oo = h[:20], h[20:40], h[40:]
+    assert ho.sum() == pytest.approx(2 / 3) and hh.sum() == pytest.approx(1 / 3)
+    assert oo.sum() == 0
+    assert ho[int(0.96 / 0.25)] == pytest.approx(2 / 3)  # both O–H bonds ≈ 0.96 Å
+
+
+def test_farthest_point_on_a_line_picks_extremes_then_middle():
+    x = np.array([[0.0], [1.0], [2.0], [9.0], [10.0]])
+    assert farthest_point(x, 3, start=[0]) == [0, 4, 2]
+    # then the ties (distance 1 each) in index order; never more than there are rows
+    assert farthest_point(x, 10, start=[0]) == [0, 4, 2, 1, 3]
+
+
+def test_selection_spreads_over_distinct_events():
+    # six candidates: five copies of one geometry and one different; cap 2 → one of each
+    frames = [_dimer_frame(1.0)] * 5 + [_dimer_frame(3.0)] + [_dimer_frame(0.7)]
+    dev = [0.3, 0.31, 0.32, 0.33, 0.4, 0.2, 0.01]
+    chosen, cls = select_frames(frames, dev, 0.1, 1.0, cap=2)
+    assert cls.accurate == [6]
+    assert chosen[0] == 4  # the most uncertain starts the FPS
+    assert chosen[1] == 5  # then the different geometry, not another copy
+    chosen, _ = select_frames(frames, dev, 0.1, 1.0, cap=10)
+    assert sorted(chosen) == [0, 1, 2, 3, 4, 5]
+
+
+def test_tripped_frames_are_selected_first():
+    frames = [_dimer_frame(1.0 + 0.1 * k) for k in range(6)]
+    dev = [0.9, 0.8, 0.7, 0.6, 0.5, 0.05]
+    tripped = [False] * 5 + [True]
+    chosen, _ = select_frames(frames, dev, 0.1, 1.0, cap=2, tripped=tripped)
+    assert chosen[0] == 5
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "named"),
+    [("trust_lower", 2.0, "trust_lower"), ("cap", 0, "cap"), ("oracle", "nocolon", "oracle"),
+     ("seeds", [0, 0, 1], "seeds"), ("bogus", 1, "bogus"), ("temperatures", [], "temperatures")],
+)
+def test_spec_errors_name_the_key(key, value, named):
+    with pytest.raises(LearnError, match=named):
+        learn_spec_from_dict({"system": SYSTEM, key: value})
+
+
+def test_store_repairs_a_torn_write_and_keeps_each_label_once(tmp_path):
+    store = LabelStore(tmp_path)
+    a = _dimer_frame(1.0)
+    store.add("x-0", a, -1.0, np.zeros((2, 3)), {"kind": "active", "iteration": 0})
+    store.add("x-1", a, -2.0, np.ones((2, 3)), {"kind": "active", "iteration": 0})
+    store.add("x-2", a, None, None, {"kind": "active", "iteration": 0}, error="boom")
+    # a kill after the frame of x-3 was appended, before its ledger line
+    text = (tmp_path / "labels.extxyz").read_text()
+    first = text[: len(text) // 2]
+    (tmp_path / "labels.extxyz").write_text(text + text[: len(first)])
+    with open(tmp_path / "ledger.jsonl", "a") as fh:
+        fh.write('{"label_id": "x-4", "sta')  # torn ledger line
+    store = LabelStore(tmp_path)
+    ids = [r["label_id"] for r in store.ledger()]
+    assert ids == ["x-0", "x-1", "x-2"]
+    assert store.done_ids() == {"x-0", "x-1", "x-2"}
+    frames = store.frames()
+    assert [f.info["label_id"] for f in frames] == ["x-0", "x-1"]
+    assert frames[1].get_potential_energy() == pytest.approx(-2.0)
+    assert frames[1].get_forces() == pytest.approx(np.ones((2, 3)))
+    assert store.ledger()[2]["error"] == "boom"
+
+
+class _Sleepy(Calculator):
+    implemented_properties = ["energy", "forces"]
+
+    def calculate(self, atoms=None, properties=("energy",), system_changes=all_changes):
+        import time
+
+        time.sleep(30)
+
+
+class _Broken(Calculator):
+    implemented_properties = ["energy", "forces"]
+
+    def calculate(self, atoms=None, properties=("energy",), system_changes=all_changes):
+        raise RuntimeError("SCF did not converge")
+
+
+def test_oracle_labels_times_out_and_records_failures():
+    a = _dimer_frame(1.2)
+    good = label_frame(Oracle("ase.calculators.lj:LennardJones", {"sigma": 1.0}, 20.0), a)
+    ref = LennardJones(sigma=1.0)
+    b = a.copy()
+    b.calc = ref
+    assert good.ok and good.energy == pytest.approx(b.get_potential_energy())
+    assert good.forces == pytest.approx(b.get_forces())
+    slow = label_frame(Oracle(f"{__name__}:_Sleepy", {}, 0.5), a)
+    assert not slow.ok and "time-out" in slow.error and slow.seconds < 10
+    bad = label_frame(Oracle(f"{__name__}:_Broken", {}, None), a)
+    assert not bad.ok and "SCF did not converge" in bad.error
+    with pytest.raises(LearnError, match="oracle"):
+        Oracle("no_such_pkg.mod:Calc").make()
+
+
+def test_cli_refuses_bad_config_with_exit_2_and_creates_nothing(tmp_path):
+    from elyte.cli import main
+
+    cfg = tmp_path / "bad.toml"
+    out = tmp_path / "run"
+    cfg.write_text('[learn]\nsystem = { composition = "H2O", count = 4 }\ntrust_lower = -1\n')
+    with pytest.raises(SystemExit) as exc:
+        main(["learn", str(cfg), "-o", str(out)])
+    assert exc.value.code == 2 and not out.exists()
+    cfg.write_text('[learn]\nsystem = { composition = "H2O", count = 4 }\n'
+                   'oracle = "no_such_pkg.mod:Calc"\n')
+    with pytest.raises(SystemExit) as exc:
+        main(["learn", str(cfg), "-o", str(out)])
+    assert exc.value.code == 2 and not out.exists()
