@@ -25,6 +25,7 @@ from elyte.analysis.spec import (
 from elyte.errors import ConfigError, InputFileError
 from elyte.io.results_files import read_trajectories, write_results
 from elyte.provenance import file_sha256
+from elyte.selection import check_element, parse_pair, require_present
 
 ANALYSES = ("density", "rdf", "cn", "diffusion", "conductivity", "viscosity", "sq", "dimers")
 
@@ -66,6 +67,10 @@ def build_spec(
         raise ConfigError(f"{where}invalid analysis settings: {exc}") from exc
     pair_list = _split(pairs)
     species_list = _split(species)
+    for pair in pair_list:
+        parse_pair(pair, what="--pairs entry")
+    for name in species_list:
+        check_element(name, what="--species entry")
     if analyses is None and config is not None:
         return spec
     chosen = _split(analyses) or ["density", "rdf"]
@@ -124,6 +129,10 @@ def analyze_files(
 ) -> tuple[dict[str, Result], Path]:
     """Read replicas, run :func:`elyte.analysis.analyze`, write results and plots."""
     trajs = read_trajectories(paths, timestep_ps)
+    present = {str(s) for t in trajs for s in t.symbols}
+    named = [e for p in _split_pairs(spec) for e in parse_pair(p)]
+    named += list(spec.diffusion.species) if spec.diffusion else []
+    require_present(named, present, what="--pairs/--species element")
     results = analyze(trajs, spec, temperature=temperature, progress=progress)
     path = write_results(
         results,
@@ -135,3 +144,11 @@ def analyze_files(
         spec=spec.model_dump(mode="json"),
     )
     return results, path
+
+
+def _split_pairs(spec: AnalysisSpec) -> list[str]:
+    """The pairs the spec names for g(r) and CN series (dimer checks of an absent element
+    are a legitimate "no dimer", so they are not refused)."""
+    pairs = list(spec.rdf.pairs) if spec.rdf else []
+    pairs += list(spec.coordination_series)
+    return pairs
