@@ -70,8 +70,8 @@ def test_md_command_runs_temperatures_and_replicas(tmp_path, capsys):
     assert res.returncode == 0, res.stderr
     folders = sorted(p.name for p in (tmp_path / "out").iterdir())
     assert folders == ["T300_r0", "T300_r1", "T600_r0", "T600_r1"]
-    a = read_h5md(tmp_path / "out" / "T300_r0" / "trajectory.h5")
-    b = read_h5md(tmp_path / "out" / "T300_r1" / "trajectory.h5")
+    a = read_h5md(tmp_path / "out" / "T300_r0" / "trajectory.h5md")
+    b = read_h5md(tmp_path / "out" / "T300_r1" / "trajectory.h5md")
     assert a.metadata["run"]["seed"] == 4 and b.metadata["run"]["seed"] == 5
     assert a.metadata["provenance"]["potential"]["name"] == "ase"
     assert a.n_frames == 2  # steps 0 and 10

@@ -103,7 +103,7 @@ def test_sigkill_and_sigterm_then_resume_equals_uninterrupted(tmp_path):
     time.sleep(0.15)
     proc.send_signal(signal.SIGKILL)
     assert proc.wait() == -signal.SIGKILL
-    killed = read_h5md(out / "trajectory.h5")  # the file survives a SIGKILL
+    killed = read_h5md(out / "trajectory.h5md")  # the file survives a SIGKILL
     n_ckpt = load_checkpoint(ckpt)[1]["n_frames"]
     assert killed.n_frames >= n_ckpt
     # 2) resume in a new process, SIGTERM it in stage 2: it checkpoints and exits 130

@@ -48,8 +48,8 @@ class StageSpec(Spec):
     def _heat_needs_ramp_thermostat(self) -> StageSpec:
         if self.kind == "heat" and self.thermostat == "nose-hoover":
             raise ValueError(
-                "a heat stage needs thermostat = 'langevin' or 'bussi' (a Nosé–Hoover "
-                "chain cannot follow a temperature ramp)"
+                "thermostat = 'nose-hoover' cannot follow a temperature ramp: a heat stage "
+                "needs thermostat = 'langevin' or 'bussi'"
             )
         return self
 
