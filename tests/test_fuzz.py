@@ -224,13 +224,17 @@ def test_fuzz_analyze_physics_refusals(tmp_path, traj, opts):
 def test_fuzz_analyze_broken_trajectories(tmp_path, traj):
     rng = random.Random(SEED)
     good = traj.read_bytes()
+    # Cut inside a frame: the 6 frames are equally long, so len(good) // 3 is a frame
+    # boundary and gives a valid 2-frame file (not truncated: nothing could tell).
+    lines = good.splitlines(keepends=True)  # 26 lines a frame: count, comment, 24 atoms
     cases = {
         "empty.h5": b"",
         "text.h5": b"hello\n",
         "random.h5": bytes(rng.randrange(256) for _ in range(2048)),
         "empty.extxyz": b"",
         "huge.extxyz": b"1000000000\nLattice=\"6 0 0 0 6 0 0 0 6\"\nO 0 0 0\n",
-        "cut.extxyz": good[: len(good) // 3],
+        "cut.extxyz": b"".join(lines[: 2 * 26 + 10]),  # frame 2 lacks atom lines
+        "cutline.extxyz": b"".join(lines[: 2 * 26 - 1]) + lines[2 * 26 - 1][:20],  # mid-line
     }
     for name, blob in cases.items():
         (tmp_path / name).write_bytes(blob)

@@ -55,6 +55,8 @@ def build_spec(
             raw = tomllib.loads(path.read_text())
         except OSError as exc:
             raise InputFileError(f"cannot read analysis config {path}: {exc}") from exc
+        except UnicodeDecodeError as exc:
+            raise ConfigError(f"{path}: not a UTF-8 text (TOML) file ({exc.reason})") from exc
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
         data = dict(raw.get("analysis", raw))

@@ -105,7 +105,7 @@ def results_table(root: str | Path, *, level: str = "runs") -> list[dict[str, An
     for entry in index:
         rid = entry["run_id"] if level == "runs" else entry["group_id"]
         folder = root / ("runs" if level == "runs" else "groups") / rid
-        rec = read_results(folder / "results.json") or {}
+        rec = read_results(folder / "results.json", strict=True) or {}
         base = {
             "run_id": rid,
             "system": entry["system"],

@@ -166,6 +166,7 @@ def evaluate_command(
     from rich.progress import Progress
 
     from elyte.training.evaluate import (
+        check_model,
         comparison_table,
         evaluate,
         format_table,
@@ -177,6 +178,8 @@ def evaluate_command(
     if len(args) < 2:
         raise ElyteError("give at least one MODEL and then the DATA to evaluate on")
     *models, data = args
+    for model in models:  # the model files first: a bad one is named before the data
+        check_model(model, trust_model_file)
     frames = _training_frames(
         data,
         fmt,

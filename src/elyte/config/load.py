@@ -14,7 +14,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from elyte.config.campaign import Campaign
-from elyte.config.messages import format_validation_error
+from elyte.config.messages import format_toml_error, format_validation_error
 from elyte.config.typecheck import non_finite, type_mismatches
 from elyte.errors import ConfigError, ElyteError
 
@@ -91,11 +91,13 @@ def _load(path: Path) -> Campaign:
             f"(≤ {MAX_CAMPAIGN_BYTES:,} bytes)"
         )
     try:
-        data = tomllib.loads(raw.decode("utf-8"))
+        text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise ConfigError(f"{path}: not a UTF-8 text file ({exc.reason})") from exc
+    try:
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: TOML syntax error: {exc}") from exc
+        raise ConfigError(format_toml_error(exc, path, text)) from exc
     base = path.resolve().parent
     data = _resolve_paths(data, base)
     problems = non_finite(data) + type_mismatches(data, Campaign, ())

@@ -140,3 +140,34 @@ def format_validation_error(exc: ValidationError, path: Path, data: Any) -> str:
         if line not in lines:
             lines.append(line)
     return "\n".join(lines)
+
+
+_TOML_AT = re.compile(r"\s*\(at line (\d+), column (\d+)\)\s*$")
+_TOML_HINTS = {
+    "Cannot overwrite a value": "a key is set twice",
+    "Cannot declare": "a table is declared twice",
+    "Cannot mutate immutable namespace": "a key is set twice",
+}
+
+
+def format_toml_error(exc: Exception, path: Path, text: str) -> str:
+    """One line naming the file, line, column, the offending line's text and a hint.
+
+    ``exc`` is a :class:`tomllib.TOMLDecodeError` whose message ends in
+    ``(at line L, column C)`` (Python 3.11); ``text`` is the decoded file.
+    """
+    msg = str(exc)
+    found = _TOML_AT.search(msg)
+    if found is None:
+        return f"{path}: TOML syntax error ({msg}): fix the campaign file's syntax"
+    reason = msg[: found.start()]
+    line_no, col = int(found.group(1)), int(found.group(2))
+    lines = text.splitlines()
+    where = f"line {line_no}, column {col}"
+    if 1 <= line_no <= len(lines):
+        shown = lines[line_no - 1].strip()
+        shown = shown if len(shown) <= 60 else shown[:57] + "..."
+        where += f" ({shown!r})" if shown else ""
+    hint = next((h for k, h in _TOML_HINTS.items() if reason.startswith(k)), None)
+    reason = f"{reason} ({hint})" if hint else reason
+    return f"{path}: TOML syntax error at {where}: {reason}"

@@ -211,12 +211,21 @@ def _walk_xyz_frames(path: Path, opener) -> None:
                 raise InputFileError(
                     f"{path}: cannot be read as extxyz: frame {k} claims {n} atoms"
                 )
+            first = last = b""
             for i in range(n + 1):
-                if not fh.readline():
+                last = fh.readline()
+                if not last:
                     raise InputFileError(
                         f"{path}: cannot be read as extxyz: frame {k} claims {n} atoms but the "
                         f"file ends after {max(i - 1, 0)} of them (truncated?)"
                     )
+                if i == 1:
+                    first = last
+            if len(last.split()) < len(first.split()):
+                raise InputFileError(
+                    f"{path}: cannot be read as extxyz: the last atom line of frame {k} has "
+                    f"{len(last.split())} columns, the first {len(first.split())} (truncated?)"
+                )
             k += 1
 
 

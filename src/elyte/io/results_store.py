@@ -103,6 +103,17 @@ class ResultsStore:
         db.row_factory = sqlite3.Row
         return db
 
+    def _query(self, sql: str, params: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
+        """Rows of ``sql``; a corrupt or foreign index becomes an :class:`InputFileError`."""
+        try:
+            return self._db.execute(sql, params).fetchall()
+        except sqlite3.DatabaseError as exc:
+            raise InputFileError(
+                f"{self.root / INDEX_NAME}: not a readable elyte campaign index ({exc}); "
+                "the file is corrupt or not from `elyte run`: restore it, or run the "
+                "campaign again into a fresh output folder"
+            ) from exc
+
     # ---- paths
     def run_dir(self, run_id: str) -> Path:
         return self.root / "runs" / run_id
@@ -116,26 +127,28 @@ class ResultsStore:
     # ---- reading
     def campaign(self) -> dict[str, Any]:
         path = self.root / CAMPAIGN_NAME
-        return json.loads(path.read_text()) if path.exists() else {}
+        return read_results(path, strict=True) or {}
 
     def meta(self) -> dict[str, Any]:
-        return {r["key"]: json.loads(r["value"]) for r in self._db.execute("SELECT * FROM meta")}
+        index = self.root / INDEX_NAME
+        rows = self._query("SELECT * FROM meta")
+        return {r["key"]: _column_json(r["value"], index, f"meta {r['key']}") for r in rows}
 
     def runs(self) -> list[dict[str, Any]]:
-        rows = self._db.execute("SELECT * FROM runs ORDER BY run_id").fetchall()
-        return [_decode_row(r) for r in rows]
+        rows = self._query("SELECT * FROM runs ORDER BY run_id")
+        return [_decode_row(r, self.root / INDEX_NAME) for r in rows]
 
     def groups(self) -> list[dict[str, Any]]:
-        rows = self._db.execute("SELECT * FROM groups ORDER BY group_id").fetchall()
-        return [_decode_row(r) for r in rows]
+        rows = self._query("SELECT * FROM groups ORDER BY group_id")
+        return [_decode_row(r, self.root / INDEX_NAME) for r in rows]
 
     def run_row(self, run_id: str) -> dict[str, Any] | None:
-        r = self._db.execute("SELECT * FROM runs WHERE run_id = ?", (run_id,)).fetchone()
-        return None if r is None else _decode_row(r)
+        rows = self._query("SELECT * FROM runs WHERE run_id = ?", (run_id,))
+        return _decode_row(rows[0], self.root / INDEX_NAME) if rows else None
 
     def group_row(self, group_id: str) -> dict[str, Any] | None:
-        r = self._db.execute("SELECT * FROM groups WHERE group_id = ?", (group_id,)).fetchone()
-        return None if r is None else _decode_row(r)
+        rows = self._query("SELECT * FROM groups WHERE group_id = ?", (group_id,))
+        return _decode_row(rows[0], self.root / INDEX_NAME) if rows else None
 
     def close(self) -> None:
         self._db.close()
@@ -147,12 +160,31 @@ class ResultsStore:
         self.close()
 
 
-def read_results(path: Path) -> dict[str, Any] | None:
-    """A results JSON, or ``None`` when absent or unreadable (never half-written: atomic)."""
+def read_results(path: Path, *, strict: bool = False) -> dict[str, Any] | None:
+    """A results JSON, or ``None`` when absent (never half-written: written atomically).
+
+    A file that exists but does not parse is ``None`` too (a cache miss: the run is
+    redone), unless ``strict``: then it is an :class:`InputFileError` naming the file,
+    for readers (report, ``results``) that would otherwise silently drop a result.
+    """
     try:
-        return json.loads(Path(path).read_text())
-    except (FileNotFoundError, NotADirectoryError, json.JSONDecodeError, UnicodeDecodeError):
+        text = Path(path).read_text(encoding="utf-8")
+    except (FileNotFoundError, NotADirectoryError):
         return None
+    except (OSError, UnicodeDecodeError) as exc:
+        if not strict:
+            return None
+        why = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
+        raise InputFileError(f"{path}: cannot read this campaign file ({why})") from exc
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        if not strict:
+            return None
+        raise InputFileError(
+            f"{path}: corrupt JSON ({exc.msg} at line {exc.lineno}, column {exc.colno}); "
+            "restore the file, or delete it and run the campaign again to remake it"
+        ) from exc
 
 
 def cached_results(path: Path, input_hash: str) -> dict[str, Any] | None:
@@ -172,9 +204,21 @@ def open_store(root: str | os.PathLike[str]) -> Iterator[ResultsStore]:
         store.close()
 
 
-def _decode_row(row: sqlite3.Row) -> dict[str, Any]:
+def _column_json(text: str, index: Path, where: str) -> Any:
+    """A JSON value stored in an index column; corrupt text names the index and row."""
+    try:
+        return json.loads(text)
+    except (TypeError, json.JSONDecodeError) as exc:
+        raise InputFileError(
+            f"{index}: {where}: corrupt JSON in the campaign index ({exc}); restore the "
+            "file, or run the campaign again into a fresh output folder"
+        ) from exc
+
+
+def _decode_row(row: sqlite3.Row, index: Path) -> dict[str, Any]:
     out = dict(row)
+    name = out.get("run_id") or out.get("group_id")
     for key in ("key_results", "provenance"):
         if isinstance(out.get(key), str):
-            out[key] = json.loads(out[key])
+            out[key] = _column_json(out[key], index, f"{name}: {key}")
     return out

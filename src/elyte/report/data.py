@@ -120,14 +120,14 @@ def load_report_data(root: str | Path) -> ReportData:
     conds: dict[tuple[str, str, float], Condition] = {}
     for g in groups:
         key = (g["system"], g["potential"], float(g["temperature"]))
-        rec = read_results(root / "groups" / g["group_id"] / "results.json") or {}
+        rec = read_results(root / "groups" / g["group_id"] / "results.json", strict=True) or {}
         conds[key] = Condition(*key, group=rec)
     for r in runs:
         key = (r["system"], r["potential"], float(r["temperature"]))
         conds.setdefault(key, Condition(*key)).runs.append(r)
     arrhenius = []
     for path in sorted((root / "arrhenius").glob("*.json")):
-        rec = read_results(path)
+        rec = read_results(path, strict=True)
         if rec:
             arrhenius.append(rec)
     return ReportData(root, campaign, list(conds.values()), arrhenius, runs)

@@ -18,8 +18,9 @@ import numpy as np
 from ase import Atoms
 from ase.calculators.calculator import Calculator
 
-from elyte.errors import ConfigError, InputFileError, PotentialError
+from elyte.errors import InputFileError, PotentialError
 from elyte.training.datasets import labels, source
+from elyte.training.models import check_model, load_model, model_spec  # noqa: F401 (re-export)
 from elyte.units import EV_PER_A3_TO_GPA
 
 
@@ -349,39 +350,3 @@ def save_report(metrics: Sequence[Metrics], out_dir: str | os.PathLike[str]) -> 
         m.save_arrays(out / f"predictions_{safe}.npz")
         files[f"parity_{safe}"] = out / f"parity_{safe}.png"
     return files
-
-
-# ----------------------------------------------------------------------------- models
-
-
-def load_model(
-    model: str, device: str = "auto", trust_model_file: bool = False
-) -> tuple[Calculator, dict[str, Any]]:
-    """An ASE calculator for a model name or file, and what is known about it.
-
-    ``model`` is a file path (``.model`` → MACE, ``.pth`` → SevenNet, ``.pb`` → DeePMD),
-    ``family:path`` to name the family of a file, or a registry name of a shipped
-    foundation model (``chgnet-0.3.0``, ``chgnet-r2scan``, ``sevennet-0``; ``elyte models``
-    lists them). Loading goes through ``elyte.potentials.load_potential``;
-``trust_model_file`` skips its pickle allow-list check (a model file is code).
-    """
-    from elyte.potentials import load_potential
-    from elyte.potentials.spec import PotentialSpec
-
-    family, _, rest = model.partition(":")
-    if rest and not Path(model).exists():
-        spec = PotentialSpec(
-            model=family, file=Path(rest), device=device, trust_model_file=trust_model_file
-        )
-    elif Path(model).exists():
-        suffix = Path(model).suffix
-        fam = {".model": "mace", ".pth": "sevennet", ".pb": "deepmd"}.get(suffix)
-        if fam is None:
-            raise ConfigError(f"cannot tell the family of {model}; write family:{model}")
-        spec = PotentialSpec(
-            model=fam, file=Path(model), device=device, trust_model_file=trust_model_file
-        )
-    else:
-        spec = PotentialSpec(model=model, device=device)
-    loaded = load_potential(spec)
-    return loaded.calculator, dict(loaded.metadata)
