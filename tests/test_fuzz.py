@@ -50,11 +50,17 @@ def invoke(args: list[str], cwd: Path) -> tuple[int, str, str, BaseException | N
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
             from elyte.cli import _console
 
+            saved = {}
             for name in ("err_console", "console"):
                 con = getattr(_console, name, None)
                 if con is not None:
+                    saved[name] = con._file  # restored below: later tests capture stderr
                     con.file = err
-            main(args)
+            try:
+                main(args)
+            finally:
+                for name, file in saved.items():
+                    getattr(_console, name)._file = file
     except SystemExit as e:
         code = e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
     except BaseException as e:  # noqa: BLE001 - the failure we are looking for

@@ -6,6 +6,7 @@ The files themselves are read and written by :mod:`elyte.io.results_files`
 
 from __future__ import annotations
 
+import math
 import tomllib
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -130,7 +131,17 @@ def analyze_files(
     progress: Callable[[str], None] | None = None,
 ) -> tuple[dict[str, Result], Path]:
     """Read replicas, run :func:`elyte.analysis.analyze`, write results and plots."""
+    if not (math.isfinite(temperature) and 0 < temperature < 1e5):
+        raise ConfigError(
+            f"--temperature {temperature}: give the run's temperature in K (0 < T < 1e5)"
+        )
     trajs = read_trajectories(paths, timestep_ps)
+    shortest = min(float(t.times[-1] - t.times[0]) for t in trajs)
+    if spec.equilibration is not None and spec.equilibration >= shortest:
+        raise ConfigError(
+            f"--equilibration-ps {spec.equilibration:g} discards the whole trajectory "
+            f"(the shortest replica lasts {shortest:g} ps); give a shorter equilibration"
+        )
     present = {str(s) for t in trajs for s in t.symbols}
     named = [e for p in _split_pairs(spec) for e in parse_pair(p)]
     named += list(spec.diffusion.species) if spec.diffusion else []
