@@ -66,13 +66,6 @@ class RDFResult(Result):
     not serialised)."""
 
     histograms: PairHistograms | None = field(default=None, repr=False)
-    metadata: dict[str, Any] = field(default_factory=dict)
-
-    def to_dict(self) -> dict[str, Any]:
-        out = super().to_dict()
-        out["metadata"] = dict(self.metadata)
-        return out
-
     def plot(self, ax: Any) -> Any:
         r = self.curves["r"]
         twin = ax.twinx()

@@ -35,10 +35,11 @@ class Result:
     curves: dict[str, np.ndarray] = field(default_factory=dict)
     units: dict[str, str] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    metadata: dict[str, Any] = field(default_factory=dict)  # method, valid ranges, settings
 
     def to_dict(self) -> dict[str, Any]:
         """Strict-JSON-ready dict (non-finite numbers become ``None``)."""
-        return {
+        out = {
             "name": self.name,
             "kind": type(self).__name__,
             "estimates": {k: v.to_dict() for k, v in self.estimates.items()},
@@ -46,6 +47,9 @@ class Result:
             "units": dict(self.units),
             "notes": list(self.notes),
         }
+        if self.metadata:
+            out["metadata"] = dict(self.metadata)
+        return out
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -78,6 +82,7 @@ class Result:
             },
             units=dict(data.get("units", {})),
             notes=list(data.get("notes", [])),
+            metadata=dict(data.get("metadata") or {}),
         )
 
     def plot(self, ax: Any) -> Any:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from elyte.analysis.result import Result
@@ -16,13 +16,6 @@ class SqResult(Result):
     ``metadata["method"]`` says how it was computed ("direct k-space sum" or "g(r)
     transform") and ``metadata["q_valid"]`` the q range where that method is valid.
     """
-
-    metadata: dict[str, Any] = field(default_factory=dict)
-
-    def to_dict(self) -> dict[str, Any]:
-        out = super().to_dict()
-        out["metadata"] = dict(self.metadata)
-        return out
 
     def plot(self, ax: Any) -> Any:
         q = self.curves["q"]
