@@ -7,7 +7,6 @@ stored: the analyses already computed them with their errors and fit windows.
 
 from __future__ import annotations
 
-import io
 import math
 import re
 from collections.abc import Iterable
@@ -16,37 +15,7 @@ from typing import Any
 import numpy as np
 
 from elyte.report.data import Condition, ReportData
-
-Figure = tuple[str, bytes]
-
-
-def _plt() -> Any:
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
-def _png(fig: Any) -> bytes:
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=90, bbox_inches="tight")
-    _plt().close(fig)
-    return buf.getvalue()
-
-
-def _arr(values: Any) -> np.ndarray:
-    return np.array([np.nan if v is None else v for v in np.ravel(values)], dtype=float)
-
-
-def _label(c: Condition, multi_t: bool) -> str:
-    return f"{c.potential} @ {c.temperature:g} K" if multi_t else c.potential
-
-
-def _colors(conds: list[Condition]) -> dict[str, Any]:
-    pots = list(dict.fromkeys(c.potential for c in conds))
-    return {p: f"C{i % 10}" for i, p in enumerate(pots)}
+from elyte.report.plotting import Figure, _arr, _band, _colors, _label, _plt, _png
 
 
 def system_figures(data: ReportData, system: str) -> list[Figure]:
@@ -127,20 +96,21 @@ def rdf_overlay(conds: list[Condition]) -> list[Figure]:
             curves = res.get("curves") or {}
             if f"g[{pair}]" not in curves:
                 continue
-            r = _arr(curves["r"])
+            r, g = _arr(curves["r"]), _arr(curves[f"g[{pair}]"])
             ax.plot(
                 r,
-                _arr(curves[f"g[{pair}]"]),
+                g,
                 color=colors[c.potential],
                 lw=1.0,
                 ls="-" if c.temperature == conds[0].temperature else ":",
                 label=_label(c, multi_t),
             )
+            _band(ax, r, g, curves.get(f"g_err[{pair}]"), colors[c.potential])
             if f"cn[{pair}]" in curves:
                 twin.plot(
                     r, _arr(curves[f"cn[{pair}]"]), color=colors[c.potential], lw=0.8, ls="--"
                 )
-        ax.set_title(f"g(r) {pair} (dashed: running CN, right axis)")
+        ax.set_title(f"g(r) {pair} (band: ±1σ; dashed: running CN, right axis)")
         ax.set_xlabel("r / Å")
         ax.set_ylabel("g(r)")
         twin.set_ylabel("CN(r)")
@@ -164,8 +134,11 @@ def msd_loglog(conds: list[Condition]) -> list[Figure]:
                 species = est_key[2:-1]
                 msd = "msd" if "msd" in curves else f"msd[{species}]"
                 fit = "msd_fit" if "msd" in curves else f"msd_fit[{species}]"
+                err = "msd_stderr" if "msd" in curves else f"msd_stderr[{species}]"
                 if msd in curves:
-                    items.append((c, species, curves["t"], curves[msd], curves.get(fit)))
+                    items.append(
+                        (c, species, curves["t"], curves[msd], curves.get(fit), curves.get(err))
+                    )
     if not items:
         return []
     plt = _plt()
@@ -176,20 +149,22 @@ def msd_loglog(conds: list[Condition]) -> list[Figure]:
     nrow = math.ceil(len(species_list) / ncol)
     fig, axes = plt.subplots(nrow, ncol, figsize=(6.5 * ncol, 3.8 * nrow), squeeze=False)
     for ax, species in zip(axes.ravel(), species_list, strict=False):
-        for c, s, t_values, msd_values, fit_values in items:
+        for c, s, t_values, msd_values, fit_values, err_values in items:
             if s != species:
                 continue
             t, msd = _arr(t_values), _arr(msd_values)
             ok = (t > 0) & (msd > 0)
             col = colors[c.potential]
             ax.loglog(t[ok], msd[ok], color=col, lw=1.0, label=_label(c, multi_t))
+            if err_values is not None:
+                _band(ax, t[ok], msd[ok], _arr(err_values)[ok], col)
             fit = None if fit_values is None else _arr(fit_values)
             if fit is not None and np.isfinite(fit).any():
                 sel = np.isfinite(fit) & ok & (fit > 0)
                 ax.loglog(t[sel], fit[sel], "--", color="k", lw=0.8)
                 tw = t[np.isfinite(fit)]
                 ax.axvspan(tw.min(), tw.max(), color=col, alpha=0.08, lw=0)
-        ax.set_title(f"MSD {species} (shaded: fitted window, dashed: fit)")
+        ax.set_title(f"MSD {species} (band: ±1σ, shaded: fitted window, dashed: fit)")
         ax.set_xlabel("t / ps")
         ax.set_ylabel("MSD / Å²")
         ax.legend(fontsize="small")

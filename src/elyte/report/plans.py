@@ -20,6 +20,7 @@ PLANNED_PATTERN = re.compile(r"^(D\[|sigma|σ|eta|η|viscosity)", re.IGNORECASE)
 #: ``target_relative_error`` overrides it).
 DEFAULT_TARGET_RELATIVE_ERROR = 0.10
 
+
 def run_throughput(runs: list[dict[str, Any]]) -> dict[str, Any]:
     """Measured throughput of a set of replica runs (index rows or MD outcomes).
 

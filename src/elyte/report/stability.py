@@ -30,7 +30,7 @@ def read_thermo(path: Path) -> dict[str, np.ndarray]:
 
 def thermo_figure(data: ReportData, system: str, potential: str) -> bytes | None:
     """PNG of temperature (K) and total energy per atom-free total (eV) vs time (ps)."""
-    from elyte.report.figures import _plt, _png
+    from elyte.report.plotting import _plt, _png
 
     series = []
     for c in data.conditions_of(system, potential):

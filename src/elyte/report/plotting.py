@@ -1,0 +1,57 @@
+"""Shared plotting helpers of the report: matplotlib's Agg backend, PNG bytes, error bands."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import numpy as np
+
+from elyte.report.data import Condition
+
+Figure = tuple[str, bytes]
+
+
+def _plt() -> Any:
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _png(fig: Any) -> bytes:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=90, bbox_inches="tight")
+    _plt().close(fig)
+    return buf.getvalue()
+
+
+def _arr(values: Any) -> np.ndarray:
+    return np.array([np.nan if v is None else v for v in np.ravel(values)], dtype=float)
+
+
+def _band(ax: Any, x: np.ndarray, y: np.ndarray, err: Any, color: Any) -> None:
+    """Shade y ± err (1σ) where the error is finite; on a log axis the band stays > 0."""
+    if err is None:
+        return
+    e = _arr(err)
+    if e.shape != y.shape:
+        return
+    ok = np.isfinite(e) & np.isfinite(y)
+    if not ok.any():
+        return
+    low = y - e
+    if ax.get_yscale() == "log":
+        low = np.where(low > 0, low, y * 0.5)
+    ax.fill_between(x, low, y + e, where=ok, color=color, alpha=0.25, lw=0)
+
+
+def _label(c: Condition, multi_t: bool) -> str:
+    return f"{c.potential} @ {c.temperature:g} K" if multi_t else c.potential
+
+
+def _colors(conds: list[Condition]) -> dict[str, Any]:
+    pots = list(dict.fromkeys(c.potential for c in conds))
+    return {p: f"C{i % 10}" for i, p in enumerate(pots)}
