@@ -77,3 +77,31 @@ def test_charges_needed_and_can_be_given():
         conductivity([traj], 300.0)
     res = conductivity([traj], 300.0, charges={"Li": 1, "Cl": -1})
     assert res.estimates["sigma_NE"].value > 0
+
+
+def ballistic_ions(rng, n=20, frames=200, box=15.0):
+    """Ions in free flight (constant random velocities): MSD ∝ t², no diffusive regime."""
+    v = rng.normal(scale=0.5, size=(1, 2 * n, 3))
+    pos = rng.uniform(0, box, size=(1, 2 * n, 3)) + v * (np.arange(frames) * DT)[:, None, None]
+    return Trajectory(
+        positions=pos % box,
+        cells=np.broadcast_to(np.eye(3) * box, (frames, 3, 3)),
+        times=np.arange(frames) * DT,
+        symbols=np.array(["Li"] * n + ["Cl"] * n),
+        masses=np.r_[np.full(n, 6.94), np.full(n, 35.45)],
+        charges=np.r_[np.ones(n), -np.ones(n)],
+        mol_id=np.full(2 * n, -1),
+    )
+
+
+def test_sigma_eh_in_a_ballistic_window_is_apparent_like_d():
+    """σ_EH borrows the D fit window; where D has no diffusive regime, neither has σ_EH."""
+    rng = np.random.default_rng(4)
+    res = conductivity([ballistic_ions(rng) for _ in range(4)], 300.0)
+    assert res.estimates["sigma_NE"].status == "apparent"
+    eh = res.estimates["sigma_EH"]
+    assert eh.status == "apparent", eh
+    assert "D[" in eh.reason
+    # diffusive ions keep a measured σ_EH (the borrowed window is diffusive there)
+    diffusive = conductivity([ions(rng, False) for _ in range(8)], 300.0)
+    assert diffusive.estimates["sigma_EH"].status == "measured"

@@ -293,9 +293,11 @@ def conductivity(
         j = sum(z * species_paths(tr, name, dimension).sum(axis=1) for name, z in carriers.items())
         paths.append(j[:, None, :])
     pooled = pooled_msd(paths, dt, dimension)
+    window_from: Estimate | None = None  # the D whose automatic window σ_EH borrows
     if window_ps is None:
         main = max(contrib, key=lambda k: abs(contrib[k])) if contrib else next(iter(carriers))
         window_ps = tuple(windows.get(main, (pooled.t[1], pooled.t[len(pooled.t) // 2])))
+        window_from = d_est.get(main) if main in windows else None
     first, last = window_from_ps(window_ps, dt, len(pooled.msd))
     lags = fit_lags(first, last)
     cov = brownian_covariance(lags, pooled.paths, dimension)
@@ -331,6 +333,11 @@ def conductivity(
         sigma_eh = sigma_eh.with_status(
             "unreliable",
             f"sigma_EH {eh:.3g} ± {eh_err:.2g} S/m is not resolved from zero: more replicas",
+        )
+    elif window_from is not None and window_from.status == "apparent":
+        # the borrowed window is not diffusive: the charge MSD there is not linear either
+        sigma_eh = sigma_eh.with_status(
+            "apparent", f"fit window taken from D[{main}], which is apparent: {window_from.reason}"
         )
     if eh > 0 and eh_err < eh and sigma_ne.status != "not computed":
         h = ne / eh
