@@ -1,4 +1,5 @@
-"""D(Li) in Li6PS5Cl (ab initio MD) agrees with kinisi for the same data and window."""
+"""D(Li) in Li6PS5Cl (ab initio MD) agrees with kinisi for the same data and window, and
+the per-run errors of five independent runs are consistent with their run-to-run scatter."""
 
 from pathlib import Path
 
@@ -8,7 +9,8 @@ import pytest
 from elyte.analysis.diffusion import self_diffusion
 from elyte.io.readers import read_trajectory
 
-XDATCAR = Path(__file__).parent / "data" / "argyrodite" / "run1.XDATCAR.gz"
+DATA = Path(__file__).parent / "data" / "argyrodite"
+XDATCAR = DATA / "run1.XDATCAR.gz"
 # After ~4 ps the Li MSD of this run is close to linear (local slope changes < 20 %);
 # 7 ps is half of the 14 ps run.
 WINDOW = (4.0, 7.0)
@@ -53,3 +55,44 @@ def test_automatic_window_reports_non_diffusive_li(traj):
     frameworks = [self_diffusion([traj], s, window_ps=WINDOW).estimates[f"D[{s}]"] for s in "PS"]
     for d in frameworks:
         assert abs(d.value) < 0.1 * est.value  # the PS4 framework does not diffuse
+
+
+@pytest.fixture(scope="module")
+def five_runs():
+    return [read_trajectory(DATA / f"run{i}.XDATCAR.gz", timestep_ps=0.1) for i in range(1, 6)]
+
+
+def _chi2_about_weighted_mean(ests):
+    v = np.array([e.value for e in ests])
+    w = 1.0 / np.array([e.stderr for e in ests]) ** 2
+    mean = np.sum(w * v) / np.sum(w)
+    return float(np.sum(w * (v - mean) ** 2))
+
+
+# χ²(4) 2.5 % and 97.5 % quantiles: five values scatter about their weighted mean by their
+# stated errors this much in 95 % of cases (the std of 5 values is itself uncertain by ±35 %,
+# so a ratio of stated error to scatter is only testable this way)
+CHI2_4 = (0.4844, 11.1433)
+
+
+def test_per_run_errors_are_consistent_with_the_scatter_of_five_runs(five_runs):
+    """The issue's window 2–6.9 ps (measured: χ² = 9.8, p = 0.044; stated error / std of the
+    five values = 0.63)."""
+    ests = [self_diffusion([t], "Li", window_ps=(2.0, 6.9)).estimates["D[Li]"] for t in five_runs]
+    chi2 = _chi2_about_weighted_mean(ests)
+    assert CHI2_4[0] <= chi2 <= CHI2_4[1], (chi2, ests)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="automatic window (1.0–1.8 to 6.9 ps): χ² = 13.2 (p = 0.011), stated error 0.53× "
+    "the run-to-run scatter. The Li ions move in a correlated way (the cross-particle "
+    "covariance of squared displacements over time origins is 1.6–3.5× its diagonal, ≈ 1 "
+    "for independent walks; between-run / within-run variance of D = 2.6), which the "
+    "particle-scatter error assumes away; 14 ps runs are too short to estimate that "
+    "correlation per run",
+)
+def test_per_run_errors_with_the_automatic_window_are_consistent_with_the_scatter(five_runs):
+    ests = [self_diffusion([t], "Li").estimates["D[Li]"] for t in five_runs]
+    chi2 = _chi2_about_weighted_mean(ests)
+    assert CHI2_4[0] <= chi2 <= CHI2_4[1], (chi2, ests)
