@@ -100,7 +100,8 @@ def plan_precision(
             None,
             None,
             estimate.status,
-            f"{name}: no error bar to plan from" + _status_clause(estimate),
+            f"{name}: no {'error bar' if math.isfinite(value) else 'value'} to plan from"
+            + _status_clause(estimate),
             plannable=False,
         )
     rel = abs(err / value)

@@ -85,8 +85,8 @@ def transport_plans(
     for res in (group.get("results") or {}).values():
         notes = [str(n) for n in res.get("notes") or []]
         for name, raw in (res.get("estimates") or {}).items():
-            if not PLANNED_PATTERN.match(name) or raw.get("value") is None:
-                continue
+            if not PLANNED_PATTERN.match(name):
+                continue  # a missing value still gets a line: "no value to plan from"
             est = implied_status(name, Estimate.from_dict(raw), notes)
             diffusive = name.startswith(("D[", "sigma", "σ"))
             length, discarded, window_end = _analysed_length(raw, tp["length_ps"])
