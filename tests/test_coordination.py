@@ -73,3 +73,28 @@ def test_bad_pair_is_reported():
     traj = _mn_complex([0])
     with pytest.raises(ConfigError, match="A-B"):
         coordination_series([traj], "MnO", 2.0)
+
+
+def test_cn_without_a_trustworthy_error_bar_is_flagged():
+    # two frames: no statistical inefficiency, so no error bar to trust
+    short = coordination_series([_mn_complex([0, 2])], "Mn-Cl", 3.0).estimates["CN[Mn-Cl]"]
+    assert short.status == "unreliable" and "frame" in short.reason
+    # one slow switch over the run: g ≈ N, fewer than 5 independent samples
+    slow = coordination_series([_mn_complex([0] * 15 + [2] * 15)], "Mn-Cl", 3.0)
+    est = slow.estimates["CN[Mn-Cl]"]
+    assert est.n_eff < 5 and est.status == "unreliable" and "independent" in est.reason
+    # a fluctuating series of the same length is measured, with an error bar
+    pattern = [0, 1, 2, 2, 1, 2, 2, 2, 0, 2] * 3
+    ok = coordination_series([_mn_complex(pattern)], "Mn-Cl", 3.0).estimates["CN[Mn-Cl]"]
+    assert ok.status == "measured" and 0 < ok.stderr < 1
+
+
+def test_cn_distribution_carries_error_bars():
+    pattern = [0, 1, 2, 2, 1, 2, 2, 2, 0, 2] * 3
+    res = coordination_series([_mn_complex(pattern)], "Mn-Cl", 3.0)
+    p2 = res.estimates["P(CN=2)[Mn-Cl]"]
+    assert p2.value == pytest.approx(0.6)
+    # the indicator of "CN = 2" is a 0/1 series with mean 0.6: at least the binomial error
+    assert p2.stderr >= 0.9 * np.sqrt(0.6 * 0.4 / 30) and p2.status == "measured"
+    total = sum(e.value for k, e in res.estimates.items() if k.startswith("P(CN="))
+    assert total == pytest.approx(1.0)

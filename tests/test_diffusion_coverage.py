@@ -46,6 +46,29 @@ def trapped_mobile(rng, n, frames, d_mobile=1.0, d_trapped=0.01, tau=20.0):
     return np.cumsum(steps, axis=0), 0.5 * (d_mobile + d_trapped)
 
 
+def concerted_walks(rng, n, frames, d=0.5, k=3):
+    """Groups of ``k`` particles that move as one (concerted hops of a cluster), each
+    with a small independent vibration: n/k independent walkers, D = d."""
+    walkers, _ = gaussian_walks(rng, n // k, frames, d)
+    x = np.repeat(walkers, k, axis=1)
+    return x + rng.normal(scale=0.05, size=x.shape), d
+
+
+def shared_mobility(rng, n, frames, d=0.5, tau=20.0, s=0.6):
+    """Independent walks whose mobility m(t) (lognormal, mean 1, correlation time ``tau``
+    frames) rises and falls for all particles at once, as in a run whose temperature
+    drifts: D = d."""
+    a = math.exp(-1.0 / tau)
+    u = np.empty(frames)
+    u[0] = rng.standard_normal()
+    kick = rng.standard_normal(frames) * math.sqrt(1 - a * a)
+    for k in range(1, frames):
+        u[k] = a * u[k - 1] + kick[k]
+    m = np.exp(s * u - s * s / 2)
+    steps = rng.normal(size=(frames, n, 3)) * np.sqrt(2 * d * DT * m)[:, None, None]
+    return np.cumsum(steps, axis=0), d
+
+
 def coverage(generator, n, frames, seed, window=None):
     rng = np.random.default_rng(seed)
     hits, values, truth = 0, [], None
@@ -67,6 +90,9 @@ CASES = [
     pytest.param(lattice_hops, 16, 5000, marks=pytest.mark.slow),
     (trapped_mobile, 16, 1000),
     (trapped_mobile, 200, 100),
+    # particles not independent: the particle scatter alone would cover P(|z| < 1.96/√3)
+    # = 74 % here; the design effect (≈ 3) widens it
+    (concerted_walks, 48, 1000),
 ]
 
 
@@ -91,3 +117,18 @@ def test_fourth_cumulant_of_hops_matches_its_analytic_value():
     g, _ = gaussian_walks(rng, 200, 2000)
     est = diffusion_from_paths([g], DT, window_ps=(0.1, 100.0)).estimates["D[X]"]
     assert abs(est.details["cumulant4_A4"]) < 0.01 * (2 * 0.5 * DT) ** 2 * 15
+
+
+def test_collective_motion_is_flagged_not_given_a_false_error_bar():
+    """A mobility shared by all particles over 20 frames makes the run's D scatter far
+    beyond the particle scatter (design effect ≫ 4): D must be flagged unreliable."""
+    rng = np.random.default_rng(4)
+    x, _ = shared_mobility(rng, 64, 1000)
+    res = diffusion_from_paths([x], DT, window_ps=(DT, 50.0))
+    est = res.estimates["D[X]"]
+    assert est.details["design_effect"] > 4
+    assert est.status == "unreliable" and "collectively" in est.reason
+    # independent walks of the same size: no flag, design effect near 1
+    x, _ = gaussian_walks(rng, 64, 1000)
+    est = diffusion_from_paths([x], DT, window_ps=(DT, 50.0)).estimates["D[X]"]
+    assert est.status == "measured" and 0.6 < est.details["design_effect"] < 1.6

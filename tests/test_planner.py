@@ -61,3 +61,33 @@ def test_mean_observable_scales_with_total_time_and_bad_input_is_refused():
     assert plan.predicted_rel == pytest.approx(0.01)
     with pytest.raises(ConfigError):
         plan_precision("rho", Estimate(1.0, 0.02, "1"), replicas=0, length_ps=1)
+
+
+def test_lengthened_runs_keep_the_window_and_add_the_discarded_equilibration():
+    from elyte.estimate import Estimate
+
+    # 50 % from 2 replicas of 10 analysed ps (window ends at 2 ps), 3 ps discarded each:
+    # variance to gain 25×; 4 replicas give 2×, the rest (12.5×) from var ∝ t_w/(L − t_w):
+    # L = 2 + 8 × 12.5 = 102 ps analysed, 105 ps per run with the equilibration
+    plan = plan_precision(
+        "D[Li]",
+        Estimate(1.0, 0.5, "1e-9 m^2/s"),
+        replicas=2,
+        length_ps=10.0,
+        window_end_ps=2.0,
+        discarded_ps=3.0,
+        max_replicas=4,
+        ns_per_day=1.0,
+    )
+    assert plan.replicas == 4 and plan.length_ps == pytest.approx(105.0)
+    assert plan.predicted_rel == pytest.approx(0.10)
+    assert plan.core_hours == pytest.approx(4 * 0.105 * 24)
+
+
+def test_an_estimate_without_error_bar_gets_a_plan_that_says_why():
+    from elyte.estimate import Estimate
+
+    eta = Estimate(0.04, None, "mPa s", status="unreliable", reason="series too short")
+    plan = plan_precision("eta", eta, replicas=2, length_ps=0.5, kind="mean")
+    assert not plan.plannable and plan.status == "unreliable"
+    assert plan.text == "eta: no error bar to plan from (unreliable: series too short)"

@@ -352,8 +352,10 @@ def _status_results() -> dict:
             "estimates": {"D[H2O]": est(2.0, 0.4, "1e-9 m^2/s", "input")},
         },
         "rdf": {"name": "rdf", "estimates": {"CN[O-O]": est(13.04, 0.03, "1", "unreliable")}},
-        "viscosity": {"name": "viscosity", "estimates": {"eta": est(float("nan"), None, "mPa s",
-                                                                         "not computed")}},
+        "viscosity": {
+            "name": "viscosity",
+            "estimates": {"eta": est(float("nan"), None, "mPa s", "not computed")},
+        },
         "dimers[Li-Li]": {
             "name": "dimers[Li-Li]",
             "estimates": {
@@ -434,7 +436,7 @@ def test_every_status_reaches_report_table_checklist_and_notes(status_dir):
     assert "checked for Li-Li pairs closer than 2.0 Å: found in 0 of 140 frames" in html
     assert "Li-Li distance < 2.0" not in html
     # routine notes are collapsed, caveats are not
-    details = html[html.index("<summary>Routine notes"):]
+    details = html[html.index("<summary>Routine notes") :]
     assert "automatic detection" in details[: details.index("</details>")]
     # the stable verdict is backed by a T(t)/E(t) figure
     assert "Temperature and total energy vs time — chgnet" in html
@@ -460,6 +462,63 @@ def test_planner_line_per_transport_observable(status_dir):
         hours = reps * length / 1000 / 0.09 * 24
         assert cost == pytest.approx(hours / 24 if unit == "core-days" else hours, rel=0.05)
     assert "D[Li] is apparent" in md  # a plan never hides the status of what it plans
+
+
+def test_every_status_and_plan_is_rendered_in_headless_chromium(status_dir, tmp_path):
+    """The rendered page (not the HTML source): each non-measured value shows its status
+    marker in a muted cell whose computed style differs from a measured one, and each
+    transport observable's plan line is visible."""
+    probe = (
+        "<script>window.addEventListener('load',()=>{"
+        "const cells=[...document.querySelectorAll('td')].filter(c=>c.offsetHeight>0);"
+        "const out=cells.map(c=>[c.innerText.trim(),c.className,c.title,"
+        "getComputedStyle(c).color]);"
+        "const pre=document.createElement('pre');pre.id='probe';"
+        "pre.textContent=JSON.stringify({cells:out,text:document.body.innerText});"
+        "document.body.appendChild(pre);});</script>"
+    )
+    html = (status_dir / "report.html").read_text()
+    page = tmp_path / "probe.html"
+    page.write_text(html.replace("</body>", probe + "</body>"))
+    dom = subprocess.run(
+        [
+            _chromium(),
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-first-run",
+            "--proxy-server=127.0.0.1:9",
+            "--proxy-bypass-list=<-loopback>",
+            "--user-data-dir=" + str(tmp_path / "profile"),
+            "--virtual-time-budget=5000",
+            "--dump-dom",
+            page.as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    ).stdout
+    m = re.search(r'<pre id="probe">(.*?)</pre>', dom, re.S)
+    assert m, "the page did not load"
+    import html as html_lib
+
+    probe_data = json.loads(html_lib.unescape(m.group(1)))
+    cells, text = probe_data["cells"], probe_data["text"]
+    measured_colour = next(c[3] for c in cells if c[0].startswith("0.99698"))
+    for status, reason in STATUS_REASONS.items():
+        if status == "measured":
+            continue
+        shown = [c for c in cells if c[0].endswith(f"[{status}]")]
+        assert shown, status
+        for _, cls, _, colour in shown:
+            assert cls == "muted" and colour != measured_colour, status
+        # the observable table's cell has the reason as hover text; the checklist, a column
+        assert any(c[2] == f"{status}: {reason}" for c in shown), status
+        assert f"{status}: {reason}" in text, status
+    for name in ("D[Li]", "D[H2O]"):
+        assert f"±10 % on {name}" in text, name
+    # η was not computed: its plan line says so, with the status and reason
+    assert "eta: no value to plan from (not computed: too few frames)" in text
 
 
 def test_every_status_reaches_csv_json_and_terminal(status_dir):

@@ -6,7 +6,15 @@ Weighted least squares in ln D against 1/T, each point weighted by its variance
 ``(σ_D / D)²`` (first-order propagation of the error of D to ln D). The parameter
 covariance is ``(Xᵀ W X)⁻¹``; when the points scatter more than their error bars allow
 (reduced χ² > 1) it is multiplied by χ²_red (Birge ratio), so the error of Ea reflects the
-actual scatter, never less than the propagated errors.
+actual scatter, never less than the propagated errors. When that scatter is significant
+(χ² test, p < 0.05) a note says so: the per-T errors are too small or ln D is not linear
+in 1/T over the range.
+
+Calibration (``tests/test_arrhenius.py``, 2000 synthetic trials per case, 4–6
+temperatures, 5–30 % per-point errors): the 95 % interval ±1.96σ covers the true Ea in
+94.2–96.6 % of trials for Gaussian noise with known σ, Gaussian noise with σ stated
+relative to the observed value, and lognormal noise. Weights from noisy values leave a bias
+of at most 0.4 σ(Ea) (Gaussian noise, errors growing from 5 % to 30 % towards low T).
 """
 
 from __future__ import annotations
@@ -17,6 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from scipy.stats import chi2 as chi2_dist
 
 from elyte.analysis.result import Result
 from elyte.errors import ConfigError
@@ -91,6 +100,15 @@ def fit_arrhenius(
             cov = cov * chi2_red
     elif dof > 0 and chi2_red > 1.0:
         cov = cov * chi2_red
+    notes = [] if dof > 0 else ["two temperatures: the fit has no degrees of freedom left"]
+    p_chi2 = float(chi2_dist.sf(chi2_red * dof, dof)) if dof > 0 else math.nan
+    if known.all() and p_chi2 < 0.05:
+        notes.append(
+            f"the points scatter more than their error bars allow (reduced chi² "
+            f"{chi2_red:.3g}, p = {p_chi2:.2g}): the error of Ea is scaled by "
+            f"sqrt(chi²) = {math.sqrt(chi2_red):.3g}; the per-temperature errors are too "
+            "small or ln D is not linear in 1/T over this range"
+        )
     ln_a, slope = beta
     ea = -slope * KB_EV
     ea_err = math.sqrt(cov[1, 1]) * KB_EV
@@ -103,6 +121,7 @@ def fit_arrhenius(
         float(len(x)),
         {
             "chi2_red": chi2_red,
+            "p_chi2": p_chi2,
             "T_range_K": [float(temps.min()), float(temps.max())],
             "corr_lnA_Ea": float(-cov[0, 1] / math.sqrt(cov[0, 0] * cov[1, 1])),
         },
@@ -137,5 +156,5 @@ def fit_arrhenius(
             "fit_ln_value": f"ln({unit})",
             "value": unit,
         },
-        notes=[] if dof > 0 else ["two temperatures: the fit has no degrees of freedom left"],
+        notes=notes,
     )

@@ -7,7 +7,6 @@ inefficiency of their time series (and the spread of replicas when there are sev
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -22,9 +21,20 @@ from elyte.estimate import Estimate
 from elyte.io.trajectory import Trajectory
 from elyte.selection import parse_pair
 
+#: Fewest independent samples (frames / statistical inefficiency, all replicas) behind a
+#: time average whose error bar elyte trusts; fewer: the estimate is "unreliable".
+MIN_INDEPENDENT = 5
+#: Fewest frames per replica for a statistical inefficiency (below: not estimable).
+MIN_SERIES_FRAMES = 3
+
 
 def _series_mean(series: Sequence[np.ndarray], unit: str, what: str) -> Estimate:
-    """Mean over replicas of time series, stderr from g per replica and replica spread."""
+    """Mean over replicas of time series, stderr from g per replica and replica spread.
+
+    The estimate is "unreliable" when it has no finite error bar, when a replica has too
+    few frames for a statistical inefficiency, or when fewer than :data:`MIN_INDEPENDENT`
+    independent samples lie behind it (the error bar itself is then a guess).
+    """
     means, errs, neffs = [], [], []
     for x in series:
         x = np.asarray(x, dtype=float)
@@ -34,14 +44,34 @@ def _series_mean(series: Sequence[np.ndarray], unit: str, what: str) -> Estimate
         neffs.append(x.size / g)
     # weights by frame count (not N_eff) so that fractions of a partition still sum to 1
     value, stderr, within, between = combine_replicas(means, errs, [np.size(x) for x in series])
+    n_eff = float(np.sum(neffs))
+    frames = min(int(np.size(x)) for x in series)
+    status, reason = "measured", ""
+    if frames < MIN_SERIES_FRAMES:
+        status, reason = (
+            "unreliable",
+            (f"only {frames} frame(s) in a replica: no statistical inefficiency, no error bar"),
+        )
+    elif not np.isfinite(stderr):
+        status, reason = "unreliable", "no error bar could be computed"
+    elif n_eff < MIN_INDEPENDENT:
+        status, reason = (
+            "unreliable",
+            (
+                f"only {n_eff:.1f} independent samples (need ≥ {MIN_INDEPENDENT}): the series is "
+                "correlated over most of the run; run longer"
+            ),
+        )
     return Estimate(
         value,
         stderr,
         unit,
         f"time average of {what} over {len(means)} replica(s); stderr from the statistical "
         "inefficiency (and the replica spread when larger)",
-        n_eff=float(np.sum(neffs)),
+        n_eff=n_eff,
         details={"within_stderr": within, "between_stderr": between},
+        status=status,
+        reason=reason,
     )
 
 
@@ -95,22 +125,26 @@ def coordination_series(trajs: Sequence[Trajectory], pair: str, cutoff: float) -
     if cutoff <= 0:
         raise ConfigError(f"coordination cutoff must be > 0 Å, got {cutoff}")
     result = TimeSeriesResult(name=f"cn_series[{pair}]")
-    series, hist = [], Counter()
+    series, per_frame = [], []
     for k, traj in enumerate(trajs):
         counts = _neighbour_counts(traj, species_indices(traj, a), species_indices(traj, b), cutoff)
         cn = counts.mean(axis=1)
         series.append(cn)
-        hist.update(counts.ravel().tolist())
+        per_frame.append(counts)
         result.curves[f"time[{k}]"] = np.asarray(traj.times, dtype=float)
         result.curves[f"cn[{k}]"] = cn
         result.units.update({f"time[{k}]": "ps", f"cn[{k}]": "1"})
     result.estimates[f"CN[{pair}]"] = _series_mean(
         series, "1", f"the number of {b} within {cutoff} Å of a {a}"
     )
-    total = sum(hist.values())
-    for n in sorted(hist):
-        result.estimates[f"P(CN={n})[{pair}]"] = Estimate(
-            hist[n] / total, float("nan"), "1", f"fraction of {a}-frames with {n} {b} within cutoff"
+    # P(CN = n): the per-frame fraction of A atoms with n neighbours is a time series too,
+    # so its mean carries an error from the statistical inefficiency like CN's
+    found = sorted({int(n) for c in per_frame for n in np.unique(c)})
+    for n in found:
+        result.estimates[f"P(CN={n})[{pair}]"] = _series_mean(
+            [np.mean(c == n, axis=1) for c in per_frame],
+            "1",
+            f"the fraction of {a} with {n} {b} within {cutoff} Å",
         )
     result.notes.append(f"cutoff {cutoff} Å")
     return result
@@ -208,14 +242,19 @@ def dimer_counts(
     )
     frames = int(sum(int(np.sum(s > 0)) for s in series))
     total = int(sum(s.size for s in series))
-    occ = frames / total
+    # the indicator "≥ 1 dimer in this frame" is a time series: its mean's error comes from
+    # its statistical inefficiency (a binomial error would treat frames as independent)
+    occ = _series_mean([(s > 0).astype(float) for s in series], "1", "dimer frames")
     result.estimates[f"occurrence[{pair}]"] = Estimate(
-        occ,
-        float(np.sqrt(occ * (1 - occ) / total)) if total else float("nan"),
+        occ.value,
+        occ.stderr,
         "1",
-        f"fraction of frames with ≥ 1 {pair} pair closer than {cutoff} Å (binomial stderr, "
-        "frames treated as independent: a lower bound)",
+        f"fraction of frames with ≥ 1 {pair} pair closer than {cutoff} Å (stderr from the "
+        "statistical inefficiency of the per-frame indicator)",
+        n_eff=occ.n_eff,
         details={"frames_with_dimer": frames, "frames": total},
+        status=occ.status,
+        reason=occ.reason,
     )
     result.estimates[f"dimer_frames[{pair}]"] = Estimate(
         float(frames), float("nan"), "frames", "frames with at least one dimer"

@@ -11,12 +11,15 @@ fluid) — in units of x² · time.
   self-consistently as ``k`` times the ACF's second-moment time
   ``τ₂(M) = ∫_0^M t c dt / ∫_0^M c dt`` (``k = plateau_factor``, default 8). Unlike the
   1/e time, τ₂ weighs the slow tail that holds most of a multi-scale integral; for a sum
-  of exponentials the tail left beyond ``8 τ₂`` is well below 1 %.
+  of exponentials the tail left beyond ``8 τ₂`` is well below 1 %. Where τ₂ is not
+  defined (an underdamped ACF whose negative lobes make ``∫ t c`` or ``∫ c`` ≤ 0 so far),
+  M is doubled until it is, so the plateau is never the first oscillation lobe.
 - Error: each replica is cut into blocks at least ``12 M`` frames long; the integral is
   estimated on every block (same plateau window) and the error is their standard error,
   widened by the Student-t quantile on ``n − 1`` degrees of freedom (so ``1.96 σ`` is a
-  95 % interval even for few blocks). Coverage on sums of Ornstein–Uhlenbeck processes is
-  tested in ``tests/test_viscosity.py``.
+  95 % interval even for few blocks). Coverage on sums of Ornstein–Uhlenbeck processes and
+  on an underdamped oscillation with a slow tail is tested in ``tests/test_viscosity.py``;
+  ``benchmarks/estimators.py`` compares both with STACIE.
 - The ACF about the sample mean is low by the variance of that mean, ``2 I / (R T dt)``
   at every lag; the running integral is corrected by that constant times the lag.
 - Status: "unreliable" when fewer than 4 blocks fit (the series is too short for its
@@ -77,7 +80,12 @@ def _plateau_start(acf: np.ndarray, dt: float, factor: float, cap: int) -> tuple
     for _ in range(50):
         num, den = np.sum(t[: m + 1] * acf[: m + 1]), np.sum(acf[: m + 1])
         if den <= 0 or num <= 0:
-            return min(m, cap), tau2, False
+            # inside an oscillation (negative lobes of an underdamped ACF): τ₂ is not
+            # defined yet, so look further out rather than stop on the first lobe
+            if m >= cap:
+                return cap, tau2, False
+            m = min(cap, 2 * m)
+            continue
         tau2 = float(num / den)
         new = max(1, int(math.ceil(factor * tau2 / dt)))
         if new > cap:

@@ -28,8 +28,9 @@ from elyte.estimate import Estimate
 class Plan:
     """Predicted replicas × length for ``target_rel`` on one observable, and the cost.
 
-    ``core_hours``/``gpu_hours`` are None when no throughput was given. ``text`` is the
-    one line the report and ``elyte check`` print.
+    ``core_hours``/``gpu_hours`` are None when no throughput was given; ``length_ps``
+    includes the discarded (equilibration) part of each run. ``status`` is the planned
+    estimate's. ``text`` is the one line the report and ``elyte check`` print.
     """
 
     observable: str
@@ -42,6 +43,8 @@ class Plan:
     gpu_hours: float | None
     status: str
     text: str
+    plannable: bool = True
+    """False when the estimate has no finite, non-zero error bar: ``text`` says so."""
 
 
 def plan_precision(
@@ -57,6 +60,7 @@ def plan_precision(
     device: str | None = None,
     max_replicas: int = 32,
     window_end_ps: float | None = None,
+    discarded_ps: float = 0.0,
 ) -> Plan:
     """Plan replicas × length so that ``stderr/|value|`` reaches ``target_rel``.
 
@@ -70,27 +74,35 @@ def plan_precision(
         device: accelerator name; when given, the cost is also in GPU-hours.
         max_replicas: most replicas before the planner lengthens the runs instead.
         window_end_ps: end of the D fit window (default half of ``length_ps``).
+        discarded_ps: ps of each run before ``length_ps`` that the estimate did not use
+            (equilibration); the planned runs need it too, so it is added to the planned
+            length and its cost.
 
     Returns:
         :class:`Plan`; raises :class:`~elyte.errors.ConfigError` on bad arguments.
     """
-    if not (0 < target_rel < 1) or replicas < 1 or not length_ps > 0:
-        raise ConfigError("plan_precision needs 0 < target_rel < 1, replicas ≥ 1, length > 0")
+    if not (0 < target_rel < 1) or replicas < 1 or not length_ps > 0 or not discarded_ps >= 0:
+        raise ConfigError(
+            "plan_precision needs 0 < target_rel < 1, replicas ≥ 1, length > 0, discarded ≥ 0"
+        )
     if kind not in ("diffusion", "mean"):
         raise ConfigError(f"kind must be 'diffusion' or 'mean', got {kind!r}")
-    value, err = float(estimate.value), float(estimate.stderr)
+    value = float(estimate.value)
+    err = math.nan if estimate.stderr is None else float(estimate.stderr)
     if not (math.isfinite(value) and math.isfinite(err) and value != 0 and err > 0):
         return Plan(
             name,
             target_rel,
             math.nan,
             replicas,
-            length_ps,
+            length_ps + discarded_ps,
             math.nan,
             None,
             None,
-            "not computed",
-            f"{name}: no error bar to plan from",
+            estimate.status,
+            f"{name}: no {'error bar' if math.isfinite(value) else 'value'} to plan from"
+            + _status_clause(estimate),
+            plannable=False,
         )
     rel = abs(err / value)
     ratio = (rel / target_rel) ** 2  # factor of variance to remove
@@ -108,6 +120,7 @@ def plan_precision(
                 n_rep = max_replicas
                 length = t_w + (length_ps - t_w) * need
     predicted = rel / math.sqrt(_gain(kind, replicas, length_ps, n_rep, length, window_end_ps))
+    length += discarded_ps  # each planned run equilibrates as the first one did
     total_ns = n_rep * length / 1000.0
     core_h = gpu_h = None
     cost = ""
@@ -125,10 +138,15 @@ def plan_precision(
         text = f"±{100 * target_rel:.0f} % on {name}: reached ({100 * rel:.1f} % now)"
     status = estimate.status
     if status != "measured":
-        text += (
-            f" — but {name} is {status} ({estimate.reason}); a converged value may need longer runs"
-        )
+        text += f" — but {name} is {status}" + (f" ({estimate.reason})" if estimate.reason else "")
+        text += "; a converged value may need longer runs"
     return Plan(name, target_rel, rel, n_rep, length, predicted, core_h, gpu_h, status, text)
+
+
+def _status_clause(estimate: Estimate) -> str:
+    if estimate.status == "measured":
+        return ""
+    return f" ({estimate.status}" + (f": {estimate.reason})" if estimate.reason else ")")
 
 
 def _gain(kind: str, r0: int, l0: float, r1: int, l1: float, t_w: float | None) -> float:

@@ -32,7 +32,14 @@ from elyte.analysis.pair_selection import (
     perpendicular_widths,
     species_indices,
 )
-from elyte.analysis.rdf_shell import MIN_DEPTH_Z, MIN_SHELL_FRAMES, first_shell, shell_quality
+from elyte.analysis.rdf_shell import (
+    MIN_DEPTH_Z,
+    MIN_SHELL_FRAMES,
+    first_shell,
+    shell_quality,
+    shell_spread,
+    t_factor,
+)
 from elyte.analysis.result import Result
 from elyte.errors import ConfigError
 from elyte.estimate import Estimate
@@ -66,6 +73,7 @@ class RDFResult(Result):
     not serialised)."""
 
     histograms: PairHistograms | None = field(default=None, repr=False)
+
     def plot(self, ax: Any) -> Any:
         r = self.curves["r"]
         twin = ax.twinx()
@@ -153,18 +161,32 @@ def rdf(
         result.curves[f"cn[{label}]"] = cn
         result.units[f"g[{label}]"] = "1"
         result.units[f"cn[{label}]"] = "1"
+        g_groups = np.stack([hist.g(p, grp) for grp in groups])
         if len(groups) >= 2:
-            g_groups = np.stack([hist.g(p, grp) for grp in groups])
             result.curves[f"g_err[{label}]"] = g_groups.std(axis=0, ddof=1) / np.sqrt(len(groups))
             result.units[f"g_err[{label}]"] = "1"
         r_peak, g_peak, r_min = first_shell(r, g, err=result.curves.get(f"g_err[{label}]"))
         r_edges = hist.edges[1:]
-        result.estimates[f"r_peak[{label}]"] = Estimate(
-            r_peak, float("nan"), "Å", "first maximum of g(r) (Gaussian-smoothed, 0.1 Å)"
+        spread = shell_spread(r, g_groups) if len(groups) >= 2 else {}
+        kind = "replicas" if n_rep >= 2 else "blocks"
+        no_err = (
+            ("unreliable", f"no error bar: not all {len(groups)} {kind} show it")
+            if len(groups) >= 2
+            else ("unreliable", "no error bar: a single block")
         )
-        result.estimates[f"g_peak[{label}]"] = Estimate(
-            g_peak, float("nan"), "1", "height of the first maximum of g(r)"
-        )
+        for key, value, unit, what in (
+            ("r_peak", r_peak, "Å", "first maximum of g(r) (Gaussian-smoothed, 0.1 Å)"),
+            ("g_peak", g_peak, "1", "height of the first maximum of g(r)"),
+        ):
+            err = spread.get(key, math.nan)
+            result.estimates[f"{key}[{label}]"] = Estimate(
+                value,
+                err,
+                unit,
+                f"{what}; error: {how}",
+                status="measured" if np.isfinite(err) else no_err[0],
+                reason="" if np.isfinite(err) else no_err[1],
+            )
         status, reason = shell_quality(
             r, g, result.curves.get(f"g_err[{label}]"), r_peak, r_min, int(hist.frames.sum())
         )
@@ -173,24 +195,41 @@ def rdf(
             per_group = np.array(
                 [np.interp(r_min, r_edges, hist.running_cn(p, centre, grp)) for grp in groups]
             )
+            r_err = spread.get("r_min", math.nan)
+            r_status, r_reason = status, reason
+            if status == "measured" and not np.isfinite(r_err):
+                r_status, r_reason = no_err
             result.estimates[f"r_min[{label}]"] = Estimate(
                 r_min,
-                float("nan"),
+                r_err,
                 "Å",
-                "first minimum of g(r) after its first peak",
-                status=status,
-                reason=reason,
+                f"first minimum of g(r) after its first peak; error: {how}",
+                status=r_status,
+                reason=r_reason,
             )
+            # the CN's error: its scatter at r_min, and r_min's own uncertainty through
+            # the slope of the running CN there (small where g(r_min) is low)
+            cn_slope = float(np.interp(r_min, r_edges, np.gradient(cn, r_edges)))
+            cn_blocks = standard_error_of_mean(per_group) * t_factor(len(groups))
+            cn_from_r = abs(cn_slope) * r_err if np.isfinite(r_err) else 0.0
+            cn_status, cn_reason = status, reason
+            if status == "measured" and not np.isfinite(cn_blocks):
+                cn_status, cn_reason = no_err
             result.estimates[f"CN[{label}]"] = Estimate(
                 cn_val,
-                standard_error_of_mean(per_group),
+                float(math.hypot(cn_blocks, cn_from_r)),
                 "1",
                 f"running CN of {b} around {a} at the first minimum r = {r_min:.3f} Å; "
-                f"error: {how}",
+                f"error: {how} (t-widened), with that of r_min",
                 n_eff=float(len(groups)),
-                details={"r_cut": r_min, "per_group": per_group.tolist()},
-                status=status,
-                reason=reason,
+                details={
+                    "r_cut": r_min,
+                    "per_group": per_group.tolist(),
+                    "stderr_blocks": cn_blocks,
+                    "stderr_from_r_min": cn_from_r,
+                },
+                status=cn_status,
+                reason=cn_reason,
             )
             if status != "measured":
                 result.notes.append(f"{label}: first shell {status}: {reason}")

@@ -2,8 +2,17 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from scipy.ndimage import gaussian_filter1d
+from scipy.stats import t as t_dist
+
+
+def t_factor(n: int) -> float:
+    """``t_{0.975,n−1} / 1.96``: widens a standard error from ``n`` groups so that
+    ±1.96σ keeps 95 % coverage (``inf`` below two groups)."""
+    return float(t_dist.ppf(0.975, n - 1) / 1.959963984540054) if n >= 2 else math.inf
 
 
 def first_shell(
@@ -104,3 +113,29 @@ def shell_quality(
             f"standard errors below the peak (need > {MIN_DEPTH_Z:g}): not resolved"
         )
     return "measured", ""
+
+
+def shell_spread(r: np.ndarray, g_groups: np.ndarray, smooth: float = 0.1) -> dict[str, float]:
+    """Standard errors of the first peak, its height and the first minimum from blocks.
+
+    ``g_groups`` (n_groups, n_bins) holds g(r) of independent groups (replicas, or
+    contiguous blocks of one replica); :func:`first_shell` runs on each and the standard
+    error of the mean of the per-group values, widened by ``t_{0.975,n−1}/1.96`` so that
+    ±1.96σ keeps 95 % coverage with few groups, is returned as ``{"r_peak", "g_peak",
+    "r_min"}`` (Å, 1, Å), plus ``"found"``: the fraction of groups in which a first minimum
+    was found. An error is ``nan`` with fewer than two groups, and ``r_min``'s also when
+    some group shows no minimum (the location is then not reproducible).
+    """
+    g_groups = np.atleast_2d(np.asarray(g_groups, dtype=float))
+    rows = np.array([first_shell(r, g, smooth=smooth) for g in g_groups])
+    found = np.isfinite(rows[:, 2])
+    out = {"found": float(found.mean()) if rows.size else 0.0}
+    for k, key in enumerate(("r_peak", "g_peak", "r_min")):
+        col = rows[:, k]
+        ok = np.isfinite(col)
+        if ok.sum() < 2 or (key == "r_min" and not ok.all()):
+            out[key] = float("nan")
+        else:
+            n = int(ok.sum())
+            out[key] = float(np.std(col[ok], ddof=1) / np.sqrt(n) * t_factor(n))
+    return out

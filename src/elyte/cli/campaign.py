@@ -24,7 +24,7 @@ def check_command(
     """
     from rich.console import Console
 
-    from elyte.cli.plan_table import plan_renderables
+    from elyte.cli.plan_table import plan_renderables, precision_lines
     from elyte.config import explain as explain_keys
     from elyte.config import load_campaign, smoke_campaign
     from elyte.errors import ConfigError
@@ -51,6 +51,8 @@ def check_command(
                 out.print(item, markup=False, highlight=False)
             else:
                 out.print(item)
+        for line in precision_lines(campaign, smoke=smoke):
+            out.print(line, markup=False, highlight=False)
         if cost:
             try:
                 _print_cost(out, campaign)

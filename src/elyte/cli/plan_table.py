@@ -1,7 +1,9 @@
-"""``elyte check``'s view of a campaign plan: stages, runs, analyses, output folder."""
+"""``elyte check``'s view of a campaign plan: stages, runs, analyses, output folder, and
+the time-to-precision plan once the output folder holds a first run's results."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from elyte.campaign.plan import analysis_names, expand, simulated_ps
@@ -57,3 +59,37 @@ def plan_renderables(campaign: Campaign, smoke: bool = False, max_rows: int = 60
         f"output: {campaign.output}"
     )
     return [stages, table, summary]
+
+
+def results_folder(campaign: Campaign, smoke: bool = False) -> Path:
+    """The folder `elyte run` writes this campaign to (``-smoke`` appended in smoke mode)."""
+    out = Path(campaign.output or f"runs/{campaign.name}")
+    return out.with_name(out.name + "-smoke") if smoke else out
+
+
+def precision_lines(campaign: Campaign, smoke: bool = False) -> list[str]:
+    """The time-to-precision plan per transport observable, once a first run has results.
+
+    One line per (system, potential, T) × observable (D per species, σ, η): its status and
+    the plan of :func:`elyte.report.plans.campaign_plans` (the report shows the same
+    plans). Before any run: one line saying where the plan will come from.
+    """
+    from elyte.io.results_store import INDEX_NAME, open_store
+    from elyte.report.plans import campaign_plans, target_error
+
+    root = results_folder(campaign, smoke)
+    if not (root / INDEX_NAME).is_file():
+        return [
+            f"time to precision: no runs in {root} yet; after a first short run "
+            "`elyte check` shows the replicas × length each transport observable needs"
+        ]
+    with open_store(root) as store:
+        target = target_error(store.campaign())
+    plans = campaign_plans(root)
+    if not plans:
+        return [f"time to precision: no transport results in {root} yet"]
+    lines = [f"time to precision (±{100 * target:.0f} %, from the runs in {root}):"]
+    for p in plans:
+        where = f"{p['system']} / {p['potential']} / {format_number(p['temperature'])} K"
+        lines.append(f"  {where}  [{p['status']}]  {p['text']}")
+    return lines

@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from elyte.report.data import ReportData, Table
-from elyte.report.plans import DEFAULT_TARGET_RELATIVE_ERROR, transport_plans
+from elyte.report.plans import target_error as campaign_target
+from elyte.report.plans import transport_plans
 from elyte.report.status import is_caveat, phrase_note
 
 MARK = {True: "✔", False: "✘", None: "—"}
@@ -31,12 +32,7 @@ class Checklist:
 
 def target_error(data: ReportData) -> float:
     """The planner's target relative error: campaign ``target_relative_error`` or 10 %."""
-    camp = data.campaign.get("campaign") or {}
-    for source in (camp, data.campaign):
-        value = source.get("target_relative_error")
-        if isinstance(value, int | float) and 0 < value < 1:
-            return float(value)
-    return DEFAULT_TARGET_RELATIVE_ERROR
+    return campaign_target(data.campaign)
 
 
 def checklist(data: ReportData, system: str, potential: str, table: Table) -> Checklist:
