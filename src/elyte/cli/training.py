@@ -257,7 +257,7 @@ def finetune_command(
 
     Example: elyte finetune foundation.model data.extxyz --epochs 20 -o ft
     """
-    from elyte.training.datasets import read_frames
+    from elyte.io.frames import read_frames
     from elyte.training.train import finetune
 
     frames = _training_frames(

@@ -89,7 +89,8 @@ def _training_frames(
     cell: str | None = None,
     require: tuple[str, ...] = ("energy", "forces"),
 ):
-    from elyte.training.datasets import guess_format, read_frames, summarize
+    from elyte.io.frames import guess_format, read_frames
+    from elyte.io.labelled_frames import summarize
 
     keys: dict[str, Any] = {}
     kind = fmt or guess_format(data)
@@ -117,7 +118,7 @@ def _training_frames(
 
 def _refuse_forces_only(frames) -> None:
     """Training needs an energy on every frame: say why, instead of a bare missing label."""
-    from elyte.training.datasets import labels, source
+    from elyte.io.labelled_frames import labels, source
 
     missing = [f for f in frames if labels(f)[0] is None]
     if missing:

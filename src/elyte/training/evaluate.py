@@ -19,7 +19,7 @@ from ase import Atoms
 from ase.calculators.calculator import Calculator
 
 from elyte.errors import InputFileError, PotentialError
-from elyte.training.datasets import labels, source
+from elyte.io.labelled_frames import labels, source
 from elyte.training.models import check_model, load_model, model_spec  # noqa: F401 (re-export)
 from elyte.units import EV_PER_A3_TO_GPA
 

@@ -28,10 +28,10 @@ from ase import Atoms
 
 import elyte
 from elyte.errors import ConfigError, InputFileError, PotentialError
+from elyte.io.labelled_frames import frames_hash, summarize
 from elyte.jsonio import atomic_write_text
 from elyte.potentials.pickle_guard import guard_model_file
 from elyte.provenance import file_sha256, provenance
-from elyte.training.datasets import frames_hash, summarize
 from elyte.training.evaluate import Metrics, evaluate, load_model
 from elyte.training.mace_train import (
     MaceHyperParameters,
@@ -114,7 +114,7 @@ def _not_available(family: str, package: str, extra: str) -> Callable[..., Train
             )
         raise ConfigError(
             f"`{package}` is installed, but elyte does not yet drive {family} training; "
-            f"write the frames with `elyte.training.datasets.write_extxyz` and run the "
+            f"write the frames with `elyte.io.extxyz_frames.write_extxyz` and run the "
             f"package's own trainer, or use --family mace"
         )
 
