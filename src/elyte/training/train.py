@@ -204,10 +204,10 @@ def train(
     The frames are split (``split`` or ``split_by``/``fractions``/``split_seed``); the
     validation part steers training and reports errors, the test part is only evaluated
     at the end. ``plot_curve=False`` skips the PNG (a second or more per run; learning
-    curves turn it off). ``e0s``: eV per element keyed by atomic number, a mace keyword, or None
-    for least squares on the training part. A pickled ``foundation_model`` that calls code
-outside its model packages is refused unless ``trust_model_file``. Returns a
-:class:`TrainResult`.
+    curves turn it off). ``e0s``: eV per element keyed by atomic number, a mace keyword,
+    or None for least squares on the training part. A pickled ``foundation_model`` that calls
+    code outside its model packages is refused unless ``trust_model_file``. Returns a
+    :class:`TrainResult`.
     """
     if family not in TRAINERS:
         raise ConfigError(f"unknown family {family!r}; choose one of {', '.join(FAMILIES)}")
