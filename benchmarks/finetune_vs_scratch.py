@@ -31,7 +31,7 @@ import time
 from pathlib import Path
 
 import elyte  # noqa: F401  (sets the torch checkpoint-loading flag)
-from elyte.training.datasets import read_deepmd
+from elyte.io.deepmd_frames import read_deepmd
 from elyte.training.learning_curve import learning_curve
 from elyte.training.mace_train import MaceHyperParameters
 from elyte.training.splits import Split

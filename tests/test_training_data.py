@@ -11,21 +11,13 @@ from ase import Atoms
 from ase.calculators.emt import EMT
 
 from elyte.errors import ConfigError, InputFileError
+from elyte.io.deepmd_frames import read_deepmd, write_deepmd
+from elyte.io.dft_frames import read_cp2k
+from elyte.io.extxyz_frames import read_extxyz, write_extxyz
+from elyte.io.frames import read_frames
+from elyte.io.labelled_frames import GROUP_KEY, attach_labels, labels, summarize
+from elyte.io.n2p2_frames import read_n2p2, write_n2p2
 from elyte.training.augment import label_frames, rattled, scaled_cells
-from elyte.training.datasets import (
-    GROUP_KEY,
-    attach_labels,
-    labels,
-    read_cp2k,
-    read_deepmd,
-    read_extxyz,
-    read_frames,
-    read_n2p2,
-    summarize,
-    write_deepmd,
-    write_extxyz,
-    write_n2p2,
-)
 from elyte.training.evaluate import comparison_table, evaluate, format_table
 from elyte.training.splits import split_frames
 
@@ -171,7 +163,7 @@ def test_missing_and_mismatched_labels_are_refused_naming_the_frame(water, tmp_p
     bad = frames[0].copy()
     attach_labels(bad, -1.0, np.zeros((len(bad) - 1, 3)))
     bad.info["elyte_source"] = "mine.xyz:7"
-    from elyte.training.datasets import validate_frames
+    from elyte.io.labelled_frames import validate_frames
 
     with pytest.raises(InputFileError, match="mine.xyz:7"):
         validate_frames([bad])

@@ -12,7 +12,8 @@ import pytest
 pytest.importorskip("mace")
 
 from elyte.cli import main  # noqa: E402
-from elyte.training.datasets import frames_hash, read_deepmd  # noqa: E402
+from elyte.io.deepmd_frames import read_deepmd  # noqa: E402
+from elyte.io.labelled_frames import frames_hash  # noqa: E402
 from elyte.training.evaluate import evaluate  # noqa: E402
 from elyte.training.learning_curve import learning_curve  # noqa: E402
 from elyte.training.mace_train import MaceHyperParameters, least_squares_e0s  # noqa: E402
@@ -162,7 +163,7 @@ def test_learning_curve_two_sizes_two_replicas(scratch, water, tmp_path):
 
 
 def test_cli_evaluate_writes_table_and_plots(scratch, water, tmp_path, capsys):
-    from elyte.training.datasets import write_extxyz
+    from elyte.io.extxyz_frames import write_extxyz
 
     write_extxyz(water[36:38], tmp_path / "test.extxyz")
     with pytest.raises(SystemExit) as exc:
@@ -209,7 +210,7 @@ def test_cli_errors_exit_2(tmp_path):
 
 @pytest.mark.slow
 def test_cli_finetune_with_replay_uses_multihead(scratch, water, tmp_path):
-    from elyte.training.datasets import write_extxyz
+    from elyte.io.extxyz_frames import write_extxyz
 
     write_extxyz(water[30:40], tmp_path / "new.extxyz")
     write_extxyz(water[:6], tmp_path / "replay.extxyz")

@@ -39,3 +39,11 @@ BOHR = _ase.Bohr
 def mass_density_g_cm3(total_mass_amu: float, volume_a3: float) -> float:
     """Mass density in g/cm³ from a total mass in amu and a volume in Å³."""
     return total_mass_amu / volume_a3 * AMU_PER_A3_TO_G_PER_CM3
+
+
+def format_number(x: float) -> str:
+    """300.0 → "300", 298.15 → "298.15" (no exponent, no trailing zeros; 6 decimals).
+
+    The one spelling of a temperature in run ids and seed keys."""
+    text = f"{x:.6f}".rstrip("0").rstrip(".")
+    return text or "0"

@@ -1,10 +1,11 @@
 """Plan a campaign: expand it into runs, derive their seeds, and turn them into jobs.
 
-A run is one (system, potential, temperature, replica). Its seed is derived by hashing
-the master seed with the run's coordinates — system, temperature, replica, *not* the
-potential — so that every potential starts from the same box and velocities (common
-random numbers make potential-to-potential differences less noisy), and so that adding,
-removing or reordering entries never changes another run's seed.
+A run is one (system, potential, temperature, replica). Its seed follows the md layer's
+one rule (:mod:`elyte.md.identity`): the condition's replica-0 seed hashes the master
+seed with the system and temperature — *not* the potential, so that every potential
+starts from the same box and velocities (common random numbers make potential-to-potential
+differences less noisy), and so that adding, removing or reordering entries never changes
+another run's seed — and replica r adds r, as ``elyte md --replicas`` does.
 
 :func:`plan_jobs` makes one run job per run and one group job per (system, potential,
 T) that analyses the replicas together; cache keys come from :mod:`elyte.campaign.hashing`.
@@ -12,7 +13,6 @@ T) that analyses the replicas together; cache keys come from :mod:`elyte.campaig
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,6 +20,7 @@ from elyte.campaign.hashing import group_base_hash, md_input_hash, run_result_ha
 from elyte.campaign.store import CampaignStore
 from elyte.campaign.tasks import GroupPayload, Job, RunPayload, execute_group, execute_run
 from elyte.config import Campaign, format_number
+from elyte.md.identity import condition_seed, replica_seed
 
 
 @dataclass(frozen=True)
@@ -45,9 +46,9 @@ class RunSpec:
 
 
 def derive_seed(master: int, system: str, temperature: float, replica: int) -> int:
-    """A 31-bit seed from the master seed and a run's coordinates (hash-based, order-free)."""
-    key = f"elyte-seed|{master}|{system}|{format_number(temperature)}|{replica}"
-    return int.from_bytes(hashlib.sha256(key.encode()).digest()[:4], "big") & 0x7FFFFFFF
+    """The seed of one campaign run: the md layer's rule (:mod:`elyte.md.identity`),
+    replica ``replica`` of the condition's replica-0 seed."""
+    return replica_seed(condition_seed(master, system, temperature), replica)
 
 
 def expand(campaign: Campaign) -> list[RunSpec]:

@@ -43,7 +43,7 @@ def analyze_command(
     from rich.console import Console
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-    from elyte.analysis.outputs import analyze_files, build_spec
+    from elyte.cli.analyze_flow import analyze_files, build_spec
 
     spec = build_spec(analyses, pairs, species, config, equilibration_ps)
     if charges is not None:

@@ -3,7 +3,9 @@
 The four commands share their data-reading options, and train/finetune/learning-curve
 share the MACE hyper-parameter, split and device options: each is declared once below as
 an ``Annotated`` alias (typer names the option after the parameter that uses it), so a
-help text or default spelled in two commands cannot drift apart.
+help text or default spelled in two commands cannot drift apart. The commands hand their
+parameters to the shared helpers by name (``locals()``): ``_training_frames`` reads the
+data options, ``_hyperparameters`` the MACE ones, so no call lists them again.
 """
 
 from __future__ import annotations
@@ -98,34 +100,8 @@ def train_command(
     """
     from elyte.training.train import train
 
-    frames = _training_frames(
-        data,
-        fmt,
-        length_unit,
-        energy_unit,
-        energy_key,
-        forces_key,
-        stress_key,
-        cp2k_forces=cp2k_forces,
-        cell=cell,
-    )
-    hp = _hyperparameters(
-        num_channels=channels,
-        max_L=max_l,
-        r_max=r_max,
-        num_interactions=interactions,
-        correlation=correlation,
-        radial_mlp=radial_mlp,
-        energy_weight=energy_weight,
-        forces_weight=forces_weight,
-        stress_weight=stress_weight,
-        batch_size=batch_size,
-        epochs=epochs,
-        lr=lr,
-        seed=seed,
-        dtype=dtype,
-        extra_args=extra_args,
-    )
+    frames = _training_frames(locals())
+    hp = _hyperparameters(locals())
     _run_with_progress(
         "training",
         epochs,
@@ -180,18 +156,7 @@ def evaluate_command(
     *models, data = args
     for model in models:  # the model files first: a bad one is named before the data
         check_model(model, trust_model_file)
-    frames = _training_frames(
-        data,
-        fmt,
-        length_unit,
-        energy_unit,
-        energy_key,
-        forces_key,
-        stress_key,
-        cp2k_forces=cp2k_forces,
-        cell=cell,
-        require=(),
-    )
+    frames = _training_frames(locals(), require=())
     require_some_label(frames)  # before loading any model or writing anything
     metrics = []
     with Progress(console=err_console) as progress:
@@ -257,25 +222,12 @@ def finetune_command(
 
     Example: elyte finetune foundation.model data.extxyz --epochs 20 -o ft
     """
-    from elyte.training.datasets import read_frames
+    from elyte.io.frames import read_frames
     from elyte.training.train import finetune
 
-    frames = _training_frames(
-        data, fmt, length_unit, energy_unit, energy_key, forces_key, stress_key
-    )
+    frames = _training_frames(locals())
     replay_frames = read_frames(replay) if replay else None
-    hp = _hyperparameters(
-        energy_weight=energy_weight,
-        forces_weight=forces_weight,
-        stress_weight=stress_weight,
-        batch_size=batch_size,
-        epochs=epochs,
-        lr=lr,
-        seed=seed,
-        dtype=dtype,
-        radial_mlp="64,64,64",
-        extra_args=extra_args,
-    )
+    hp = _hyperparameters(locals(), radial_mlp="64,64,64")
     _run_with_progress(
         "fine-tuning",
         epochs,
@@ -337,27 +289,12 @@ def learning_curve_command(
 
     from elyte.training.learning_curve import learning_curve
 
-    frames = _training_frames(
-        data, fmt, length_unit, energy_unit, energy_key, forces_key, stress_key
-    )
+    frames = _training_frames(locals())
     try:
         size_list = [int(x) for x in sizes.split(",") if x.strip()]
     except ValueError:
         raise ElyteError(f"--sizes {sizes!r}: give integers separated by commas") from None
-    hp = _hyperparameters(
-        num_channels=channels,
-        max_L=max_l,
-        r_max=r_max,
-        num_interactions=interactions,
-        correlation=correlation,
-        radial_mlp=radial_mlp,
-        batch_size=batch_size,
-        epochs=epochs,
-        lr=lr,
-        seed=seed,
-        dtype=dtype,
-        extra_args=None,
-    )
+    hp = _hyperparameters(locals())
     hp_ft = hp.model_copy(update={"lr": finetune_lr, "epochs": finetune_epochs or epochs})
     with Progress(console=err_console) as progress:
         task = progress.add_task("learning curve", total=None)

@@ -76,25 +76,24 @@ Channels, MaxL, RMax, Interactions, Correlation, RadialMlp = _architecture_optio
 
 
 # ---- helpers
-def _training_frames(
-    data,
-    fmt,
-    length_unit,
-    energy_unit,
-    energy_key,
-    forces_key,
-    stress_key,
-    *,
-    cp2k_forces: str | None = None,
-    cell: str | None = None,
-    require: tuple[str, ...] = ("energy", "forces"),
-):
-    from elyte.training.datasets import guess_format, read_frames, summarize
+def _training_frames(options: dict[str, Any], *, require: tuple[str, ...] = ("energy", "forces")):
+    """The labelled frames a training command names, read and summarised on stderr.
+
+    ``options`` are the command's parameters by name (its ``locals()``): the data options
+    are declared once above and read here by those names, so no command lists them again.
+    Options a command does not have (``cp2k_forces``, ``cell``) count as not given.
+    """
+    from elyte.io.frames import guess_format, read_frames
+    from elyte.io.labelled_frames import summarize
+
+    data, fmt = options["data"], options.get("fmt")
+    length_unit, energy_unit = options.get("length_unit"), options.get("energy_unit")
+    cp2k_forces, cell = options.get("cp2k_forces"), options.get("cell")
 
     keys: dict[str, Any] = {}
     kind = fmt or guess_format(data)
     if kind == "extxyz":
-        keys = {"energy_key": energy_key, "forces_key": forces_key, "stress_key": stress_key}
+        keys = {k: options[k] for k in ("energy_key", "forces_key", "stress_key")}
     if kind == "cp2k":
         if not cp2k_forces or not cell:
             raise ElyteError("--format cp2k needs --cp2k-forces FILE and --cell (Å)")
@@ -117,7 +116,7 @@ def _training_frames(
 
 def _refuse_forces_only(frames) -> None:
     """Training needs an energy on every frame: say why, instead of a bare missing label."""
-    from elyte.training.datasets import labels, source
+    from elyte.io.labelled_frames import labels, source
 
     missing = [f for f in frames if labels(f)[0] is None]
     if missing:
@@ -146,11 +145,36 @@ def _split_options(
     }
 
 
-def _hyperparameters(**kw):
+#: MaceHyperParameters field of each command option that sets one (same name if absent)
+_HP_FIELDS = {
+    "channels": "num_channels",
+    "max_l": "max_L",
+    "interactions": "num_interactions",
+    "r_max": "r_max",
+    "correlation": "correlation",
+    "radial_mlp": "radial_mlp",
+    "energy_weight": "energy_weight",
+    "forces_weight": "forces_weight",
+    "stress_weight": "stress_weight",
+    "batch_size": "batch_size",
+    "epochs": "epochs",
+    "lr": "lr",
+    "seed": "seed",
+    "dtype": "dtype",
+    "extra_args": "extra_args",
+}
+
+
+def _hyperparameters(options: dict[str, Any], **fixed: Any):
+    """MACE hyper-parameters from a command's parameters by name (its ``locals()``) and
+    ``fixed`` values for fields the command has no option for; fields neither gives keep
+    :class:`MaceHyperParameters`' defaults."""
     from elyte.training.mace_train import MaceHyperParameters
 
-    kw["radial_mlp"] = [int(x) for x in kw.pop("radial_mlp").split(",") if x]
-    kw["extra_args"] = list(kw.pop("extra_args") or [])
+    kw = {f: options[o] for o, f in _HP_FIELDS.items() if o in options} | fixed
+    if isinstance(kw.get("radial_mlp"), str):
+        kw["radial_mlp"] = [int(x) for x in kw["radial_mlp"].split(",") if x]
+    kw["extra_args"] = list(kw.get("extra_args") or [])
     try:
         return MaceHyperParameters(**{k: v for k, v in kw.items() if v is not None})
     except ValueError as exc:

@@ -13,16 +13,11 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, field_validator, model_validator
 
 from elyte.spec import Spec
+from elyte.units import format_number
 
 # Run ids print a temperature with 6 decimals ("T298.15"): two temperatures closer than
 # this would share one run id and one folder.
 TEMPERATURE_RESOLUTION_K = 1e-6
-
-
-def format_number(x: float) -> str:
-    """300.0 → "300", 298.15 → "298.15" (no exponent, no trailing zeros; 6 decimals)."""
-    text = f"{x:.6f}".rstrip("0").rstrip(".")
-    return text or "0"
 
 
 class Conditions(Spec):

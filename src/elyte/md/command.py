@@ -177,7 +177,9 @@ def md_command(
     progress: Callable[[str, int, int], None] | None = None,
 ) -> list[tuple[Path, MDOutcome]]:
     """Run every (temperature, replica) into ``out_dir`` (sub-folders ``T300_r0`` when
-    there is more than one); replica r uses seed ``seed + r``.
+    there is more than one); replica r uses :func:`~elyte.md.identity.replica_seed`
+    (``seed + r``), the campaign's rule, so ``seed`` = a campaign condition's replica-0
+    seed repeats that condition's replicas.
 
     ``potential`` is a :class:`elyte.potentials.PotentialSpec`. Raises SimulationFailure
     after all runs if any of them failed.

@@ -1,4 +1,5 @@
-"""The one run-identity hash (``run_hash``) and the one replica seed rule."""
+"""The one run-identity hash (``run_hash``) and the one seed rule (``condition_seed``,
+``replica_seed``)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from elyte.md.spec import MDSpec
+from elyte.units import format_number
 
 #: MDSpec fields that change how often state is saved or how long a process may run,
 #: not the trajectory: left out of the identity so a resume may change them
@@ -42,8 +44,19 @@ def run_hash(
     return hashlib.sha256(json.dumps(record, sort_keys=True).encode()).hexdigest()
 
 
+def condition_seed(master: int, system: str, temperature: float) -> int:
+    """The seed of replica 0 of ``system`` at ``temperature`` (K) in a campaign with master
+    seed ``master``: 31 bits of SHA-256 of the three (order-free: adding or removing other
+    entries changes no other condition's seed; the potential is not in it, so every
+    potential starts from the same box and velocities)."""
+    key = f"elyte-seed|{master}|{system}|{format_number(temperature)}|0"
+    return int.from_bytes(hashlib.sha256(key.encode()).digest()[:4], "big") & 0x7FFFFFFF
+
+
 def replica_seed(seed: int, replica: int) -> int:
-    """Seed of replica ``replica`` of a run whose replica 0 has ``seed``: ``seed + replica``
-    (the rule of ``elyte md --replicas``; a campaign derives each run's ``seed`` from its
-    master seed and hands it to ``run_md`` as is, replica 0 of that run)."""
+    """Seed of replica ``replica`` of a run whose replica 0 has ``seed``: ``seed + replica``.
+
+    The one replica rule: ``elyte md --replicas`` and a campaign's replicas of one
+    (system, potential, T) both use it, so ``elyte md --seed S`` with S the campaign's
+    replica-0 seed (:func:`condition_seed`) repeats the campaign's replicas."""
     return int(seed) + int(replica)

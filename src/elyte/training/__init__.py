@@ -1,7 +1,8 @@
 """Training data, training and fine-tuning, evaluation and learning curves.
 
-- :mod:`elyte.training.datasets` — readers (extxyz, DeePMD, n2p2, VASP, CP2K) with
-  explicit units, label validation, summaries, extxyz/n2p2/DeePMD writers.
+- labelled frames (readers, writers, units, validation, summaries) live in ``elyte.io``:
+  :mod:`elyte.io.labelled_frames`, :mod:`elyte.io.frames` (``read_frames``) and one module
+  per format (``extxyz_frames``, ``deepmd_frames``, ``n2p2_frames``, ``dft_frames``).
 - :mod:`elyte.training.splits` — leakage-free splits (random, by trajectory, time blocks).
 - :mod:`elyte.training.augment` — scaled cells, rattled and hot frames, oracle labelling.
 - :mod:`elyte.training.train` — ``train``/``finetune`` through each family's own trainer.

@@ -13,7 +13,7 @@ from ase import Atoms
 from ase.calculators.calculator import Calculator
 
 from elyte.errors import ConfigError
-from elyte.training.datasets import GROUP_KEY, SOURCE_KEY, TIME_KEY, attach_labels, source
+from elyte.io.labelled_frames import GROUP_KEY, SOURCE_KEY, TIME_KEY, attach_labels, source
 
 
 def scaled_cells(frames: Sequence[Atoms], factors: Sequence[float] = (0.92, 0.80)) -> list[Atoms]:

@@ -19,7 +19,7 @@ from ase import Atoms
 from ase.calculators.calculator import Calculator
 
 from elyte.errors import InputFileError, PotentialError
-from elyte.training.datasets import labels, source
+from elyte.io.labelled_frames import labels, source
 from elyte.training.models import check_model, load_model, model_spec  # noqa: F401 (re-export)
 from elyte.units import EV_PER_A3_TO_GPA
 
@@ -224,9 +224,7 @@ def comparison_table(metrics: Sequence[Metrics]) -> list[dict[str, Any]]:
             else NOT_IN_DATA,
             "F RMSE (meV/Å)": 1e3 * m.force_rmse if f else NOT_IN_DATA,
             "F MAE (meV/Å)": 1e3 * m.force_mae if f else NOT_IN_DATA,
-            "S RMSE (GPa)": m.stress_rmse * EV_PER_A3_TO_GPA
-            if m.stress_ref.size
-            else NOT_IN_DATA,
+            "S RMSE (GPa)": m.stress_rmse * EV_PER_A3_TO_GPA if m.stress_ref.size else NOT_IN_DATA,
         }
         for el, d in m.per_element_forces().items():
             row[f"F RMSE {el} (meV/Å)"] = 1e3 * d["rmse"]

@@ -22,9 +22,9 @@ from ase import Atoms
 
 import elyte
 from elyte.errors import ConfigError
+from elyte.io.labelled_frames import frames_hash
 from elyte.jsonio import atomic_write_text
 from elyte.provenance import file_sha256, provenance
-from elyte.training.datasets import frames_hash
 from elyte.training.mace_train import MaceHyperParameters
 from elyte.training.splits import Split, split_frames
 

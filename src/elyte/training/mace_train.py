@@ -28,8 +28,9 @@ from pydantic import Field
 from elyte._torch_compat import legacy_checkpoints
 from elyte.devices import resolve_device
 from elyte.errors import ConfigError, InputFileError, PotentialError
+from elyte.io.extxyz_frames import write_extxyz
+from elyte.io.labelled_frames import labels
 from elyte.spec import Spec
-from elyte.training.datasets import labels, write_extxyz
 
 ProgressFn = Callable[[int, int, str], None]
 

@@ -26,7 +26,8 @@ from ase import Atoms
 from elyte._torch_compat import legacy_checkpoints
 from elyte.devices import resolve_device
 from elyte.errors import PotentialError
-from elyte.training.datasets import labels, write_extxyz
+from elyte.io.extxyz_frames import write_extxyz
+from elyte.io.labelled_frames import labels
 from elyte.training.mace_train import MaceHyperParameters
 
 SHIPPED_CHECKPOINT = "SevenNet-0_11July2024"

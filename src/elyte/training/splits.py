@@ -16,7 +16,7 @@ import numpy as np
 from ase import Atoms
 
 from elyte.errors import ConfigError
-from elyte.training.datasets import GROUP_KEY, TIME_KEY
+from elyte.io.labelled_frames import GROUP_KEY, TIME_KEY
 
 SPLIT_METHODS = ("random", "group", "block")
 

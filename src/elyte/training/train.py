@@ -28,10 +28,10 @@ from ase import Atoms
 
 import elyte
 from elyte.errors import ConfigError, InputFileError, PotentialError
+from elyte.io.labelled_frames import frames_hash, summarize
 from elyte.jsonio import atomic_write_text
 from elyte.potentials.pickle_guard import guard_model_file
 from elyte.provenance import file_sha256, provenance
-from elyte.training.datasets import frames_hash, summarize
 from elyte.training.evaluate import Metrics, evaluate, load_model
 from elyte.training.mace_train import (
     MaceHyperParameters,
@@ -114,7 +114,7 @@ def _not_available(family: str, package: str, extra: str) -> Callable[..., Train
             )
         raise ConfigError(
             f"`{package}` is installed, but elyte does not yet drive {family} training; "
-            f"write the frames with `elyte.training.datasets.write_extxyz` and run the "
+            f"write the frames with `elyte.io.extxyz_frames.write_extxyz` and run the "
             f"package's own trainer, or use --family mace"
         )
 
@@ -204,10 +204,10 @@ def train(
     The frames are split (``split`` or ``split_by``/``fractions``/``split_seed``); the
     validation part steers training and reports errors, the test part is only evaluated
     at the end. ``plot_curve=False`` skips the PNG (a second or more per run; learning
-    curves turn it off). ``e0s``: eV per element keyed by atomic number, a mace keyword, or None
-    for least squares on the training part. A pickled ``foundation_model`` that calls code
-outside its model packages is refused unless ``trust_model_file``. Returns a
-:class:`TrainResult`.
+    curves turn it off). ``e0s``: eV per element keyed by atomic number, a mace keyword,
+    or None for least squares on the training part. A pickled ``foundation_model`` that calls
+    code outside its model packages is refused unless ``trust_model_file``. Returns a
+    :class:`TrainResult`.
     """
     if family not in TRAINERS:
         raise ConfigError(f"unknown family {family!r}; choose one of {', '.join(FAMILIES)}")

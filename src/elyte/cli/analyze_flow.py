@@ -1,7 +1,9 @@
-"""``elyte analyze`` options -> :class:`AnalysisSpec`, and the read-analyse-write chain.
+"""``elyte analyze``'s flow: options -> :class:`AnalysisSpec`, then read -> analyse -> write.
 
-The files themselves are read and written by :mod:`elyte.io.results_files`
-(``read_trajectories``, ``write_results``; re-exported here).
+It sits above the floors it joins: the files are read and written by
+:mod:`elyte.io.results_files` (``read_trajectories``, ``write_results``), the observables
+come from :func:`elyte.analysis.analyze` (arrays in, ``Result``s out). The inputs are
+checked here, at the edge, against the trajectories before any analysis runs.
 """
 
 from __future__ import annotations
