@@ -233,12 +233,26 @@ class Loop:
             self.engine.set_minimizer_state(self.minimizer_state)
             self.minimizer_state = {}
 
+        # checkpoints every `checkpoint_every` iterations (or `checkpoint_minutes`), so a
+        # SIGKILL costs at most that much of a long minimisation; not again at the
+        # iteration a resumed optimiser starts from
+        last = [self.cursor.k, time.perf_counter()]
+
         def on_step(iteration: int, fmax: float, energy: float) -> bool:
             self.cursor.k = iteration
             self._report(stage, stage.max_steps, fmax=fmax, energy=energy)
             if self._should_stop():
                 self._interrupt()  # raises on a signal; returns on the wall-clock limit
                 return True
+            every, now = self.checkpoint_every, time.perf_counter()
+            due = (
+                iteration % every == 0
+                if every
+                else now - last[1] >= 60.0 * self.spec.checkpoint_minutes
+            )
+            if due and iteration > last[0]:
+                self.checkpoint()
+                last[:] = [iteration, now]
             return False
 
         return self.engine.minimize(stage, on_step)
@@ -328,8 +342,12 @@ class Loop:
         for r, rec in enumerate(self.recorders):
             snap = self.engine.snapshot(r, stress=self.spec.stress, velocities=self.spec.velocities)
             rec.frame(
-                snap, self.cursor.global_step, time_ps, stage.kind,
-                forces=self.spec.forces, stage_index=self.cursor.stage_index,
+                snap,
+                self.cursor.global_step,
+                time_ps,
+                stage.kind,
+                forces=self.spec.forces,
+                stage_index=self.cursor.stage_index,
             )
 
     def _check(self, stage: StageSpec, stage_time: float) -> Failure | None:
