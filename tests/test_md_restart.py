@@ -416,3 +416,13 @@ def test_sigkill_during_minimisation_resumes_bit_identically(tmp_path, optimizer
     np.testing.assert_array_equal(a.metadata["steps"], b.metadata["steps"])
     np.testing.assert_array_equal(a.positions, b.positions)  # bit-identical
     np.testing.assert_array_equal(a.velocities, b.velocities)
+
+
+def test_minimizer_checkpoint_interval_rule():
+    """Every `checkpoint_every` iterations, else by wall time; never twice at one iteration."""
+    from elyte.md.schedule import minimizer_checkpoint_due as due
+
+    assert [k for k in range(1, 10) if due(k, 0, 3, 0.0, 60.0)] == [3, 6, 9]
+    assert not due(6, 6, 3, 0.0, 60.0)  # a resumed optimiser restarts at the saved iteration
+    assert due(4, 3, None, 61.0, 60.0) and not due(4, 3, None, 59.0, 60.0)
+    assert not due(3, 3, None, 1e9, 60.0)
