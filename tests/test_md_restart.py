@@ -235,7 +235,7 @@ def test_every_integrator_restarts_exactly(tmp_path, stage):
     np.testing.assert_allclose(a.temperature, b.temperature, rtol=1e-9)
 
 
-@pytest.mark.parametrize("optimizer", ["fire"])  # BFGS resume is not yet exact (see driver)
+@pytest.mark.parametrize("optimizer", ["fire", "bfgs"])
 def test_minimisation_reports_progress_stops_on_sigterm_and_resumes_exactly(tmp_path, optimizer):
     """Issue 10: a minimisation reports (iteration, fmax, energy), checkpoints on SIGTERM
     mid-way and continues from the optimiser's state to the uninterrupted result."""
@@ -330,3 +330,99 @@ def test_spcfw_sigkill_at_a_random_step_resumes_bit_identically(tmp_path):
     np.testing.assert_array_equal(a.positions, b.positions)
     np.testing.assert_array_equal(a.velocities, b.velocities)
     np.testing.assert_array_equal(a.potential_energy, b.potential_energy)
+
+
+MIN_SCRIPT = """
+import sys, time
+sys.path[:0] = [{src!r}, {tests!r}]
+from pathlib import Path
+from md_helpers import ShiftedForceLJ, lj_argon
+from elyte.md import MDSpec, run_md
+spec = MDSpec.model_validate_json(Path(sys.argv[2]).read_text())
+atoms = lj_argon(2, 0.8)
+atoms.rattle(0.2, seed=1)
+# 20 ms per minimiser step (wall time only: the numbers are untouched) so the
+# parent can kill it at an iteration of its choosing
+run_md(atoms, ShiftedForceLJ(), spec, Path(sys.argv[1]), temperature=100,
+       pressure_bar=None, seed=3, progress=lambda *a: time.sleep(0.02))
+"""
+
+
+def _wait_for_iteration(proc: subprocess.Popen, ckpt: Path, min_k: int) -> int:
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        assert proc.poll() is None, "the run ended before it could be interrupted"
+        if ckpt.exists():
+            try:
+                cursor = load_checkpoint(ckpt)[1]["cursor"]
+            except Exception:  # replaced while reading
+                cursor = {"stage_index": -1, "k": -1}
+            if cursor["stage_index"] == 0 and cursor["k"] >= min_k:
+                return int(cursor["k"])
+        time.sleep(0.01)
+    raise AssertionError("no minimisation checkpoint appeared")
+
+
+@pytest.mark.parametrize("optimizer", ["fire", "bfgs"])
+def test_sigkill_during_minimisation_resumes_bit_identically(tmp_path, optimizer):
+    """Issue 13: SIGKILL at a random iteration of a minimisation (every optimiser elyte
+    offers); the rerun continues from the last periodic checkpoint (FIRE's velocities and
+    step size, BFGS's Hessian and previous step) and ends where an uninterrupted run ends."""
+    spec = MDSpec(
+        stages=[
+            StageSpec(kind="minimize", fmax=1e-5, max_steps=300, optimizer=optimizer),
+            StageSpec(kind="nvt", duration_ps=0.1, timestep_fs=10, write_every=2),
+        ],
+        checkpoint_every=3,
+        velocities=True,
+    )
+    script, spec_file = tmp_path / "run.py", tmp_path / "spec.json"
+    script.write_text(MIN_SCRIPT.format(src=str(SRC), tests=str(TESTS)))
+    spec_file.write_text(spec.model_dump_json())
+    out = tmp_path / "killed"
+    env = dict(os.environ, OMP_NUM_THREADS="1")
+    proc = subprocess.Popen([sys.executable, str(script), str(out), str(spec_file)], env=env)
+    rng = np.random.default_rng()
+    target = int(rng.integers(4, 60))  # the run takes 81 (BFGS) or 110 (FIRE) iterations
+    k_seen = _wait_for_iteration(proc, out / "checkpoint.npz", target)
+    time.sleep(float(rng.uniform(0, 0.05)))
+    proc.send_signal(signal.SIGKILL)
+    assert proc.wait() == -signal.SIGKILL
+    meta = load_checkpoint(out / "checkpoint.npz")[1]
+    assert meta["cursor"]["stage_index"] == 0 and meta["cursor"]["k"] >= k_seen  # mid-way
+    assert any(k.startswith("minimizer/") for k in load_checkpoint(out / "checkpoint.npz")[0])
+
+    def run(folder: Path, log: list):
+        atoms = lj_argon(2, 0.8)
+        atoms.rattle(0.2, seed=1)
+        kwargs = dict(temperature=100, pressure_bar=None, seed=3)
+        return run_md(
+            atoms, ShiftedForceLJ(), spec, folder, progress=lambda *a: log.append(a[2]), **kwargs
+        )
+
+    log_resumed: list[dict] = []
+    log_ref: list[dict] = []
+    resumed = run(out, log_resumed)
+    ref = run(tmp_path / "ref", log_ref)
+    assert resumed.status == ref.status == "completed"
+    # the rerun started from the checkpointed iteration, not from scratch
+    first = [i["k"] for i in log_resumed if i["kind"] == "minimize"][0]
+    assert first == meta["cursor"]["k"] > 0
+    # and followed the uninterrupted run's iterations, energies and forces exactly
+    tail = [(i["k"], i["energy"], i["fmax"]) for i in log_ref if i["kind"] == "minimize"]
+    mine = [(i["k"], i["energy"], i["fmax"]) for i in log_resumed if i["kind"] == "minimize"]
+    assert mine == [t for t in tail if t[0] >= first]
+    a, b = read_h5md(resumed.paths["trajectory"]), read_h5md(ref.paths["trajectory"])
+    np.testing.assert_array_equal(a.metadata["steps"], b.metadata["steps"])
+    np.testing.assert_array_equal(a.positions, b.positions)  # bit-identical
+    np.testing.assert_array_equal(a.velocities, b.velocities)
+
+
+def test_minimizer_checkpoint_interval_rule():
+    """Every `checkpoint_every` iterations, else by wall time; never twice at one iteration."""
+    from elyte.md.schedule import minimizer_checkpoint_due as due
+
+    assert [k for k in range(1, 10) if due(k, 0, 3, 0.0, 60.0)] == [3, 6, 9]
+    assert not due(6, 6, 3, 0.0, 60.0)  # a resumed optimiser restarts at the saved iteration
+    assert due(4, 3, None, 61.0, 60.0) and not due(4, 3, None, 59.0, 60.0)
+    assert not due(3, 3, None, 1e9, 60.0)

@@ -14,9 +14,12 @@ Out = Annotated[Path, typer.Option("-o", "--out", help="Run folder (resumes when
 def learn_command(config: Config, out: Out) -> None:
     """Grow a training set from uncertain MD frames, labelled by an oracle (active learning)."""
     from elyte.learn.loop import run_learn
-    from elyte.learn.spec import load_learn_spec
+    from elyte.learn.spec import LearnError, load_learn_spec
 
-    spec = load_learn_spec(config)
+    try:
+        spec = load_learn_spec(config)
+    except (UnicodeDecodeError, RecursionError) as exc:  # binary garbage, 20 000-deep arrays
+        raise LearnError(f"{config}: not a readable TOML text file ({type(exc).__name__})") from None
     resumed = (out / "state.json").exists()
     typer.echo(f"{'resuming' if resumed else 'starting'} active learning in {out}")
     run_learn(spec, out, log=lambda m: typer.echo(m))

@@ -11,6 +11,11 @@ TRUST_NOTE = (
     "outside the model's own packages, and loads those only with trust_model_file = true "
     "(--trust-model-file). Load model files only from people you trust."
 )
+RESUME_NOTE = (
+    "Resume: a killed run continues from its checkpoint bit-identically with spcfw (no "
+    "skin), D3, ZBL, chgnet-0.3.0, chgnet-r2scan and sevennet-0 on CPU, and with xtb when "
+    "OMP_NUM_THREADS=1; otherwise to round-off (README: What resume guarantees)."
+)
 
 
 # ---------------------------------------------------------------- models  [issue 2 (potentials)]
@@ -40,3 +45,4 @@ def models_command() -> None:
     console = Console()
     console.print(table)
     console.print(Text(TRUST_NOTE))
+    console.print(Text(RESUME_NOTE))

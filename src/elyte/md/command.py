@@ -84,6 +84,12 @@ def build_spec(
     """An MDSpec from command-line pieces (raises ConfigError naming the bad option)."""
     if not stages:
         raise ConfigError("give at least one --stage, e.g. --stage nvt:2ps")
+    for flag, value, allowed in (
+        ("--masses", masses, ("physical", "hmr", "deuterium")),
+        ("--monitors", monitor_action, ("stop", "warn")),
+    ):
+        if value not in allowed:
+            raise ConfigError(f"{flag} {value!r}: choose one of {', '.join(allowed)}")
     try:
         return MDSpec(
             stages=[parse_stage(s) for s in stages],
@@ -195,7 +201,7 @@ def md_command(
     except Exception as exc:
         raise InputFileError(f"cannot read structure {structure}: {exc}") from exc
     from elyte.devices import resolve_device
-    from elyte.potentials import check_elements
+    from elyte.potentials import check_elements, check_structure
 
     validate_run(
         atoms,
@@ -208,6 +214,7 @@ def md_command(
     resolve_device(getattr(potential, "device", "auto"))
     loaded = load_potential(potential)
     check_elements(loaded, sorted(set(atoms.get_chemical_symbols())))
+    check_structure(loaded, atoms)  # e.g. spcfw without mol_id: refused before any file
     runs = [(t, r) for t in temperatures for r in range(replicas)]
     results = []
     for t, r in runs:

@@ -8,14 +8,11 @@ failure record), ``thermo.csv``, ``checkpoint.npz`` (written atomically),
 Starting the same run (same structure, protocol, temperature, pressure, seed) again in the
 same folder resumes from the checkpoint, or returns the stored outcome if it had ended.
 
-Resume guarantees: a resumed run is bit-identical to an uninterrupted one when the
-calculator is a pure function of positions and cell (CHGNet, SevenNet and MACE build their graph
-afresh each call) — through
-every integrator and a FIRE minimisation interrupted part-way. Weaker: a BFGS
-minimisation interrupted part-way resumes from its saved Hessian but not yet
-bit-identically (use FIRE, the default, where that matters); spcfw still reuses a Verlet
-list whose build time depends on history, so its resumed runs agree to round-off only
-(issue 13, not yet fixed).
+Resume guarantees (README, "What resume guarantees"): a resumed run is bit-identical to an
+uninterrupted one when the calculator is a pure function of positions and cell: spcfw
+(neighbour list rebuilt at each call), CHGNet, SevenNet and MACE (elyte makes their torch
+calls deterministic, ``elyte.potentials.determinism``), xtb with one OpenMP thread —
+through every integrator and a FIRE or BFGS minimisation interrupted part-way.
 """
 
 from __future__ import annotations

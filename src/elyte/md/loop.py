@@ -23,7 +23,7 @@ from elyte.md.masses import md_masses
 from elyte.md.monitors import Failure, StabilityMonitor
 from elyte.md.outcome import MDInterrupted, MDOutcome
 from elyte.md.recorder import SNAPSHOT, Recorder
-from elyte.md.schedule import next_event
+from elyte.md.schedule import minimizer_checkpoint_due, next_event
 from elyte.md.spec import MDSpec, StageSpec
 from elyte.md.state import Cursor, MDState, prefixed, save_checkpoint
 from elyte.md.topology import find_bonds, mic_distances
@@ -54,12 +54,8 @@ class Loop:
     ):
         self.input_atoms, self.engine, self.spec, self.out = atoms, engine, spec, out
         self.temperature, self.pressure_bar, self.seed = temperature, pressure_bar, seed
-        self.metadata, self.progress, self.hash, self.threads = (
-            metadata,
-            progress,
-            run_hash,
-            threads,
-        )
+        self.metadata, self.progress = metadata, progress
+        self.hash, self.threads = run_hash, threads
         self.R = int(engine.n_replicas)
         self.recorders = [Recorder(out if self.R == 1 else out / f"r{r}") for r in range(self.R)]
         self.total_steps = sum(s.md_steps(temperature) for s in spec.stages)
@@ -233,12 +229,18 @@ class Loop:
             self.engine.set_minimizer_state(self.minimizer_state)
             self.minimizer_state = {}
 
+        last = [self.cursor.k, time.perf_counter()]  # iteration, time of the last checkpoint
+
         def on_step(iteration: int, fmax: float, energy: float) -> bool:
             self.cursor.k = iteration
             self._report(stage, stage.max_steps, fmax=fmax, energy=energy)
             if self._should_stop():
                 self._interrupt()  # raises on a signal; returns on the wall-clock limit
                 return True
+            since = (iteration, last[0], self.checkpoint_every, time.perf_counter() - last[1])
+            if minimizer_checkpoint_due(*since, 60.0 * self.spec.checkpoint_minutes):
+                self.checkpoint()  # a SIGKILL loses at most one interval of the minimisation
+                last[:] = [iteration, time.perf_counter()]
             return False
 
         return self.engine.minimize(stage, on_step)
@@ -330,7 +332,7 @@ class Loop:
             rec.frame(
                 snap, self.cursor.global_step, time_ps, stage.kind,
                 forces=self.spec.forces, stage_index=self.cursor.stage_index,
-            )
+            )  # fmt: skip
 
     def _check(self, stage: StageSpec, stage_time: float) -> Failure | None:
         c = self.cursor

@@ -63,3 +63,14 @@ def next_event(
         checkpoint=bool(checkpoint_every) and g1 % checkpoint_every == 0,
         stage_end=k1 == n,
     )
+
+
+def minimizer_checkpoint_due(
+    iteration: int, last: int, every: int | None, since_s: float, budget_s: float
+) -> bool:
+    """Checkpoint a minimisation at ``iteration``? Every ``every`` iterations, or (None)
+    once ``since_s`` seconds have passed since the last one (at iteration ``last``) reach
+    ``budget_s``; never again at ``last`` (the iteration a resumed optimiser starts at)."""
+    if iteration <= last:
+        return False
+    return iteration % every == 0 if every else since_s >= budget_s

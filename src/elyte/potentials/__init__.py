@@ -4,6 +4,7 @@ Public API::
 
     load_potential(spec: PotentialSpec) -> LoadedPotential   # .calculator, .metadata
     check_elements(loaded: LoadedPotential, symbols) -> None  # raises PotentialError
+    check_structure(loaded: LoadedPotential, atoms) -> None   # one force call, or PotentialError
     available_models() -> list[ModelStatus]                   # for `elyte models`
 
 Families register themselves with :func:`elyte.potentials.registry.register` in
@@ -18,7 +19,12 @@ from elyte.potentials import (  # noqa: F401  (register families)
     shipped,
     user_files,
 )
-from elyte.potentials.load import available_models, check_elements, load_potential
+from elyte.potentials.load import (
+    available_models,
+    check_elements,
+    check_structure,
+    load_potential,
+)
 from elyte.potentials.registry import FAMILIES, LoadedPotential, ModelStatus, register
 from elyte.potentials.spec import D3Spec, PotentialSpec, ZBLSpec
 
@@ -31,6 +37,7 @@ __all__ = [
     "ZBLSpec",
     "available_models",
     "check_elements",
+    "check_structure",
     "load_potential",
     "register",
 ]

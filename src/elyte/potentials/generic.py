@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 
 from elyte.errors import PotentialError
+from elyte.potentials.determinism import fresh_scf
 from elyte.potentials.registry import (
     LoadedPotential,
     register,
@@ -34,7 +35,7 @@ def load_xtb(spec: PotentialSpec) -> LoadedPotential:
     except Exception as exc:
         raise PotentialError(f"tblite refused the options {spec.kwargs}: {exc}") from exc
     return LoadedPotential(
-        calc,
+        fresh_scf(calc),
         {
             "elements": symbols_range(1, 86),  # GFN2-xTB is parametrised for H..Rn
             "level_of_theory": str(kwargs["method"]),

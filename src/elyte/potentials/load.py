@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable
+from typing import Any
 
 from elyte.errors import PotentialError
 from elyte.potentials.addons import D3_ELEMENTS, compose
@@ -79,6 +80,22 @@ def check_elements(loaded: LoadedPotential, symbols: Iterable[str | int]) -> Non
             f"of this system; it covers {', '.join(covered)}. Choose a potential trained on "
             "these elements."
         )
+
+
+def check_structure(loaded: LoadedPotential, atoms: Any) -> None:
+    """Raise PotentialError if the calculator cannot give energy and forces for ``atoms``
+    (an ASE ``Atoms``; e.g. SPC/Fw without ``mol_id``): one force call on a copy, made
+    before a run creates any file. The run's first step reuses it from the calculator's
+    cache (same positions, cell and numbers)."""
+    probe = atoms.copy()
+    probe.calc = loaded.calculator
+    try:
+        probe.get_potential_energy()
+        probe.get_forces()
+    except Exception as exc:  # noqa: BLE001 - any calculator's refusal, reported as input error
+        raise PotentialError(
+            f"potential {loaded.name!r} cannot evaluate this structure: {exc}"
+        ) from None
 
 
 def available_models() -> list[ModelStatus]:

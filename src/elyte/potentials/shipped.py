@@ -15,6 +15,7 @@ from pathlib import Path
 
 from elyte._torch_compat import legacy_checkpoints
 from elyte.errors import PotentialError
+from elyte.potentials.determinism import torch_deterministic
 from elyte.potentials.registry import (
     LoadedPotential,
     not_a_model,
@@ -94,7 +95,7 @@ def _load_chgnet(spec: PotentialSpec, version: str, level_of_theory: str) -> Loa
         calc = CHGNetCalculator(model=model, use_device=device, **spec.kwargs)
     _quiet_chgnet_step_warnings()
     return LoadedPotential(
-        calc,
+        torch_deterministic(calc),
         {
             "file_sha256": file_sha256(weights),
             "shipped_weights": str(weights),
@@ -143,7 +144,7 @@ def sevennet_from_checkpoint(path: Path, spec: PotentialSpec, expected: str) -> 
     except Exception as exc:  # unpickling / key errors from a file that is not a checkpoint
         raise not_a_model(path, expected, exc) from exc
     return LoadedPotential(
-        calc,
+        torch_deterministic(calc),
         {
             "elements": symbols_from_numbers(calc.type_map.keys()),
             "cutoff_angstrom": float(calc.cutoff),

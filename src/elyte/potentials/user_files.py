@@ -18,6 +18,7 @@ import io
 from ase.data import atomic_numbers
 
 from elyte._torch_compat import legacy_checkpoints
+from elyte.potentials.determinism import torch_deterministic
 from elyte.potentials.pickle_guard import check_model_pickle
 from elyte.potentials.registry import (
     LoadedPotential,
@@ -83,7 +84,7 @@ def load_mace(spec: PotentialSpec) -> LoadedPotential:
         raise not_a_model(path, _MACE, exc) from exc
     model = calc.models[0]
     return LoadedPotential(
-        calc,
+        torch_deterministic(calc),
         {
             **_file_metadata(path, device, "mace-torch", "torch", "e3nn"),
             "elements": symbols_from_numbers(model.atomic_numbers.tolist()),
@@ -201,7 +202,7 @@ def load_chgnet_file(spec: PotentialSpec) -> LoadedPotential:
         raise not_a_model(path, _CHGNET, exc) from exc
     n_species = calc.model.atom_embedding.embedding.num_embeddings
     return LoadedPotential(
-        calc,
+        torch_deterministic(calc),
         {
             **_file_metadata(path, device, "chgnet", "torch"),
             "elements": symbols_from_numbers(range(1, n_species + 1)),

@@ -11,7 +11,9 @@ The centre-of-mass momentum is zero at every stage start and conserved by all in
 except LangevinBAOAB and Berendsen, so the others run with 3N − 3 degrees of freedom
 (FixCom; Nosé–Hoover and MTK told N − 1 "atoms" of kinetic DOF). The state saved for
 restarts is every numeric attribute of the integrator (and of its thermostat and
-barostat objects) and of the optimiser during a minimisation.
+barostat objects) and of the optimiser during a minimisation (FIRE: velocities, dt,
+step counters; BFGS: the Hessian, previous positions and forces), so a minimisation
+interrupted part-way continues bit-identically.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from ase.md.nptberendsen import Inhomogeneous_NPTBerendsen, NPTBerendsen
 from ase.md.velocitydistribution import Stationary
 from ase.md.verlet import VelocityVerlet
 from ase.optimize import BFGS, FIRE
+from ase.optimize.bfgs import BFGSMethod
 
 from elyte.errors import ConfigError
 from elyte.md.engines import MinimizeCallback, register_engine
@@ -279,8 +282,11 @@ class ASEEngine:
         opt.fmax = stage.fmax
         if self._opt_state:
             _restore(opt, "opt/", self._opt_state)
-            if getattr(opt, "state", None) is not None:  # BFGS keeps H in a method object
-                _restore(opt.state, "opt_state/", self._opt_state)
+            hessian = self._opt_state.get("opt_state/hessian")
+            if isinstance(opt, BFGS) and hessian is not None:
+                # BFGS keeps H in a method object that a fresh optimiser has not built
+                # yet (state None): without it the next step restarts from H0 = αI.
+                opt.state = BFGSMethod(np.array(hessian, dtype=float))
         self._opt, self._opt_state = opt, {}
         for _ in opt.irun(fmax=stage.fmax, steps=stage.max_steps - opt.nsteps):
             forces = self.atoms.get_forces()
