@@ -6,6 +6,9 @@ exit 2, one ``error:`` message naming the culprit, no traceback, nothing new lef
 and no hang past :data:`LIMIT_S`. Commands run in-process through ``elyte.cli.main`` (no
 interpreter start-up); a SIGALRM turns a hang into a failure.
 
+The harness is tests/fuzz_helpers.py; tests/test_fuzz_commands.py adds cases for every
+other command and maps each example of the issue to its regression test.
+
 Cases known to fail in another helper's room are marked ``xfail(strict=True)`` with the
 room named, so a fix shows up as an XPASS that removes the marker.
 """

@@ -19,7 +19,8 @@ def learn_command(config: Config, out: Out) -> None:
     try:
         spec = load_learn_spec(config)
     except (UnicodeDecodeError, RecursionError) as exc:  # binary garbage, 20 000-deep arrays
-        raise LearnError(f"{config}: not a readable TOML text file ({type(exc).__name__})") from None
+        why = type(exc).__name__
+        raise LearnError(f"{config}: not a readable TOML text file ({why})") from None
     resumed = (out / "state.json").exists()
     typer.echo(f"{'resuming' if resumed else 'starting'} active learning in {out}")
     run_learn(spec, out, log=lambda m: typer.echo(m))
