@@ -381,3 +381,25 @@ def test_family_whose_package_is_missing_says_how_to_install(tmp_path, family, m
     model_file.write_bytes(b"\x00" * 128)
     with pytest.raises(PotentialError, match=rf"not installed.*elyte\[{family}\]"):
         load_potential(PotentialSpec(model=family, file=model_file))
+
+
+def test_default_zbl_window_is_per_pair_and_clear_of_bonds():
+    """The default switch window is 0.4–0.6 × the covalent-radius sum (Cordero radii:
+    H 0.31, O 0.66, Li 1.28 Å), so a water molecule at its bond length feels no ZBL, while
+    a pair pushed inside the window does; forces stay the gradient of the energy."""
+    loaded = load_potential(PotentialSpec(**ZERO, zbl=ZBLSpec()))
+    water = Atoms("OH2", positions=[[0, 0, 0], [0.96, 0, 0], [-0.24, 0.93, 0]])
+    water.calc = loaded.calculator
+    assert water.get_potential_energy() == 0.0
+    assert np.all(water.get_forces() == 0.0)
+    for pair, rsum in (("OH", 0.97), ("LiO", 1.94), ("LiLi", 2.56)):
+        inner, outer = 0.4 * rsum, 0.6 * rsum
+        dimer = Atoms(pair, positions=[[0, 0, 0], [0, 0, 0.99 * inner]])
+        dimer.calc = loaded.calculator
+        z = dimer.numbers
+        ref = _zbl_reference(0.99 * inner, int(z[0]), int(z[1]))
+        assert dimer.get_potential_energy() == pytest.approx(ref, rel=1e-5)
+        dimer.positions[1, 2] = 1.01 * outer
+        assert dimer.get_potential_energy() == 0.0
+    with pytest.raises(ValueError, match="both"):
+        ZBLSpec(inner=0.5)

@@ -24,12 +24,24 @@ class D3Spec(Spec):
 class ZBLSpec(Spec):
     """Ziegler–Biersack–Littmark screened-nuclear repulsion at short range."""
 
-    inner: float = Field(0.6, gt=0, description="Below this distance (Å) ZBL is at full weight.")
-    outer: float = Field(1.2, gt=0, description="Above this distance (Å) ZBL is switched off.")
+    inner: float | None = Field(
+        None,
+        gt=0,
+        description="Below this distance (Å) ZBL is at full weight; default per pair: "
+        "0.4 × the covalent-radius sum (O–H 0.39 Å).",
+    )
+    outer: float | None = Field(
+        None,
+        gt=0,
+        description="Above this distance (Å) ZBL is switched off; default per pair: "
+        "0.6 × the covalent-radius sum (O–H 0.58 Å), clear of bonded distances.",
+    )
 
     @model_validator(mode="after")
     def _ordered(self) -> ZBLSpec:
-        if self.inner >= self.outer:
+        if (self.inner is None) != (self.outer is None):
+            raise ValueError("give both `inner` and `outer` (Å), or neither (per-pair default)")
+        if self.inner is not None and self.inner >= self.outer:
             raise ValueError(f"`inner` ({self.inner} Å) must be below `outer` ({self.outer} Å)")
         return self
 
