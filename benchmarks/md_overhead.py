@@ -39,7 +39,10 @@ loaded by four other sessions (``/proc/loadavg`` 4.9 6.0 5.0 before, 5.1 5.7 5.0
 2–3 runnable tasks per core, so absolute times are ~5× the idle ones), ``--potential spcfw
 --steps 300 --rounds 5``: medians bare 21.98, ASE loop 19.08, elyte 21.37 ms/step; elyte ÷
 ASE loop per round 0.776, 1.011, 1.070, 1.120, 1.047: RATIO 1.047 (median; quartiles
-1.011–1.070), the same as the 1.061 measured idle on 2026-11-21 within the noise.
+1.011–1.070), the same as the 1.061 measured idle on 2026-11-21 within the noise. A rerun
+40 minutes later at heavier load (6.4 7.3 7.7 before, 9.5 8.4 8.0 after): medians 68.65,
+65.47, 72.26 ms/step; per round 1.082, 1.358, 1.041, 0.994, 0.910: RATIO 1.041 (quartiles
+0.994–1.082).
 """
 
 from __future__ import annotations
