@@ -185,18 +185,14 @@ def test_models_takes_no_arguments(inputs):
         (["train", "missing.extxyz", "-o", "tr"], "missing.extxyz"),
         (["train", "water.extxyz", "-o", "tr"], "forces"),  # no labels
         (["train", "labelled.extxyz", "--epochs", "-1", "-o", "tr"], "epochs"),
-        (["train", "labelled.extxyz", "--r-max", "nan", "-o", "tr"], "r_max"),
+        (["train", "labelled.extxyz", "--r-max", "nan", "-o", "tr"], "--r-max nan"),
         (["train", "labelled.extxyz", "--family", "nosuch", "-o", "tr"], "nosuch"),
         (["train", "labelled.extxyz", "--lr", "-1", "-o", "tr"], "lr"),
         (["train", "labelled.extxyz", "--format", "nosuch", "-o", "tr"], "nosuch"),
         (["train", "labelled.extxyz", "--length-unit", "furlong", "-o", "tr"], "furlong"),
         (["train", "labelled.extxyz", "--batch-size", "0", "-o", "tr"], "batch"),
         (["train", "labelled.extxyz", "--channels", "0", "-o", "tr"], "channels"),
-        pytest.param(
-            ["train", "labelled.extxyz", "--dtype", "float16", "-o", "tr"],
-            "float16",
-            marks=_xfail("training/cli", "--dtype is not checked; float16 starts training"),
-        ),
+        (["train", "labelled.extxyz", "--dtype", "float16", "-o", "tr"], "float16"),
         (["finetune", "missing.model", "labelled.extxyz", "-o", "ft"], "missing.model"),
         (["finetune", "binary.toml", "labelled.extxyz", "-o", "ft"], "binary.toml"),
         (["learning-curve", "labelled.extxyz", "--sizes", "a,b", "-o", "lc"], "sizes"),
@@ -208,11 +204,7 @@ def test_models_takes_no_arguments(inputs):
         ),
         (["evaluate", "nosuch-model", "labelled.extxyz"], "nosuch-model"),
         (["evaluate", "chgnet-0.3.0", "missing.extxyz"], "missing.extxyz"),
-        pytest.param(
-            ["evaluate", "spcfw", "labelled.extxyz", "--device", "foo"],
-            "foo",
-            marks=_xfail("training/cli", "--device is not resolved before evaluating"),
-        ),
+        (["evaluate", "spcfw", "labelled.extxyz", "--device", "foo"], "foo"),
     ],
 )
 def test_training_commands(inputs, args, culprit):

@@ -49,6 +49,7 @@ from elyte.cli.training_options import (
     _split_options,
     _training_frames,
 )
+from elyte.devices import resolve_device
 from elyte.errors import ElyteError
 
 
@@ -154,6 +155,7 @@ def evaluate_command(
     if len(args) < 2:
         raise ElyteError("give at least one MODEL and then the DATA to evaluate on")
     *models, data = args
+    device = resolve_device(device)  # a typo is named before any model or data is read
     for model in models:  # the model files first: a bad one is named before the data
         check_model(model, trust_model_file)
     frames = _training_frames(locals(), require=())

@@ -175,8 +175,18 @@ def _hyperparameters(options: dict[str, Any], **fixed: Any):
     if isinstance(kw.get("radial_mlp"), str):
         kw["radial_mlp"] = [int(x) for x in kw["radial_mlp"].split(",") if x]
     kw["extra_args"] = list(kw.get("extra_args") or [])
+    from pydantic import ValidationError
+
+    option = {f: o for o, f in _HP_FIELDS.items()}
     try:
         return MaceHyperParameters(**{k: v for k, v in kw.items() if v is not None})
+    except ValidationError as exc:
+        lines = [
+            f"--{option.get(str(e['loc'][0]), str(e['loc'][0])).replace('_', '-')} "
+            f"{e.get('input')!s}: {e['msg']}"
+            for e in exc.errors()
+        ]
+        raise ElyteError("invalid hyper-parameter: " + "; ".join(lines)) from None
     except ValueError as exc:
         raise ElyteError(f"invalid hyper-parameter: {exc}") from None
 

@@ -19,7 +19,7 @@ import re
 import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 from ase import Atoms
@@ -52,7 +52,9 @@ class MaceHyperParameters(Spec):
     epochs: int = Field(50, ge=1, description="Training epochs [--max_num_epochs].")
     lr: float = Field(0.01, gt=0, description="Adam learning rate.")
     seed: int = Field(0, description="Random seed (weights init, batch order).")
-    dtype: str = Field("float64", description='"float64" or "float32" [--default_dtype].')
+    dtype: Literal["float64", "float32"] = Field(
+        "float64", description='"float64" or "float32" [--default_dtype].'
+    )
     ema: bool = Field(False, description="Exponential moving average of the weights.")
     scaling: str = Field("rms_forces_scaling", description="Output scaling [--scaling].")
     extra_args: list[str] = Field(
