@@ -19,6 +19,7 @@ from ase import Atoms
 
 from elyte.errors import ConfigError
 from elyte.md.engines import Engine
+from elyte.md.identity import replica_seed
 from elyte.md.masses import md_masses
 from elyte.md.monitors import Failure, StabilityMonitor
 from elyte.md.outcome import MDInterrupted, MDOutcome
@@ -112,7 +113,7 @@ class Loop:
         masses = md_masses(self.input_atoms, self.spec.masses, self.bonds)
         self.engine.set_masses(masses)
         self.state = self.engine.get_state()
-        self.state.rngs = [np.random.default_rng(self.seed + r) for r in range(self.R)]
+        self.state.rngs = [np.random.default_rng(replica_seed(self.seed, r)) for r in range(self.R)]
         self.cursor = Cursor()
         self.checkpoint_every = self.spec.checkpoint_every
         self.wall_before = 0.0

@@ -21,6 +21,10 @@ from ase import Atoms
 from elyte.errors import CompositionError, ConfigError
 from elyte.systems.molecules import Template
 
+#: Packmol reads its seed as a 32-bit Fortran integer; replica seeds (seed + r) may pass
+#: 2**31 - 1, so they are folded into its range (seeds below it are used as given).
+PACKMOL_SEED_MODULUS = 2**31 - 1
+
 
 def packmol_binary() -> str:
     """Path of the Packmol executable: the ``packmol`` package's own binary, else PATH.
@@ -94,7 +98,7 @@ def pack(
             f"tolerance {tolerance:.6f}",
             "filetype xyz",
             "output packed.xyz",
-            f"seed {int(seed)}",
+            f"seed {int(seed) % PACKMOL_SEED_MODULUS}",
             f"pbc 0. 0. 0. {box[0]:.6f} {box[1]:.6f} {box[2]:.6f}",
         ]
         for k, (tpl, n) in enumerate(species):
