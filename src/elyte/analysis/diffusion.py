@@ -287,9 +287,12 @@ def diffusion_from_paths(
     fit = fit_diffusion(pooled, parts, weights, (first, last))
     to_d = A2_PER_PS_TO_1E9_M2_PER_S / (2 * dim)
     d_a2ps = fit.slope / (2 * dim)
-    # particles that move together make the particle scatter too small: widen it
+    # particles that move together make the particle scatter too small: widen it, and
+    # let the t quantile count N / R effectively independent particles
     design = design_effect(paths)
     widen, collective, correlated_note = correlation_widening(design, species)
+    n_indep = parts.shape[1] / widen**2
+    widen *= small_sample_factor(max(2, math.floor(n_indep))) / fit.factor
     err_a2ps = fit.slope_stderr / (2 * dim) * widen
     n_particles = parts.shape[1]
     window = (first * dt, last * dt)
@@ -363,7 +366,7 @@ def diffusion_from_paths(
         err_a2ps * A2_PER_PS_TO_1E9_M2_PER_S,
         "1e-9 m^2/s",
         method,
-        float(n_particles),
+        float(n_indep),
         details,
         status=status,
         reason=reason,
