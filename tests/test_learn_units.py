@@ -364,3 +364,21 @@ def test_explain_lists_every_learn_key():
                 assert re.search(rf"^learn\.{name}\.{sub}  \(", text, re.M), sub
     assert "learn.trust_lower  (float; default 0.1; > 0)" in text
     assert "learn.model.retrain  ('finetune' | 'scratch'; default 'finetune')" in text
+
+
+def test_config_file_paths_are_taken_relative_to_the_config(tmp_path):
+    from elyte.learn.spec import load_learn_spec
+
+    (tmp_path / "sub").mkdir()
+    cfg = tmp_path / "sub" / "learn.toml"
+    cfg.write_text(
+        '[learn]\nsystem = { composition = "H2O", count = 4 }\n'
+        'holdout_file = "data/h.extxyz"\nselection = "stream"\n'
+    )
+    spec = load_learn_spec(cfg)
+    assert spec.holdout_file == (tmp_path / "sub" / "data" / "h.extxyz").resolve()
+    assert spec.selection == "stream"
+    example = load_learn_spec(
+        __import__("pathlib").Path(__file__).parents[1] / "examples/learn/learn_water.toml"
+    )
+    assert example.holdout_file.is_file()

@@ -76,7 +76,7 @@ def train_committee(
         )
         res = run_mace_training(
             data,
-            data[: min(len(data), 4)],
+            data,  # validation = training frames: mace keeps the epoch that fits them best
             out,
             hyper_parameters(spec, seed, finetune=start is not None),
             name=f"member{k}",

@@ -122,7 +122,7 @@ def _committee_phase(
     if last is not None:
         new = sum(1 for a in active if a.info["iteration"] >= last["committee_iteration"])
         if new < spec.retrain_every:
-            return {**last, "retrained": False, "n_train": len(train)}
+            return {**last, "retrained": False}  # n_train: what that committee saw
     if len(train) < spec.model.batch_size:
         raise LearnError(f"only {len(train)} labelled frames (oracle failures?); see ledger.jsonl")
     previous = None

@@ -42,7 +42,7 @@ class CommitteeModelSpec(Spec):
         description='"finetune": each new member starts from the weights of the previous '
         'committee\'s member; "scratch": retrained from random weights on all labels.',
     )
-    finetune_epochs: int = Field(20, ge=1, description="Epochs of each fine-tuning.")
+    finetune_epochs: int = Field(40, ge=1, description="Epochs of each fine-tuning.")
     finetune_lr: float = Field(0.005, gt=0, description="Adam learning rate of fine-tuning.")
 
 
