@@ -382,3 +382,14 @@ def test_config_file_paths_are_taken_relative_to_the_config(tmp_path):
         __import__("pathlib").Path(__file__).parents[1] / "examples/learn/learn_water.toml"
     )
     assert example.holdout_file.is_file()
+
+
+def test_check_explain_prints_the_learn_section(capsys):
+    from elyte.cli import main
+
+    with pytest.raises(SystemExit) as exc:
+        main(["check", "--explain"])
+    assert exc.value.code in (0, None)
+    text = capsys.readouterr().out
+    assert "[learn] section" in text and "learn.retrain_every  (int; default 1; ≥ 1)" in text
+    assert "md.stages[i].timestep_fs" in text  # the campaign keys are still there
