@@ -15,7 +15,25 @@ the MD and the random pick; the box and the held-out frames stay the same.
 
 Run: ``PYTHONPATH=src OMP_NUM_THREADS=1 nice python benchmarks/active_vs_random.py``
 
-Measured: see the bottom of this docstring (filled in from the run's output).
+Measured 2026-12-02 (budget 8, seeds 0 1 2; committee fine-tuning 20 epochs at lr 0.005
+with mace's validation on the first 4 training frames — since then the loop validates on
+all training frames, so a rerun differs slightly; 2 shared CPU cores at load 5-7 from
+other jobs, run under ``nice``: 2094 s in all, ~35 min, far over the 15 min aimed at,
+because of the load; about 3 min a seed would be expected on an idle machine)::
+
+    seed 0: initial 0.384, uncertainty 0.294, random 0.340 eV/Å; pool 97, 88 candidates
+    seed 1: initial 0.320, uncertainty 0.293, random 0.258 eV/Å; pool 120, 117 candidates
+    seed 2: initial 0.484, uncertainty 0.405, random 0.318 eV/Å; pool 70, 70 candidates
+    mean ± std over seeds: uncertainty 0.331 ± 0.065, random 0.305 ± 0.042 eV/Å;
+    paired difference (uncertainty − random) +0.025 ± 0.039 eV/Å (± SE); uncertainty
+    better in 1/3 seeds
+
+Plainly: at this scale uncertainty selection does NOT beat random selection from the same
+pool; the difference is within the seed-to-seed scatter (both lower the error from the
+initial 0.40 eV/Å by about a fifth). Nearly the whole pool lies in the trust window, so
+the window filters little, and the most uncertain frames are the atypical ones (the
+first femtoseconds of a run, the frames before a monitor trip) while the held-out frames
+are thermal oracle MD, which a random pick of the pool resembles more.
 """
 
 from __future__ import annotations

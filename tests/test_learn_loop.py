@@ -14,8 +14,9 @@ moments, each run resuming the last, then run to the end, leaves every label exa
 once (none twice, none lost); stream selection and ``retrain_every`` are on.
 
 Measured 2026-12-02 on 2 shared cores (load 5-7 from other jobs), torch on 1 thread:
-(a) 341 s; held-out force RMSE 0.378 ± 0.014 → 0.289 ± 0.013 → 0.242 ± 0.027 eV/Å (-36 %;
-paired per-frame difference 5.2 standard errors; 27 of 32 frames better); runs tripped
+(a) 341 s (202 s in a rerun at lower load); held-out force RMSE 0.378 ± 0.014 →
+0.289 ± 0.013 → 0.242 ± 0.027 eV/Å (-36 %; paired per-frame difference 5.2 standard
+errors; 27 of 32 frames better); the kill test (b) saw 1 kill in the rerun; runs tripped
 1/2 → 0/2 → 0/2 (the first committee's 600 K run at 0.015 ps), mean time to first trip
 0.083 → 0.150 → 0.150 ps (the last two: no trip in 0.15 ps). (b) 58 s; killed after
 10.5 s and 28.6 s (the third run finished first), 17 labels once each.
