@@ -32,8 +32,10 @@ def test_force_std_of_two_models_is_half_their_difference():
 def test_force_std_matches_independent_formula_on_random_committee():
     rng = np.random.default_rng(1)
     f = rng.normal(size=(5, 7, 3))
-    expect = [np.sqrt(np.mean([np.sum((f[m, i] - f[:, i].mean(0)) ** 2) for m in range(5)]))
-              for i in range(7)]
+    expect = [
+        np.sqrt(np.mean([np.sum((f[m, i] - f[:, i].mean(0)) ** 2) for m in range(5)]))
+        for i in range(7)
+    ]
     assert atom_force_std(f) == pytest.approx(expect)
     # a committee that agrees has no disagreement, whatever the forces
     assert atom_force_std(np.repeat(f[:1], 4, axis=0)) == pytest.approx(np.zeros(7))
@@ -96,8 +98,14 @@ def test_tripped_frames_are_selected_first():
 
 @pytest.mark.parametrize(
     ("key", "value", "named"),
-    [("trust_lower", 2.0, "trust_lower"), ("cap", 0, "cap"), ("oracle", "nocolon", "oracle"),
-     ("seeds", [0, 0, 1], "seeds"), ("bogus", 1, "bogus"), ("temperatures", [], "temperatures")],
+    [
+        ("trust_lower", 2.0, "trust_lower"),
+        ("cap", 0, "cap"),
+        ("oracle", "nocolon", "oracle"),
+        ("seeds", [0, 0, 1], "seeds"),
+        ("bogus", 1, "bogus"),
+        ("temperatures", [], "temperatures"),
+    ],
 )
 def test_spec_errors_name_the_key(key, value, named):
     with pytest.raises(LearnError, match=named):
@@ -168,8 +176,220 @@ def test_cli_refuses_bad_config_with_exit_2_and_creates_nothing(tmp_path):
     with pytest.raises(SystemExit) as exc:
         main(["learn", str(cfg), "-o", str(out)])
     assert exc.value.code == 2 and not out.exists()
-    cfg.write_text('[learn]\nsystem = { composition = "H2O", count = 4 }\n'
-                   'oracle = "no_such_pkg.mod:Calc"\n')
+    cfg.write_text(
+        '[learn]\nsystem = { composition = "H2O", count = 4 }\noracle = "no_such_pkg.mod:Calc"\n'
+    )
     with pytest.raises(SystemExit) as exc:
         main(["learn", str(cfg), "-o", str(out)])
     assert exc.value.code == 2 and not out.exists()
+
+
+def test_stream_selector_takes_window_frames_apart_and_counts_the_rest():
+    from elyte.learn.select import StreamSelector
+
+    s = StreamSelector(lower=0.1, upper=1.0, cap=3, min_gap=20)
+    offers = [  # (step, disagreement, tripped) -> class
+        (5, 0.05, False),
+        (10, 0.2, False),
+        (15, 0.3, False),
+        (20, 2.0, False),
+        (30, 0.4, False),
+        (35, 0.5, False),
+        (40, 0.02, False),
+        (45, 0.9, False),
+        (50, 0.6, False),
+        (55, 0.05, True),
+    ]
+    got = [s.offer(k, step, d, t) for k, (step, d, t) in enumerate(offers)]
+    assert got == [
+        "accurate",
+        "candidate",
+        "candidate",
+        "discarded",
+        "candidate",
+        "candidate",
+        "accurate",
+        "candidate",
+        "candidate",
+        "candidate",
+    ]
+    # step 10 taken; 15 too close; 30 taken (20 steps on); 35, 45 too close; 50 taken; cap 3
+    # reached, so the tripped frame at 55 is counted but not taken
+    assert s.picked == [1, 4, 8]
+    t = StreamSelector(lower=0.1, upper=1.0, cap=2, min_gap=100)
+    t.offer(0, 10, 0.5)
+    t.offer(1, 12, 0.01, tripped=True)  # a trip is taken even inside the gap
+    t.offer(2, 14, 5.0, tripped=True)  # ...but never at or above the upper level
+    assert t.picked == [0, 1]
+
+
+def test_stream_caps_are_shared_over_runs():
+    from elyte.learn.explore import _run_caps
+
+    assert _run_caps(10, 4) == [3, 3, 2, 2]
+    assert _run_caps(2, 4) == [1, 1, 0, 0]
+    assert sum(_run_caps(7, 3)) == 7
+
+
+def test_trip_summary_counts_untripped_runs_at_their_length():
+    from elyte.learn.explore import trip_summary
+
+    trips = [
+        {"time_ps": 0.01, "censored": False},
+        {"time_ps": 0.1, "censored": True},
+        {"time_ps": 0.04, "censored": False},
+    ]
+    s = trip_summary(trips)
+    assert s["first_trip_ps"] == pytest.approx(0.01)
+    assert s["mean_trip_ps"] == pytest.approx(0.05)
+    assert s["mean_trip_se_ps"] == pytest.approx(np.std([0.01, 0.1, 0.04], ddof=1) / np.sqrt(3))
+    assert s["n_tripped"] == 2 and not s["censored"]
+
+
+def _labelled(atoms: Atoms, forces: np.ndarray, energy: float = 0.0) -> Atoms:
+    from ase.calculators.singlepoint import SinglePointCalculator
+
+    b = atoms.copy()
+    b.calc = SinglePointCalculator(b, energy=energy, forces=forces)
+    return b
+
+
+def test_holdout_error_and_its_standard_error_cover_the_true_force_error():
+    from scipy.stats import t as student
+
+    from elyte.learn.committee import holdout_errors
+
+    # committee predictions = oracle + Gaussian noise of known sigma: the force RMSE
+    # estimates sigma, and RMSE ± t(0.975, F-1) SE must cover sigma in about 95 % of
+    # trials (the SE comes from F per-frame errors, hence Student's t)
+    rng = np.random.default_rng(3)
+    sigma, n_frames, n_atoms, members = 0.2, 20, 6, 3
+    z = student.ppf(0.975, n_frames - 1)
+    frames = [
+        _labelled(_dimer_frame(1.0).repeat((3, 1, 1)), rng.normal(size=(n_atoms, 3)))
+        for _ in range(n_frames)
+    ]
+    ref = np.array([a.get_forces() for a in frames])
+    covered, trials = 0, 400
+    for _ in range(trials):
+        noise = rng.normal(0, sigma, size=(n_frames, n_atoms, 3))
+        forces = np.repeat((ref + noise)[None], members, axis=0)  # members agree
+        e = holdout_errors(np.zeros((members, n_frames)), forces, frames)
+        covered += abs(e["force_rmse"] - sigma) < z * e["force_rmse_se"]
+    assert 0.92 < covered / trials < 0.98
+    # exact values on one case: per-frame RMSE, member RMSE, offset-free energy error
+    forces = np.stack([ref + 0.1, ref - 0.1, ref + 0.3])
+    energies = np.array([[1.0] * n_frames, [3.0] * n_frames, [2.0] * n_frames])
+    energies[:, 0] += 6.0  # frame 0 is 1 eV/atom off (6 atoms) after the offset
+    e = holdout_errors(energies, forces, frames)
+    assert e["force_rmse"] == pytest.approx(0.1)  # committee mean is ref + 0.1
+    assert e["member_force_rmse"] == pytest.approx([0.1, 0.1, 0.3])
+    de = np.r_[1.0, np.zeros(n_frames - 1)] + 2.0 / 6  # per atom, before the offset
+    assert e["energy_rmse_mev_per_atom"] == pytest.approx(1e3 * np.std(de))
+
+
+def test_read_holdout_refuses_frames_without_labels_or_of_other_atoms(tmp_path):
+    from ase.io import write
+
+    from elyte.learn.holdout import read_holdout
+
+    start = _dimer_frame(1.0)
+    good = _labelled(_dimer_frame(1.1), np.ones((2, 3)), -3.0)
+    write(tmp_path / "ok.extxyz", [good, good])
+    got = read_holdout(tmp_path / "ok.extxyz", start)
+    assert len(got) == 2 and got[0].get_forces() == pytest.approx(np.ones((2, 3)))
+    write(tmp_path / "bare.extxyz", [_dimer_frame(1.1)])
+    with pytest.raises(LearnError, match="frame 0 has no energy"):
+        read_holdout(tmp_path / "bare.extxyz", start)
+    other = _labelled(
+        Atoms("HO", positions=[[0, 0, 0], [1, 0, 0]], cell=[10] * 3, pbc=True), np.zeros((2, 3))
+    )
+    write(tmp_path / "other.extxyz", [other])
+    with pytest.raises(LearnError, match="explored system is H2"):
+        read_holdout(tmp_path / "other.extxyz", start)
+    with pytest.raises(LearnError, match="does not exist"):
+        read_holdout(tmp_path / "missing.extxyz", start)
+
+
+def test_labels_through_a_process_pool_record_failures_and_respect_the_budget(tmp_path):
+    from elyte.learn.labelling import Budget, label_all
+
+    spec = learn_spec_from_dict({"system": SYSTEM, "max_oracle_calls": 5})
+    frames = [_dimer_frame(1.0 + 0.05 * k) for k in range(7)]
+    items = [(f"f-{k}", a, {"kind": "active", "iteration": 0}) for k, a in enumerate(frames)]
+    store = LabelStore(tmp_path / "a")
+    lj = Oracle("ase.calculators.lj:LennardJones", {"sigma": 1.0}, 20.0)
+    ok, bad, stop = label_all(items, lj, store, Budget(spec, store, 0.0), lambda m: None, 2)
+    assert (ok, bad) == (5, 0) and "oracle budget of 5" in stop
+    assert len(store.done_ids()) == 5 and len(store.frames()) == 5
+    ref = LennardJones(sigma=1.0)
+    for a in store.frames():
+        b = bare_copy(a)
+        b.calc = ref
+        assert a.get_forces() == pytest.approx(b.get_forces())
+    # broken oracle through the pool: every call recorded as failed, none dropped
+    store = LabelStore(tmp_path / "b")
+    broken = Oracle(f"{__name__}:_Broken", {}, None)
+    free = learn_spec_from_dict({"system": SYSTEM})
+    ok, bad, stop = label_all(items[:3], broken, store, Budget(free, store, 0.0), lambda m: None, 2)
+    assert (ok, bad, stop) == (0, 3, None)
+    rows = store.ledger()
+    assert sorted(r["label_id"] for r in rows) == ["f-0", "f-1", "f-2"]
+    assert all(r["status"] == "failed" and "SCF did not converge" in r["error"] for r in rows)
+    # a second pass asks nothing again
+    assert label_all(items[:3], broken, store, Budget(free, store, 0.0), lambda m: None, 2)[:2] == (
+        0,
+        0,
+    )
+
+
+def bare_copy(a: Atoms) -> Atoms:
+    return Atoms(numbers=a.numbers, positions=a.positions, cell=a.cell, pbc=a.pbc)
+
+
+def test_explain_lists_every_learn_key():
+    import re
+
+    from pydantic import BaseModel
+
+    from elyte.config.explain import explain
+    from elyte.learn.spec import LearnSpec
+
+    text = explain({"learn": LearnSpec})
+    for name, info in LearnSpec.model_fields.items():
+        assert re.search(rf"^learn\.{name}  \(", text, re.M), name
+        inner = info.annotation
+        if isinstance(inner, type) and issubclass(inner, BaseModel):
+            for sub in inner.model_fields:
+                assert re.search(rf"^learn\.{name}\.{sub}  \(", text, re.M), sub
+    assert "learn.trust_lower  (float; default 0.1; > 0)" in text
+    assert "learn.model.retrain  ('finetune' | 'scratch'; default 'finetune')" in text
+
+
+def test_config_file_paths_are_taken_relative_to_the_config(tmp_path):
+    from elyte.learn.spec import load_learn_spec
+
+    (tmp_path / "sub").mkdir()
+    cfg = tmp_path / "sub" / "learn.toml"
+    cfg.write_text(
+        '[learn]\nsystem = { composition = "H2O", count = 4 }\n'
+        'holdout_file = "data/h.extxyz"\nselection = "stream"\n'
+    )
+    spec = load_learn_spec(cfg)
+    assert spec.holdout_file == (tmp_path / "sub" / "data" / "h.extxyz").resolve()
+    assert spec.selection == "stream"
+    example = load_learn_spec(
+        __import__("pathlib").Path(__file__).parents[1] / "examples/learn/learn_water.toml"
+    )
+    assert example.holdout_file.is_file()
+
+
+def test_check_explain_prints_the_learn_section(capsys):
+    from elyte.cli import main
+
+    with pytest.raises(SystemExit) as exc:
+        main(["check", "--explain"])
+    assert exc.value.code in (0, None)
+    text = capsys.readouterr().out
+    assert "[learn] section" in text and "learn.retrain_every  (int; default 1; ≥ 1)" in text
+    assert "md.stages[i].timestep_fs" in text  # the campaign keys are still there

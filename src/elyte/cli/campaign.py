@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import sys
 
 import typer
@@ -30,6 +31,10 @@ def check_command(
     from elyte.errors import ConfigError
 
     out = Console(soft_wrap=True)
+    if explain:  # [learn] is read by `elyte learn`; config may not import the learn floor
+        from elyte.learn.spec import LearnSpec
+
+        explain_keys = functools.partial(explain_keys, {"learn": LearnSpec})
     if not configs:
         if not explain:
             raise ConfigError("give a campaign file (elyte check CONFIG) or --explain")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import types
 import typing
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -100,10 +101,13 @@ def _explain_model(model: type[BaseModel], prefix: str, lines: list[str], seen: 
             _explain_model(inner, sub, lines, seen | {inner})
 
 
-def explain() -> str:
+def explain(sections: Mapping[str, type[BaseModel]] | None = None) -> str:
     """Reference of every campaign-file key: type, default, allowed range, description.
 
     Generated from the pydantic models, so it is always in step with what is validated.
+    ``sections``: further top-level sections read by higher floors (``[learn]``, read
+    by ``elyte learn``), name -> model; the caller passes them because config may not
+    import those floors.
     """
     lines = [
         "campaign.toml keys (generated from elyte's validation models)",
@@ -115,4 +119,10 @@ def explain() -> str:
         "",
     ]
     _explain_model(Campaign, "", lines, {Campaign})
+    for name, model in (sections or {}).items():
+        lines += ["", f"[{name}] section (read by `elyte {name}`, not by `elyte run`)"]
+        lines += [
+            "    " + " ".join(p.split()) for p in (model.__doc__ or "").split("\n\n") if p.strip()
+        ]
+        _explain_model(model, f"{name}.", lines, {model})
     return "\n".join(lines)

@@ -3,16 +3,20 @@
 A committee of tiny models (MACE, different seeds) explores with MD under elyte's
 stability monitors; frames on which the committee disagrees inside a trust window, and
 frames where a monitor tripped, are labelled by an oracle (any ASE calculator; GFN2-xTB
-through tblite by default) and added to the training set. Modules, lowest first:
-``spec`` (the ``[learn]`` section), ``uncertainty`` and ``select`` (pure), ``oracle``,
-``store`` (append-only labels + atomic state), ``committee``, ``explore``, ``loop``,
-``report``.
+through tblite by default) and added to the training set; the committee is fine-tuned
+(or retrained) every ``retrain_every`` new labels and scored on held-out oracle frames
+(best: oracle MD at the exploration temperatures, ``holdout_file``). Modules, lowest
+first: ``spec`` (the ``[learn]`` section), ``uncertainty`` and ``select`` (pure: trust
+window, farthest-point sampling, stream selector), ``oracle`` (calls with a time-out),
+``store`` (append-only labels + atomic state), ``labelling`` (oracle calls through the
+campaign executors, budgets), ``holdout`` (oracle-MD held-out frames), ``committee``,
+``explore``, ``loop``, ``cards`` (model cards), ``report``.
 
-Not yet (issue 12): stream-based selection during MD (selection is pool-based, after
-each exploration), retraining every K labels (the committee is retrained from scratch
-once per iteration), oracle calls through the campaign executors (they run one at a time
-in this process or a forked child), NPT/heating/scaled-cell exploration stages, model
-cards for the final models.
+Not yet (issue 12): NPT, heating-ramp and scaled-cell exploration stages (exploration is
+Langevin NVT at the listed temperatures); oracle calls on Dask/SLURM (the executor
+factory supports them, but ``[learn]`` has no scheduler key yet); stream-selected frames
+are labelled right after their MD run, not while it runs; uncertainty from a model's own
+estimate (only committees).
 """
 
 from elyte.learn.spec import LearnError, LearnSpec, load_learn_spec

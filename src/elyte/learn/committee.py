@@ -2,13 +2,18 @@
 
 Training goes through :func:`elyte.training.mace_train.run_mace_training` (mace's own
 loop); a ``done.json`` marker written after each member makes a resumed loop skip
-members already trained. Predictions: energies (M, F) eV and forces (M, F, N, 3) eV/Å.
+members already trained. With ``previous`` models, member k is fine-tuned from member k
+of the previous committee (mace's naive fine-tuning: same architecture, its weights as
+the start) on all labels so far, ``finetune_epochs`` at ``finetune_lr``; the members stay
+different because each keeps its own lineage and seed. Predictions: energies (M, F) eV
+and forces (M, F, N, 3) eV/Å.
 """
 
 from __future__ import annotations
 
 import contextlib
 import io
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -20,7 +25,8 @@ from elyte.learn.spec import LearnSpec
 from elyte.training.mace_train import MaceHyperParameters, run_mace_training
 
 
-def hyper_parameters(spec: LearnSpec, seed: int) -> MaceHyperParameters:
+def hyper_parameters(spec: LearnSpec, seed: int, finetune: bool = False) -> MaceHyperParameters:
+    """mace hyper-parameters of one member (fine-tuning: its own epochs and rate)."""
     m = spec.model
     return MaceHyperParameters(
         num_channels=m.num_channels,
@@ -29,37 +35,64 @@ def hyper_parameters(spec: LearnSpec, seed: int) -> MaceHyperParameters:
         num_interactions=m.num_interactions,
         correlation=m.correlation,
         radial_mlp=list(m.radial_mlp),
-        epochs=m.epochs,
+        epochs=m.finetune_epochs if finetune else m.epochs,
         batch_size=m.batch_size,
-        lr=m.lr,
+        lr=m.finetune_lr if finetune else m.lr,
+        energy_weight=m.energy_weight,
+        forces_weight=m.forces_weight,
         dtype=m.dtype,
         seed=seed,
     )
 
 
 def train_committee(
-    spec: LearnSpec, frames: Sequence[Atoms], folder: Path, log=print
+    spec: LearnSpec,
+    frames: Sequence[Atoms],
+    folder: Path,
+    log=print,
+    previous: Sequence[Path] | None = None,
+    bootstrap_seed: int = 0,
 ) -> list[Path]:
-    """Train (or reuse, on resume) one model per seed on ``frames``; returns model files."""
+    """Train (or reuse, on resume) one model per seed on ``frames``; returns model files.
+
+    ``previous``: model files of the last committee, one per member, to fine-tune from.
+    """
     models = []
-    rng = np.random.default_rng(spec.seed)
+    rng = np.random.default_rng([spec.seed, bootstrap_seed])
     for k, seed in enumerate(spec.member_seeds):
         out = folder / f"member_{k}"
         marker = out / "done.json"
+        data = list(frames)
+        if spec.bootstrap:  # drawn before the resume check: member k's draw never shifts
+            pick = rng.integers(0, len(data), len(data))
+            data = [data[i] for i in pick]
         if marker.exists():
             models.append(Path(read_json(marker)["model_file"]))
             continue
-        data = list(frames)
-        if spec.bootstrap:
-            pick = rng.integers(0, len(data), len(data))
-            data = [data[i] for i in pick]
-        log(f"  training member {k + 1}/{len(spec.member_seeds)} (seed {seed}, "
-            f"{len(data)} frames)")
-        res = run_mace_training(
-            data, data, out, hyper_parameters(spec, seed), name=f"member{k}", device=spec.device
+        start = None if previous is None else Path(previous[k])
+        log(
+            f"  {'fine-tuning' if start else 'training'} member {k + 1}/"
+            f"{len(spec.member_seeds)} (seed {seed}, {len(data)} frames)"
         )
-        write_json(marker, {"model_file": str(res["model_file"]), "seed": seed,
-                            "n_frames": len(data), "mace_args": res["mace_args"]})
+        res = run_mace_training(
+            data,
+            data,  # validation = training frames: mace keeps the epoch that fits them best
+            out,
+            hyper_parameters(spec, seed, finetune=start is not None),
+            name=f"member{k}",
+            device=spec.device,
+            foundation_model=start,
+        )
+        write_json(
+            marker,
+            {
+                "model_file": str(res["model_file"]),
+                "seed": seed,
+                "n_frames": len(data),
+                "finetuned_from": str(start) if start else None,
+                "mace_args": res["mace_args"],
+            },
+        )
         models.append(Path(res["model_file"]))
     return models
 
@@ -70,9 +103,9 @@ def load_committee(models: Sequence[Path], device: str = "cpu") -> list:
 
     calcs = []
     for m in models:
-        with contextlib.redirect_stdout(io.StringIO()):
-            calcs.append(MACECalculator(model_paths=str(m), device=device,
-                                        default_dtype="float64"))
+        with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # torch.load's weights_only notice
+            calcs.append(MACECalculator(model_paths=str(m), device=device, default_dtype="float64"))
     return calcs
 
 
@@ -93,3 +126,36 @@ def force_rmse(pred_forces: np.ndarray, frames: Sequence[Atoms]) -> float:
     """RMSE (eV/Å) over components of the committee-mean force against oracle forces."""
     ref = np.array([a.get_forces() for a in frames])
     return float(np.sqrt(np.mean((pred_forces.mean(axis=0) - ref) ** 2)))
+
+
+def holdout_errors(
+    energies: np.ndarray, forces: np.ndarray, frames: Sequence[Atoms]
+) -> dict[str, object]:
+    """Errors of the committee (mean prediction) and of each member on labelled frames.
+
+    ``force_rmse`` eV/Å over all components of the committee-mean force;
+    ``force_rmse_se`` its standard error from the spread of the per-frame mean squared
+    errors (frames treated as independent; a lower bound when they are correlated);
+    ``frame_force_rmse`` (F,) eV/Å; ``member_force_rmse`` (M,) eV/Å; ``energy_rmse``
+    meV/atom of the committee-mean energy after removing the mean offset (the E0s are
+    refitted each training, so only energy differences are compared).
+    """
+    ref_f = np.array([a.get_forces() for a in frames])
+    ref_e = np.array([a.get_potential_energy() for a in frames])
+    n_atoms = np.array([len(a) for a in frames], float)
+    sq = ((forces.mean(axis=0) - ref_f) ** 2).reshape(len(frames), -1).mean(axis=1)
+    de = (energies.mean(axis=0) - ref_e) / n_atoms
+    de -= de.mean()
+    se = (
+        float(np.sqrt(sq.var(ddof=1) / len(sq)) / (2 * np.sqrt(sq.mean())))
+        if len(sq) > 1
+        else float("nan")
+    )  # delta method: SE of sqrt(mean) from the SE of the mean
+    return {
+        "force_rmse": float(np.sqrt(sq.mean())),
+        "force_rmse_se": se,
+        "frame_force_rmse": [float(x) for x in np.sqrt(sq)],
+        "member_force_rmse": [float(np.sqrt(np.mean((f - ref_f) ** 2))) for f in forces],
+        "energy_rmse_mev_per_atom": float(1e3 * np.sqrt(np.mean(de**2))),
+        "n_frames": len(frames),
+    }

@@ -76,8 +76,9 @@ class Oracle:
 
 def bare(atoms: Atoms) -> Atoms:
     """Numbers, positions, cell, pbc and ``mol_id`` (molecule ids) only; no calculator."""
-    a = Atoms(numbers=atoms.numbers, positions=atoms.positions.copy(), cell=atoms.cell,
-              pbc=atoms.pbc)
+    a = Atoms(
+        numbers=atoms.numbers, positions=atoms.positions.copy(), cell=atoms.cell, pbc=atoms.pbc
+    )
     if "mol_id" in atoms.arrays:
         a.set_array("mol_id", np.asarray(atoms.arrays["mol_id"]).copy())
     return a
@@ -132,3 +133,20 @@ def _checked(e: float, f: np.ndarray, dt: float) -> Label:
     if not (np.isfinite(e) and np.isfinite(f).all()):
         return Label(error="oracle returned non-finite energy or forces", seconds=dt)
     return Label(energy=e, forces=f, seconds=dt)
+
+
+_CALCS: dict[str, Calculator] = {}
+
+
+def oracle_task(oracle: Oracle, atoms: Atoms) -> Label:
+    """One oracle call as an executor task (module level: picklable for a process pool).
+
+    Without a time-out the calculator is made once per process and reused.
+    """
+    calc = None
+    if oracle.timeout is None:
+        key = repr((oracle.name, sorted(oracle.kwargs.items())))
+        calc = _CALCS.get(key)
+        if calc is None:
+            calc = _CALCS[key] = oracle.make()
+    return label_frame(oracle, atoms, calc)

@@ -1,9 +1,12 @@
 """Markdown + PNG report of an active-learning run.
 
-Panels: committee disagreement along each iteration's exploration (max over atoms,
-eV/Å, with the trust levels), labels per iteration, held-out force RMSE per iteration
-(eV/Å), time to the first monitor trip per iteration (ps; open markers: no trip, the
-run length is a lower bound).
+Panels: (a) committee disagreement (max over atoms, eV/Å) along each iteration's
+exploration MD against MD time: the median over runs with a band from the lowest to the
+highest run, and the trust levels; (b) frames per iteration: labelled, failed, and
+discarded (at or above the upper level); (c) held-out force RMSE of the committee per
+iteration (eV/Å) with ± one standard error from the frame-to-frame spread, and each
+member's RMSE; (d) time to the first monitor trip per run (ps; open markers: no trip,
+the run length is a lower bound) with the mean over runs ± one standard error.
 """
 
 from __future__ import annotations
@@ -11,7 +14,39 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from elyte.jsonio import atomic_write_text, read_json
+
+
+def _disagreement_panel(ax, out: Path, hist: list[dict[str, Any]], spec: dict) -> None:
+    for h in hist:
+        ex_p = out / f"iter_{h['iteration']:03d}" / "explore.json"
+        if not ex_p.exists():
+            continue
+        meta = read_json(ex_p)["meta"]
+        by_time: dict[float, list[float]] = {}
+        for m in meta:
+            d = m["dev_max"]
+            by_time.setdefault(round(m["time_ps"], 6), []).append(float("nan") if d is None else d)
+        t = np.array(sorted(by_time))
+        if not len(t):
+            continue
+        vals = [np.array(by_time[x]) for x in t]
+        med = np.array([np.nanmedian(v) for v in vals])
+        lo = np.array([np.nanmin(v) for v in vals])
+        hi = np.array([np.nanmax(v) for v in vals])
+        (line,) = ax.plot(t, med, "-", lw=1.2, label=f"iteration {h['iteration']}")
+        ax.fill_between(t, lo, hi, color=line.get_color(), alpha=0.2, lw=0)
+    for lvl in (spec["trust_lower"], spec["trust_upper"]):
+        ax.axhline(lvl, color="k", ls="--", lw=0.8)
+    ax.set(
+        yscale="log",
+        xlabel="MD time, ps",
+        ylabel="max force disagreement, eV/Å",
+        title="Committee disagreement (median, range over runs)",
+    )
+    ax.legend(fontsize=7)
 
 
 def write_report(out: Path, summary: dict[str, Any]) -> Path:
@@ -20,58 +55,112 @@ def write_report(out: Path, summary: dict[str, Any]) -> Path:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
 
     spec = read_json(out / "spec.json")["learn"]
     hist = summary["iterations"]
-    its = [h["iteration"] for h in hist]
+    its = np.array([h["iteration"] for h in hist])
     fig, ax = plt.subplots(2, 2, figsize=(10, 7))
-    for h in hist:
-        ex_p = out / f"iter_{h['iteration']:03d}" / "explore.json"
-        if ex_p.exists():
-            ex = read_json(ex_p)
-            ax[0, 0].plot(ex["dev_max"], ".-", ms=3, label=f"iteration {h['iteration']}")
-    for lvl in (spec["trust_lower"], spec["trust_upper"]):
-        ax[0, 0].axhline(lvl, color="k", ls="--", lw=0.8)
-    ax[0, 0].set(yscale="log", xlabel="explored frame (MD order)",
-                 ylabel="max force disagreement, eV/Å", title="Committee disagreement")
-    ax[0, 0].legend(fontsize=7)
-    ax[0, 1].bar(its, [h["n_labelled"] for h in hist], label="labelled")
-    ax[0, 1].bar(its, [h["n_discarded"] for h in hist], bottom=[h["n_labelled"] for h in hist],
-                 label="discarded (≥ upper)", alpha=0.5)
+    _disagreement_panel(ax[0, 0], out, hist, spec)
+    lab = np.array([h["n_labelled"] for h in hist])
+    bad = np.array([h["n_failed"] for h in hist])
+    disc = np.array([h["n_discarded"] for h in hist])
+    ax[0, 1].bar(its, lab, label="labelled")
+    ax[0, 1].bar(its, bad, bottom=lab, label="failed (in ledger)", color="C3")
+    ax[0, 1].bar(its, disc, bottom=lab + bad, label="discarded (≥ upper)", alpha=0.5)
     ax[0, 1].set(xlabel="iteration", ylabel="frames", title="Labels per iteration")
     ax[0, 1].legend(fontsize=7)
-    ax[1, 0].plot(its, [h["holdout_force_rmse"] for h in hist], "o-")
-    ax[1, 0].set(xlabel="iteration", ylabel="force RMSE, eV/Å", title="Held-out oracle frames")
+    rmse = [h["holdout"]["force_rmse"] for h in hist]
+    se = [h["holdout"]["force_rmse_se"] or 0.0 for h in hist]
+    ax[1, 0].errorbar(its, rmse, yerr=se, fmt="o-", capsize=3, label="committee (± SE)")
     for h in hist:
-        ax[1, 1].plot(h["iteration"], h["time_to_first_trip_ps"],
-                      "o", mfc="none" if h["trip_censored"] else "C0", color="C0")
-    ax[1, 1].set(xlabel="iteration", ylabel="time to first trip, ps",
-                 title="MD stability (open: no trip)")
-    from matplotlib.ticker import MaxNLocator
-
+        m = h["holdout"]["member_force_rmse"]
+        ax[1, 0].plot([h["iteration"]] * len(m), m, "_", color="C1", ms=10)
+    ax[1, 0].plot([], [], "_", color="C1", label="members")
+    ax[1, 0].set(
+        xlabel="iteration",
+        ylabel="force RMSE, eV/Å",
+        title=f"Held-out oracle frames ({hist[0]['holdout']['n_frames']})"
+        if hist
+        else "Held-out oracle frames",
+    )
+    ax[1, 0].legend(fontsize=7)
+    for h in hist:
+        for tr in h["trips"]:
+            ax[1, 1].plot(
+                h["iteration"] + 0.05 * (tr["run"] % 5 - 2),
+                tr["time_ps"],
+                "o",
+                ms=4,
+                color="C0",
+                mfc="none" if tr["censored"] else "C0",
+            )
+    ts = [h["trip_summary"] for h in hist]
+    ax[1, 1].errorbar(
+        its,
+        [t["mean_trip_ps"] for t in ts],
+        yerr=[t["mean_trip_se_ps"] for t in ts],
+        fmt="s-",
+        color="C2",
+        capsize=3,
+        label="mean over runs (± SE)",
+    )
+    ax[1, 1].set(
+        xlabel="iteration",
+        ylabel="time to first trip, ps",
+        title="MD stability (open: no trip, lower bound)",
+    )
+    ax[1, 1].legend(fontsize=7)
     for a in (ax[0, 1], ax[1, 0], ax[1, 1]):
         a.xaxis.set_major_locator(MaxNLocator(integer=True))
     fig.tight_layout()
     fig.savefig(out / "report.png", dpi=110)
     plt.close(fig)
-    rows = ["| iteration | train frames | held-out force RMSE (eV/Å) | explored | accurate "
-            "| candidates | discarded | labelled | failed | first trip (ps) |",
-            "|---|---|---|---|---|---|---|---|---|---|"]
-    for h in hist:
-        trip = ("≥ " if h["trip_censored"] else "") + f"{h['time_to_first_trip_ps']:.3f}"
-        rows.append(f"| {h['iteration']} | {h['n_train']} | {h['holdout_force_rmse']:.4f} | "
-                    f"{h['n_explored']} | {h['accurate_fraction']:.0%} | {h['n_candidate']} | "
-                    f"{h['n_discarded']} | {h['n_labelled']} | {h['n_failed']} | {trip} |")
-    text = "\n".join([
-        "# Active-learning report", "",
-        f"Oracle: `{spec['oracle']}`; committee of {spec['committee_size']} MACE models; "
-        f"trust window [{spec['trust_lower']}, {spec['trust_upper']}) eV/Å; cap "
-        f"{spec['cap']} labels per iteration.", "",
-        f"Stopped: {summary['stopped']}. Oracle calls: {summary['n_oracle_calls']} "
-        f"({summary['n_failed']} failed, listed in `ledger.jsonl`).", "",
-        *rows, "",
-        "Models of iteration k: `iter_k/committee/member_*/mace/*.model` (their training "
-        "arguments in `done.json`).", "",
-        "![report](report.png)", ""])
-    atomic_write_text(out / "report.md", text)
+    atomic_write_text(out / "report.md", _markdown(spec, summary))
     return out / "report.md"
+
+
+def _markdown(spec: dict[str, Any], summary: dict[str, Any]) -> str:
+    hist = summary["iterations"]
+    rows = [
+        "| iteration | retrained | train frames | held-out force RMSE (eV/Å) | explored "
+        "| accurate | candidates | discarded | labelled | failed | runs tripped "
+        "| mean time to trip (ps) |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for h in hist:
+        t = h["trip_summary"]
+        rows.append(
+            f"| {h['iteration']} | {'yes' if h['retrained'] else 'no'} | {h['n_train']} | "
+            f"{h['holdout']['force_rmse']:.4f} ± {h['holdout']['force_rmse_se']:.4f} | "
+            f"{h['n_explored']} | {h['accurate_fraction']:.0%} | {h['n_candidate']} | "
+            f"{h['n_discarded']} | {h['n_labelled']} | {h['n_failed']} | "
+            f"{t['n_tripped']}/{t['n_runs']} | {'≥ ' if t['n_tripped'] < t['n_runs'] else ''}"
+            f"{t['mean_trip_ps']:.4f} ± {t['mean_trip_se_ps']:.4f} |"
+        )
+    cards = summary.get("models", [])
+    return "\n".join(
+        [
+            "# Active-learning report",
+            "",
+            f"Oracle: `{spec['oracle']}`; committee of {spec['committee_size']} MACE models "
+            f"({spec['model']['retrain']} every {spec['retrain_every']} new label(s)); "
+            f"{spec['selection']}-based selection; trust window [{spec['trust_lower']}, "
+            f"{spec['trust_upper']}) eV/Å; cap {spec['cap']} labels per iteration.",
+            "",
+            f"Held-out frames: {summary.get('holdout_source', 'see spec.json')}.",
+            "",
+            f"Stopped: {summary['stopped']}. Oracle calls: {summary['n_oracle_calls']} "
+            f"({summary['n_failed']} failed, listed in `ledger.jsonl`).",
+            "",
+            *rows,
+            "",
+            "Errors are ± one standard error (held-out: frame-to-frame spread; trip time: "
+            "run-to-run spread, an untripped run counted at its length). Models of iteration "
+            "k: `iter_k/committee/member_*/mace/*.model`; the final committee with model cards:",
+            *[f"- `{c}`" for c in cards],
+            "",
+            "![report](report.png)",
+            "",
+        ]
+    )

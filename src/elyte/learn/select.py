@@ -120,3 +120,35 @@ def select_frames(
     desc = np.array([distance_histogram(frames[i], r_max) for i in cand])
     picks = farthest_point(desc, cap, start=forced)
     return [cand[p] for p in picks], cls
+
+
+@dataclass
+class StreamSelector:
+    """Online (stream-based) selection during one MD run.
+
+    Each sampled frame is offered once, in MD order, with its max force disagreement ε
+    (eV/Å): ``ε ≥ upper`` is discarded (counted), ``ε < lower`` without a monitor trip is
+    accurate, anything else is a candidate; a candidate is taken while fewer than
+    ``cap`` were taken and at least ``min_gap`` MD steps passed since the last pick (so
+    one event does not fill the budget). A tripped frame below ``upper`` is always taken
+    while the cap allows (it ends the run).
+    """
+
+    lower: float
+    upper: float
+    cap: int
+    min_gap: int
+    picked: list[int] = field(default_factory=list)
+    last_step: int | None = None
+
+    def offer(self, index: int, step: int, deviation: float, tripped: bool = False) -> str:
+        """Classify one frame ("accurate", "candidate", "discarded"); take it if allowed."""
+        if deviation >= self.upper:
+            return "discarded"
+        if deviation < self.lower and not tripped:
+            return "accurate"
+        far = self.last_step is None or step - self.last_step >= self.min_gap
+        if len(self.picked) < self.cap and (far or tripped):
+            self.picked.append(index)
+            self.last_step = step
+        return "candidate"

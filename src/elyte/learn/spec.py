@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field, ValidationError, model_validator
 
@@ -31,10 +31,19 @@ class CommitteeModelSpec(Spec):
     num_interactions: int = Field(1, ge=1, le=3, description="Message-passing layers.")
     correlation: int = Field(2, ge=1, le=3, description="Body order − 1.")
     radial_mlp: list[int] = Field([16], description="Radial MLP widths.")
-    epochs: int = Field(40, ge=1, description="Training epochs per iteration.")
+    epochs: int = Field(40, ge=1, description="Training epochs of the first committee.")
     batch_size: int = Field(2, ge=1, description="Frames per batch.")
     lr: float = Field(0.01, gt=0, description="Adam learning rate.")
     dtype: str = Field("float32", description='"float32" or "float64".')
+    energy_weight: float = Field(1.0, ge=0, description="Energy loss weight (mace: 1).")
+    forces_weight: float = Field(100.0, ge=0, description="Force loss weight (mace: 100).")
+    retrain: Literal["finetune", "scratch"] = Field(
+        "finetune",
+        description='"finetune": each new member starts from the weights of the previous '
+        'committee\'s member; "scratch": retrained from random weights on all labels.',
+    )
+    finetune_epochs: int = Field(40, ge=1, description="Epochs of each fine-tuning.")
+    finetune_lr: float = Field(0.005, gt=0, description="Adam learning rate of fine-tuning.")
 
 
 class LearnSpec(Spec):
@@ -51,9 +60,27 @@ class LearnSpec(Spec):
     trust_lower: float = Field(0.1, gt=0, description="Lower trust level, eV/Å.")
     trust_upper: float = Field(1.0, gt=0, description="Upper trust level, eV/Å.")
     cap: int = Field(4, ge=1, description="Most frames labelled per iteration.")
+    selection: Literal["pool", "stream"] = Field(
+        "pool",
+        description='"pool": after each exploration, the most uncertain candidates spread by '
+        'farthest-point sampling; "stream": during MD, a sampled frame is taken when its '
+        "disagreement enters the trust window (at most cap/runs per run, stream_gap steps "
+        "apart).",
+    )
+    stream_gap: int = Field(20, ge=1, description="Fewest MD steps between two stream picks.")
+    retrain_every: int = Field(
+        1, ge=1, description="Retrain the committee once this many new labels have arrived."
+    )
     initial_frames: int = Field(8, ge=2, description="Rattled frames labelled at the start.")
     initial_rattle: float = Field(0.05, gt=0, le=0.5, description="Their rattle, Å.")
-    holdout_frames: int = Field(6, ge=1, description="Held-out oracle frames for the RMSE.")
+    holdout_frames: int = Field(
+        6, ge=1, description="Rattled held-out frames labelled when no holdout_file is given."
+    )
+    holdout_file: Path | None = Field(
+        None,
+        description="extxyz of held-out oracle frames (energy, forces) of the explored system, "
+        "e.g. oracle MD at the exploration temperatures; relative to the config file.",
+    )
     oracle: str = Field(
         "xtb", description='"xtb" (tblite GFN2-xTB) or "module:Class" of an ASE calculator.'
     )
@@ -61,12 +88,18 @@ class LearnSpec(Spec):
     oracle_timeout: float | None = Field(
         120.0, gt=0, description="Seconds per oracle call (None: no time-out)."
     )
+    oracle_workers: int = Field(
+        1, ge=1, le=256, description="Oracle calls run side by side (local process pool)."
+    )
     max_oracle_calls: int | None = Field(None, ge=1, description="Budget of oracle calls.")
     max_wall_time: float | None = Field(None, gt=0, description="Budget of wall time, s.")
     target_fraction: float = Field(
         0.95, gt=0, le=1, description="Stop when this fraction of explored frames is accurate."
     )
     temperatures: list[float] = Field([300.0, 600.0], description="Exploration temperatures, K.")
+    runs_per_temperature: int = Field(
+        1, ge=1, le=64, description="Independent exploration runs per temperature (seeds)."
+    )
     steps: int = Field(200, ge=1, description="MD steps per exploration run.")
     timestep_fs: float = Field(0.5, gt=0, le=5, description="MD time step, fs.")
     sample_every: int = Field(10, ge=1, description="Keep every this many MD steps.")
@@ -130,4 +163,7 @@ def load_learn_spec(path: str | Path) -> LearnSpec:
         raise LearnError(f"{p}: not valid TOML ({exc})") from None
     if "learn" not in data or not isinstance(data["learn"], dict):
         raise LearnError(f"{p}: no [learn] section; add one (see examples/learn/learn_water.toml)")
-    return learn_spec_from_dict(data["learn"], str(p))
+    learn = dict(data["learn"])
+    if isinstance(learn.get("holdout_file"), str):  # relative to the config file's folder
+        learn["holdout_file"] = str((p.parent / learn["holdout_file"]).resolve())
+    return learn_spec_from_dict(learn, str(p))

@@ -1,0 +1,108 @@
+"""Held-out frames for the loop's test error: oracle MD at the exploration conditions.
+
+The test error of an active-learning loop only means something on frames drawn from the
+distribution the loop is meant to learn: here, Langevin MD driven by the oracle itself at
+the exploration temperatures. :func:`oracle_md_frames` runs that MD (cheap oracles, or
+once offline for an expensive one) and returns labelled frames; :func:`read_holdout`
+reads such a file back (``[learn] holdout_file``), checking that every frame carries
+energy and forces and matches the explored system's atoms.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+from ase import Atoms, units
+from ase.calculators.singlepoint import SinglePointCalculator
+from ase.io import read
+from ase.md.langevin import Langevin
+from ase.md.velocitydistribution import MaxwellBoltzmannDistribution
+
+from elyte.learn.oracle import Oracle, bare
+from elyte.learn.spec import LearnError
+
+
+def oracle_md_frames(
+    start: Atoms,
+    oracle: Oracle,
+    temperatures: Sequence[float],
+    *,
+    runs: int = 2,
+    equilibrate: int = 50,
+    frames: int = 8,
+    every: int = 10,
+    timestep_fs: float = 0.5,
+    friction: float = 0.02,
+    seed: int = 0,
+    log=print,
+) -> list[Atoms]:
+    """Labelled frames (energy eV, forces eV/Å) from Langevin MD with the oracle.
+
+    ``runs`` independent runs per temperature (K), each ``equilibrate`` steps then
+    ``frames`` frames ``every`` steps apart; friction in 1/fs. ``info`` of each frame:
+    ``temperature``, ``run``, ``step``, ``seed``.
+    """
+    out = []
+    for ti, temp in enumerate(temperatures):
+        for r in range(runs):
+            atoms = bare(start)
+            atoms.calc = oracle.make()
+            rng = np.random.default_rng([seed, ti, r])
+            MaxwellBoltzmannDistribution(atoms, temperature_K=temp, rng=rng)
+            dyn = Langevin(
+                atoms,
+                timestep_fs * units.fs,
+                temperature_K=temp,
+                friction=friction / units.fs,
+                rng=rng,
+                fixcm=False,
+            )
+            dyn.run(equilibrate)
+            for k in range(frames):
+                dyn.run(every)
+                f = bare(atoms)
+                f.calc = SinglePointCalculator(
+                    f,
+                    energy=float(atoms.get_potential_energy()),
+                    forces=np.array(atoms.get_forces()),
+                )
+                f.info.update(
+                    {
+                        "temperature": float(temp),
+                        "run": r,
+                        "seed": seed,
+                        "step": equilibrate + (k + 1) * every,
+                    }
+                )
+                out.append(f)
+            log(f"  oracle MD T={temp:g} K run {r}: {frames} frames")
+    return out
+
+
+def read_holdout(path: str | os.PathLike[str], start: Atoms) -> list[Atoms]:
+    """Frames of an extxyz file with energy and forces, of the same atoms as ``start``."""
+    p = Path(path)
+    if not p.is_file():
+        raise LearnError(f"[learn] holdout_file {p}: file does not exist")
+    try:
+        frames = read(p, ":")
+    except Exception as exc:
+        raise LearnError(f"[learn] holdout_file {p}: not readable as extxyz ({exc})") from None
+    out = []
+    for k, a in enumerate(frames):
+        if a.calc is None or "forces" not in a.calc.results or "energy" not in a.calc.results:
+            raise LearnError(f"[learn] holdout_file {p}: frame {k} has no energy and forces")
+        if sorted(a.numbers) != sorted(start.numbers) or len(a) != len(start):
+            raise LearnError(
+                f"[learn] holdout_file {p}: frame {k} is {a.get_chemical_formula()}"
+                f", the explored system is {start.get_chemical_formula()}"
+            )
+        b = bare(a)
+        b.calc = SinglePointCalculator(b, energy=a.get_potential_energy(), forces=a.get_forces())
+        out.append(b)
+    if not out:
+        raise LearnError(f"[learn] holdout_file {p}: no frames")
+    return out
