@@ -8,9 +8,6 @@ interpreter start-up); a SIGALRM turns a hang into a failure.
 
 The harness is tests/fuzz_helpers.py; tests/test_fuzz_commands.py adds cases for every
 other command and maps each example of the issue to its regression test.
-
-Cases known to fail in another helper's room are marked ``xfail(strict=True)`` with the
-room named, so a fix shows up as an XPASS that removes the marker.
 """
 
 from __future__ import annotations

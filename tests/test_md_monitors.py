@@ -73,7 +73,8 @@ def test_overlapping_atoms_trip_and_snapshot_holds_the_region(tmp_path):
     # unwrapped around the first culprit: distances in the snapshot are the MIC ones
     centre = snap.positions[list(snap.arrays["original_index"]).index(first)]
     np.testing.assert_allclose(
-        np.linalg.norm(snap.positions - centre, axis=1), d[snap.arrays["original_index"]],
+        np.linalg.norm(snap.positions - centre, axis=1),
+        d[snap.arrays["original_index"]],
         atol=1e-6,
     )
     stored = read_h5md(out.paths["trajectory"]).metadata

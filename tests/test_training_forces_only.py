@@ -71,7 +71,7 @@ def test_evaluate_refuses_data_without_any_label(tmp_path):
     import sys
 
     bare = tmp_path / "bare.xyz"
-    bare.write_text("1\nLattice=\"5 0 0 0 5 0 0 0 5\" Properties=species:S:1:pos:R:3\nH 0 0 0\n")
+    bare.write_text('1\nLattice="5 0 0 0 5 0 0 0 5" Properties=species:S:1:pos:R:3\nH 0 0 0\n')
     result = subprocess.run(
         [sys.executable, "-m", "elyte", "evaluate", "chgnet-0.3.0", str(bare), "-o",
          str(tmp_path / "e")], capture_output=True, text=True, timeout=120,

@@ -43,9 +43,7 @@ def check_element(symbol: str, *, what: str = "species") -> str:
     return symbol
 
 
-def require_present(
-    names: Iterable[str], present: Iterable[str], *, what: str = "species"
-) -> None:
+def require_present(names: Iterable[str], present: Iterable[str], *, what: str = "species") -> None:
     """Raise ``ConfigError`` if any element in ``names`` is absent from ``present``."""
     have = set(present)
     missing = sorted({n for n in names if n not in have})

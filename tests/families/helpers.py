@@ -51,17 +51,33 @@ def train_deepmd(work: Path) -> Path:
     config = {
         "model": {
             "type_map": ["O", "H"],
-            "descriptor": {"type": "se_e2_a", "sel": [46, 92], "rcut_smth": 0.5, "rcut": 4.0,
-                           "neuron": [4, 8], "axis_neuron": 4, "seed": 1},  # fmt: skip
+            "descriptor": {
+                "type": "se_e2_a",
+                "sel": [46, 92],
+                "rcut_smth": 0.5,
+                "rcut": 4.0,
+                "neuron": [4, 8],
+                "axis_neuron": 4,
+                "seed": 1,
+            },  # fmt: skip
             "fitting_net": {"neuron": [8, 8], "seed": 1},
         },
         "learning_rate": {"type": "exp", "start_lr": 1e-3, "stop_lr": 1e-4, "decay_steps": 5},
-        "loss": {"type": "ener", "start_pref_e": 0.02, "limit_pref_e": 1,
-                 "start_pref_f": 1000, "limit_pref_f": 1, "start_pref_v": 0,
-                 "limit_pref_v": 0},  # fmt: skip
+        "loss": {
+            "type": "ener",
+            "start_pref_e": 0.02,
+            "limit_pref_e": 1,
+            "start_pref_f": 1000,
+            "limit_pref_f": 1,
+            "start_pref_v": 0,
+            "limit_pref_v": 0,
+        },  # fmt: skip
         "training": {
             "training_data": {"systems": [str(WATER / "data_0")], "batch_size": 1},
-            "numb_steps": 10, "seed": 1, "disp_file": "lcurve.out", "disp_freq": 5,
+            "numb_steps": 10,
+            "seed": 1,
+            "disp_file": "lcurve.out",
+            "disp_freq": 5,
             "save_freq": 10,
         },  # fmt: skip
     }

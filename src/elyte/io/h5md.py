@@ -65,7 +65,6 @@ __all__ = [
 ]
 
 
-
 @dataclass
 class Frame:
     """One stored frame. Units: Å, ps, eV, K, bar, g/cm³, eV/Å³, Å/ps, eV/Å."""
@@ -325,9 +324,7 @@ class H5MDWriter:
             part["box/edges"]: np.stack([fr.cell for fr in frames]),
         }
         if "velocity" in part:
-            series[part["velocity"]] = np.stack(
-                [req(fr.velocities, "velocities") for fr in frames]
-            )
+            series[part["velocity"]] = np.stack([req(fr.velocities, "velocities") for fr in frames])
         if "force" in part:
             series[part["force"]] = (
                 np.stack([req(fr.forces, "forces") for fr in frames]) * EV_PER_A_TO_KJ_PER_MOL_A

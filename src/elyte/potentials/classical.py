@@ -51,6 +51,7 @@ from elyte.potentials.spec import PotentialSpec
 KCAL_MOL = units.kcal / units.mol  # eV per kcal/mol
 COULOMB = units.Hartree * units.Bohr  # 1/(4 pi eps0) in eV Å / e², 14.3996
 
+
 #: SPC/Fw parameters (Wu, Tepper & Voth 2006, Table I), in their own units.
 @dataclass(frozen=True)
 class _Pairs:
