@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 from ase import Atoms
@@ -393,3 +397,36 @@ def test_check_explain_prints_the_learn_section(capsys):
     text = capsys.readouterr().out
     assert "[learn] section" in text and "learn.retrain_every  (int; default 1; ≥ 1)" in text
     assert "md.stages[i].timestep_fs" in text  # the campaign keys are still there
+
+
+def test_oracle_calls_run_on_a_dask_scheduler(tmp_path, monkeypatch):
+    """``oracle_scheduler`` sends the calls to a Dask scheduler (here a local one, two
+    worker processes); the labels equal a direct call of the same calculator, and the
+    time-out holds inside a (daemonic) Dask worker too."""
+    distributed = pytest.importorskip("distributed")
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(Path(__file__).parent), *sys.path]))
+    from elyte.learn.labelling import Budget, label_all
+
+    spec = learn_spec_from_dict({"system": SYSTEM, "oracle_scheduler": "tcp://x:1"})
+    assert spec.oracle_scheduler == "tcp://x:1"
+    frames = [_dimer_frame(1.0 + 0.05 * k) for k in range(4)]
+    items = [(f"f-{k}", a, {"kind": "active", "iteration": 0}) for k, a in enumerate(frames)]
+    store = LabelStore(tmp_path / "dask")
+    lj = Oracle("ase.calculators.lj:LennardJones", {"sigma": 1.0}, 20.0)
+    free = learn_spec_from_dict({"system": SYSTEM})
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=None) as lc:
+        ok, bad, _ = label_all(
+            items, lj, store, Budget(free, store, 0.0), lambda m: None, 2, lc.scheduler_address
+        )
+        slow_store = LabelStore(tmp_path / "slow")
+        slow = Oracle(f"{__name__}:_Sleepy", {}, 3.0)
+        args = (Budget(free, slow_store, 0.0), lambda m: None, 2, lc.scheduler_address)
+        assert label_all(items[:1], slow, slow_store, *args)[:2] == (0, 1)
+        assert "time-out after 3 s" in slow_store.ledger()[0]["error"]
+    assert (ok, bad) == (4, 0)
+    ref = LennardJones(sigma=1.0)
+    for a in store.frames():
+        b = bare_copy(a)
+        b.calc = ref
+        assert a.get_forces() == pytest.approx(b.get_forces())
+        assert a.get_potential_energy() == pytest.approx(b.get_potential_energy())

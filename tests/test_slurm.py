@@ -157,3 +157,50 @@ def test_cancelled_job_is_replaced_and_the_run_resumes(slurm, tmp_path):
     # spcfw resumes to round-off, not bit-identically (issue 13: its neighbour list
     # depends on the calculator's history)
     _assert_same(tmp_path / "slurm", local, atol=1e-6)
+
+
+LABEL_SCRIPT = """
+import json, sys
+from ase import Atoms
+from elyte.learn.labelling import Budget, label_all
+from elyte.learn.oracle import Oracle
+from elyte.learn.spec import learn_spec_from_dict
+from elyte.learn.store import LabelStore
+
+out = sys.argv[1]
+spec = learn_spec_from_dict({"system": {"composition": "H2", "count": 1, "density": 0.1}})
+items = [
+    (f"f-{k}", Atoms("H2", positions=[[0, 0, 0], [0, 0, 1.0 + 0.1 * k]], cell=[9] * 3, pbc=True),
+     {"kind": "active", "iteration": 0})
+    for k in range(3)
+]
+store = LabelStore(out)
+oracle = Oracle("ase.calculators.lj:LennardJones", {"sigma": 1.0}, 60.0)
+ok, bad, _ = label_all(items, oracle, store, Budget(spec, store, 0.0), print, 1, "slurm")
+energies = [a.get_potential_energy() for a in store.frames()]
+print(json.dumps({"ok": ok, "bad": bad, "energies": energies}))
+"""
+
+
+def test_active_learning_oracle_calls_run_as_slurm_jobs(slurm, tmp_path):
+    """`oracle_scheduler = "slurm"`: the labels are computed in batch jobs and equal a direct
+    Lennard-Jones evaluation of the same frames."""
+    from ase import Atoms
+    from ase.calculators.lj import LennardJones
+
+    proc = subprocess.run(
+        [sys.executable, "-c", LABEL_SCRIPT, str(tmp_path / "labels")],
+        capture_output=True,
+        text=True,
+        env=slurm,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    got = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert (got["ok"], got["bad"]) == (3, 0)
+    want = []
+    for k in range(3):
+        a = Atoms("H2", positions=[[0, 0, 0], [0, 0, 1.0 + 0.1 * k]], cell=[9] * 3, pbc=True)
+        a.calc = LennardJones(sigma=1.0)
+        want.append(a.get_potential_energy())
+    assert sorted(got["energies"]) == pytest.approx(sorted(want))

@@ -51,15 +51,19 @@ def label_all(
     budget: Budget,
     log: Log,
     workers: int = 1,
+    scheduler: str | None = None,
 ) -> tuple[int, int, str | None]:
-    """Label every item whose id has no ledger line; returns (labelled, failed, stop)."""
+    """Label every item whose id has no ledger line; returns (labelled, failed, stop).
+
+    ``workers`` calls run at a time: in a local process pool, or on ``scheduler`` (a Dask
+    address, or "slurm"/"pbs"), the campaign's executors either way."""
     done = store.done_ids()
     todo = [it for it in items if it[0] not in done]
     n_ok = n_bad = 0
     if not todo:
         return 0, 0, budget.exhausted()
     settings = oracle.settings()
-    ex = make_executor(workers=workers)
+    ex = make_executor(workers=workers, scheduler=scheduler)
     pending: dict[Any, tuple[str, Atoms, dict[str, Any]]] = {}
     queue = list(todo)
     stop = None

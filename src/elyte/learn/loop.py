@@ -184,7 +184,9 @@ def run_learn(spec: LearnSpec, out_dir: str | Path, log: Log = print) -> dict[st
         f"labelling {len(setup)} {'initial' if file_holdout else 'held-out and initial'} "
         f"frames with {spec.oracle}"
     )
-    _, _, stop = label_all(setup, oracle, store, budget, log, spec.oracle_workers)
+    _, _, stop = label_all(
+        setup, oracle, store, budget, log, spec.oracle_workers, spec.oracle_scheduler
+    )
     holdout = file_holdout if file_holdout is not None else store.frames("holdout")
     history: list[dict[str, Any]] = []
     last: dict[str, Any] | None = None
@@ -227,7 +229,9 @@ def run_learn(spec: LearnSpec, out_dir: str | Path, log: Log = print) -> dict[st
                     },
                 )
             )
-        n_ok, n_bad, stop = label_all(items, oracle, store, budget, log, spec.oracle_workers)
+        n_ok, n_bad, stop = label_all(
+            items, oracle, store, budget, log, spec.oracle_workers, spec.oracle_scheduler
+        )
         if stop is None and sel["accurate_fraction"] >= spec.target_fraction:
             stop = (
                 f"converged: {sel['accurate_fraction']:.1%} of explored frames below "

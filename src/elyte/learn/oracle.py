@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import importlib
 import multiprocessing as mp
+import pickle
+import subprocess
+import sys
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -110,6 +113,8 @@ def label_frame(oracle: Oracle, atoms: Atoms, calc: Calculator | None = None) ->
         except Exception as exc:
             return Label(error=f"{type(exc).__name__}: {exc}", seconds=time.monotonic() - t0)
         return _checked(e, f, time.monotonic() - t0)
+    if mp.current_process().daemon:  # a Dask worker: multiprocessing may not fork here
+        return _label_in_subprocess(oracle, atoms, t0)
     ctx = mp.get_context("fork")
     parent, child = ctx.Pipe(duplex=False)
     proc = ctx.Process(target=_child, args=(oracle, atoms, child), daemon=True)
@@ -127,6 +132,38 @@ def label_frame(oracle: Oracle, atoms: Atoms, calc: Calculator | None = None) ->
     if msg[0] == "error":
         return Label(error=msg[1], seconds=dt)
     return _checked(*msg[1], dt)
+
+
+def _label_in_subprocess(oracle: Oracle, atoms: Atoms, t0: float) -> Label:
+    """The time-limited call in a fresh interpreter (pickles over stdin/stdout)."""
+    code = "from elyte.learn.oracle import _child_stdio; _child_stdio()"
+    try:
+        done = subprocess.run(
+            [sys.executable, "-c", code],
+            input=pickle.dumps((oracle, atoms)),
+            capture_output=True,
+            timeout=oracle.timeout,
+        )
+    except subprocess.TimeoutExpired:
+        return Label(error=f"time-out after {oracle.timeout:g} s", seconds=time.monotonic() - t0)
+    dt = time.monotonic() - t0
+    try:
+        msg = pickle.loads(done.stdout)
+    except Exception:
+        tail = done.stderr.decode(errors="replace").strip().splitlines()[-1:] or ["no output"]
+        return Label(error=f"oracle process exited {done.returncode}: {tail[0]}", seconds=dt)
+    if msg[0] == "error":
+        return Label(error=msg[1], seconds=dt)
+    return _checked(*msg[1], dt)
+
+
+def _child_stdio() -> None:
+    oracle, atoms = pickle.load(sys.stdin.buffer)
+    try:
+        msg: tuple[str, Any] = ("ok", _compute(oracle.make(), atoms))
+    except BaseException as exc:  # reported to the parent, recorded as a failure
+        msg = ("error", f"{type(exc).__name__}: {exc}")
+    sys.stdout.buffer.write(pickle.dumps(msg))
 
 
 def _checked(e: float, f: np.ndarray, dt: float) -> Label:

@@ -91,6 +91,11 @@ class LearnSpec(Spec):
     oracle_workers: int = Field(
         1, ge=1, le=256, description="Oracle calls run side by side (local process pool)."
     )
+    oracle_scheduler: str | None = Field(
+        None,
+        description='Where oracle calls run: a Dask scheduler address ("tcp://host:8786") or '
+        '"slurm"/"pbs" (one-core batch jobs, oracle_workers of them); None: on this machine.',
+    )
     max_oracle_calls: int | None = Field(None, ge=1, description="Budget of oracle calls.")
     max_wall_time: float | None = Field(None, gt=0, description="Budget of wall time, s.")
     target_fraction: float = Field(
