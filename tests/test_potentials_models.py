@@ -115,12 +115,15 @@ def test_zbl_on_foundation_model_adds_to_the_energy():
     base = load_potential(PotentialSpec(model="chgnet-0.3.0", device="cpu"))
     e_base = _evaluate(atoms.copy(), base.calculator)[0]
     with_zbl = load_potential(
-        PotentialSpec(model="chgnet-0.3.0", device="cpu", zbl=ZBLSpec(outer=1.2))
+        PotentialSpec(model="chgnet-0.3.0", device="cpu", zbl=ZBLSpec(inner=0.6, outer=1.2))
     )
     assert with_zbl.metadata["addons"][0]["name"] == "zbl"
-    # O-H bonds (0.97 Å) sit inside the switching range, so ZBL adds a positive energy
+    # a window the user set to 0.6-1.2 Å holds the O-H bonds (0.97 Å): ZBL adds energy
     e_sum, forces, _ = _evaluate(atoms.copy(), with_zbl.calculator)
     assert e_sum > e_base and np.all(np.isfinite(forces))
+    # the default per-pair window ends at 0.58 Å for O-H: the bonded water is untouched
+    default = load_potential(PotentialSpec(model="chgnet-0.3.0", device="cpu", zbl=ZBLSpec()))
+    assert _evaluate(atoms.copy(), default.calculator)[0] == e_base
 
 
 # ------------------------------------------------------------------ MACE file
