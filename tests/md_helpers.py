@@ -86,3 +86,19 @@ def water_box(n_side: int = 2, density: float = 0.997, seed: int = 0) -> Atoms:
         atoms += w
     atoms.set_array("mol_id", np.repeat(np.arange(n), 3))
     return atoms
+
+
+def numeric_forces(atoms: Atoms, calculator, h: float) -> np.ndarray:
+    """Central-difference forces −∂E/∂r (eV/Å, shape (N, 3)) of ``calculator`` on
+    ``atoms``, each coordinate displaced by ±``h`` Å."""
+    numeric = np.zeros((len(atoms), 3))
+    for i in range(len(atoms)):
+        for k in range(3):
+            shifted = atoms.copy()
+            shifted.calc = calculator
+            shifted.positions[i, k] += h
+            e_plus = shifted.get_potential_energy()
+            shifted.positions[i, k] -= 2 * h
+            e_minus = shifted.get_potential_energy()
+            numeric[i, k] = -(e_plus - e_minus) / (2 * h)
+    return numeric

@@ -4,10 +4,10 @@ import math
 
 import numpy as np
 import pytest
+from traj_helpers import ion_trajectory
 
 from elyte.analysis.conductivity import conductivity
 from elyte.errors import ConfigError
-from elyte.io.trajectory import Trajectory
 
 DT = 0.1
 
@@ -22,15 +22,7 @@ def ions(rng, paired, n=20, frames=300, box=15.0, d=0.3, charges=True):
         minus = np.cumsum(rng.normal(scale=sig, size=(frames, n, 3)), axis=0)
         minus += rng.uniform(0, box, size=(n, 3))
     pos = np.concatenate([plus, minus], axis=1) % box
-    return Trajectory(
-        positions=pos,
-        cells=np.broadcast_to(np.eye(3) * box, (frames, 3, 3)),
-        times=np.arange(frames) * DT,
-        symbols=np.array(["Li"] * n + ["Cl"] * n),
-        masses=np.r_[np.full(n, 6.94), np.full(n, 35.45)],
-        charges=np.r_[np.ones(n), -np.ones(n)] if charges else np.zeros(2 * n),
-        mol_id=np.full(2 * n, -1),
-    )
+    return ion_trajectory(pos, box, DT, charged=charges)
 
 
 def test_nernst_einstein_formula():
@@ -83,15 +75,7 @@ def ballistic_ions(rng, n=20, frames=200, box=15.0):
     """Ions in free flight (constant random velocities): MSD ∝ t², no diffusive regime."""
     v = rng.normal(scale=0.5, size=(1, 2 * n, 3))
     pos = rng.uniform(0, box, size=(1, 2 * n, 3)) + v * (np.arange(frames) * DT)[:, None, None]
-    return Trajectory(
-        positions=pos % box,
-        cells=np.broadcast_to(np.eye(3) * box, (frames, 3, 3)),
-        times=np.arange(frames) * DT,
-        symbols=np.array(["Li"] * n + ["Cl"] * n),
-        masses=np.r_[np.full(n, 6.94), np.full(n, 35.45)],
-        charges=np.r_[np.ones(n), -np.ones(n)],
-        mol_id=np.full(2 * n, -1),
-    )
+    return ion_trajectory(pos % box, box, DT)
 
 
 def test_sigma_eh_in_a_ballistic_window_is_apparent_like_d():

@@ -9,10 +9,10 @@ binomial standard error of a 95 % coverage is 1.5 %; the 90–98 % band is ±3.3
 import math
 
 import numpy as np
+from traj_helpers import ion_trajectory
 
 from elyte.analysis.conductivity import conductivity
 from elyte.estimate import Estimate
-from elyte.io.trajectory import Trajectory
 
 DT, D, N, FRAMES, BOX, T = 0.1, 0.3, 20, 200, 15.0, 300.0
 TRIALS = 200
@@ -26,15 +26,7 @@ def correlated_ions(rng, c):
     minus = np.cumsum(c * xi + math.sqrt(1 - c * c) * eta, axis=0)
     minus += rng.uniform(0, BOX, size=(N, 3))
     pos = np.concatenate([plus, minus], axis=1) % BOX
-    return Trajectory(
-        positions=pos,
-        cells=np.broadcast_to(np.eye(3) * BOX, (FRAMES, 3, 3)),
-        times=np.arange(FRAMES) * DT,
-        symbols=np.array(["Li"] * N + ["Cl"] * N),
-        masses=np.r_[np.full(N, 6.94), np.full(N, 35.45)],
-        charges=np.r_[np.ones(N), -np.ones(N)],
-        mol_id=np.full(2 * N, -1),
-    )
+    return ion_trajectory(pos, BOX, DT)
 
 
 def test_sigma_eh_interval_covers_truth_for_correlated_ions():

@@ -33,6 +33,12 @@ def _elyte(*args: str, cwd, capsys) -> _Result:
     return _Result(code, capsys.readouterr().err)
 
 
+def _emt_md(structure: str, *args: str, cwd, capsys) -> _Result:
+    """``elyte md STRUCTURE`` with ASE's EMT calculator, plus ``args``."""
+    emt = ("--potential", "ase", "--calculator", "ase.calculators.emt:EMT")
+    return _elyte("md", structure, *emt, *args, cwd=cwd, capsys=capsys)
+
+
 def test_parse_stage_units_and_keys():
     s = parse_stage("nvt:500fs,thermostat=bussi,timestep_fs=1")
     assert (s.kind, s.duration_ps, s.thermostat, s.timestep_fs) == ("nvt", 0.5, "bussi", 1.0)
@@ -43,13 +49,8 @@ def test_parse_stage_units_and_keys():
 
 def test_md_command_runs_temperatures_and_replicas(tmp_path, capsys):
     write(tmp_path / "cu.extxyz", bulk("Cu", "fcc", a=3.61, cubic=True).repeat(2))
-    res = _elyte(
-        "md",
+    res = _emt_md(
         "cu.extxyz",
-        "--potential",
-        "ase",
-        "--calculator",
-        "ase.calculators.emt:EMT",
         "--stage",
         "minimize,max_steps=5",
         "--stage",
@@ -79,35 +80,9 @@ def test_md_command_runs_temperatures_and_replicas(tmp_path, capsys):
 
 def test_md_command_reports_user_errors(tmp_path, capsys):
     write(tmp_path / "cu.extxyz", bulk("Cu", "fcc", a=3.61, cubic=True))
-    res = _elyte(
-        "md",
-        "cu.extxyz",
-        "--potential",
-        "ase",
-        "--calculator",
-        "ase.calculators.emt:EMT",
-        "--stage",
-        "nvt:2qs",
-        "-o",
-        "o",
-        cwd=tmp_path,
-        capsys=capsys,
-    )
+    res = _emt_md("cu.extxyz", "--stage", "nvt:2qs", "-o", "o", cwd=tmp_path, capsys=capsys)
     assert res.returncode == 2 and "2qs" in res.stderr and "Traceback" not in res.stderr
-    res = _elyte(
-        "md",
-        "cu.extxyz",
-        "--potential",
-        "ase",
-        "--calculator",
-        "ase.calculators.emt:EMT",
-        "--stage",
-        "npt:1ps",
-        "-o",
-        "o",
-        cwd=tmp_path,
-        capsys=capsys,
-    )
+    res = _emt_md("cu.extxyz", "--stage", "npt:1ps", "-o", "o", cwd=tmp_path, capsys=capsys)
     assert res.returncode == 2 and "pressure" in res.stderr
 
 
@@ -120,10 +95,7 @@ def _cu(tmp_path, atoms=None, name="cu.extxyz"):
 def _refused(tmp_path, capsys, *args, structure=None, culprit=""):
     name = structure or _cu(tmp_path)
     before = sorted(p.name for p in tmp_path.iterdir())
-    res = _elyte(
-        "md", name, "--potential", "ase", "--calculator", "ase.calculators.emt:EMT",
-        "-o", "run", *args, cwd=tmp_path, capsys=capsys,
-    )  # fmt: skip
+    res = _emt_md(name, "-o", "run", *args, cwd=tmp_path, capsys=capsys)
     assert res.returncode == 2, res.stderr
     assert "Traceback" not in res.stderr
     assert culprit.lower() in res.stderr.lower(), res.stderr
@@ -152,10 +124,7 @@ def test_md_refuses_bad_options_before_any_file(tmp_path, capsys, args, culprit)
 
 def test_md_refuses_an_existing_file_as_output(tmp_path, capsys):
     (tmp_path / "run").write_text("not a folder")
-    res = _elyte(
-        "md", _cu(tmp_path), "--potential", "ase", "--calculator", "ase.calculators.emt:EMT",
-        "--stage", "nvt:0.01ps", "-o", "run", cwd=tmp_path, capsys=capsys,
-    )  # fmt: skip
+    res = _emt_md(_cu(tmp_path), "--stage", "nvt:0.01ps", "-o", "run", cwd=tmp_path, capsys=capsys)
     assert res.returncode == 2 and "existing file" in res.stderr
     assert (tmp_path / "run").read_text() == "not a folder"
 

@@ -63,34 +63,58 @@ except MDInterrupted as exc:
 """
 
 
-def _run_inline(out: Path):
+def _argon(folder: Path, spec: MDSpec = SPEC, *, seed: int = 5, **kwargs):
+    """run_md of the 2×2×2 LJ argon box at 100 K (no barostat unless ``pressure_bar``)."""
+    kwargs = {"pressure_bar": None, **kwargs}
     return run_md(
-        lj_argon(2, 0.8), ShiftedForceLJ(), SPEC, out, temperature=100, pressure_bar=None, seed=5
+        lj_argon(2, 0.8), ShiftedForceLJ(), spec, folder, temperature=100, seed=seed, **kwargs
     )
 
 
-def _start(tmp_path: Path, out: Path) -> subprocess.Popen:
+def _run_inline(out: Path):
+    return _argon(out)
+
+
+def _start(
+    tmp_path: Path, out: Path, script_text: str = SCRIPT, spec: MDSpec = SPEC
+) -> subprocess.Popen:
+    """Start ``script_text`` (argv: out folder, spec file) in a child process."""
     script = tmp_path / "run.py"
-    script.write_text(SCRIPT.format(src=str(SRC), tests=str(TESTS)))
+    script.write_text(script_text.format(src=str(SRC), tests=str(TESTS)))
     spec_file = tmp_path / "spec.json"
-    spec_file.write_text(SPEC.model_dump_json())
+    spec_file.write_text(spec.model_dump_json())
     env = dict(os.environ, OMP_NUM_THREADS="1")
     return subprocess.Popen([sys.executable, str(script), str(out), str(spec_file)], env=env)
 
 
-def _wait_for_checkpoint(proc: subprocess.Popen, ckpt: Path, min_step: int) -> int:
+def _wait_for(proc: subprocess.Popen, ckpt: Path, reached, what: str, poll: float) -> int:
+    """Poll ``ckpt`` until ``reached(metadata)`` returns a number (not None); return it."""
     deadline = time.time() + 120
     while time.time() < deadline:
         assert proc.poll() is None, "the run ended before it could be interrupted"
         if ckpt.exists():
             try:
-                step = load_checkpoint(ckpt)[1]["global_step"]
+                value = reached(load_checkpoint(ckpt)[1])
             except Exception:  # replaced while reading
-                step = -1
-            if step >= min_step:
-                return step
-        time.sleep(0.02)
-    raise AssertionError("no checkpoint appeared")
+                value = None
+            if value is not None:
+                return value
+        time.sleep(poll)
+    raise AssertionError(f"no {what} appeared")
+
+
+def _wait_for_checkpoint(proc: subprocess.Popen, ckpt: Path, min_step: int) -> int:
+    def reached(meta: dict) -> int | None:
+        return meta["global_step"] if meta["global_step"] >= min_step else None
+
+    return _wait_for(proc, ckpt, reached, "checkpoint", 0.02)
+
+
+def _kill_soon(proc: subprocess.Popen, rng: np.random.Generator) -> None:
+    """SIGKILL ``proc`` within 50 ms (a random moment) and check that it died of it."""
+    time.sleep(float(rng.uniform(0, 0.05)))
+    proc.send_signal(signal.SIGKILL)
+    assert proc.wait() == -signal.SIGKILL
 
 
 @pytest.mark.slow
@@ -148,40 +172,16 @@ def test_other_run_in_same_folder_is_refused(tmp_path):
     spec = MDSpec(
         stages=[StageSpec(kind="nvt", duration_ps=0.1, timestep_fs=10)], checkpoint_every=5
     )
-    run_md(
-        lj_argon(2, 0.8),
-        ShiftedForceLJ(),
-        spec,
-        tmp_path,
-        temperature=100,
-        pressure_bar=None,
-        seed=1,
-    )
+    _argon(tmp_path, spec, seed=1)
     with pytest.raises(ConfigError, match="different run"):
-        run_md(
-            lj_argon(2, 0.8),
-            ShiftedForceLJ(),
-            spec,
-            tmp_path,
-            temperature=100,
-            pressure_bar=None,
-            seed=2,
-        )
+        _argon(tmp_path, spec, seed=2)
 
 
 def test_default_checkpoint_interval_is_timed_and_recorded(tmp_path):
     spec = MDSpec(
         stages=[StageSpec(kind="nvt", duration_ps=0.3, timestep_fs=10)], checkpoint_minutes=0.001
     )  # 0.06 s of work at risk
-    run_md(
-        lj_argon(2, 0.8),
-        ShiftedForceLJ(),
-        spec,
-        tmp_path,
-        temperature=100,
-        pressure_bar=None,
-        seed=1,
-    )
+    _argon(tmp_path, spec, seed=1)
     meta = load_checkpoint(tmp_path / "checkpoint.npz")[1]
     assert isinstance(meta["checkpoint_every"], int) and meta["checkpoint_every"] >= 10
 
@@ -213,20 +213,13 @@ def _crash_at(step: int):
 def test_every_integrator_restarts_exactly(tmp_path, stage):
     """Thermostat chains, barostat variables, reference cells and RNG survive a crash."""
     spec = MDSpec(stages=[stage], checkpoint_every=20, monitors=MonitorSpec(every=5))
-    kwargs = dict(temperature=100, pressure_bar=500.0, seed=9)
-    ref = run_md(lj_argon(2, 0.8), ShiftedForceLJ(), spec, tmp_path / "ref", **kwargs)
+    kwargs = dict(pressure_bar=500.0, seed=9)
+    ref = _argon(tmp_path / "ref", spec, **kwargs)
     assert ref.status == "completed", ref.failure
     with pytest.raises(_Crash):
-        run_md(
-            lj_argon(2, 0.8),
-            ShiftedForceLJ(),
-            spec,
-            tmp_path / "b",
-            progress=_crash_at(45),
-            **kwargs,
-        )
+        _argon(tmp_path / "b", spec, progress=_crash_at(45), **kwargs)
     assert load_checkpoint(tmp_path / "b" / "checkpoint.npz")[1]["global_step"] == 40
-    out = run_md(lj_argon(2, 0.8), ShiftedForceLJ(), spec, tmp_path / "b", **kwargs)
+    out = _argon(tmp_path / "b", spec, **kwargs)
     assert out.status == ref.status == "completed"
     a, b = read_h5md(out.paths["trajectory"]), read_h5md(ref.paths["trajectory"])
     np.testing.assert_array_equal(a.metadata["steps"], b.metadata["steps"])
@@ -248,10 +241,8 @@ def test_minimisation_reports_progress_stops_on_sigterm_and_resumes_exactly(tmp_
         ],
         checkpoint_every=20,
     )
-    kwargs = dict(temperature=100, pressure_bar=None, seed=3)
     seen: list[dict] = []
-    ref = run_md(lj_argon(2, 0.8), ShiftedForceLJ(), spec, tmp_path / "ref",
-                 progress=lambda d, t, info: seen.append(info), **kwargs)  # fmt: skip
+    ref = _argon(tmp_path / "ref", spec, seed=3, progress=lambda d, t, info: seen.append(info))
     mins = [i for i in seen if i["kind"] == "minimize"]
     assert len(mins) > 5 and all(np.isfinite(i["fmax"]) and "energy" in i for i in mins)
     assert mins[-1]["fmax"] < mins[0]["fmax"]  # it minimises
@@ -262,11 +253,10 @@ def test_minimisation_reports_progress_stops_on_sigterm_and_resumes_exactly(tmp_
             os.kill(os.getpid(), signal.SIGTERM)
 
     with pytest.raises(MDInterrupted):
-        run_md(lj_argon(2, 0.8), ShiftedForceLJ(), spec, tmp_path / "b", progress=term_at_5,
-               **kwargs)  # fmt: skip
+        _argon(tmp_path / "b", spec, seed=3, progress=term_at_5)
     meta = load_checkpoint(tmp_path / "b" / "checkpoint.npz")[1]
     assert meta["cursor"]["stage_index"] == 0 and meta["cursor"]["k"] >= 5
-    out = run_md(lj_argon(2, 0.8), ShiftedForceLJ(), spec, tmp_path / "b", **kwargs)
+    out = _argon(tmp_path / "b", spec, seed=3)
     a, b = read_h5md(out.paths["trajectory"]), read_h5md(ref.paths["trajectory"])
     np.testing.assert_array_equal(a.positions, b.positions)  # bit-identical
 
@@ -274,12 +264,10 @@ def test_minimisation_reports_progress_stops_on_sigterm_and_resumes_exactly(tmp_
 def test_wall_clock_limit_gives_timed_out_and_running_again_continues(tmp_path):
     spec = MDSpec(stages=[StageSpec(kind="nvt", duration_ps=2.0, timestep_fs=10)],
                   max_wall_s=1e-6, checkpoint_every=50)  # fmt: skip
-    kwargs = dict(temperature=100, pressure_bar=None, seed=4)
-    first = run_md(lj_argon(2, 0.8), ShiftedForceLJ(), spec, tmp_path / "a", **kwargs)
+    first = _argon(tmp_path / "a", spec, seed=4)
     assert first.status == "timed_out" and first.n_steps < 200
     assert not (tmp_path / "a" / "outcome.json").exists()
-    done = run_md(lj_argon(2, 0.8), ShiftedForceLJ(), spec.model_copy(update={"max_wall_s": None}),
-                  tmp_path / "a", **kwargs)  # fmt: skip
+    done = _argon(tmp_path / "a", spec.model_copy(update={"max_wall_s": None}), seed=4)
     assert done.status == "completed" and done.n_steps == 200
 
 
@@ -310,17 +298,11 @@ def test_spcfw_sigkill_at_a_random_step_resumes_bit_identically(tmp_path):
         checkpoint_every=7,
         velocities=True,
     )
-    script, spec_file = tmp_path / "run.py", tmp_path / "spec.json"
-    script.write_text(SPCFW_SCRIPT.format(src=str(SRC), tests=str(TESTS)))
-    spec_file.write_text(spec.model_dump_json())
     out = tmp_path / "killed"
-    env = dict(os.environ, OMP_NUM_THREADS="1")
-    proc = subprocess.Popen([sys.executable, str(script), str(out), str(spec_file)], env=env)
+    proc = _start(tmp_path, out, SPCFW_SCRIPT, spec)
     rng = np.random.default_rng()
     _wait_for_checkpoint(proc, out / "checkpoint.npz", int(rng.integers(7, 300)))
-    time.sleep(float(rng.uniform(0, 0.05)))
-    proc.send_signal(signal.SIGKILL)
-    assert proc.wait() == -signal.SIGKILL
+    _kill_soon(proc, rng)
     kwargs = dict(temperature=300, pressure_bar=None, seed=3)
     resumed = run_md(water_box(3), SPCFwWater(), spec, out, **kwargs)
     ref = run_md(water_box(3), SPCFwWater(), spec, tmp_path / "ref", **kwargs)
@@ -349,18 +331,11 @@ run_md(atoms, ShiftedForceLJ(), spec, Path(sys.argv[1]), temperature=100,
 
 
 def _wait_for_iteration(proc: subprocess.Popen, ckpt: Path, min_k: int) -> int:
-    deadline = time.time() + 120
-    while time.time() < deadline:
-        assert proc.poll() is None, "the run ended before it could be interrupted"
-        if ckpt.exists():
-            try:
-                cursor = load_checkpoint(ckpt)[1]["cursor"]
-            except Exception:  # replaced while reading
-                cursor = {"stage_index": -1, "k": -1}
-            if cursor["stage_index"] == 0 and cursor["k"] >= min_k:
-                return int(cursor["k"])
-        time.sleep(0.01)
-    raise AssertionError("no minimisation checkpoint appeared")
+    def reached(meta: dict) -> int | None:
+        cursor = meta["cursor"]
+        return int(cursor["k"]) if cursor["stage_index"] == 0 and cursor["k"] >= min_k else None
+
+    return _wait_for(proc, ckpt, reached, "minimisation checkpoint", 0.01)
 
 
 @pytest.mark.parametrize("optimizer", ["fire", "bfgs"])
@@ -376,18 +351,12 @@ def test_sigkill_during_minimisation_resumes_bit_identically(tmp_path, optimizer
         checkpoint_every=3,
         velocities=True,
     )
-    script, spec_file = tmp_path / "run.py", tmp_path / "spec.json"
-    script.write_text(MIN_SCRIPT.format(src=str(SRC), tests=str(TESTS)))
-    spec_file.write_text(spec.model_dump_json())
     out = tmp_path / "killed"
-    env = dict(os.environ, OMP_NUM_THREADS="1")
-    proc = subprocess.Popen([sys.executable, str(script), str(out), str(spec_file)], env=env)
+    proc = _start(tmp_path, out, MIN_SCRIPT, spec)
     rng = np.random.default_rng()
     target = int(rng.integers(4, 60))  # the run takes 81 (BFGS) or 110 (FIRE) iterations
     k_seen = _wait_for_iteration(proc, out / "checkpoint.npz", target)
-    time.sleep(float(rng.uniform(0, 0.05)))
-    proc.send_signal(signal.SIGKILL)
-    assert proc.wait() == -signal.SIGKILL
+    _kill_soon(proc, rng)
     meta = load_checkpoint(out / "checkpoint.npz")[1]
     assert meta["cursor"]["stage_index"] == 0 and meta["cursor"]["k"] >= k_seen  # mid-way
     assert any(k.startswith("minimizer/") for k in load_checkpoint(out / "checkpoint.npz")[0])

@@ -10,6 +10,7 @@ import pytest
 from ase import Atoms
 from ase.build import molecule
 from ase.units import Bohr, Hartree
+from md_helpers import numeric_forces
 from typer.testing import CliRunner
 
 import elyte  # noqa: F401  (sets the torch checkpoint policy before torch loads)
@@ -307,17 +308,7 @@ def test_zbl_forces_are_minus_energy_gradient():
     assert atoms.get_potential_energy() > 0
     forces = atoms.get_forces()
     np.testing.assert_allclose(forces.sum(0), 0.0, atol=1e-8)
-    h = 1e-5
-    numeric = np.zeros_like(forces)
-    for i in range(len(atoms)):
-        for k in range(3):
-            shifted = atoms.copy()
-            shifted.calc = loaded.calculator
-            shifted.positions[i, k] += h
-            e_plus = shifted.get_potential_energy()
-            shifted.positions[i, k] -= 2 * h
-            e_minus = shifted.get_potential_energy()
-            numeric[i, k] = -(e_plus - e_minus) / (2 * h)
+    numeric = numeric_forces(atoms, loaded.calculator, 1e-5)
     np.testing.assert_allclose(forces, numeric, rtol=1e-5, atol=1e-5)
 
 

@@ -1,6 +1,7 @@
 """A small electrolyte-like trajectory written through elyte's H5MDWriter: 4 water
 molecules, Li+ and Cl-, two stages writing frames at different intervals (0.1 ps, then
-0.02 ps), a cell that breathes (NPT-like) and velocities and forces stored."""
+0.02 ps), a cell that breathes (NPT-like) and velocities and forces stored; and
+:func:`ion_trajectory`, n Li+ and n Cl- in a cubic box, in memory."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from elyte.io.h5md import Frame, H5MDWriter
+from elyte.io.trajectory import Trajectory
 
 SYMBOLS = ["O", "H", "H"] * 4 + ["Li", "Cl"]
 MOL_ID = np.array([0, 0, 0, 1, 1, 1, 2, 2, 2, 3, 3, 3, 4, 5])
@@ -66,3 +68,22 @@ def write_run(folder: Path, *, tell_stage: bool = True, seed: int = 0) -> dict:
                 out[key].append(value)
     w.close()
     return {k: np.array(v) for k, v in out.items()}
+
+
+def ion_trajectory(
+    positions: np.ndarray, box: float, dt_ps: float, *, charged: bool = True
+) -> Trajectory:
+    """n Li (+1) then n Cl (−1), no molecules, from ``positions`` (frames, 2n, 3) in Å
+    in a fixed cubic cell of edge ``box`` Å, frames ``dt_ps`` apart; ``charged=False``
+    gives every atom charge 0."""
+    frames, two_n = positions.shape[:2]
+    n = two_n // 2
+    return Trajectory(
+        positions=positions,
+        cells=np.broadcast_to(np.eye(3) * box, (frames, 3, 3)),
+        times=np.arange(frames) * dt_ps,
+        symbols=np.array(["Li"] * n + ["Cl"] * n),
+        masses=np.r_[np.full(n, 6.94), np.full(n, 35.45)],
+        charges=np.r_[np.ones(n), -np.ones(n)] if charged else np.zeros(2 * n),
+        mol_id=np.full(2 * n, -1),
+    )

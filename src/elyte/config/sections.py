@@ -87,6 +87,18 @@ class SystemReferences(Spec):
     )
 
 
+def _shaped(value: str, pattern: str, rule: str) -> str:
+    """``value`` if it matches ``pattern`` whole; else a ValueError: ``rule`` and the value."""
+    if not re.fullmatch(pattern, value):
+        raise ValueError(f"{rule} (got {value!r})")
+    return value
+
+
+#: (pattern, rule) of ClusterSpec's memory and walltime strings
+_MEMORY = (r"\d+(\.\d+)?\s*[KMGT]i?B", 'memory must look like "16GB" or "512MiB"')
+_WALLTIME = (r"(\d+-)?\d{1,3}:[0-5]\d:[0-5]\d", 'walltime must look like "HH:MM:SS"')
+
+
 class ClusterSpec(Spec):
     """Where runs execute: an existing Dask scheduler, or a dask-jobqueue SLURM/PBS cluster."""
 
@@ -110,16 +122,12 @@ class ClusterSpec(Spec):
     @field_validator("memory")
     @classmethod
     def _memory(cls, value: str) -> str:
-        if not re.fullmatch(r"\d+(\.\d+)?\s*[KMGT]i?B", value):
-            raise ValueError(f'memory must look like "16GB" or "512MiB" (got {value!r})')
-        return value
+        return _shaped(value, *_MEMORY)
 
     @field_validator("walltime")
     @classmethod
     def _walltime(cls, value: str) -> str:
-        if not re.fullmatch(r"(\d+-)?\d{1,3}:[0-5]\d:[0-5]\d", value):
-            raise ValueError(f'walltime must look like "HH:MM:SS" (got {value!r})')
-        return value
+        return _shaped(value, *_WALLTIME)
 
     @model_validator(mode="after")
     def _one_target(self) -> ClusterSpec:

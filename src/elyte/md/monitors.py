@@ -255,30 +255,47 @@ class StabilityMonitor:
                     f"density {rho:.3f} g/cm³ left [{lo}, {hi}] × starting {self.rho0:.3f} g/cm³",
                 )
             if self._stage_kind == "npt":
-                self._series_t.append(stage_time_ps)
-                self._series_v.append(rho / self.rho0)
-                if stage_time_ps >= 2.0:
-                    slope = self._slope(second_half=True)
-                    row["density_drift_per_ps"] = slope
-                    if abs(slope) > spec.max_density_drift:
-                        trip(
-                            "density_drift",
-                            f"density still drifts {slope:+.3f} × ρ0 per ps after "
-                            f"{stage_time_ps:.1f} ps (limit {spec.max_density_drift})",
-                        )
-        if self._stage_kind == "nve":
-            self._series_t.append(stage_time_ps)
-            self._series_v.append(row["total_energy"] / self.n_atoms)
-            if stage_time_ps >= 0.2 and len(self._series_t) >= 10:
-                slope = self._slope(second_half=False)
-                row["nve_drift"] = slope
-                if abs(slope) > spec.max_nve_drift:
+                slope = self._drift(
+                    row, "density_drift_per_ps", stage_time_ps, rho / self.rho0, after_ps=2.0
+                )
+                if slope is not None and abs(slope) > spec.max_density_drift:
                     trip(
-                        "nve_drift",
-                        f"total energy drifts {slope:+.2e} eV/atom/ps "
-                        f"(limit {spec.max_nve_drift:.1e})",
+                        "density_drift",
+                        f"density still drifts {slope:+.3f} × ρ0 per ps after "
+                        f"{stage_time_ps:.1f} ps (limit {spec.max_density_drift})",
                     )
+        if self._stage_kind == "nve":
+            energy = row["total_energy"] / self.n_atoms
+            slope = self._drift(
+                row, "nve_drift", stage_time_ps, energy, after_ps=0.2, min_points=10, whole=True
+            )
+            if slope is not None and abs(slope) > spec.max_nve_drift:
+                trip(
+                    "nve_drift",
+                    f"total energy drifts {slope:+.2e} eV/atom/ps (limit {spec.max_nve_drift:.1e})",
+                )
         return row, failure
+
+    def _drift(
+        self,
+        row: dict[str, float],
+        key: str,
+        stage_time_ps: float,
+        value: float,
+        *,
+        after_ps: float,
+        min_points: int = 1,
+        whole: bool = False,
+    ) -> float | None:
+        """Add ``value`` at ``stage_time_ps`` to the stage's series; once the stage is
+        ``after_ps`` long with ``min_points`` points, store its slope (per ps; over the
+        second half of the stage unless ``whole``) as ``row[key]`` and return it."""
+        self._series_t.append(stage_time_ps)
+        self._series_v.append(value)
+        if stage_time_ps < after_ps or len(self._series_t) < min_points:
+            return None
+        row[key] = slope = self._slope(second_half=not whole)
+        return slope
 
     def _slope(self, *, second_half: bool) -> float:
         t = np.asarray(self._series_t)

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import contextlib
 import io
+from collections.abc import Callable
+from pathlib import Path
 
 from ase.data import atomic_numbers
 
@@ -44,12 +46,33 @@ _SEVENNET = "a SevenNet checkpoint (checkpoint_*.pth from `sevenn`)"
 _CHGNET = "a CHGNet model file (.pth.tar saved by chgnet's Trainer)"
 
 
-def _guard(path, spec: PotentialSpec, family: str, expected: str) -> None:
-    """Refuse a pickle that names code outside ``family``'s packages, unless trusted."""
-    if spec.trust_model_file:
-        return
-    with legacy_checkpoints():  # the allow-list imports the family's modules
-        check_model_pickle(path, family, expected)
+def _file_family(name: str, module: str, description: str, expected: str) -> Callable:
+    """:func:`register` for a family that loads a user's file with the package ``module``
+    (which is also the name of elyte's pip extra that installs it)."""
+    return register(
+        name,
+        packages=(module,),
+        extra=module,
+        needs_file=True,
+        description=description,
+        file_hint=expected,
+    )
+
+
+def _model_file(
+    spec: PotentialSpec, module: str, expected: str, pickled: str | None = None
+) -> Path:
+    """The checked model file of ``spec``, once ``module`` is known to be installed.
+
+    ``pickled``: the family whose packages a pickled file may name; a pickle naming other
+    code is refused unless the spec trusts the file.
+    """
+    path = require_file(spec, expected)
+    require_modules(spec.model, (module,), module)
+    if pickled is not None and not spec.trust_model_file:
+        with legacy_checkpoints():  # the allow-list imports the family's modules
+            check_model_pickle(path, pickled, expected)
+    return path
 
 
 def _file_metadata(path, device: str, *packages: str) -> dict:
@@ -60,19 +83,10 @@ def _file_metadata(path, device: str, *packages: str) -> dict:
     }
 
 
-@register(
-    "mace",
-    packages=("mace",),
-    extra="mace",
-    needs_file=True,
-    description="MACE model file (mace-torch)",
-    file_hint=_MACE,
-)
+@_file_family("mace", "mace", "MACE model file (mace-torch)", _MACE)
 def load_mace(spec: PotentialSpec) -> LoadedPotential:
     """A MACE model file via ``mace.calculators.MACECalculator`` (model's own dtype)."""
-    path = require_file(spec, _MACE)
-    require_modules(spec.model, ("mace",), "mace")
-    _guard(path, spec, "mace", _MACE)
+    path = _model_file(spec, "mace", _MACE, pickled="mace")
     device = resolve_device(spec.device)
     kwargs = {"default_dtype": "", **spec.kwargs}
     try:
@@ -94,18 +108,10 @@ def load_mace(spec: PotentialSpec) -> LoadedPotential:
     )
 
 
-@register(
-    "nequip",
-    packages=("nequip",),
-    extra="nequip",
-    needs_file=True,
-    description="NequIP / Allegro deployed model (nequip)",
-    file_hint=_NEQUIP,
-)
+@_file_family("nequip", "nequip", "NequIP / Allegro deployed model (nequip)", _NEQUIP)
 def load_nequip(spec: PotentialSpec) -> LoadedPotential:
     """A deployed (nequip < 0.7) or compiled (nequip >= 0.7) NequIP/Allegro model."""
-    path = require_file(spec, _NEQUIP)
-    require_modules(spec.model, ("nequip",), "nequip")
+    path = _model_file(spec, "nequip", _NEQUIP)
     device = resolve_device(spec.device)
     try:
         with legacy_checkpoints():
@@ -130,18 +136,10 @@ def load_nequip(spec: PotentialSpec) -> LoadedPotential:
     )
 
 
-@register(
-    "deepmd",
-    packages=("deepmd",),
-    extra="deepmd",
-    needs_file=True,
-    description="DeePMD-kit frozen model (deepmd-kit)",
-    file_hint=_DEEPMD,
-)
+@_file_family("deepmd", "deepmd", "DeePMD-kit frozen model (deepmd-kit)", _DEEPMD)
 def load_deepmd(spec: PotentialSpec) -> LoadedPotential:
     """A frozen DeePMD-kit model via ``deepmd.calculator.DP``."""
-    path = require_file(spec, _DEEPMD)
-    require_modules(spec.model, ("deepmd",), "deepmd")
+    path = _model_file(spec, "deepmd", _DEEPMD)
     device = resolve_device(spec.device)
     try:
         from deepmd.calculator import DP
@@ -159,37 +157,19 @@ def load_deepmd(spec: PotentialSpec) -> LoadedPotential:
     )
 
 
-@register(
-    "sevennet",
-    packages=("sevenn",),
-    extra="sevenn",
-    needs_file=True,
-    description="SevenNet checkpoint file (sevenn)",
-    file_hint=_SEVENNET,
-)
+@_file_family("sevennet", "sevenn", "SevenNet checkpoint file (sevenn)", _SEVENNET)
 def load_sevennet(spec: PotentialSpec) -> LoadedPotential:
     """A user's SevenNet checkpoint (e.g. a fine-tuned SevenNet-0)."""
-    path = require_file(spec, _SEVENNET)
-    require_modules(spec.model, ("sevenn",), "sevenn")
-    _guard(path, spec, "sevennet", _SEVENNET)
+    path = _model_file(spec, "sevenn", _SEVENNET, pickled="sevennet")
     loaded = sevennet_from_checkpoint(path, spec, _SEVENNET)
     loaded.metadata["file_sha256"] = file_sha256(path)
     return loaded
 
 
-@register(
-    "chgnet",
-    packages=("chgnet",),
-    extra="chgnet",
-    needs_file=True,
-    description="CHGNet model file, e.g. fine-tuned (chgnet)",
-    file_hint=_CHGNET,
-)
+@_file_family("chgnet", "chgnet", "CHGNet model file, e.g. fine-tuned (chgnet)", _CHGNET)
 def load_chgnet_file(spec: PotentialSpec) -> LoadedPotential:
     """A user's CHGNet model file (e.g. fine-tuned from CHGNet 0.3.0)."""
-    path = require_file(spec, _CHGNET)
-    require_modules(spec.model, ("chgnet",), "chgnet")
-    _guard(path, spec, "chgnet", _CHGNET)
+    path = _model_file(spec, "chgnet", _CHGNET, pickled="chgnet")
     device = resolve_device(spec.device)
     try:
         with legacy_checkpoints(), contextlib.redirect_stdout(io.StringIO()):

@@ -7,7 +7,6 @@ stored: the analyses already computed them with their errors and fit windows.
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Iterable
 from typing import Any
@@ -15,7 +14,17 @@ from typing import Any
 import numpy as np
 
 from elyte.report.data import Condition, ReportData
-from elyte.report.plotting import Figure, _arr, _band, _colors, _label, _plt, _png
+from elyte.report.plotting import (
+    Figure,
+    _arr,
+    _band,
+    _colors,
+    _finish_panels,
+    _label,
+    _panels,
+    _plt,
+    _png,
+)
 
 
 def system_figures(data: ReportData, system: str) -> list[Figure]:
@@ -84,12 +93,9 @@ def rdf_overlay(conds: list[Condition]) -> list[Figure]:
     )
     if not pairs:
         return []
-    plt = _plt()
     multi_t = len({c.temperature for c in conds}) > 1
     colors = _colors(conds)
-    ncol = min(len(pairs), 2)
-    nrow = math.ceil(len(pairs) / ncol)
-    fig, axes = plt.subplots(nrow, ncol, figsize=(6.5 * ncol, 3.6 * nrow), squeeze=False)
+    fig, axes = _panels(len(pairs), 2, 6.5, 3.6)
     for ax, pair in zip(axes.ravel(), pairs, strict=False):
         twin = ax.twinx()
         for c, res in items:
@@ -115,10 +121,9 @@ def rdf_overlay(conds: list[Condition]) -> list[Figure]:
         ax.set_ylabel("g(r)")
         twin.set_ylabel("CN(r)")
         ax.legend(fontsize="small")
-    for ax in axes.ravel()[len(pairs) :]:
-        ax.axis("off")
-    fig.tight_layout()
-    return [("Radial distribution functions and coordination numbers", _png(fig))]
+    return _finish_panels(
+        fig, axes, len(pairs), "Radial distribution functions and coordination numbers"
+    )
 
 
 def msd_loglog(conds: list[Condition]) -> list[Figure]:
@@ -141,13 +146,10 @@ def msd_loglog(conds: list[Condition]) -> list[Figure]:
                     )
     if not items:
         return []
-    plt = _plt()
     multi_t = len({c.temperature for c in conds}) > 1
     colors = _colors(conds)
     species_list = list(dict.fromkeys(item[1] for item in items))
-    ncol = min(len(species_list), 2)
-    nrow = math.ceil(len(species_list) / ncol)
-    fig, axes = plt.subplots(nrow, ncol, figsize=(6.5 * ncol, 3.8 * nrow), squeeze=False)
+    fig, axes = _panels(len(species_list), 2, 6.5, 3.8)
     for ax, species in zip(axes.ravel(), species_list, strict=False):
         for c, s, t_values, msd_values, fit_values, err_values in items:
             if s != species:
@@ -168,10 +170,7 @@ def msd_loglog(conds: list[Condition]) -> list[Figure]:
         ax.set_xlabel("t / ps")
         ax.set_ylabel("MSD / Å²")
         ax.legend(fontsize="small")
-    for ax in axes.ravel()[len(species_list) :]:
-        ax.axis("off")
-    fig.tight_layout()
-    return [("Mean squared displacement", _png(fig))]
+    return _finish_panels(fig, axes, len(species_list), "Mean squared displacement")
 
 
 def sq_overlay(conds: list[Condition]) -> list[Figure]:
@@ -316,11 +315,8 @@ def arrhenius_plot(data: ReportData, system: str) -> list[Figure]:
     )
     if not obs:
         return []
-    plt = _plt()
     colors = {p: f"C{i % 10}" for i, p in enumerate(data.potentials(system))}
-    ncol = min(len(obs), 3)
-    nrow = math.ceil(len(obs) / ncol)
-    fig, axes = plt.subplots(nrow, ncol, figsize=(5.5 * ncol, 4 * nrow), squeeze=False)
+    fig, axes = _panels(len(obs), 3, 5.5, 4)
     for ax, key in zip(axes.ravel(), obs, strict=False):
         for pot, f in fits:
             res = f["fits"].get(key) or {}
@@ -356,7 +352,4 @@ def arrhenius_plot(data: ReportData, system: str) -> list[Figure]:
         ax.set_ylabel(f"ln {key}" + (f" / {unit}" if unit else ""))
         ax.set_title(f"Arrhenius: {key}")
         ax.legend(fontsize="x-small")
-    for ax in axes.ravel()[len(obs) :]:
-        ax.axis("off")
-    fig.tight_layout()
-    return [("Arrhenius plot", _png(fig))]
+    return _finish_panels(fig, axes, len(obs), "Arrhenius plot")

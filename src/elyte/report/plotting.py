@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import math
 from typing import Any
 
 import numpy as np
@@ -55,3 +56,18 @@ def _label(c: Condition, multi_t: bool) -> str:
 def _colors(conds: list[Condition]) -> dict[str, Any]:
     pots = list(dict.fromkeys(c.potential for c in conds))
     return {p: f"C{i % 10}" for i, p in enumerate(pots)}
+
+
+def _panels(n: int, max_cols: int, width: float, height: float) -> tuple[Any, Any]:
+    """A figure of ``n`` panels, at most ``max_cols`` a row, each ``width`` × ``height`` in."""
+    ncol = min(n, max_cols)
+    nrow = math.ceil(n / ncol)
+    return _plt().subplots(nrow, ncol, figsize=(width * ncol, height * nrow), squeeze=False)
+
+
+def _finish_panels(fig: Any, axes: Any, n: int, title: str) -> list[Figure]:
+    """Blank the panels after the first ``n``, lay the figure out: ``[(title, png)]``."""
+    for ax in axes.ravel()[n:]:
+        ax.axis("off")
+    fig.tight_layout()
+    return [(title, _png(fig))]
