@@ -76,3 +76,12 @@ def test_fixed_box_density_is_marked_input_and_npt_is_measured():
     rng = np.random.default_rng(1)
     npt = density([_water_box(12.4 + 0.05 * rng.normal(size=200), rng=rng)])
     assert npt.estimates["density"].status == "measured"
+
+
+def test_fixed_boxes_whose_replicas_differ_by_rounding_have_no_error_bar():
+    """Two NVT replicas of one box: their densities differ by float rounding only (the
+    quickstart printed 1.11520570261366836 ± 0.00000000000000016); no error bar is made up."""
+    res = density([_water_box([12.4] * 20), _water_box([12.4 * (1 + 4e-16)] * 20)])
+    est = res.estimates["density"]
+    assert est.status == "input" and est.stderr == 0.0
+    assert est.format_value() == f"{est.value:.4g} g/cm^3"

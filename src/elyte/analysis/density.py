@@ -128,6 +128,8 @@ def density(
                 "the density may still drift — run longer"
             )
     value, stderr, within, between = combine_replicas(means, errors, neffs)
+    if constant:
+        stderr = 0.0  # fixed boxes: replica means differ by rounding only, not by sampling
     result.estimates["density"] = Estimate(
         value,
         stderr,
