@@ -235,6 +235,10 @@ def nernst_einstein(
     )
 
 
+#: Reduced χ² of the charge-MSD fit beyond which its model error is not used.
+CHI2_MODEL_MAX = 100.0
+
+
 def conductivity(
     trajs: list[Trajectory],
     temperature: float,
@@ -315,6 +319,7 @@ def conductivity(
     )
     eh = pref * fit.slope / (2 * dimension)
     eh_err = pref * math.sqrt(fit.cov[0, 0]) / (2 * dimension)
+    model_fails = not fit.chi2_red <= CHI2_MODEL_MAX
     sigma_eh = Estimate(
         eh,
         eh_err,
@@ -329,12 +334,20 @@ def conductivity(
             "chi2_red": fit.chi2_red if math.isfinite(fit.chi2_red) else None,
         },
     )
-    if not (abs(eh_err) < abs(eh)):
+    borrowed = window_from is not None and window_from.status == "apparent"
+    if model_fails:
+        sigma_eh = sigma_eh.with_status(
+            "unreliable",
+            f"the random-walk model does not fit the charge MSD (reduced χ² {fit.chi2_red:.3g}): "
+            "its error bar is only the χ²-inflated model error; more replicas, longer runs"
+            + (f"; fit window from D[{main}], which is apparent" if borrowed else ""),
+        )
+    elif not (abs(eh_err) < abs(eh)):
         sigma_eh = sigma_eh.with_status(
             "unreliable",
             f"sigma_EH {eh:.3g} ± {eh_err:.2g} S/m is not resolved from zero: more replicas",
         )
-    elif window_from is not None and window_from.status == "apparent":
+    elif borrowed:
         # the borrowed window is not diffusive: the charge MSD there is not linear either
         sigma_eh = sigma_eh.with_status(
             "apparent", f"fit window taken from D[{main}], which is apparent: {window_from.reason}"

@@ -62,7 +62,8 @@ def correlation_widening(design: float, species: str) -> tuple[float, str, str]:
     ``factor`` = sqrt(R) multiplies the particle-scatter error once R is above
     :data:`DESIGN_NOTE`, the 99th percentile of R for independent particles; below it the
     factor is 1. Widening by every R > 1 would widen by R's own noise (±25 %) and
-    over-cover: 98.5 % on independent lattice hops of 16 particles. ``note`` says so when R > :data:`DESIGN_NOTE`;
+    over-cover: 98.5 % on independent lattice hops of 16 particles. ``note`` says so when
+    R > :data:`DESIGN_NOTE`;
     ``reason`` is non-empty when R > :data:`DESIGN_MAX`: the motion is so collective that
     a lag-``L`` design effect cannot be trusted to cover slower common modes (on shared
     mobility fluctuations the widened interval covered 30 %), so D is "unreliable".
