@@ -91,3 +91,16 @@ def test_an_estimate_without_error_bar_gets_a_plan_that_says_why():
     plan = plan_precision("eta", eta, replicas=2, length_ps=0.5, kind="mean")
     assert not plan.plannable and plan.status == "unreliable"
     assert plan.text == "eta: no error bar to plan from (unreliable: series too short)"
+
+
+def test_an_unreliable_error_bar_is_not_scaled_into_a_plan():
+    """The quickstart's σ_EH (29 ± 5.8e8 S/m, model χ² 1e16) was planned as 1e14 core-days;
+    an error bar flagged unreliable gives no plan, and says why."""
+    from elyte.estimate import Estimate
+
+    sigma = Estimate(29.0, 5.8e8, "S/m", status="unreliable", reason="model does not fit")
+    plan = plan_precision("sigma_EH", sigma, replicas=2, length_ps=0.2, ns_per_day=0.1)
+    assert not plan.plannable and plan.core_hours is None
+    assert plan.text == (
+        "sigma_EH: no trustworthy error bar to plan from (unreliable: model does not fit)"
+    )

@@ -89,7 +89,12 @@ def plan_precision(
         raise ConfigError(f"kind must be 'diffusion' or 'mean', got {kind!r}")
     value = float(estimate.value)
     err = math.nan if estimate.stderr is None else float(estimate.stderr)
-    if not (math.isfinite(value) and math.isfinite(err) and value != 0 and err > 0):
+    unreliable = estimate.status in ("unreliable", "not computed")
+    if unreliable or not (math.isfinite(value) and math.isfinite(err) and value != 0 and err > 0):
+        # an unreliable error bar would be scaled into a meaningless cost (e.g. 1e14 core-days)
+        what = "value" if not math.isfinite(value) else "error bar"
+        if unreliable and math.isfinite(err):
+            what = "trustworthy error bar"
         return Plan(
             name,
             target_rel,
@@ -100,8 +105,7 @@ def plan_precision(
             None,
             None,
             estimate.status,
-            f"{name}: no {'error bar' if math.isfinite(value) else 'value'} to plan from"
-            + _status_clause(estimate),
+            f"{name}: no {what} to plan from" + _status_clause(estimate),
             plannable=False,
         )
     rel = abs(err / value)
