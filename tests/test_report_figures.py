@@ -38,3 +38,14 @@ def test_band_on_log_axis_stays_positive_and_skips_missing_errors():
     _band(ax, x, y, None, "C1")  # no error curve stored: nothing drawn
     assert len(ax.collections) == 1
     plt.close(fig)
+
+
+def test_band_of_a_nonnegative_quantity_stops_at_zero():
+    plt = _plt()
+    fig, ax = plt.subplots()
+    x = np.linspace(0.0, 1.0, 5)
+    y = np.array([0.0, 0.1, 2.0, 1.0, 1.0])
+    _band(ax, x, y, np.full(5, 0.5), "C0", nonnegative=True)
+    low, high = _band_limits(ax)
+    assert low == 0.0 and np.isclose(high, 2.5)
+    plt.close(fig)

@@ -111,7 +111,7 @@ def rdf_overlay(conds: list[Condition]) -> list[Figure]:
                 ls="-" if c.temperature == conds[0].temperature else ":",
                 label=_label(c, multi_t),
             )
-            _band(ax, r, g, curves.get(f"g_err[{pair}]"), colors[c.potential])
+            _band(ax, r, g, curves.get(f"g_err[{pair}]"), colors[c.potential], nonnegative=True)
             if f"cn[{pair}]" in curves:
                 twin.plot(
                     r, _arr(curves[f"cn[{pair}]"]), color=colors[c.potential], lw=0.8, ls="--"

@@ -33,8 +33,11 @@ def _arr(values: Any) -> np.ndarray:
     return np.array([np.nan if v is None else v for v in np.ravel(values)], dtype=float)
 
 
-def _band(ax: Any, x: np.ndarray, y: np.ndarray, err: Any, color: Any) -> None:
-    """Shade y ± err (1σ) where the error is finite; on a log axis the band stays > 0."""
+def _band(
+    ax: Any, x: np.ndarray, y: np.ndarray, err: Any, color: Any, nonnegative: bool = False
+) -> None:
+    """Shade y ± err (1σ) where the error is finite; on a log axis the band stays > 0, and
+    for a quantity that cannot be negative (g(r)) it stops at 0."""
     if err is None:
         return
     e = _arr(err)
@@ -43,7 +46,7 @@ def _band(ax: Any, x: np.ndarray, y: np.ndarray, err: Any, color: Any) -> None:
     ok = np.isfinite(e) & np.isfinite(y)
     if not ok.any():
         return
-    low = y - e
+    low = np.maximum(y - e, 0.0) if nonnegative else y - e
     if ax.get_yscale() == "log":
         low = np.where(low > 0, low, y * 0.5)
     ax.fill_between(x, low, y + e, where=ok, color=color, alpha=0.25, lw=0)
