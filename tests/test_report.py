@@ -272,6 +272,21 @@ def _chromium() -> str:
     )
 
 
+def _headless(tmp_path) -> list[str]:
+    """Chromium headless and offline (a dead proxy for everything but loopback)."""
+    return [
+        _chromium(),
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--no-first-run",
+        "--proxy-server=127.0.0.1:9",
+        "--proxy-bypass-list=<-loopback>",
+        "--user-data-dir=" + str(tmp_path / "profile"),
+        "--virtual-time-budget=5000",
+    ]
+
+
 def test_report_in_headless_chromium(campaign_dir, tmp_path):
     """Load the report offline; a probe script counts rendered table rows and decoded images."""
     html = (campaign_dir / "report.html").read_text()
@@ -285,17 +300,7 @@ def test_report_in_headless_chromium(campaign_dir, tmp_path):
     )
     page = tmp_path / "probe.html"
     page.write_text(html.replace("</body>", probe + "</body>"))
-    common = [
-        _chromium(),
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--no-first-run",
-        "--proxy-server=127.0.0.1:9",
-        "--proxy-bypass-list=<-loopback>",  # offline
-        "--user-data-dir=" + str(tmp_path / "profile"),
-        "--virtual-time-budget=5000",
-    ]
+    common = _headless(tmp_path)
     dom = subprocess.run(
         [*common, "--dump-dom", page.as_uri()], capture_output=True, text=True, timeout=120
     ).stdout
@@ -481,19 +486,7 @@ def test_every_status_and_plan_is_rendered_in_headless_chromium(status_dir, tmp_
     page = tmp_path / "probe.html"
     page.write_text(html.replace("</body>", probe + "</body>"))
     dom = subprocess.run(
-        [
-            _chromium(),
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--no-first-run",
-            "--proxy-server=127.0.0.1:9",
-            "--proxy-bypass-list=<-loopback>",
-            "--user-data-dir=" + str(tmp_path / "profile"),
-            "--virtual-time-budget=5000",
-            "--dump-dom",
-            page.as_uri(),
-        ],
+        [*_headless(tmp_path), "--dump-dom", page.as_uri()],
         capture_output=True,
         text=True,
         timeout=120,
