@@ -9,8 +9,6 @@ A CHGNet water box checks the main job with a shipped foundation model.
 from __future__ import annotations
 
 import os
-import re
-import shutil
 import signal
 import subprocess
 import sys
@@ -18,64 +16,37 @@ import time
 from pathlib import Path
 
 import pytest
+from campaign_helpers import CU32_EMT, nvt, tiny_campaign
 
 from elyte.campaign.aggregate import results_table, status_summary
 from elyte.campaign.plan import plan_jobs
 from elyte.campaign.store import CampaignStore, read_results
 from elyte.cli.run_flow import run_and_report as run_campaign
 
-DATA = Path(__file__).parent / "data" / "campaign"
-
-CU_TOML = """
-name = "cu"
-seed = 3
-replicas = 2
-
-[systems.cu]
-file = "cu32.extxyz"
-
-[potentials.emt]
-model = "ase"
-calculator = "ase.calculators.emt:EMT"
-
-[potentials.lj-bad]
-model = "ase"
-calculator = "ase.calculators.lj:LennardJones"
-kwargs = {{sigma = 3.2, epsilon = 2.0, rc = 5.0}}
-
-[conditions]
-temperatures = [{temps}]
-
-[md]
-checkpoint_every = 10
-
-[[md.stages]]
-kind = "nvt"
-duration_ps = {duration}
-timestep_fs = 2.0
-thermostat = "langevin"
-write_every = 2
-
-[analyses]
-density = {density}
-[analyses.rdf]
-pairs = ["Cu-Cu"]
-"""
+#: a Lennard-Jones "potential" with its minimum far inside the Cu–Cu distance: it blows up
+LJ_BAD = {
+    "model": "ase",
+    "calculator": "ase.calculators.lj:LennardJones",
+    "kwargs": {"sigma": 3.2, "epsilon": 2.0, "rc": 5.0},
+}
 
 
 def write_campaign(
     folder: Path, temps=(300.0, 600.0), duration=0.08, potentials=None, density=True
 ) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    shutil.copy(DATA / "cu32.extxyz", folder / "cu32.extxyz")
-    text = CU_TOML.format(
-        temps=", ".join(f"{t}" for t in temps), duration=duration, density=str(density).lower()
-    )
-    if potentials == ["emt"]:
-        text = re.sub(r"\[potentials\.lj-bad\].*?\n\n", "", text, flags=re.S)
-    path = folder / "cu.toml"
-    path.write_text(text)
-    return path
+    """Cu32 under EMT and the bad LJ (or only the ``potentials`` named), two replicas."""
+    known = {**CU32_EMT["potentials"], "lj-bad": LJ_BAD}
+    campaign = {
+        **CU32_EMT,
+        "seed": 3,
+        "replicas": 2,
+        "potentials": {k: known[k] for k in potentials or known},
+        "conditions": {"temperatures": list(temps)},
+        "md": {"checkpoint_every": 10},
+        "stages": [nvt(duration, 2.0, thermostat="langevin", write_every=2)],
+        "analyses": {"density": density, "rdf": {"pairs": ["Cu-Cu"]}},
+    }
+    return tiny_campaign(folder, "cu.toml", **campaign)
 
 
 def table(root: Path) -> list[tuple]:
@@ -251,31 +222,15 @@ def test_dask_executor_gives_the_same_results_table(inline_run, tmp_path):
 
 @pytest.mark.slow
 def test_chgnet_water_campaign_to_report(tmp_path):
-    toml = tmp_path / "water.toml"
-    toml.write_text(
-        """
-name = "water"
-seed = 1
-[systems.water]
-composition = "H2O"
-count = 8
-[potentials."chgnet-0.3.0"]
-model = "chgnet-0.3.0"
-[conditions]
-temperatures = [300.0]
-[[md.stages]]
-kind = "minimize"
-max_steps = 3
-[[md.stages]]
-kind = "nvt"
-duration_ps = 0.006
-timestep_fs = 1.0
-write_every = 2
-[analyses]
-density = true
-[analyses.rdf]
-pairs = ["O-H"]
-"""
+    toml = tiny_campaign(
+        tmp_path,
+        "water.toml",
+        name="water",
+        seed=1,
+        systems={"water": {"composition": "H2O", "count": 8}},
+        potentials={"chgnet-0.3.0": {"model": "chgnet-0.3.0"}},
+        stages=[{"kind": "minimize", "max_steps": 3}, nvt(0.006, 1.0, write_every=2)],
+        analyses={"density": True, "rdf": {"pairs": ["O-H"]}},
     )
     summary = run_campaign(toml)
     assert summary.n_completed == 1, summary.failures

@@ -17,6 +17,7 @@ import re
 import sqlite3
 
 import pytest
+from campaign_helpers import tiny_campaign
 from typer.testing import CliRunner
 
 from elyte.analysis.planner import plan_precision
@@ -24,36 +25,14 @@ from elyte.cli import app
 from elyte.cli.run_flow import run_and_report
 from elyte.estimate import Estimate
 
-TOML = """
-name = "w"
-seed = 5
-replicas = 2
-output = "out"
-[systems.water]
-composition = "H2O"
-count = 8
-density = 0.997
-[potentials.spcfw]
-model = "spcfw"
-[conditions]
-temperatures = [300.0]
-[[md.stages]]
-kind = "minimize"
-max_steps = 100
-fmax = 0.5
-[[md.stages]]
-kind = "nvt"
-duration_ps = 0.5
-timestep_fs = 0.5
-write_every = 5
-[analyses]
-density = true
-conductivity = true
-viscosity = true
-charges = {H = 0.41, O = -0.82}
-[analyses.diffusion]
-species = ["H2O", "O"]
-"""
+#: the tiny campaign's water, two replicas, and every transport observable
+ANALYSES = {
+    "density": True,
+    "conductivity": True,
+    "viscosity": True,
+    "charges": {"H": 0.41, "O": -0.82},
+    "diffusion": {"species": ["H2O", "O"]},
+}
 
 TRANSPORT = re.compile(r"^(D\[|sigma_|viscosity$)")
 
@@ -61,8 +40,7 @@ TRANSPORT = re.compile(r"^(D\[|sigma_|viscosity$)")
 @pytest.fixture(scope="module")
 def campaign(tmp_path_factory):
     folder = tmp_path_factory.mktemp("check")
-    toml = folder / "w.toml"
-    toml.write_text(TOML)
+    toml = tiny_campaign(folder, replicas=2, output="out", analyses=ANALYSES)
     before = CliRunner().invoke(app, ["check", str(toml)])
     assert before.exit_code == 0, before.output
     summary = run_and_report(toml)

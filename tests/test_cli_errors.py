@@ -12,27 +12,18 @@ import sys
 from pathlib import Path
 
 import pytest
+from campaign_helpers import campaign_toml, nvt
 
-GOOD = """\
-name = "t"
-replicas = 1
-
-[systems.licl]
-composition = "LiCl 3 m"
-count = 2
-
-[potentials.c]
-model = "chgnet-0.3.0"
-
-[conditions]
-temperatures = [300.0]
-pressure = 1.0
-
-[[md.stages]]
-kind = "nvt"
-duration_ps = 1.0
-timestep_fs = 1.0
-"""
+GOOD = campaign_toml(
+    name="t",
+    seed=None,
+    replicas=1,
+    systems={"licl": {"composition": "LiCl 3 m", "count": 2}},
+    potentials={"c": {"model": "chgnet-0.3.0"}},
+    conditions={"temperatures": [300.0], "pressure": 1.0},
+    stages=[nvt(1.0, 1.0)],
+    analyses=None,
+)
 
 SRC = str(Path(__file__).resolve().parent.parent / "src")
 

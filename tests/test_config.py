@@ -7,6 +7,7 @@ import typing
 from pathlib import Path
 
 import pytest
+from campaign_helpers import campaign_toml, nvt, tiny_campaign
 from pydantic import BaseModel
 
 from elyte.campaign.hashing import md_input_hash as input_hash
@@ -18,40 +19,23 @@ from elyte.systems.spec import SystemSpec
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
-BASE = """
-name = "t"
-seed = 7
-replicas = 2
-
-[systems.water8]
-composition = "H2O"
-count = 8
-
-[systems.licl]
-composition = "LiCl 3 m"
-count = 2
-
-[potentials.c]
-model = "chgnet-0.3.0"
-
-[potentials.s]
-model = "sevennet-0"
-
-[conditions]
-temperatures = [300.0, 350.0]
-pressure = 1.0
-
-[[md.stages]]
-kind = "heat"
-t_start = 50.0
-heat_rate_k_per_ps = 50.0
-timestep_fs = 0.5
-
-[[md.stages]]
-kind = "nvt"
-duration_ps = 2.0
-timestep_fs = 1.0
-"""
+#: two systems × two potentials × two temperatures × two replicas, a heat stage then NVT
+BASE = campaign_toml(
+    name="t",
+    seed=7,
+    replicas=2,
+    systems={
+        "water8": {"composition": "H2O", "count": 8},
+        "licl": {"composition": "LiCl 3 m", "count": 2},
+    },
+    potentials={"c": {"model": "chgnet-0.3.0"}, "s": {"model": "sevennet-0"}},
+    conditions={"temperatures": [300.0, 350.0], "pressure": 1.0},
+    stages=[
+        {"kind": "heat", "t_start": 50.0, "heat_rate_k_per_ps": 50.0, "timestep_fs": 0.5},
+        nvt(2.0, 1.0),
+    ],
+    analyses=None,
+)
 
 
 def write(tmp_path: Path, text: str, name: str = "c.toml") -> Path:
@@ -121,8 +105,10 @@ def test_literal_error_lists_choices(tmp_path):
 
 
 def test_toml_syntax_error_has_line_and_column(tmp_path):
-    msg = error_of(tmp_path, BASE.replace("seed = 7", "seed = = 7"))
-    assert re.search(r"line 3, column \d+", msg), msg
+    text = BASE.replace("seed = 7", "seed = = 7")
+    line = 1 + text.splitlines().index("seed = = 7")
+    msg = error_of(tmp_path, text)
+    assert re.search(rf"line {line}, column \d+", msg), msg
 
 
 def test_timestep_over_5_fs_refused_with_hydrogen_even_with_deuterium(tmp_path):
@@ -132,20 +118,21 @@ def test_timestep_over_5_fs_refused_with_hydrogen_even_with_deuterium(tmp_path):
 
 
 def test_timestep_over_5_fs_allowed_without_hydrogen(tmp_path):
-    text = f"""
-name = "lif"
-[systems.lif]
-crystal = {{ prototype = "rocksalt", formula = "LiF", lattice_constant = 4.03 }}
-[potentials.c]
-model = "chgnet-0.3.0"
-[conditions]
-temperatures = [600.0]
-[[md.stages]]
-kind = "nvt"
-duration_ps = 1.0
-timestep_fs = {6.0}
-"""
-    campaign = load_campaign(write(tmp_path, text))
+    path = tiny_campaign(
+        tmp_path,
+        name="lif",
+        seed=None,
+        systems={
+            "lif": {
+                "crystal": {"prototype": "rocksalt", "formula": "LiF", "lattice_constant": 4.03}
+            }
+        },
+        potentials={"c": {"model": "chgnet-0.3.0"}},
+        conditions={"temperatures": [600.0]},
+        stages=[nvt(1.0, 6.0)],
+        analyses=None,
+    )
+    campaign = load_campaign(path)
     assert campaign.md.stages[0].timestep_fs == 6.0
 
 

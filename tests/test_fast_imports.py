@@ -8,16 +8,16 @@ import vesin/torch/ASE dynamics only inside the functions that run MD or load a 
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+from campaign_helpers import CU32_EMT, tiny_campaign
+
 from elyte.campaign.store import CampaignStore
 from elyte.cli.run_flow import run_and_report as run_campaign
 
-DATA = Path(__file__).parent / "data" / "campaign"
 SRC = str(Path(__file__).resolve().parents[1] / "src")
 
 
@@ -64,36 +64,8 @@ def test_potential_registry_does_not_import_torch():
     assert _heavy_modules_after(code) == []
 
 
-CU_TOML = """
-name = "cu"
-seed = 1
-
-[systems.cu]
-file = "cu32.extxyz"
-
-[potentials.emt]
-model = "ase"
-calculator = "ase.calculators.emt:EMT"
-
-[conditions]
-temperatures = [300.0]
-
-[[md.stages]]
-kind = "nvt"
-duration_ps = 0.02
-timestep_fs = 2.0
-thermostat = "langevin"
-write_every = 2
-
-[analyses]
-density = true
-"""
-
-
 def test_cached_rerun_from_the_command_line_does_no_md(tmp_path):
-    shutil.copy(DATA / "cu32.extxyz", tmp_path / "cu32.extxyz")
-    toml = tmp_path / "cu.toml"
-    toml.write_text(CU_TOML)
+    toml = tiny_campaign(tmp_path, "cu.toml", **CU32_EMT, seed=1)
     first = run_campaign(toml)
     assert first.n_completed == 1 and first.report_html is not None
     root = first.root

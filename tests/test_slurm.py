@@ -18,37 +18,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from campaign_helpers import MINIMIZE, nvt, tiny_campaign
 
 from elyte.io.readers import read_trajectory
 
 ROOT = Path(__file__).resolve().parents[1]
-
-TOML = """
-name = "w"
-seed = 5
-replicas = {replicas}
-[systems.water]
-composition = "H2O"
-count = 8
-density = 0.997
-[potentials.spcfw]
-model = "spcfw"
-[conditions]
-temperatures = [300.0]
-[md]
-checkpoint_every = 20
-[[md.stages]]
-kind = "minimize"
-max_steps = 100
-fmax = 0.5
-[[md.stages]]
-kind = "nvt"
-duration_ps = {duration}
-timestep_fs = 0.5
-write_every = 10
-[analyses]
-density = true
-"""
 
 
 @pytest.fixture(scope="module")
@@ -64,10 +38,13 @@ def slurm():
 
 
 def _campaign(folder: Path, replicas: int, duration: float) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / "w.toml"
-    path.write_text(TOML.format(replicas=replicas, duration=duration))
-    return path
+    """Tiny SPC/Fw water, checkpointed every 20 steps, ``duration`` ps of NVT."""
+    return tiny_campaign(
+        folder,
+        replicas=replicas,
+        md={"checkpoint_every": 20},
+        stages=[MINIMIZE, nvt(duration, write_every=10)],
+    )
 
 
 def _elyte_run(toml: Path, out: Path, env: dict, *extra: str) -> subprocess.Popen:
