@@ -3,9 +3,10 @@
 The four commands share their data-reading options, and train/finetune/learning-curve
 share the MACE hyper-parameter, split and device options: each is declared once below as
 an ``Annotated`` alias (typer names the option after the parameter that uses it), so a
-help text or default spelled in two commands cannot drift apart. The commands hand their
-parameters to the shared helpers by name (``locals()``): ``_training_frames`` reads the
-data options, ``_hyperparameters`` the MACE ones, so no call lists them again.
+help text or default spelled in two commands cannot drift apart. Each command hands
+those options to the shared helpers explicitly, as a ``DataOptions`` (read by
+``_training_frames``) and a ``HyperOptions`` (read by ``_hyperparameters``): a renamed or
+missing parameter is an error where the command builds them, not a silently dropped value.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from elyte.cli.training_options import (
     Correlation,
     Cp2kForces,
     Data,
+    DataOptions,
     Device,
     EnergyKey,
     EnergyUnit,
@@ -27,6 +29,7 @@ from elyte.cli.training_options import (
     ForcesKey,
     ForcesWeight,
     Format,
+    HyperOptions,
     Interactions,
     LengthUnit,
     MaceArgs,
@@ -101,8 +104,38 @@ def train_command(
     """
     from elyte.training.train import train
 
-    frames = _training_frames(locals())
-    hp = _hyperparameters(locals())
+    frames = _training_frames(
+        DataOptions(
+            data=data,
+            fmt=fmt,
+            length_unit=length_unit,
+            energy_unit=energy_unit,
+            energy_key=energy_key,
+            forces_key=forces_key,
+            stress_key=stress_key,
+            cp2k_forces=cp2k_forces,
+            cell=cell,
+        )
+    )
+    hp = _hyperparameters(
+        HyperOptions(
+            epochs=epochs,
+            lr=lr,
+            seed=seed,
+            dtype=dtype,
+            batch_size=batch_size,
+            channels=channels,
+            max_l=max_l,
+            r_max=r_max,
+            interactions=interactions,
+            correlation=correlation,
+            radial_mlp=radial_mlp,
+            energy_weight=energy_weight,
+            forces_weight=forces_weight,
+            stress_weight=stress_weight,
+            extra_args=extra_args,
+        )
+    )
     _run_with_progress(
         "training",
         epochs,
@@ -158,7 +191,20 @@ def evaluate_command(
     device = resolve_device(device)  # a typo is named before any model or data is read
     for model in models:  # the model files first: a bad one is named before the data
         check_model(model, trust_model_file)
-    frames = _training_frames(locals(), require=())
+    frames = _training_frames(
+        DataOptions(
+            data=data,
+            fmt=fmt,
+            length_unit=length_unit,
+            energy_unit=energy_unit,
+            energy_key=energy_key,
+            forces_key=forces_key,
+            stress_key=stress_key,
+            cp2k_forces=cp2k_forces,
+            cell=cell,
+        ),
+        require=(),
+    )
     require_some_label(frames)  # before loading any model or writing anything
     metrics = []
     with Progress(console=err_console) as progress:
@@ -227,9 +273,32 @@ def finetune_command(
     from elyte.io.frames import read_frames
     from elyte.training.train import finetune
 
-    frames = _training_frames(locals())
+    frames = _training_frames(
+        DataOptions(
+            data=data,
+            fmt=fmt,
+            length_unit=length_unit,
+            energy_unit=energy_unit,
+            energy_key=energy_key,
+            forces_key=forces_key,
+            stress_key=stress_key,
+        )
+    )
     replay_frames = read_frames(replay) if replay else None
-    hp = _hyperparameters(locals(), radial_mlp="64,64,64")
+    hp = _hyperparameters(
+        HyperOptions(
+            epochs=epochs,
+            lr=lr,
+            seed=seed,
+            dtype=dtype,
+            batch_size=batch_size,
+            radial_mlp="64,64,64",  # no option: the architecture is the model's
+            energy_weight=energy_weight,
+            forces_weight=forces_weight,
+            stress_weight=stress_weight,
+            extra_args=extra_args,
+        )
+    )
     _run_with_progress(
         "fine-tuning",
         epochs,
@@ -291,12 +360,36 @@ def learning_curve_command(
 
     from elyte.training.learning_curve import learning_curve
 
-    frames = _training_frames(locals())
+    frames = _training_frames(
+        DataOptions(
+            data=data,
+            fmt=fmt,
+            length_unit=length_unit,
+            energy_unit=energy_unit,
+            energy_key=energy_key,
+            forces_key=forces_key,
+            stress_key=stress_key,
+        )
+    )
     try:
         size_list = [int(x) for x in sizes.split(",") if x.strip()]
     except ValueError:
         raise ElyteError(f"--sizes {sizes!r}: give integers separated by commas") from None
-    hp = _hyperparameters(locals())
+    hp = _hyperparameters(
+        HyperOptions(
+            epochs=epochs,
+            lr=lr,
+            seed=seed,
+            dtype=dtype,
+            batch_size=batch_size,
+            channels=channels,
+            max_l=max_l,
+            r_max=r_max,
+            interactions=interactions,
+            correlation=correlation,
+            radial_mlp=radial_mlp,
+        )
+    )
     hp_ft = hp.model_copy(update={"lr": finetune_lr, "epochs": finetune_epochs or epochs})
     with Progress(console=err_console) as progress:
         task = progress.add_task("learning curve", total=None)

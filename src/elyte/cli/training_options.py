@@ -5,6 +5,7 @@ alias, so a help text or default cannot drift apart between commands."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import asdict, dataclass
 from typing import Annotated, Any
 
 import typer
@@ -76,24 +77,42 @@ Channels, MaxL, RMax, Interactions, Correlation, RadialMlp = _architecture_optio
 
 
 # ---- helpers
-def _training_frames(options: dict[str, Any], *, require: tuple[str, ...] = ("energy", "forces")):
-    """The labelled frames a training command names, read and summarised on stderr.
+@dataclass(frozen=True)
+class DataOptions:
+    """The data options a training command was given (the aliases above, by name).
 
-    ``options`` are the command's parameters by name (its ``locals()``): the data options
-    are declared once above and read here by those names, so no command lists them again.
-    Options a command does not have (``cp2k_forces``, ``cell``) count as not given.
+    ``cp2k_forces`` and ``cell`` exist only in `train` and `evaluate`; the commands that
+    lack them leave them None (not given).
     """
+
+    data: str
+    fmt: str | None
+    length_unit: str | None
+    energy_unit: str | None
+    energy_key: str
+    forces_key: str
+    stress_key: str
+    cp2k_forces: str | None = None
+    cell: str | None = None
+
+
+def _training_frames(options: DataOptions, *, require: tuple[str, ...] = ("energy", "forces")):
+    """The labelled frames a training command names, read and summarised on stderr."""
     from elyte.io.frames import guess_format, read_frames
     from elyte.io.labelled_frames import summarize
 
-    data, fmt = options["data"], options.get("fmt")
-    length_unit, energy_unit = options.get("length_unit"), options.get("energy_unit")
-    cp2k_forces, cell = options.get("cp2k_forces"), options.get("cell")
+    data, fmt = options.data, options.fmt
+    length_unit, energy_unit = options.length_unit, options.energy_unit
+    cp2k_forces, cell = options.cp2k_forces, options.cell
 
     keys: dict[str, Any] = {}
     kind = fmt or guess_format(data)
     if kind == "extxyz":
-        keys = {k: options[k] for k in ("energy_key", "forces_key", "stress_key")}
+        keys = {
+            "energy_key": options.energy_key,
+            "forces_key": options.forces_key,
+            "stress_key": options.stress_key,
+        }
     if kind == "cp2k":
         if not cp2k_forces or not cell:
             raise ElyteError("--format cp2k needs --cp2k-forces FILE and --cell (Å)")
@@ -145,7 +164,33 @@ def _split_options(
     }
 
 
-#: MaceHyperParameters field of each command option that sets one (same name if absent)
+@dataclass(frozen=True)
+class HyperOptions:
+    """The MACE hyper-parameter options a training command was given.
+
+    The first five are options of every command that trains; an option a command does
+    not have (fine-tuning keeps the model's architecture; learning-curve has no loss
+    weights) is None and leaves :class:`MaceHyperParameters`' default.
+    """
+
+    epochs: int
+    lr: float
+    seed: int
+    dtype: str
+    batch_size: int
+    channels: int | None = None
+    max_l: int | None = None
+    r_max: float | None = None
+    interactions: int | None = None
+    correlation: int | None = None
+    radial_mlp: str | None = None
+    energy_weight: float | None = None
+    forces_weight: float | None = None
+    stress_weight: float | None = None
+    extra_args: list[str] | None = None
+
+
+#: MaceHyperParameters field of each HyperOptions option (named after the CLI option)
 _HP_FIELDS = {
     "channels": "num_channels",
     "max_l": "max_L",
@@ -165,13 +210,11 @@ _HP_FIELDS = {
 }
 
 
-def _hyperparameters(options: dict[str, Any], **fixed: Any):
-    """MACE hyper-parameters from a command's parameters by name (its ``locals()``) and
-    ``fixed`` values for fields the command has no option for; fields neither gives keep
-    :class:`MaceHyperParameters`' defaults."""
+def _hyperparameters(options: HyperOptions):
+    """MACE hyper-parameters from a command's options; a bad value is named by its option."""
     from elyte.training.mace_train import MaceHyperParameters
 
-    kw = {f: options[o] for o, f in _HP_FIELDS.items() if o in options} | fixed
+    kw = {_HP_FIELDS[o]: v for o, v in asdict(options).items()}
     if isinstance(kw.get("radial_mlp"), str):
         kw["radial_mlp"] = [int(x) for x in kw["radial_mlp"].split(",") if x]
     kw["extra_args"] = list(kw.get("extra_args") or [])
