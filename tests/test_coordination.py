@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from scipy.stats import t as t_dist
 from structure_helpers import make_traj, rock_salt
 
 from elyte.analysis.coordination import coordination_series, dimer_counts, shell_speciation
+from elyte.analysis.rdf import rdf
 from elyte.errors import ConfigError
+from elyte.estimate import ERROR_BAR_OVER_VALUE
 
 OCTAHEDRON = np.array([[1, 0, 0], [-1, 0, 0], [0, 1, 0], [0, -1, 0], [0, 0, 1], [0, 0, -1.0]])
 
@@ -98,3 +101,50 @@ def test_cn_distribution_carries_error_bars():
     assert p2.stderr >= 0.9 * np.sqrt(0.6 * 0.4 / 30) and p2.status == "measured"
     total = sum(e.value for k, e in res.estimates.items() if k.startswith("P(CN="))
     assert total == pytest.approx(1.0)
+
+
+def _li_shells(n_inner: int, seed: int, box: float = 12.0, frames: int = 30):
+    """One Li at the box centre with ``n_inner`` O at 2.0 Å (octahedral sites) and 6 O at
+    3.5 Å, each jittered by 0.05 Å per frame; the 6 - n_inner spare O sit at 5 Å. Nothing
+    lies between 2.3 and 3.2 Å, so the running CN is exactly ``n_inner`` across the gap."""
+    rng = np.random.default_rng(seed)
+    centre = np.full(3, box / 2)
+    spare = np.array([[1, 1, 1], [-1, 1, 1], [1, -1, 1], [1, 1, -1], [-1, -1, 1], [1, -1, -1.0]])
+    outer = (OCTAHEDRON + [0.5, 0.3, 0.0])[:, [1, 2, 0]]
+    sites = [OCTAHEDRON[k] * 2.0 for k in range(n_inner)]
+    sites += [5.0 * spare[k] / np.sqrt(3) for k in range(6 - n_inner)]
+    sites += [3.5 * v / np.linalg.norm(v) for v in outer]
+    pos = centre + np.vstack([np.zeros((1, 3)), sites])
+    frames_xyz = pos + rng.normal(0.0, 0.05, (frames, *pos.shape))
+    return make_traj(frames_xyz, np.eye(3) * box, ["Li"] + ["O"] * 12)
+
+
+@pytest.mark.parametrize(
+    ("inner", "uncertain"),
+    [
+        ([1, 3], True),  # two replicas that disagree on the first shell: a very uncertain CN
+        ([2, 2, 2, 3], False),  # four replicas, one of them off by one: a clean CN
+    ],
+)
+def test_first_shell_cn_whose_error_bar_exceeds_it_is_unreliable(inner, uncertain):
+    """CN[Li-O] from g(r) over replicas whose first shells hold ``inner`` O. Expected from
+    the construction: the CN is the mean count, its error the replicas' standard error
+    t-widened (t_{0.975,R-1}/1.96; the minimum lies in the empty gap, where the running
+    CN is flat, so r_min's uncertainty adds nothing), and it is "unreliable" exactly when
+    that error exceeds the value (a CN cannot be negative)."""
+    cn = rdf([_li_shells(n, seed) for seed, n in enumerate(inner)], ["Li-O"]).estimates
+    est = cn["CN[Li-O]"]
+    r_min = cn["r_min[Li-O]"].value
+    assert 2.3 < r_min < 3.2  # in the gap: the construction's count applies
+    counts = np.array(inner, dtype=float)
+    value = counts.mean()
+    widen = t_dist.ppf(0.975, counts.size - 1) / t_dist.ppf(0.975, np.inf)
+    stderr = counts.std(ddof=1) / np.sqrt(counts.size) * widen
+    assert est.value == pytest.approx(value)
+    assert est.stderr == pytest.approx(stderr, rel=1e-6)
+    assert cn["r_min[Li-O]"].status == "measured"  # the shell itself is well resolved
+    assert (stderr > value) == uncertain  # the construction is what the case says
+    if stderr > value:
+        assert est.status == "unreliable" and est.reason == ERROR_BAR_OVER_VALUE
+    else:
+        assert est.status == "measured" and est.reason == ""

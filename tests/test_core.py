@@ -8,6 +8,7 @@ import sys
 import numpy as np
 
 from elyte import Estimate
+from elyte.estimate import ERROR_BAR_OVER_VALUE
 from elyte.units import mass_density_g_cm3
 
 
@@ -32,6 +33,30 @@ def test_estimate_agreement_uses_combined_error():
     assert est.agrees_with(1.05, 0.0, z=2.0)
     assert not est.agrees_with(1.10, 0.0, z=2.0)
     assert est.agrees_with(1.10, 0.04, z=2.1)  # hypot(0.03, 0.04) = 0.05
+
+
+def test_positive_observable_with_an_error_bar_over_its_value_is_unreliable():
+    # a coordination number of 2.8 ± 3.2 (the quickstart's CN[Li-O]) is not a measurement
+    cn = Estimate(2.8, 3.2, "1", positive=True)
+    assert cn.status == "unreliable" and cn.reason == ERROR_BAR_OVER_VALUE
+    assert (cn.value, cn.stderr) == (2.8, 3.2)  # the error bar is kept as it is
+    assert Estimate(2.8, 0.3, "1", positive=True).status == "measured"
+    assert Estimate(-0.5, 0.1, "1e-9 m^2/s", positive=True).status == "unreliable"  # D < 0
+    # a quantity that may be zero or negative (a drift, an energy) is a result at 0.1 ± 0.5
+    assert Estimate(0.1, 0.5, "K/ps").status == "measured"
+    # no error bar: nothing to compare; a worse status and its reason are kept
+    assert Estimate(2.8, float("nan"), "1", positive=True).status == "measured"
+    kept = Estimate(2.8, 3.2, "1", status="not computed", reason="no shell", positive=True)
+    assert (kept.status, kept.reason) == ("not computed", "no shell")
+    apparent = Estimate(1.0, 2.0, "S/m", status="apparent", reason="no plateau", positive=True)
+    assert apparent.status == "unreliable" and apparent.reason.startswith(ERROR_BAR_OVER_VALUE)
+    assert "no plateau" in apparent.reason
+    # and it holds through every copy: with_status, scaled, JSON
+    assert cn.with_status("measured", "").status == "unreliable"
+    assert cn.scaled(10.0, "0.1").status == "unreliable"
+    back = Estimate.from_dict(json.loads(json.dumps(cn.to_dict())))
+    assert back.positive and back.status == "unreliable" and back.reason == ERROR_BAR_OVER_VALUE
+    assert "[unreliable: error bar larger than the value]" in str(cn)
 
 
 def test_cli_unknown_command_exits_2_without_traceback():

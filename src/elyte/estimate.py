@@ -9,6 +9,9 @@ from typing import Any
 STATUSES = ("measured", "apparent", "input", "unreliable", "not computed")
 """Every status an :class:`Estimate` may carry, from most to least trustworthy."""
 
+ERROR_BAR_OVER_VALUE = "error bar larger than the value"
+"""Reason of a positive-definite estimate whose standard error exceeds its value."""
+
 
 @dataclass(frozen=True)
 class Estimate:
@@ -29,6 +32,11 @@ class Estimate:
             "input" (fixed by the set-up, e.g. the density of an NVT box), "unreliable"
             (a fit or detection failed its own checks), "not computed".
         reason: one line saying why the status is not "measured" (empty when it is).
+        positive: the observable cannot be negative (density, D, σ, viscosity, a
+            coordination number). Such an estimate whose ``stderr`` exceeds its ``value``
+            is at most "unreliable" (:data:`ERROR_BAR_OVER_VALUE`): the data do not tell
+            it from zero. Not for quantities that may be zero or negative (drifts,
+            charges, energies), where a small value with a larger error bar is a result.
     """
 
     value: float
@@ -39,10 +47,19 @@ class Estimate:
     details: dict[str, Any] = field(default_factory=dict)
     status: str = "measured"
     reason: str = ""
+    positive: bool = False
 
     def __post_init__(self) -> None:
         if self.status not in STATUSES:
             raise ValueError(f"status {self.status!r} is not one of {', '.join(STATUSES)}")
+        # the one place the positive-definite rule lives: every constructor, copy and
+        # with_status passes here (a nan value or error compares false: left as it is)
+        worse = STATUSES.index(self.status) >= STATUSES.index("unreliable")
+        if self.positive and not worse and float(self.stderr) > float(self.value):
+            was = f"; {self.status}: {self.reason}" if self.reason else ""
+            reason = ERROR_BAR_OVER_VALUE + was
+            object.__setattr__(self, "status", "unreliable")
+            object.__setattr__(self, "reason", reason)
 
     @property
     def measured(self) -> bool:
@@ -50,7 +67,8 @@ class Estimate:
         return self.status == "measured"
 
     def with_status(self, status: str, reason: str) -> Estimate:
-        """A copy with ``status`` and its one-line ``reason``."""
+        """A copy with ``status`` and its one-line ``reason`` (a ``positive`` estimate whose
+        error bar exceeds its value stays "unreliable")."""
         return replace(self, status=status, reason=reason)
 
     def interval(self, z: float = 1.959964) -> tuple[float, float]:
@@ -68,6 +86,7 @@ class Estimate:
             dict(self.details),
             self.status,
             self.reason,
+            self.positive,
         )
 
     def agrees_with(self, reference: float, reference_err: float = 0.0, z: float = 2.0) -> bool:
@@ -94,6 +113,7 @@ class Estimate:
             details=dict(data.get("details") or {}),
             status=data.get("status") or "measured",
             reason=data.get("reason") or "",
+            positive=bool(data.get("positive", False)),
         )
 
     def format_value(self) -> str:

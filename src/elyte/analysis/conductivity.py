@@ -232,6 +232,7 @@ def nernst_einstein(
         },
         status=status,
         reason=reason,
+        positive=True,
     )
 
 
@@ -333,6 +334,7 @@ def conductivity(
             "window_ps": [first * dt, last * dt],
             "chi2_red": fit.chi2_red if math.isfinite(fit.chi2_red) else None,
         },
+        positive=True,
     )
     borrowed = window_from is not None and window_from.status == "apparent"
     if model_fails:

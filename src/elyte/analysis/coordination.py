@@ -28,12 +28,15 @@ MIN_INDEPENDENT = 5
 MIN_SERIES_FRAMES = 3
 
 
-def _series_mean(series: Sequence[np.ndarray], unit: str, what: str) -> Estimate:
+def _series_mean(
+    series: Sequence[np.ndarray], unit: str, what: str, *, positive: bool = False
+) -> Estimate:
     """Mean over replicas of time series, stderr from g per replica and replica spread.
 
     The estimate is "unreliable" when it has no finite error bar, when a replica has too
     few frames for a statistical inefficiency, or when fewer than :data:`MIN_INDEPENDENT`
-    independent samples lie behind it (the error bar itself is then a guess).
+    independent samples lie behind it (the error bar itself is then a guess), and, for a
+    ``positive`` observable (a coordination number), when its error bar exceeds its value.
     """
     means, errs, neffs = [], [], []
     for x in series:
@@ -72,6 +75,7 @@ def _series_mean(series: Sequence[np.ndarray], unit: str, what: str) -> Estimate
         details={"within_stderr": within, "between_stderr": between},
         status=status,
         reason=reason,
+        positive=positive,
     )
 
 
@@ -135,7 +139,7 @@ def coordination_series(trajs: Sequence[Trajectory], pair: str, cutoff: float) -
         result.curves[f"cn[{k}]"] = cn
         result.units.update({f"time[{k}]": "ps", f"cn[{k}]": "1"})
     result.estimates[f"CN[{pair}]"] = _series_mean(
-        series, "1", f"the number of {b} within {cutoff} Å of a {a}"
+        series, "1", f"the number of {b} within {cutoff} Å of a {a}", positive=True
     )
     # P(CN = n): the per-frame fraction of A atoms with n neighbours is a time series too,
     # so its mean carries an error from the statistical inefficiency like CN's

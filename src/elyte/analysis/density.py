@@ -121,6 +121,7 @@ def density(
             details={"t0_index": t0, "t0_ps": float(times[t0]), "g": g, "n_frames": n},
             status=status,
             reason=reason,
+            positive=True,
         )
         if t0 > rho.size // 2:
             result.notes.append(
@@ -138,6 +139,7 @@ def density(
         "error, spread of replica means / sqrt(R))",
         n_eff=float(np.sum(neffs)),
         details={"within_stderr": within, "between_stderr": between, "n_replicas": len(means)},
+        positive=True,
     )
     if constant:
         result.estimates["density"] = result.estimates["density"].with_status(

@@ -370,6 +370,7 @@ def diffusion_from_paths(
         details,
         status=status,
         reason=reason,
+        positive=True,
     )
     t = pooled.t
     fit_curve = np.full_like(t, np.nan)

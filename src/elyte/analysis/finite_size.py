@@ -52,4 +52,5 @@ def yeh_hummer(
         + f"; Yeh-Hummer corrected (xi={XI_CUBIC}, eta={eta:.4g} mPa s, L={box_length_A:.4g} A)",
         D.n_eff,
         details,
+        positive=True,
     )

@@ -43,7 +43,9 @@ def min_image_distances(a: np.ndarray, b: np.ndarray, cell: np.ndarray) -> np.nd
     return np.linalg.norm(d @ cell, axis=-1)
 
 
-def _series_estimate(series: list[np.ndarray], unit: str, method: str) -> Estimate:
+def _series_estimate(
+    series: list[np.ndarray], unit: str, method: str, *, positive: bool = False
+) -> Estimate:
     means, errs, weights = [], [], []
     for x in series:
         g = statistical_inefficiency(x) if x.size >= 4 else float("nan")
@@ -59,6 +61,7 @@ def _series_estimate(series: list[np.ndarray], unit: str, method: str) -> Estima
         method,
         status="measured" if ok else "unreliable",
         reason="" if ok else "too few frames for an error bar",
+        positive=positive,
     )
 
 
@@ -111,7 +114,7 @@ def wise_li_o_coordination(
         f"{d_oh} Å, O(TFSI) an S within {d_os} Å (classified per frame)"
     )
     for key, label in (("water", "O(water)"), ("TFSI", "O(TFSI)"), ("all", "O")):
-        res.estimates[f"CN[{center}-{label}]"] = _series_estimate(per[key], "1", how)
+        res.estimates[f"CN[{center}-{label}]"] = _series_estimate(per[key], "1", how, positive=True)
         res.curves[f"CN[{center}-{label}]"] = np.array(curves[key])
         res.units[f"CN[{center}-{label}]"] = "1"
     res.curves = {"frame": np.arange(len(curves["all"]), dtype=float), **res.curves}

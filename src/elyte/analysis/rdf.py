@@ -230,6 +230,7 @@ def rdf(
                 },
                 status=cn_status,
                 reason=cn_reason,
+                positive=True,
             )
             if status != "measured":
                 result.notes.append(f"{label}: first shell {status}: {reason}")

@@ -134,6 +134,7 @@ def green_kubo_viscosity(
         },
         status=gk.status,
         reason=gk.reason,
+        positive=True,
     )
     notes = [f"viscosity {gk.status}: {gk.reason}"] if gk.reason else []
     t = np.arange(gk.acf.size) * dt
