@@ -372,14 +372,13 @@ def diffusion_from_paths(
         reason=reason,
         positive=True,
     )
-    t = pooled.t
-    fit_curve = np.full_like(t, np.nan)
-    fit_curve[first : last + 1] = fit.slope * t[first : last + 1] + fit.intercept
+    fit_curve = np.full_like(pooled.t, np.nan)
+    fit_curve[first : last + 1] = fit.slope * pooled.t[first : last + 1] + fit.intercept
     return DiffusionResult(
         name="diffusion",
         estimates={f"D[{species}]": est},
         curves={
-            "t": t,
+            "t": pooled.t,
             "msd": pooled.msd,
             "msd_stderr": msd_stderr_curve(parts, weights),
             "alpha2": pooled.alpha2,

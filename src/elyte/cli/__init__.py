@@ -15,7 +15,17 @@ import traceback
 
 import typer
 
-from elyte.cli import analyze, campaign, export, learn, md, models, structures, training
+from elyte.cli import (
+    analyze,
+    campaign,
+    export,
+    learn,
+    learning_curve,
+    md,
+    models,
+    structures,
+    training,
+)
 from elyte.cli._console import err_console
 from elyte.errors import ElyteError
 
@@ -52,7 +62,7 @@ for _name, _command in (
     ("train", training.train_command),
     ("evaluate", training.evaluate_command),
     ("finetune", training.finetune_command),
-    ("learning-curve", training.learning_curve_command),
+    ("learning-curve", learning_curve.learning_curve_command),
     ("learn", learn.learn_command),
 ):
     app.command(_name)(_command)
