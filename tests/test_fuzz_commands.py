@@ -187,6 +187,7 @@ def test_models_takes_no_arguments(inputs):
         (["train", "labelled.extxyz", "--length-unit", "furlong", "-o", "tr"], "furlong"),
         (["train", "labelled.extxyz", "--batch-size", "0", "-o", "tr"], "batch"),
         (["train", "labelled.extxyz", "--channels", "0", "-o", "tr"], "channels"),
+        (["train", "labelled.extxyz", "--radial-mlp", "a", "-o", "tr"], "--radial-mlp 'a'"),
         (["train", "labelled.extxyz", "--dtype", "float16", "-o", "tr"], "float16"),
         (["finetune", "missing.model", "labelled.extxyz", "-o", "ft"], "missing.model"),
         (["finetune", "binary.toml", "labelled.extxyz", "-o", "ft"], "binary.toml"),

@@ -216,7 +216,13 @@ def _hyperparameters(options: HyperOptions):
 
     kw = {_HP_FIELDS[o]: v for o, v in asdict(options).items()}
     if isinstance(kw.get("radial_mlp"), str):
-        kw["radial_mlp"] = [int(x) for x in kw["radial_mlp"].split(",") if x]
+        try:
+            kw["radial_mlp"] = [int(x) for x in kw["radial_mlp"].split(",") if x]
+        except ValueError:  # was a traceback
+            raise ElyteError(
+                f"--radial-mlp {kw['radial_mlp']!r}: give layer widths as integers separated "
+                "by commas, e.g. 64,64,64"
+            ) from None
     kw["extra_args"] = list(kw.get("extra_args") or [])
     from pydantic import ValidationError
 
