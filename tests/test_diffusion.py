@@ -135,6 +135,16 @@ def test_yeh_hummer_matches_formula():
     assert out.value == pytest.approx(2.0 + corr, rel=1e-6)
     assert out.stderr == pytest.approx(0.1)
     assert out.details["D_cm2_s"] == pytest.approx((2.0 + corr) * 1e-5)
+    assert out.status == "measured"
+
+
+def test_yeh_hummer_keeps_the_worse_status_of_d_and_viscosity():
+    apparent_d = Estimate(2.0, 0.1, "1e-9 m^2/s", status="apparent", reason="no diffusive regime")
+    out = yeh_hummer(apparent_d, 298.15, 0.89, 20.0)
+    assert (out.status, out.reason) == ("apparent", "no diffusive regime")
+    eta = Estimate(0.89, 0.05, "mPa s", status="unreliable", reason="ACF did not decay")
+    out = yeh_hummer(Estimate(2.0, 0.1, "1e-9 m^2/s"), 298.15, eta, 20.0)
+    assert out.status == "unreliable" and "ACF did not decay" in out.reason
 
 
 def test_results_serialise_to_strict_json_and_plot():

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 from elyte.errors import ConfigError
-from elyte.estimate import Estimate
+from elyte.estimate import STATUSES, Estimate
 from elyte.units import KB_SI
 
 #: Yeh–Hummer constant for a cubic box.
@@ -44,6 +44,9 @@ def yeh_hummer(
     stderr = math.hypot(D.stderr, corr_err)
     details["D_cm2_s"] = value * 1e-5
     details["stderr_cm2_s"] = stderr * 1e-5
+    # the corrected D is no more trustworthy than the worse of D and η
+    inputs = [D] + ([viscosity_mPa_s] if isinstance(viscosity_mPa_s, Estimate) else [])
+    worst = max(inputs, key=lambda e: STATUSES.index(e.status))
     return Estimate(
         value,
         stderr,
@@ -52,5 +55,7 @@ def yeh_hummer(
         + f"; Yeh-Hummer corrected (xi={XI_CUBIC}, eta={eta:.4g} mPa s, L={box_length_A:.4g} A)",
         D.n_eff,
         details,
+        status=worst.status,
+        reason=worst.reason if worst is D else f"viscosity: {worst.reason}",
         positive=True,
     )
