@@ -69,12 +69,13 @@ def analyze_command(
 
 def print_results(console, results: dict) -> None:
     """Terminal lines: ``name: value ± err unit [status: reason]``, then caveat notes."""
-    from elyte.report.status import is_caveat, phrase_note
+    from elyte.report.status import estimator_tag, is_caveat, phrase_note
 
     for key, res in results.items():
         for name, est in res.estimates.items():
             # Estimate.__str__: value ± err unit [status: reason]; no "1" for dimensionless
-            console.print(f"{key:>18}  {name}: {est}", markup=False, highlight=False)
+            line = f"{key:>18}  {name}{estimator_tag(est)}: {est}"
+            console.print(line, markup=False, highlight=False)
         for note in res.notes:
             text = phrase_note(note, res.estimates)
             if note.startswith("not computed") or is_caveat(text):
