@@ -125,13 +125,31 @@ def _stacie(series: np.ndarray, dt: float, model: str) -> tuple[float, float]:
     return float(res.acint), float(res.acint_std)
 
 
+def _elyte_stacie(series: np.ndarray, dt: float) -> tuple[float, float]:
+    """The same through elyte's ``viscosity_estimator = "stacie"`` path (Lorentz model, zero
+    frequency left out); a trial it does not call "measured" gets no error (nan)."""
+    from elyte.analysis.viscosity_stacie import stacie_integral
+
+    res, status, _ = stacie_integral(series.T, dt, 1.0)
+    if res is None:
+        return math.nan, math.nan
+    return float(res.acint), float(res.acint_std) if status == "measured" else math.nan
+
+
 def run_viscosity(
-    trials: int, stacie_trials: int, frames: int = 15000, seed: int = 3, model: str = "ou"
+    trials: int,
+    stacie_trials: int,
+    frames: int = 15000,
+    seed: int = 3,
+    model: str = "ou",
+    stacie_rows: tuple[str, ...] = ("exppoly", "lorentz", "elyte"),
 ) -> None:
     """Green-Kubo integral of synthetic stress (tests/test_viscosity.py): elyte vs STACIE.
 
     ``model``: "ou" (two OU components, 0.025 and 0.25 ps) or "oscillating" (underdamped
     AR(2), period and damping 0.1 ps, on a 0.25 ps OU tail). 5 components × 150 ps each.
+    ``stacie_rows``: STACIE called directly with ExpPolyModel([0, 1, 2]) or LorentzModel,
+    and through elyte's STACIE estimator ("elyte").
     """
     import test_viscosity as tv
 
@@ -144,11 +162,8 @@ def run_viscosity(
     )
     rng = np.random.default_rng(seed)
     x = gen(rng, (trials, 1, 5), frames).transpose(0, 1, 3, 2)
-    rows: dict[str, list[tuple[float, float, float]]] = {
-        "elyte": [],
-        "STACIE-exppoly": [],
-        "STACIE-lorentz": [],
-    }
+    rows: dict[str, list[tuple[float, float, float]]] = {"elyte": []}
+    rows.update({f"STACIE-{name}": [] for name in stacie_rows})
     try:
         import stacie  # noqa: F401
     except ImportError:
@@ -159,9 +174,11 @@ def run_viscosity(
         rows["elyte"].append((r.value, r.stderr if r.status == "measured" else math.nan,
                               time.perf_counter() - t0))  # fmt: skip
         if k < stacie_trials:
-            for name in ("exppoly", "lorentz"):
+            for name in stacie_rows:
                 t0 = time.perf_counter()
-                v, e = _stacie(xi[0], tv.DT, name)
+                v, e = (
+                    _elyte_stacie(xi[0], tv.DT) if name == "elyte" else _stacie(xi[0], tv.DT, name)
+                )
                 rows[f"STACIE-{name}"].append((v, e, time.perf_counter() - t0))
     for name, vals in rows.items():
         if not vals:
@@ -184,12 +201,16 @@ def main() -> None:
     ap.add_argument("--trials", type=int, default=150)
     ap.add_argument("--viscosity-only", action="store_true")
     ap.add_argument("--stacie-trials", type=int, default=60)
+    ap.add_argument(
+        "--stacie", default="exppoly,lorentz,elyte", help="STACIE rows: exppoly,lorentz,elyte"
+    )
     args = ap.parse_args()
+    rows = tuple(r for r in args.stacie.split(",") if r)
     if not args.viscosity_only:
         for gen in (gaussian_walks, lattice_hops, trapped_mobile, concerted_walks):
             run(gen, args.trials)
     for model in ("ou", "oscillating"):
-        run_viscosity(max(args.trials, 200), args.stacie_trials, model=model)
+        run_viscosity(max(args.trials, 200), args.stacie_trials, model=model, stacie_rows=rows)
 
 
 if __name__ == "__main__":

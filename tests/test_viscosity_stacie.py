@@ -183,3 +183,26 @@ def test_choosing_stacie_without_it_installed_is_a_config_error(monkeypatch):
     with pytest.raises(ValidationError, match=r'pip install -e "\.\[analysis\]"'):
         AnalysisSpec(viscosity=True, viscosity_estimator="stacie")
     assert AnalysisSpec(viscosity=True).viscosity_estimator == "green-kubo"
+
+
+def test_report_row_and_analyze_line_name_a_non_default_estimator(tmp_path):
+    from rich.console import Console
+
+    from elyte.analysis.result import Result
+    from elyte.cli.analyze import print_results
+    from elyte.estimate import Estimate
+    from elyte.report.data import Condition, ReportData, observable_table
+
+    def table_names(estimator: str) -> list[str]:
+        est = Estimate(9.9, 0.9, "mPa s", details={"estimator": estimator})
+        res = {"viscosity": {"name": "viscosity", "estimates": {"viscosity": est.to_dict()}}}
+        cond = Condition("licl", "chgnet", 300.0, group={"results": res})
+        data = ReportData(tmp_path, {"name": "t"}, [cond], [], [])
+        return [name for name, _ in observable_table(data, "licl").rows]
+
+    assert "η (STACIE) / mPa s" in table_names("stacie")
+    assert "η / mPa s" in table_names("green-kubo")
+    console = Console(record=True, width=200)
+    est = Estimate(9.9, 0.9, "mPa s", details={"estimator": "stacie"})
+    print_results(console, {"viscosity": Result(name="viscosity", estimates={"viscosity": est})})
+    assert "viscosity (STACIE): 9.90 ± 0.90 mPa s" in console.export_text()

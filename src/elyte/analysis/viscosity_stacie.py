@@ -20,7 +20,7 @@ path uses ``(P_xx − P_yy)/2`` and ``(P_yy − P_zz)/2`` instead, which have th
 are correlated, harmless for a block error, not for STACIE's. The zero-frequency point is
 left out of the fit (``include_zero_freq=False``), so a mean residual shear stress does not
 enter. Units: stress in eV/Å³, time in ps, prefactor ``V/(k_B T)`` times
-:data:`~elyte.analysis.viscosity.EV_PS_PER_A3_TO_MPA_S`, so the integral is in mPa·s.
+:data:`EV_PS_PER_A3_TO_MPA_S`, so the integral is in mPa·s.
 
 Status, from STACIE's own sanity checks (its ``summarize_results`` and "How to prepare
 sufficient inputs"):
@@ -48,11 +48,14 @@ import numpy as np
 
 from elyte.analysis.diffusion import common_timestep
 from elyte.analysis.result import Result
-from elyte.analysis.viscosity import EV_PS_PER_A3_TO_MPA_S
 from elyte.errors import ConfigError, InputFileError
 from elyte.estimate import Estimate
 from elyte.io.trajectory import Trajectory
-from elyte.units import KB_EV
+from elyte.units import ELEMENTARY_CHARGE, KB_EV
+
+#: 1 eV·ps/Å³ in mPa·s (the Green–Kubo module's constant; not imported from it, which
+#: dispatches here)
+EV_PS_PER_A3_TO_MPA_S = ELEMENTARY_CHARGE / 1e-30 * 1e-12 * 1e3
 
 INSTALL = 'pip install -e ".[analysis]" (or pip install stacie)'
 #: STACIE's thresholds: neff > 20 × parameters, |Z| < 2 (summarize_results)
