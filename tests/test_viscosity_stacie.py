@@ -165,6 +165,13 @@ def test_the_option_validates_and_a_wrong_value_names_the_key(tmp_path):
         assert proc.returncode == 0, proc.stderr
     fragments = ["bad.toml", "analyses.viscosity_estimator", "'stacy'", "'green-kubo'"]
     assert_user_error(elyte("check", str(bad)), fragments)
+    from elyte.cli.analyze_flow import build_spec  # `elyte analyze --config` reads the same key
+    from elyte.errors import ConfigError
+
+    cfg = tmp_path / "analysis.toml"
+    cfg.write_text('viscosity = true\nviscosity_estimator = "stacy"\n')
+    with pytest.raises(ConfigError, match="viscosity_estimator"):
+        build_spec(config=cfg)
     explain = elyte("check", "--explain")
     assert "analyses.viscosity_estimator" in explain.stdout and "stacie" in explain.stdout
 
