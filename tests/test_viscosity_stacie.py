@@ -142,6 +142,7 @@ def test_stacie_and_green_kubo_agree_through_elyte_analyze(tmp_path):
     st = st["viscosity"]
     assert st["details"]["estimator"] == "stacie" and st["details"]["stacie_version"]
     assert st["details"]["neff"] > 60 and st["details"]["fcut_THz"] > 0
+    assert st["details"]["run_length_ps"] == pytest.approx(8192 * DT)
     assert st["status"] == "measured", st["reason"]
     assert (out / "viscosity.png").stat().st_size > 1000
     gk = green_kubo_viscosity(trajs, T_K).estimates["viscosity"]
@@ -172,6 +173,8 @@ def test_the_option_validates_and_a_wrong_value_names_the_key(tmp_path):
     cfg.write_text('viscosity = true\nviscosity_estimator = "stacy"\n')
     with pytest.raises(ConfigError, match="viscosity_estimator"):
         build_spec(config=cfg)
+    flag = elyte("analyze", "r.extxyz", "--analyses", "viscosity", "--viscosity-estimator", "x")
+    assert_user_error(flag, ["--viscosity-estimator x", "'green-kubo'", "'stacie'"])
     explain = elyte("check", "--explain")
     assert "analyses.viscosity_estimator" in explain.stdout and "stacie" in explain.stdout
 

@@ -227,7 +227,7 @@ def stacie_viscosity(trajs: list[Trajectory], temperature: float) -> StacieVisco
         "stacie_version": stacie_version(),
         "model": "lorentz()",
         "sequences": int(seqs.shape[0]),
-        "simulation_time_ps": n_t * dt,
+        "run_length_ps": n_t * dt,  # analysed per replica (the planner reads it)
         "volume_A3": volume,
         "temperature_K": temperature,
     }
