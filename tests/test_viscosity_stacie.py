@@ -179,12 +179,15 @@ def test_the_option_validates_and_a_wrong_value_names_the_key(tmp_path):
     assert "analyses.viscosity_estimator" in explain.stdout and "stacie" in explain.stdout
 
 
-def test_choosing_stacie_without_it_installed_is_a_config_error(monkeypatch):
+def test_choosing_stacie_without_it_installed_is_a_config_error(monkeypatch, tmp_path):
     """The check runs when the option is read (campaign file, `elyte analyze --config`),
     before any MD; here the package lookup reports it missing."""
     import importlib.util
 
     from pydantic import ValidationError
+
+    from elyte.config import load_campaign
+    from elyte.errors import ConfigError
 
     real = importlib.util.find_spec
     monkeypatch.setattr(
@@ -193,6 +196,12 @@ def test_choosing_stacie_without_it_installed_is_a_config_error(monkeypatch):
     with pytest.raises(ValidationError, match=r'pip install -e "\.\[analysis\]"'):
         AnalysisSpec(viscosity=True, viscosity_estimator="stacie")
     assert AnalysisSpec(viscosity=True).viscosity_estimator == "green-kubo"
+    path = tmp_path / "c.toml"
+    path.write_text(GOOD + '\n[analyses]\nviscosity = true\nviscosity_estimator = "stacie"\n')
+    with pytest.raises(ConfigError) as err:
+        load_campaign(path)
+    line = str(err.value)
+    assert "analyses.viscosity_estimator" in line and 'pip install -e ".[analysis]"' in line
 
 
 def test_report_row_and_analyze_line_name_a_non_default_estimator(tmp_path):
