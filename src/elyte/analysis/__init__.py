@@ -172,10 +172,11 @@ def analyze(
         )
 
     if spec.viscosity:
-        from elyte.analysis.viscosity import green_kubo_viscosity
+        from elyte.analysis.viscosity import shear_viscosity
 
-        green_kubo_viscosity = viscosity_fn or green_kubo_viscosity
-        run("viscosity", lambda: green_kubo_viscosity(dynamic, temperature))
+        shear_viscosity = viscosity_fn or shear_viscosity
+        how = spec.viscosity_estimator
+        run("viscosity", lambda: shear_viscosity(dynamic, temperature, estimator=how))
 
     if spec.structure_factor is not None:
         run("structure_factor", lambda: _structure_factor(trimmed, spec))

@@ -7,10 +7,11 @@ molecule names known to the builder ("H2O", "TFSI").
 
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from elyte.spec import Spec
 
@@ -92,6 +93,13 @@ class AnalysisSpec(Spec):
     diffusion: DiffusionSpec | None = Field(None, description="MSD and self-diffusion.")
     conductivity: bool = Field(False, description="Nernst–Einstein and Einstein–Helfand σ.")
     viscosity: bool = Field(False, description="Green–Kubo shear viscosity (needs stress).")
+    viscosity_estimator: Literal["green-kubo", "stacie"] = Field(
+        "green-kubo",
+        description='How the viscosity integral is estimated: "green-kubo" (elyte\'s plateau '
+        'of the running integral, block error; default, milliseconds) or "stacie" (STACIE\'s '
+        "Lorentz fit of the stress spectrum; narrower error, seconds per system; needs the "
+        "analysis extra).",
+    )
     structure_factor: StructureFactorSpec | None = Field(None, description="X-ray S(q).")
     dimers: list[DimerSpec] = Field(default_factory=list, description="Dimer counts vs time.")
     speciation: list[SpeciationSpec] = Field(
@@ -115,3 +123,14 @@ class AnalysisSpec(Spec):
         None, gt=0, description="ml-peg density error against this density, g/cm³."
     )
     stability: bool = Field(False, description="MLIPAudit stability score of each replica.")
+
+    @field_validator("viscosity_estimator")
+    @classmethod
+    def _estimator_installed(cls, value: str) -> str:
+        # checked with the file, before any MD runs, not when the analysis starts
+        if value == "stacie" and importlib.util.find_spec("stacie") is None:
+            raise ValueError(
+                'the stacie package is not installed: pip install -e ".[analysis]" (or pip '
+                'install stacie), or use viscosity_estimator = "green-kubo"'
+            )
+        return value

@@ -7,6 +7,11 @@ P_xy, P_xz, P_yz, (P_xx − P_yy)/2 and (P_yy − P_zz)/2 (Daivis & Evans, J. Ch
 100, 541 (1994)). The integral, its plateau window, its block error (t-widened) and its
 status ("unreliable" when the run is too short for its correlation time, "apparent" when
 the ACF has not decayed) come from :func:`elyte.analysis.green_kubo.acf_integral`.
+
+:func:`shear_viscosity` dispatches on the analysis option ``viscosity_estimator``: this
+estimator ("green-kubo", the default) or STACIE's spectrum fit ("stacie",
+:mod:`elyte.analysis.viscosity_stacie`); both return the estimate "viscosity" in mPa·s
+with the estimator named in its details.
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ from elyte.analysis.diffusion import common_timestep
 from elyte.analysis.green_kubo import acf_integral, mean_acf, running_integral
 from elyte.analysis.msd import correlate
 from elyte.analysis.result import Result
-from elyte.errors import InputFileError
+from elyte.errors import ConfigError, InputFileError
 from elyte.estimate import Estimate
 from elyte.io.trajectory import Trajectory
 from elyte.units import KB_EV
@@ -124,6 +129,7 @@ def green_kubo_viscosity(
         "(t-widened)",
         float(gk.n_blocks),
         {
+            "estimator": "green-kubo",
             "plateau_ps": [i0 * dt, i1 * dt],
             "acf_tau2_ps": gk.tau2,
             "per_replica_mPa_s": per_replica,
@@ -155,3 +161,16 @@ def green_kubo_viscosity(
         },
         notes=notes,
     )
+
+
+def shear_viscosity(
+    trajs: list[Trajectory], temperature: float, *, estimator: str = "green-kubo"
+) -> Result:
+    """Shear viscosity in mPa·s by the chosen ``estimator`` ("green-kubo" or "stacie")."""
+    if estimator == "stacie":
+        from elyte.analysis.viscosity_stacie import stacie_viscosity
+
+        return stacie_viscosity(trajs, temperature)
+    if estimator != "green-kubo":
+        raise ConfigError(f"viscosity_estimator = {estimator!r}: choose 'green-kubo' or 'stacie'")
+    return green_kubo_viscosity(trajs, temperature)

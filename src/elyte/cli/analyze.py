@@ -32,6 +32,11 @@ def analyze_command(
         help="Formal charges for conductivity, e.g. Li=1,P=5,S=-2,Cl=-1 (XDATCAR/xyz carry "
         "none); 'guess' for oxidation-state guesses (flagged).",
     ),
+    viscosity_estimator: str = typer.Option(
+        None,
+        "--viscosity-estimator",
+        help="green-kubo (default) or stacie (STACIE's spectrum fit; the analysis extra).",
+    ),
     out: str = typer.Option("analysis", "-o", "--out", help="Output folder."),
 ) -> None:
     """Compute observables with error bars from one or more trajectories.
@@ -43,13 +48,15 @@ def analyze_command(
     from rich.console import Console
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-    from elyte.cli.analyze_flow import analyze_files, build_spec
+    from elyte.cli.analyze_flow import analyze_files, build_spec, with_estimator
 
     spec = build_spec(analyses, pairs, species, config, equilibration_ps)
     if charges is not None:
         from elyte.analysis.charges import parse_charges
 
         spec = type(spec)(**{**spec.model_dump(), "charges": parse_charges(charges)})
+    if viscosity_estimator is not None:
+        spec = with_estimator(spec, viscosity_estimator)
     console = Console()
     with Progress(
         SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console
@@ -69,12 +76,13 @@ def analyze_command(
 
 def print_results(console, results: dict) -> None:
     """Terminal lines: ``name: value ± err unit [status: reason]``, then caveat notes."""
-    from elyte.report.status import is_caveat, phrase_note
+    from elyte.report.status import estimator_tag, is_caveat, phrase_note
 
     for key, res in results.items():
         for name, est in res.estimates.items():
             # Estimate.__str__: value ± err unit [status: reason]; no "1" for dimensionless
-            console.print(f"{key:>18}  {name}: {est}", markup=False, highlight=False)
+            line = f"{key:>18}  {name}{estimator_tag(est)}: {est}"
+            console.print(line, markup=False, highlight=False)
         for note in res.notes:
             text = phrase_note(note, res.estimates)
             if note.startswith("not computed") or is_caveat(text):

@@ -123,6 +123,15 @@ def build_spec(
     return AnalysisSpec(**{**spec.model_dump(), **update})
 
 
+def with_estimator(spec: AnalysisSpec, estimator: str) -> AnalysisSpec:
+    """``spec`` with ``viscosity_estimator`` set (``--viscosity-estimator``), checked."""
+    try:
+        return AnalysisSpec(**{**spec.model_dump(), "viscosity_estimator": estimator})
+    except ValidationError as exc:
+        why = exc.errors()[0]["msg"].removeprefix("Value error, ")
+        raise ConfigError(f"--viscosity-estimator {estimator}: {why}") from exc
+
+
 def analyze_files(
     paths: Sequence[str | Path],
     spec: AnalysisSpec,

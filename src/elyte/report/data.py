@@ -17,7 +17,7 @@ from typing import Any
 from elyte.estimate import Estimate
 from elyte.io.results_store import ResultsStore as CampaignStore
 from elyte.io.results_store import read_results
-from elyte.report.status import compare, value_text
+from elyte.report.status import compare, estimator_tag, value_text
 
 #: Table rows: (label, regex on estimate names, reference key). Order is the report's.
 OBSERVABLES: list[tuple[str, str, str | None]] = [
@@ -208,6 +208,7 @@ def observable_table(data: ReportData, system: str) -> Table:
                 has_ref = True
             cells.append(Cell(estimate=est, agrees=agrees))
         name = label if sub is None else f"{label}[{sub}]"
+        name += next((estimator_tag(c.estimates()[key]) for c in conds if key in c.estimates()), "")
         rows.append((f"{name} / {unit}" if unit and unit != "1" else name, cells + [ref_cell]))
     # activation energy, from the Arrhenius fits across temperatures
     for pot in data.potentials(system):

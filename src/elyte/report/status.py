@@ -37,6 +37,16 @@ STATUS_MARK: dict[str, str] = {
     "not computed": "not computed",
 }
 
+#: Estimators other than the default, named next to their value ("η (STACIE)"), keyed by
+#: the estimate's ``details["estimator"]``.
+ESTIMATOR_TAGS: dict[str, str] = {"stacie": "STACIE"}
+
+
+def estimator_tag(est: Estimate | None) -> str:
+    """``" (STACIE)"`` for an estimate made by a non-default estimator, else ``""``."""
+    tag = ESTIMATOR_TAGS.get(str((est.details if est else {}).get("estimator", "")))
+    return f" ({tag})" if tag else ""
+
 
 def value_text(est: Estimate) -> str:
     """The value ± error without its unit (the table row names it), then the status."""
