@@ -46,9 +46,12 @@ class Exploration:
     """Frames explored in one iteration, with where they came from."""
 
     frames: list[Atoms] = field(default_factory=list)
-    #: per frame: run, temperature, step, time_ps, tripped, dev_max, dev_mean, energy_std
+    #: per frame: run, system, scale, temperature (of the run, K), replica, stage (index),
+    #: stage_kind, step, time_ps, tripped, target_temperature and inst_temperature (K),
+    #: volume (Å³), dev_max, dev_mean (eV/Å), energy_std (eV/atom)
     meta: list[dict] = field(default_factory=list)
-    trips: list[dict] = field(default_factory=list)  # per run: time_ps, censored, mode
+    #: per run: its keys above, stage (where it ended), time_ps, censored; mode, message
+    trips: list[dict] = field(default_factory=list)
     stream_picks: list[int] = field(default_factory=list)  # frame indices (stream mode)
 
 
@@ -78,27 +81,62 @@ def _run_caps(cap: int, n_runs: int) -> list[int]:
     return [cap // n_runs + (1 if r < cap % n_runs else 0) for r in range(n_runs)]
 
 
-def explore(spec: LearnSpec, start: Atoms, calcs: Sequence, seed: int) -> Exploration:
-    """Run the exploration MD of one iteration (see module docstring)."""
+def scaled(start: Atoms, scale: float) -> Atoms:
+    """``start`` with box and positions scaled by ``scale`` (fractional coordinates kept;
+    volume × scale³, density × scale⁻³); ``mol_id`` kept."""
+    out = bare(start)
+    out.set_cell(start.cell.array * scale, scale_atoms=True)
+    return out
+
+
+def exploration_runs(spec: LearnSpec, n_systems: int | None = None) -> list[dict]:
+    """The runs of one exploration, in order: run index, system index, cell scale,
+    temperature (K) and replica. Systems vary slowest, replicas fastest, so a run of a
+    one-system, one-scale exploration has the index it always had."""
+    n = len(spec.system_specs) if n_systems is None else n_systems
+    runs = []
+    for y in range(n):
+        for s in spec.cell_scales:
+            for t in spec.temperatures:
+                for k in range(spec.runs_per_temperature):
+                    runs.append(
+                        {"run": len(runs), "system": y, "scale": s, "temperature": t, "replica": k}
+                    )
+    return runs
+
+
+def explore(
+    spec: LearnSpec, start: Atoms | Sequence[Atoms], calcs: Sequence, seed: int
+) -> Exploration:
+    """Run the exploration MD of one iteration (see module docstring).
+
+    ``start``: the built system, or one per ``spec.system_specs`` (in that order).
+    """
+    starts = [start] if isinstance(start, Atoms) else list(start)
     out = Exploration()
     stages = spec.explore_stages
-    if any(st.kind == "npt" for st in stages) and not start.pbc.all():
-        raise LearnError(
-            "[learn] stages: an npt stage needs a periodic system (the explored system has "
-            f"pbc = {start.pbc.tolist()}); use nvt stages or a periodic box"
-        )
-    bonds = find_bonds(start)
-    lengths = mic_distances(start.positions, start.cell.array, start.pbc, bonds)
-    runs = [(t, k) for t in spec.temperatures for k in range(spec.runs_per_temperature)]
+    if any(st.kind == "npt" for st in stages):
+        for y, a in enumerate(starts):
+            if not a.pbc.all():
+                raise LearnError(
+                    f"[learn] stages: an npt stage needs a periodic system (system {y} has "
+                    f"pbc = {a.pbc.tolist()}); use nvt stages or a periodic box"
+                )
+    # bonds and their lengths from the built geometry: a compressed box starts with
+    # compressed bonds, but a bond counts as broken against its physical length
+    topology = []
+    for a in starts:
+        bonds = find_bonds(a)
+        topology.append((bonds, mic_distances(a.positions, a.cell.array, a.pbc, bonds)))
+    runs = exploration_runs(spec, len(starts))
     caps = _run_caps(spec.cap, len(runs))
-    for r, (temp, rep) in enumerate(runs):
+    for run in runs:
+        r, y, temp = run["run"], run["system"], run["temperature"]
+        first = scaled(starts[y], run["scale"])
         rng = np.random.default_rng([seed, r])
         stream = StreamSelector(spec.trust_lower, spec.trust_upper, caps[r], spec.stream_gap)
-        meta = {"run": r, "replica": rep, "temperature": temp}
-        mon = StabilityMonitor(spec.monitors, start, bonds, lengths)
-        out.trips.append(
-            _run(spec, stages, start, calcs, temp, rng, mon, stream, meta, out),
-        )
+        mon = StabilityMonitor(spec.monitors, first, *topology[y])  # density of the scaled box
+        out.trips.append(_run(spec, stages, first, calcs, temp, rng, mon, stream, run, out))
     return out
 
 
