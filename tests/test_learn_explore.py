@@ -231,6 +231,31 @@ def test_explored_frames_record_system_scale_stage_and_a_rerun_is_identical():
     assert a.trips[0]["time_ps"] == pytest.approx(0.02)
 
 
+def test_report_lists_every_exploration_run_once():
+    from elyte.learn.loop import exploration_summary
+    from elyte.learn.report import _exploration_lines
+
+    spec = learn_spec_from_dict(
+        {"systems": [WATER4, AMMONIA4], "cell_scales": [1.0, 0.8], "temperatures": [300, 600]}
+        | {"stages": [{"kind": "heat", "duration_ps": 0.1}, {"kind": "npt", "duration_ps": 0.1}]}
+        | {"pressure_bar": 500.0}
+    )
+    starts = [build_system(s, seed=0) for s in spec.system_specs]
+    lines = _exploration_lines(exploration_summary(spec, starts))
+    rows = [x for x in lines if x.startswith("| ") and x[2].isdigit()]
+    assert len(rows) == 2 * 2 * 2  # systems × scales × temperatures
+    assert sum("H12N4" in x for x in rows) == 4 and sum("| 0.8 | 1.953 |" in x for x in rows) == 4
+    assert "0: heat 50→T K" in lines[0] and "1: npt" in lines[0] and "500 bar" in lines[0]
+
+
+def test_every_system_gets_initial_and_held_out_frames():
+    three = {"systems": [WATER4, AMMONIA4, WATER8]}
+    with pytest.raises(LearnError, match=r"initial_frames \(2\) is below the number of systems"):
+        learn_spec_from_dict({**three, "initial_frames": 2})
+    with pytest.raises(LearnError, match=r"holdout_frames \(2\) is below"):
+        learn_spec_from_dict({**three, "initial_frames": 3, "holdout_frames": 2})
+
+
 def test_npt_on_a_non_periodic_system_is_refused():
     spec = learn_spec_from_dict(
         {"system": WATER4, "stages": [{"kind": "npt", "duration_ps": 0.01}]}
@@ -247,6 +272,11 @@ def test_npt_on_a_non_periodic_system_is_refused():
         ("cell_scales = [1.0, 0.6]\n", "cell_scales"),
         ('stages = [{ kind = "nvt", duration_ps = 0.1 }]\nsteps = 300\n', "steps"),
         ('stages = [{ kind = "nvt", duration_ps = 0.1 }, { kind = "minimize" }]\n', "stages[1]"),
+        (  # checked on the built system, before the run folder is made
+            'oracle = "ase.calculators.lj:LennardJones"\n'
+            'stages = [{ kind = "nvt", duration_ps = 0.1, timestep_fs = 8.0 }]\n',
+            "stages[0] (nvt): timestep 8 fs is too long",
+        ),
     ],
 )
 def test_bad_exploration_keys_exit_2_naming_the_key(tmp_path, capsys, extra, named):

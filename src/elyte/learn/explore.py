@@ -36,7 +36,7 @@ from elyte.learn.spec import LearnError, LearnSpec
 from elyte.learn.uncertainty import atom_force_std
 from elyte.md.engines import Engine, make_engine
 from elyte.md.monitors import StabilityMonitor
-from elyte.md.spec import StageSpec
+from elyte.md.spec import MDSpec, StageSpec
 from elyte.md.state import Snapshot
 from elyte.md.topology import find_bonds, mic_distances
 
@@ -89,6 +89,22 @@ def scaled(start: Atoms, scale: float) -> Atoms:
     return out
 
 
+def check_protocol(spec: LearnSpec, starts: Sequence[Atoms]) -> None:
+    """Refuse stages that cannot run on the built systems (LearnError naming the key):
+    an npt stage on a non-periodic system, a timestep too long for hydrogen."""
+    stages = spec.explore_stages
+    for y, a in enumerate(starts):
+        if any(st.kind == "npt" for st in stages) and not a.pbc.all():
+            raise LearnError(
+                f"[learn] stages: an npt stage needs a periodic system (system {y} has "
+                f"pbc = {a.pbc.tolist()}); use nvt stages or a periodic box"
+            )
+        try:
+            MDSpec(stages=stages).check_for_system(a.get_chemical_symbols())
+        except ValueError as exc:
+            raise LearnError(f"[learn] {exc}") from None
+
+
 def exploration_runs(spec: LearnSpec, n_systems: int | None = None) -> list[dict]:
     """The runs of one exploration, in order: run index, system index, cell scale,
     temperature (K) and replica. Systems vary slowest, replicas fastest, so a run of a
@@ -113,15 +129,9 @@ def explore(
     ``start``: the built system, or one per ``spec.system_specs`` (in that order).
     """
     starts = [start] if isinstance(start, Atoms) else list(start)
+    check_protocol(spec, starts)
     out = Exploration()
     stages = spec.explore_stages
-    if any(st.kind == "npt" for st in stages):
-        for y, a in enumerate(starts):
-            if not a.pbc.all():
-                raise LearnError(
-                    f"[learn] stages: an npt stage needs a periodic system (system {y} has "
-                    f"pbc = {a.pbc.tolist()}); use nvt stages or a periodic box"
-                )
     # bonds and their lengths from the built geometry: a compressed box starts with
     # compressed bonds, but a bond counts as broken against its physical length
     topology = []

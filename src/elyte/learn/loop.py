@@ -39,7 +39,7 @@ from ase.io import read, write
 
 from elyte.jsonio import read_json, write_json
 from elyte.learn.committee import holdout_errors, load_committee, predict, train_committee
-from elyte.learn.explore import exploration_runs, explore, trip_summary
+from elyte.learn.explore import check_protocol, exploration_runs, explore, trip_summary
 from elyte.learn.holdout import read_holdout
 from elyte.learn.labelling import Budget, label_all
 from elyte.learn.oracle import Oracle, bare
@@ -205,13 +205,7 @@ def run_learn(spec: LearnSpec, out_dir: str | Path, log: Log = print) -> dict[st
     oracle = Oracle(spec.oracle, dict(spec.oracle_kwargs), spec.oracle_timeout)
     oracle.make()  # fail early (LearnError) on a bad oracle, before any file
     starts = [build_system(s, seed=spec.seed) for s in spec.system_specs]
-    if any(st.kind == "npt" for st in spec.explore_stages):
-        for y, a in enumerate(starts):
-            if not a.pbc.all():
-                raise LearnError(
-                    f"[learn] stages: an npt stage needs a periodic system (system {y} is "
-                    "not periodic); use nvt stages or a periodic box"
-                )
+    check_protocol(spec, starts)  # before any file is written
     file_holdout = read_holdout(spec.holdout_file, starts) if spec.holdout_file else None
     store = LabelStore(out)
     if not (out / "spec.json").exists():

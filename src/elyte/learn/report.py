@@ -86,9 +86,10 @@ def write_report(out: Path, summary: dict[str, Any]) -> Path:
     )
     ax[1, 0].legend(fontsize=7)
     for h in hist:
-        for tr in h["trips"]:
+        n = len(h["trips"])
+        for k, tr in enumerate(h["trips"]):  # runs spread over ±0.2 around the iteration
             ax[1, 1].plot(
-                h["iteration"] + 0.05 * (tr["run"] % 5 - 2),
+                h["iteration"] + (0.4 * (k / (n - 1) - 0.5) if n > 1 else 0.0),
                 tr["time_ps"],
                 "o",
                 ms=4,

@@ -161,6 +161,17 @@ class LearnSpec(Spec):
             )
         if self.systems is not None and not self.systems:
             raise ValueError("systems: give at least one system table")
+        n_sys = len(self.systems) if self.systems is not None else 1
+        if self.initial_frames < n_sys:
+            raise ValueError(
+                f"initial_frames ({self.initial_frames}) is below the number of systems "
+                f"({n_sys}): the first committee must see every system; raise it"
+            )
+        if self.holdout_file is None and self.holdout_frames < n_sys:
+            raise ValueError(
+                f"holdout_frames ({self.holdout_frames}) is below the number of systems "
+                f"({n_sys}): every system needs held-out frames; raise it"
+            )
         if not self.cell_scales:
             raise ValueError("cell_scales: give at least one factor (1.0: the built box)")
         if self.trust_lower >= self.trust_upper:
