@@ -4,10 +4,11 @@ The committee members are classical calculators (no training, no tblite): SPC/Fw
 (elyte's shipped potential) with two DSF damping parameters, or two Lennard-Jones
 potentials of slightly different sigma, so their disagreement is non-zero.
 
-Measured 2026-12-02 on 2 shared cores (load ~5 from other jobs): the heat-ramp case,
-ramp 100 → 400 K over 0.5 ps after a minimisation, 8 waters: the second-half mean of
-the instantaneous temperature exceeded the first-half mean by 151 K on average over 9
-runs (3 seeds × 3 replicas; expected 150 K), run-to-run standard deviation 16 K.
+Measured 2026-12-02 on 2 shared cores (load 3-5 from other jobs), the heat-ramp case of
+the test (8 waters; minimisation, 0.1 ps at 100 K, ramp 100 → 400 K over 0.4 ps) over 12
+runs (3 seeds × 4 replicas): the second-half mean of the instantaneous temperature
+exceeded the first-half mean by 140 K (run-to-run standard deviation 14 K; the ramp's
+own 150 K), and by -3 K (standard deviation 27 K) with NVT at 400 K instead of the ramp.
 """
 
 from __future__ import annotations
@@ -62,30 +63,45 @@ def test_default_stage_is_the_langevin_nvt_of_steps_timestep_and_friction():
 
 def test_heat_stage_temperatures_follow_the_ramp():
     # a linear ramp t0 -> t1: the mean target of the second half exceeds that of the first
-    # half by (t1 - t0)/2; the instantaneous temperature must follow, an NVT run must not
+    # half by (t1 - t0)/2; the instantaneous temperature must follow, an NVT run must not.
+    # Both start with a minimisation and 0.1 ps at their starting temperature (the heat run:
+    # a flat ramp), so the drop after the first Maxwell-Boltzmann draw is not measured.
     t0, t1 = 100.0, 400.0
-    base = {"system": WATER8, "temperatures": [t1], "runs_per_temperature": 2}
+    base = {"system": WATER8, "temperatures": [t1], "runs_per_temperature": 3}
     base |= {"sample_every": 10, "trust_upper": 100.0}
     start = build_system(learn_spec_from_dict(base).system, seed=0)
     calcs = _spcfw_committee()
     minimize = {"kind": "minimize", "max_steps": 100}
-    heat = {"kind": "heat", "duration_ps": 0.4, "t_start": t0, "t_end": t1, "tau_t_fs": 20.0}
-    nvt = {"kind": "nvt", "duration_ps": 0.4, "tau_t_fs": 20.0}
+    ramp = {"kind": "heat", "tau_t_fs": 20.0, "t_start": t0}
+    protocols = {
+        "heat": [
+            minimize,
+            {**ramp, "duration_ps": 0.1, "t_end": t0},
+            {**ramp, "duration_ps": 0.4, "t_end": t1},
+        ],
+        "nvt": [
+            minimize,
+            {"kind": "nvt", "duration_ps": 0.1, "tau_t_fs": 20.0},
+            {"kind": "nvt", "duration_ps": 0.4, "tau_t_fs": 20.0},
+        ],
+    }
     rises = {}
-    for name, stage in (("heat", heat), ("nvt", nvt)):
-        spec = learn_spec_from_dict({**base, "stages": [minimize, stage]})
+    for name, stages in protocols.items():
+        spec = learn_spec_from_dict({**base, "stages": stages})
         ex = explore(spec, start, calcs, seed=1)
         assert all(t["censored"] for t in ex.trips)  # no monitor tripped
-        assert {m["stage"] for m in ex.meta} == {1} and {m["stage_kind"] for m in ex.meta} == {name}
+        assert {m["stage"] for m in ex.meta} == {1, 2}
+        assert {m["stage_kind"] for m in ex.meta} == {name}
         rise = []
-        for temps in _by_run(ex.meta, "inst_temperature"):
-            assert len(temps) == 0.4e3 / 0.5 / 10  # frames every 10 steps of the MD stage
+        for r in range(3):
+            temps = [m["inst_temperature"] for m in ex.meta if m["run"] == r and m["stage"] == 2]
+            assert len(temps) == 0.4e3 / 0.5 / 10  # frames every 10 steps of the ramp
             h = len(temps) // 2
-            rise.append(temps[h:].mean() - temps[:h].mean())
+            rise.append(np.mean(temps[h:]) - np.mean(temps[:h]))
         rises[name] = float(np.mean(rise))
-    # measured spread of one run's rise: 16 K (module docstring); 2 runs: ~11 K
-    assert rises["heat"] == pytest.approx((t1 - t0) / 2, abs=40.0)
-    assert abs(rises["nvt"]) < 40.0
+    # measured run-to-run spread of one run's rise: 14 K (heat), 27 K (nvt); module docstring
+    assert rises["heat"] == pytest.approx((t1 - t0) / 2, abs=45.0)
+    assert rises["nvt"] < (t1 - t0) / 4
 
 
 def test_npt_at_high_pressure_shrinks_the_box_and_nvt_keeps_it():
@@ -111,8 +127,10 @@ def test_npt_at_high_pressure_shrinks_the_box_and_nvt_keeps_it():
             volumes[name] = v[len(v) // 2 :].mean()
             if name == "nvt":
                 assert v == pytest.approx(v0, rel=1e-12)
-    # 1e4 bar compresses water by ~ 30 % at the SPC/Fw compressibility; the box must shrink
-    # below its start and below the 1 bar run
+    # the barostat compresses at 1e4 bar (water's compressibility, 4.5e-5 /bar, puts the
+    # equilibrium far below V0; 0.25 ps only starts the way): the box must shrink below its
+    # start and below the 1 bar run. Measured 2026-12-02: second-half means 337 Å³ (1e4 bar)
+    # and 379 Å³ (1 bar; this short-cutoff SPC/Fw is less cohesive) from 359 Å³.
     assert volumes["high"] < 0.97 * v0
     assert volumes["high"] < volumes["low"] - 0.05 * v0
 
