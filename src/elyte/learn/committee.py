@@ -165,10 +165,8 @@ def holdout_errors(
     ref_e = np.array([a.get_potential_energy() for a in frames])
     n_atoms = np.array([len(a) for a in frames], float)
     sq = np.array([np.mean((f.mean(axis=0) - r) ** 2) for f, r in zip(per, ref_f, strict=True)])
-    member_sq = np.array(
-        [[np.mean((f[m] - r) ** 2) for f, r in zip(per, ref_f, strict=True)] for m in
-         range(energies.shape[0])]
-    )  # fmt: skip
+    pairs = list(zip(per, ref_f, strict=True))
+    member_sq = np.array([[np.mean((f[m] - r) ** 2) for f, r in pairs] for m in range(len(per[0]))])
     de = (energies.mean(axis=0) - ref_e) / n_atoms
     groups: dict[tuple[int, ...], list[int]] = {}
     for j, a in enumerate(frames):

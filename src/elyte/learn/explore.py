@@ -226,11 +226,12 @@ def _run(
             if trip is not None:
                 return {**where, "time_ps": t, "censored": False, **trip}
         t0 += n * dt_ps
-    return {**meta, "stage": len(stages) - 1, "stage_kind": stages[-1].kind,
-            "time_ps": t0, "censored": True}  # fmt: skip
+    last = {"stage": len(stages) - 1, "stage_kind": stages[-1].kind}
+    return {**meta, **last, "time_ps": t0, "censored": True}
 
 
 def _frame(snap: Snapshot, start: Atoms) -> Atoms:
+    """The snapshot as a bare frame, with the start's molecule ids."""
     frame = Atoms(numbers=snap.numbers, positions=snap.positions, cell=snap.cell, pbc=snap.pbc)
     if "mol_id" in start.arrays:
         frame.set_array("mol_id", np.asarray(start.arrays["mol_id"]).copy())

@@ -91,7 +91,7 @@ def _explore_phase(
 
 
 def _source(meta: dict[str, Any], n_systems: int) -> str:
-    """Where an explored frame came from, for the ledger (``md T=300 K nvt`` and so on)."""
+    """Where an explored frame came from, for the ledger: ``md T=300 K stage 0 (nvt)``."""
     text = f"md T={meta['temperature']:g} K"
     if n_systems > 1:
         text += f" system {meta['system']}"
@@ -110,7 +110,7 @@ def exploration_summary(spec: LearnSpec, starts: Sequence[Atoms]) -> dict[str, A
         "stages": [
             st.model_dump(mode="json", exclude_defaults=True) | {"kind": st.kind}
             for st in spec.explore_stages
-        ],  # fmt: skip
+        ],
         "pressure_bar": spec.pressure_bar,
         "runs": exploration_runs(spec, len(starts)),
     }
