@@ -308,3 +308,75 @@ def test_bad_exploration_keys_exit_2_naming_the_key(tmp_path, capsys, extra, nam
     assert exc.value.code == 2 and not out.exists()
     text = capsys.readouterr()
     assert named in text.out + text.err
+
+
+def _need(module: str) -> None:
+    import os
+
+    try:
+        __import__(module)
+    except ImportError:
+        if os.environ.get("CI"):
+            raise
+        pytest.skip(f"{module} not installed")
+
+
+@pytest.mark.slow
+def test_loop_over_two_systems_scaled_cells_and_stages_redoes_a_killed_exploration(tmp_path):
+    """run_learn end to end (tiny MACE committee, LJ oracle) on water and ammonia, at two
+    cell scales, through a heating ramp and an NPT stage; then the last iteration's
+    exploration is deleted as a kill before its end leaves it, and a rerun redoes it
+    identically without labelling anything twice."""
+    _need("mace")
+    import json
+
+    from elyte.learn.loop import run_learn
+    from elyte.learn.store import LabelStore
+
+    spec = learn_spec_from_dict(
+        {"systems": [WATER4, AMMONIA4], "cell_scales": [1.0, 0.9], "temperatures": [300.0]}
+        | {"iterations": 2, "committee_size": 2, "seeds": [0, 1], "cap": 3}
+        | {"model": {"num_channels": 8, "epochs": 3, "batch_size": 2, "finetune_epochs": 2}}
+        | {"oracle": "ase.calculators.lj:LennardJones", "oracle_timeout": 30}
+        | {"oracle_kwargs": {"sigma": 0.8, "epsilon": 0.01, "rc": 3.0}}
+        | {"trust_lower": 1e-4, "trust_upper": 100.0, "sample_every": 5}
+        | {"initial_frames": 4, "holdout_frames": 4, "pressure_bar": 1000.0}
+        | {
+            "stages": [
+                {"kind": "heat", "duration_ps": 0.01, "t_start": 100.0},
+                {"kind": "npt", "duration_ps": 0.01, "barostat": "langevin", "tau_p_fs": 100.0},
+            ]
+        }  # fmt: skip
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        summary = run_learn(spec, tmp_path, log=lambda m: None)
+    store = LabelStore(tmp_path)
+    formulas = {a.get_chemical_formula() for a in store.frames("initial")}
+    assert formulas == {"H8O4", "H12N4"}  # the first committee saw both systems
+    assert {a.get_chemical_formula() for a in store.frames("holdout")} == formulas
+    assert summary["iterations"][0]["holdout"]["n_frames"] == 4
+    ex = json.loads((tmp_path / "iter_001" / "explore.json").read_text())
+    assert {(m["system"], m["scale"]) for m in ex["meta"]} == {
+        (0, 1.0),
+        (0, 0.9),
+        (1, 1.0),
+        (1, 0.9),
+    }
+    assert {m["stage_kind"] for m in ex["meta"]} == {"heat", "npt"}
+    assert all(t["stage"] == 1 for t in ex["trips"] if t["censored"])
+    active = [r for r in store.ledger() if r["kind"] == "active"]
+    assert len(active) == 2 * spec.cap and all("stage_kind" in r for r in active)
+    report = (tmp_path / "report.md").read_text()
+    assert report.count("| 0: H8O4 | 12 |") == 2 and report.count("| 1: H12N4 | 16 |") == 2
+    # a kill during iteration 1's exploration: nothing of it on disk but its labels' ids
+    ledger = store.ledger()
+    for name in ("explore.json", "selection.json", "metrics.json"):
+        (tmp_path / "iter_001" / name).unlink()
+    (tmp_path / "iter_001" / "explore.extxyz").write_text("12\ntorn")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        run_learn(spec, tmp_path, log=lambda m: None)
+    again = json.loads((tmp_path / "iter_001" / "explore.json").read_text())
+    assert again == ex  # the same exploration, so the same label ids
+    assert LabelStore(tmp_path).ledger() == ledger  # nothing labelled twice
