@@ -7,8 +7,11 @@ mtk/langevin/berendsen barostats at ``pressure_bar``, NVE; a minimisation only f
 in sequence, at the run's temperature; without ``stages``, one langevin NVT stage of
 ``steps`` × ``timestep_fs`` with tau_t = 1/``friction``. Momenta are drawn from the
 Maxwell–Boltzmann distribution at the first MD stage's starting target (zero centre-of-
-mass momentum, as elyte's driver does). ``runs_per_temperature`` runs per temperature
-from the same start (seeds differ). Steps are counted over all MD stages of a run: every
+mass momentum, as elyte's driver does). A run is one (system, cell scale, temperature,
+replica) of :func:`exploration_runs`: every system of ``system``/``systems``, its box and
+positions scaled by each of ``cell_scales`` (fractional coordinates kept, density ×
+s⁻³; bonds still judged against their built lengths), ``runs_per_temperature`` runs per
+temperature from the same start (seeds differ). Steps are counted over all MD stages of a run: every
 ``sample_every`` steps a frame is kept and the whole committee is evaluated on it (max
 and mean over atoms of the force disagreement ε, eV/Å; energy spread, eV/atom), with
 its stage, the thermostat target and the instantaneous temperature (K) and the volume
