@@ -430,3 +430,17 @@ def test_oracle_calls_run_on_a_dask_scheduler(tmp_path, monkeypatch):
         b.calc = ref
         assert a.get_forces() == pytest.approx(b.get_forces())
         assert a.get_potential_energy() == pytest.approx(b.get_potential_energy())
+
+
+def test_resume_refuses_a_folder_of_another_learn_section_naming_the_keys(tmp_path):
+    from elyte.jsonio import write_json
+    from elyte.learn.loop import run_learn
+
+    spec = learn_spec_from_dict({"system": SYSTEM, "cap": 4})
+    old = spec.model_dump(mode="json")
+    old["cap"] = 5
+    del old["cell_scales"]  # as a folder written before that key existed
+    write_json(tmp_path / "spec.json", {"learn": old})
+    with pytest.raises(LearnError, match=r"differing keys: cap, cell_scales;"):
+        run_learn(spec, tmp_path, log=lambda m: None)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["spec.json"]  # nothing written

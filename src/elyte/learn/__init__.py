@@ -13,9 +13,9 @@ campaign executors, budgets), ``holdout`` (oracle-MD held-out frames), ``committ
 ``explore``, ``loop``, ``cards`` (model cards), ``report``.
 
 Exploration runs elyte's own MD stages (heating ramps, NVT, NPT; ``[learn] stages``) on
-several systems and cell scales. Not yet (issue 12): oracle calls on Dask/SLURM (the executor
-factory supports them, but ``[learn]`` has no scheduler key yet); stream-selected frames
-are labelled right after their MD run, not while it runs; uncertainty from a model's own
+several systems and cell scales; oracle calls run here, on a Dask scheduler or as
+SLURM/PBS jobs (``oracle_scheduler``). Not yet (issue 12): stream-selected frames are
+labelled right after their MD run, not while it runs; uncertainty from a model's own
 estimate (only committees).
 """
 

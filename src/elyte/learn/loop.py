@@ -196,11 +196,13 @@ def run_learn(spec: LearnSpec, out_dir: str | Path, log: Log = print) -> dict[st
     """Run (or resume) the loop in ``out_dir``; returns the summary (also summary.json)."""
     out = Path(out_dir)
     if (out / "spec.json").exists():
-        old = read_json(out / "spec.json")["learn"]
-        if old != spec.model_dump(mode="json"):
+        old, new = read_json(out / "spec.json")["learn"], spec.model_dump(mode="json")
+        differ = sorted(k for k in old.keys() | new.keys() if old.get(k, ...) != new.get(k, ...))
+        if differ:
             raise LearnError(
-                f"{out} holds a run of a different [learn] section; "
-                "use a new -o folder or restore the config"
+                f"{out} holds a run of a different [learn] section (differing keys: "
+                f"{', '.join(differ)}; a key missing from the old run comes from an older "
+                "elyte); use a new -o folder or restore the config"
             )
     oracle = Oracle(spec.oracle, dict(spec.oracle_kwargs), spec.oracle_timeout)
     oracle.make()  # fail early (LearnError) on a bad oracle, before any file
