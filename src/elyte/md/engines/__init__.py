@@ -101,7 +101,8 @@ def register_engine(name: str, factory: EngineFactory) -> None:
 
 
 def make_engine(name: str, atoms: Any, calculator: Any) -> Engine:
-    """The engine ``name`` on a copy of ``atoms`` driven by ``calculator``."""
+    """The engine ``name`` driven by ``calculator`` on ``atoms`` itself: the engine moves
+    that object (pass a copy to keep yours, as :func:`elyte.md.driver.run_md` does)."""
     if name not in _REGISTRY:
         import importlib
 
