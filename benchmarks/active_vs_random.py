@@ -51,11 +51,11 @@ from elyte.learn.explore import explore
 from elyte.learn.holdout import read_holdout
 from elyte.learn.oracle import Oracle, bare, label_frame
 from elyte.learn.select import select_frames
-from elyte.learn.spec import learn_spec_from_dict
+from elyte.learn.spec import LearnSpec, learn_spec_from_dict, load_learn_spec
 from elyte.systems.build import build_system
 
 ROOT = Path(__file__).resolve().parents[1]
-HOLDOUT = ROOT / "examples" / "learn" / "data" / "water4_gfn2_md.extxyz"
+CONFIG = ROOT / "examples" / "learn" / "learn_licl.toml"
 
 
 def _labelled(frames, oracle):
@@ -71,39 +71,23 @@ def _labelled(frames, oracle):
     return out
 
 
-def run_seed(seed: int, args, work: Path) -> dict[str, float]:
-    spec = learn_spec_from_dict(
-        {
-            "system": {"composition": "H2O", "count": 4, "density": 1.0},
-            "committee_size": 3,
-            "seeds": [seed, seed + 100, seed + 200],
-            "model": {
-                "num_channels": 8,
-                "max_L": 0,
-                "r_max": 4.0,
-                "epochs": 60,
-                "batch_size": 2,
-                "finetune_epochs": 20,
-                "finetune_lr": 0.005,
-            },
-            "trust_lower": 0.1,
-            "trust_upper": 1.5,
-            "cap": args.budget,
-            "initial_frames": 2,
-            "temperatures": [300.0, 600.0],
-            "steps": 300,
-            "sample_every": 5,
-            "seed": 0,
-        }
-    )
-    oracle = Oracle("xtb")
-    start = build_system(spec.system, seed=0)
-    holdout = read_holdout(HOLDOUT, start)
+def seed_spec(base: LearnSpec, seed: int, budget: int) -> LearnSpec:
+    """The example's [learn] section with this seed's committee seeds and the budget."""
+    data = base.model_dump()
+    data.update({"seeds": [seed + 100 * k for k in range(base.committee_size)], "cap": budget})
+    return learn_spec_from_dict(data)
+
+
+def run_seed(seed: int, base: LearnSpec, budget: int, work: Path) -> dict[str, float]:
+    spec = seed_spec(base, seed, budget)
+    oracle = Oracle(spec.oracle, dict(spec.oracle_kwargs))
+    start = build_system(spec.system, seed=spec.seed)  # the box stays the same over seeds
+    holdout = read_holdout(spec.holdout_file, start)
     rng = np.random.default_rng(seed)
     init = []
-    for _ in range(2):
+    for _ in range(spec.initial_frames):
         b = bare(start)
-        b.positions += rng.normal(0, 0.02, b.positions.shape)
+        b.positions += rng.normal(0, spec.initial_rattle, b.positions.shape)
         init.append(b)
     init = _labelled(init, oracle)
     models = train_committee(spec, init, work / f"s{seed}" / "committee", log=lambda m: None)
@@ -117,11 +101,11 @@ def run_seed(seed: int, args, work: Path) -> dict[str, float]:
         dev,
         spec.trust_lower,
         spec.trust_upper,
-        args.budget,
+        budget,
         tripped,
         r_max=spec.model.r_max + 1.0,
     )
-    rand = [int(j) for j in rng.choice(len(pool), min(args.budget, len(pool)), replace=False)]
+    rand = [int(j) for j in rng.choice(len(pool), min(budget, len(pool)), replace=False)]
     out = {
         "initial": holdout_errors(*predict(calcs, holdout), holdout)["force_rmse"],
         "pool": len(pool),
@@ -145,14 +129,17 @@ def run_seed(seed: int, args, work: Path) -> dict[str, float]:
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--config", type=Path, default=CONFIG, help="a TOML with a [learn] section")
     p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
-    p.add_argument("--budget", type=int, default=8)
+    p.add_argument("--budget", type=int, help="labels per selection (default: [learn] cap)")
     args = p.parse_args()
+    base = load_learn_spec(args.config)
+    budget = args.budget or base.cap
     t0 = time.perf_counter()
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for s in args.seeds:
-            r = run_seed(s, args, Path(tmp))
+            r = run_seed(s, base, budget, Path(tmp))
             rows.append(r)
             print(
                 f"seed {s}: initial {r['initial']:.3f}, uncertainty {r['uncertainty']:.3f} "

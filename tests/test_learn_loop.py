@@ -30,6 +30,7 @@ import signal
 import subprocess
 import sys
 import time
+import tomllib
 from pathlib import Path
 
 import numpy as np
@@ -49,41 +50,20 @@ def _need(module: str) -> None:
         pytest.skip(f"{module} not installed")
 
 
-SYSTEM = {"composition": "H2O", "count": 4, "density": 1.0}
-HOLDOUT = Path(__file__).parents[1] / "examples" / "learn" / "data" / "water4_gfn2_md.extxyz"
-LOOP = {
-    "system": SYSTEM,
-    "iterations": 3,
-    "committee_size": 3,
-    "seeds": [0, 1, 2],
-    "model": {
-        "num_channels": 8,
-        "max_L": 0,
-        "r_max": 4.0,
-        "epochs": 60,
-        "batch_size": 2,
-        "retrain": "finetune",
-        "finetune_epochs": 40,
-        "finetune_lr": 0.005,
-    },
-    "trust_lower": 0.1,
-    "trust_upper": 1.5,
-    "cap": 8,
-    "selection": "pool",
-    "initial_frames": 2,
-    "initial_rattle": 0.02,
-    "holdout_file": str(HOLDOUT),
-    "oracle": "xtb",
-    "oracle_timeout": None,
-    "temperatures": [300.0, 600.0],
-    "runs_per_temperature": 1,
-    "steps": 300,
-    "sample_every": 5,
-    # tighter than the defaults (H-H 0.5, O-O 1.8 Å) yet below the closest contacts of the
-    # oracle's own MD at 600 K (O-O 2.36 Å, intermolecular H-H 1.79 Å in the held-out frames)
-    "monitors": {"every": 5, "min_distance": {"H-H": 1.0, "O-O": 2.0}},
-    "seed": 0,
+EXAMPLE = Path(__file__).parents[1] / "examples" / "learn" / "learn_licl.toml"
+
+
+def _example_learn() -> dict:
+    """The shipped example's [learn] table, with its held-out file's path made absolute."""
+    learn = tomllib.loads(EXAMPLE.read_text(encoding="utf-8"))["learn"]
+    return {**learn, "holdout_file": str(EXAMPLE.parent / learn["holdout_file"])}
+
+
+# The test's departures from the example, and why:
+OVERRIDES = {
+    "oracle_timeout": None,  # label in this process: no fork and tblite start-up per call
 }
+LOOP = {**_example_learn(), **OVERRIDES}
 
 
 def _check_holdout_is_this_oracles(frames) -> None:
@@ -98,14 +78,50 @@ def _check_holdout_is_this_oracles(frames) -> None:
         assert lab.forces == pytest.approx(a.get_forces(), abs=1e-3)
 
 
+def test_oracle_md_frames_are_labelled_at_their_positions_and_reproducible_per_run():
+    """The held-out generator: each frame carries the oracle's own energy and forces at its
+    positions; a run is fixed by (seed, temperature index, run) alone; runs differ."""
+    from ase.calculators.lj import LennardJones
+
+    from elyte.learn.holdout import oracle_md_frames
+    from elyte.learn.oracle import Oracle
+    from elyte.systems.build import build_system
+    from elyte.systems.spec import SystemSpec
+
+    start = build_system(SystemSpec(composition="H2O", count=4, density=1.0), seed=0)
+    lj = {"sigma": 2.5, "epsilon": 0.01, "rc": 4.0}
+    oracle = Oracle("ase.calculators.lj:LennardJones", lj)
+    kw = {"runs": 2, "equilibrate": 6, "frames": 3, "every": 4, "seed": 5, "log": lambda m: None}
+    frames = oracle_md_frames(start, oracle, [300.0, 600.0], **kw)
+    assert len(frames) == 2 * 2 * 3
+    assert [f.info["step"] for f in frames[:3]] == [10, 14, 18]
+    assert [(f.info["temperature"], f.info["run"]) for f in frames[::3]] == [
+        (300.0, 0),
+        (300.0, 1),
+        (600.0, 0),
+        (600.0, 1),
+    ]
+    for f in frames:
+        b = f.copy()
+        b.calc = LennardJones(**lj)
+        assert f.get_potential_energy() == pytest.approx(b.get_potential_energy(), abs=1e-10)
+        assert f.get_forces() == pytest.approx(b.get_forces(), abs=1e-10)
+    # one run per temperature: the same trajectories as the runs 0 above (each run is
+    # seeded by [seed, temperature index, run] alone)
+    single = oracle_md_frames(start, oracle, [300.0, 600.0], **{**kw, "runs": 1})
+    runs0 = frames[0:3] + frames[6:9]
+    assert all(np.array_equal(a.positions, b.positions) for a, b in zip(runs0, single, strict=True))
+    assert not np.allclose(frames[2].positions, frames[5].positions)  # run 0 vs run 1
+
+
 @pytest.mark.slow
 def test_loop_lowers_held_out_error_and_does_not_shorten_stable_md(tmp_path):
     _need("tblite")
     _need("mace")
     from ase.io import read
 
-    _check_holdout_is_this_oracles(read(HOLDOUT, ":"))
     spec = learn_spec_from_dict(LOOP)
+    _check_holdout_is_this_oracles(read(spec.holdout_file, ":"))
     import torch
 
     threads = torch.get_num_threads()
@@ -147,10 +163,10 @@ def test_loop_lowers_held_out_error_and_does_not_shorten_stable_md(tmp_path):
     labelled = {a.info["label_id"]: a.info for a in LabelStore(tmp_path).frames()}
     for h in hist:
         ids = h["committee"]["train_ids"]
-        assert len(ids) == h["n_train"] == 2 + spec.cap * h["iteration"]
+        assert len(ids) == h["n_train"] == spec.initial_frames + spec.cap * h["iteration"]
         assert all(labelled[i]["iteration"] < h["iteration"] for i in ids)
     # the final committee, each member with a model card naming its data and errors
-    for k in range(3):
+    for k in range(spec.committee_size):
         card = json.loads((tmp_path / "models" / f"member_{k}.card.json").read_text())
         assert card["training_data"]["n_frames"] == hist[-1]["n_train"]
         assert card["held_out"]["committee_force_rmse_eV_per_A"] == pytest.approx(rmse[-1])
@@ -159,8 +175,10 @@ def test_loop_lowers_held_out_error_and_does_not_shorten_stable_md(tmp_path):
     assert (tmp_path / "report.md").exists() and (tmp_path / "report.png").exists()
 
 
+# the 4-water box (12 atoms) with a Lennard-Jones oracle: fast, and the kill moments below
+# are drawn for its ~1 min run
 KILL = {
-    **{k: v for k, v in LOOP.items() if k not in ("holdout_file", "monitors")},
+    "system": {"composition": "H2O", "count": 4, "density": 1.0},
     "iterations": 3,
     "committee_size": 2,
     "seeds": [0, 1],
@@ -178,12 +196,17 @@ KILL = {
     "trust_lower": 1e-4,
     "trust_upper": 100.0,
     "cap": 3,
-    "steps": 30,
     "selection": "stream",
     "stream_gap": 5,
     "retrain_every": 4,
     "initial_frames": 4,
+    "initial_rattle": 0.02,
     "holdout_frames": 4,
+    "temperatures": [300.0, 600.0],
+    "runs_per_temperature": 1,
+    "steps": 30,
+    "sample_every": 5,
+    "seed": 0,
 }
 
 
