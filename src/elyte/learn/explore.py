@@ -1,12 +1,22 @@
-"""Exploration: Langevin MD driven by committee member 0, elyte's stability monitors on.
+"""Exploration: elyte's MD stages driven by committee member 0, stability monitors on.
 
-``runs_per_temperature`` runs per temperature from the same start (seeds differ); every
+Each run goes through elyte's MD engine (:func:`elyte.md.engines.make_engine`, the
+``"ase"`` engine) with the stages of ``[learn] stages`` (:class:`elyte.md.spec.StageSpec`:
+heating ramps, NVT with the langevin/bussi/nose-hoover thermostats, NPT with the
+mtk/langevin/berendsen barostats at ``pressure_bar``, NVE; a minimisation only first),
+in sequence, at the run's temperature; without ``stages``, one langevin NVT stage of
+``steps`` × ``timestep_fs`` with tau_t = 1/``friction``. Momenta are drawn from the
+Maxwell–Boltzmann distribution at the first MD stage's starting target (zero centre-of-
+mass momentum, as elyte's driver does). ``runs_per_temperature`` runs per temperature
+from the same start (seeds differ). Steps are counted over all MD stages of a run: every
 ``sample_every`` steps a frame is kept and the whole committee is evaluated on it (max
-and mean over atoms of the force disagreement ε, eV/Å; energy spread, eV/atom). The
-monitors (:class:`elyte.md.monitors.StabilityMonitor`) check every ``monitors.every``
-steps and a run stops at its first trip, keeping that frame (flagged ``tripped``). The
-time to the first trip (ps) measures MD stability; a run that never trips reports its
-length and ``censored = True`` (a lower bound). With ``selection = "stream"`` a
+and mean over atoms of the force disagreement ε, eV/Å; energy spread, eV/atom), with
+its stage, the thermostat target and the instantaneous temperature (K) and the volume
+(Å³). The monitors (:class:`elyte.md.monitors.StabilityMonitor`, restarted per stage so
+NPT stages watch the density drift) check every ``monitors.every`` steps and a run
+stops at its first trip, keeping that frame (flagged ``tripped``). The time to the first
+trip (ps) measures MD stability; a run that never trips reports its length and
+``censored = True`` (a lower bound). With ``selection = "stream"`` a
 :class:`~elyte.learn.select.StreamSelector` decides during the run which sampled frames
 are labelled; they are labelled after the run, once the exploration is on disk, so a
 killed loop resumes with the same picks.
@@ -18,16 +28,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
-from ase import Atoms, units
-from ase.md.langevin import Langevin
-from ase.md.velocitydistribution import MaxwellBoltzmannDistribution
+from ase import Atoms
 
 from elyte.learn.oracle import bare
 from elyte.learn.select import StreamSelector
-from elyte.learn.spec import LearnSpec
+from elyte.learn.spec import LearnError, LearnSpec
 from elyte.learn.uncertainty import atom_force_std
+from elyte.md.engines import Engine, make_engine
 from elyte.md.monitors import StabilityMonitor
 from elyte.md.spec import StageSpec
+from elyte.md.state import Snapshot
 from elyte.md.topology import find_bonds, mic_distances
 
 
@@ -71,84 +81,134 @@ def _run_caps(cap: int, n_runs: int) -> list[int]:
 def explore(spec: LearnSpec, start: Atoms, calcs: Sequence, seed: int) -> Exploration:
     """Run the exploration MD of one iteration (see module docstring)."""
     out = Exploration()
+    stages = spec.explore_stages
+    if any(st.kind == "npt" for st in stages) and not start.pbc.all():
+        raise LearnError(
+            "[learn] stages: an npt stage needs a periodic system (the explored system has "
+            f"pbc = {start.pbc.tolist()}); use nvt stages or a periodic box"
+        )
     bonds = find_bonds(start)
     lengths = mic_distances(start.positions, start.cell.array, start.pbc, bonds)
-    dt_ps = spec.timestep_fs / 1000.0
     runs = [(t, k) for t in spec.temperatures for k in range(spec.runs_per_temperature)]
     caps = _run_caps(spec.cap, len(runs))
     for r, (temp, rep) in enumerate(runs):
-        atoms = bare(start)
-        atoms.calc = calcs[0]
         rng = np.random.default_rng([seed, r])
-        MaxwellBoltzmannDistribution(atoms, temperature_K=temp, rng=rng)
-        dyn = Langevin(
-            atoms,
-            spec.timestep_fs * units.fs,
-            temperature_K=temp,
-            friction=spec.friction / units.fs,
-            rng=rng,
-            fixcm=False,
-        )
-        mon = StabilityMonitor(spec.monitors, start, bonds, lengths)
-        mon.start_stage(StageSpec(kind="nvt"))
         stream = StreamSelector(spec.trust_lower, spec.trust_upper, caps[r], spec.stream_gap)
-        trip = None
-        for step in range(1, spec.steps + 1):
+        meta = {"run": r, "replica": rep, "temperature": temp}
+        mon = StabilityMonitor(spec.monitors, start, bonds, lengths)
+        out.trips.append(
+            _run(spec, stages, start, calcs, temp, rng, mon, stream, meta, out),
+        )
+    return out
+
+
+def _monitor_target(stage: StageSpec, temperature: float) -> float | None:
+    """The temperature a runaway is judged against (as elyte's MD driver does)."""
+    if stage.kind == "heat":  # a ramp: its hottest target, not the current one
+        return max(stage.heat_range(temperature))
+    if stage.kind == "nve":
+        return temperature
+    return stage.target_temperature(temperature, 0, 1)
+
+
+def _run(
+    spec: LearnSpec,
+    stages: Sequence[StageSpec],
+    start: Atoms,
+    calcs: Sequence,
+    temp: float,
+    rng: np.random.Generator,
+    mon: StabilityMonitor,
+    stream: StreamSelector,
+    meta: dict,
+    out: Exploration,
+) -> dict:
+    """One exploration run through elyte's MD engine; returns its trip record.
+
+    Steps are counted over all MD stages of the run (a minimisation takes none); frames
+    are kept every ``sample_every`` and monitors checked every ``monitors.every`` steps.
+    """
+    engine = make_engine("ase", bare(start), calcs[0])
+    online = spec.selection == "stream"
+    step, t0, thermalized = 0, 0.0, False
+    for si, stage in enumerate(stages):
+        where = {**meta, "stage": si, "stage_kind": stage.kind}
+        if stage.kind == "minimize":
             try:
-                dyn.run(1)
+                engine.minimize(stage, lambda *_: False)
+            except Exception as exc:  # the model blows up: a trip at the start
+                trip = {"mode": "calculator_error", "message": str(exc)}
+                _sample(out, calcs, engine, start, stream, online, where, step, 0.0, temp, True)
+                return {**where, "time_ps": 0.0, "censored": False, **trip}
+            continue
+        n = stage.md_steps(temp)
+        if not thermalized:
+            t_init = stage.target_temperature(temp, 0, n) or temp
+            engine.thermalize(np.array([t_init]), [rng])
+            thermalized = True
+        engine.remove_com_momentum()
+        target0 = stage.target_temperature(temp, 0, n)
+        engine.init_stage(
+            stage,
+            np.array([np.nan if target0 is None else target0]),
+            spec.pressure_bar if stage.kind == "npt" else None,
+            [rng],
+        )
+        mon.start_stage(stage)
+        mon_target = _monitor_target(stage, temp)
+        dt_ps = stage.timestep_fs / 1000.0
+        for k in range(1, n + 1):
+            trip = None
+            target = stage.target_temperature(temp, k - 1, n)
+            try:
+                engine.step(1, np.array([[target]]) if stage.kind == "heat" else None)
             except Exception as exc:  # a model that blows up: record as a trip
                 trip = {"mode": "calculator_error", "message": str(exc)}
+            step += 1
+            t = t0 + k * dt_ps
             if trip is None and step % spec.monitors.every == 0:
-                _, failure = mon.check(atoms, step, step * dt_ps, step * dt_ps, temp)
+                snap = engine.snapshot(0, stress=False)
+                _, failure = mon.check(snap, step, t, k * dt_ps, mon_target)
                 if failure is not None:
                     trip = {"mode": failure.mode, "message": failure.message}
             if trip is not None or step % spec.sample_every == 0:
-                _sample(
-                    out,
-                    calcs,
-                    atoms,
-                    stream,
-                    spec.selection == "stream",
-                    {
-                        "run": r,
-                        "replica": rep,
-                        "temperature": temp,
-                        "step": step,
-                        "time_ps": step * dt_ps,
-                        "tripped": trip is not None,
-                    },
-                )
+                now = stage.target_temperature(temp, k, n)
+                tripped = trip is not None
+                _sample(out, calcs, engine, start, stream, online, where, step, t, now, tripped)
             if trip is not None:
-                out.trips.append(
-                    {
-                        "run": r,
-                        "temperature": temp,
-                        "time_ps": step * dt_ps,
-                        "censored": False,
-                        **trip,
-                    }
-                )
-                break
-        else:
-            out.trips.append(
-                {"run": r, "temperature": temp, "time_ps": spec.steps * dt_ps, "censored": True}
-            )
-    return out
+                return {**where, "time_ps": t, "censored": False, **trip}
+        t0 += n * dt_ps
+    return {**meta, "stage": len(stages) - 1, "stage_kind": stages[-1].kind,
+            "time_ps": t0, "censored": True}  # fmt: skip
+
+
+def _frame(snap: Snapshot, start: Atoms) -> Atoms:
+    frame = Atoms(numbers=snap.numbers, positions=snap.positions, cell=snap.cell, pbc=snap.pbc)
+    if "mol_id" in start.arrays:
+        frame.set_array("mol_id", np.asarray(start.arrays["mol_id"]).copy())
+    return frame
 
 
 def _sample(
     out: Exploration,
     calcs: Sequence,
-    atoms: Atoms,
+    engine: Engine,
+    start: Atoms,
     stream: StreamSelector,
     online: bool,
-    meta: dict,
+    where: dict,
+    step: int,
+    time_ps: float,
+    target_K: float | None,
+    tripped: bool,
 ) -> None:
-    frame = bare(atoms)
-    if not np.isfinite(frame.positions).all():
+    """Keep the engine's current frame with the committee's disagreement on it."""
+    snap = engine.snapshot(0, stress=False)
+    if not np.isfinite(snap.positions).all():
         return
+    frame = _frame(snap, start)
     try:
-        first = (atoms.get_potential_energy(), atoms.get_forces())
+        first = None if snap.error is not None else (snap.potential_energy, snap.forces)
         dev_max, dev_mean, e_std = committee_disagreement(calcs, frame, first)
     except Exception:  # the committee cannot evaluate it: unphysical, never labelled
         dev_max = dev_mean = e_std = float("inf")
@@ -156,10 +216,22 @@ def _sample(
         dev_max = dev_mean = e_std = float("inf")
     idx = len(out.frames)
     out.frames.append(frame)
-    out.meta.append({**meta, "dev_max": dev_max, "dev_mean": dev_mean, "energy_std": e_std})
+    meta = {
+        **where,
+        "step": step,
+        "time_ps": time_ps,
+        "tripped": tripped,
+        "target_temperature": target_K,
+        "inst_temperature": float(snap.temperature) if np.isfinite(snap.temperature) else None,
+        "volume": float(abs(np.linalg.det(snap.cell))) if snap.pbc.all() else None,
+        "dev_max": dev_max,
+        "dev_mean": dev_mean,
+        "energy_std": e_std,
+    }
+    out.meta.append(meta)
     if online:
         n = len(stream.picked)
-        stream.offer(idx, meta["step"], dev_max, meta["tripped"])
+        stream.offer(idx, step, dev_max, tripped)
         if len(stream.picked) > n:
             out.stream_picks.append(idx)
 

@@ -13,7 +13,7 @@ from typing import Any, Literal
 from pydantic import Field, ValidationError, model_validator
 
 from elyte.errors import ConfigError
-from elyte.md.spec import MonitorSpec
+from elyte.md.spec import MonitorSpec, StageSpec
 from elyte.spec import Spec
 from elyte.systems.spec import SystemSpec
 
@@ -105,10 +105,34 @@ class LearnSpec(Spec):
     runs_per_temperature: int = Field(
         1, ge=1, le=64, description="Independent exploration runs per temperature (seeds)."
     )
-    steps: int = Field(200, ge=1, description="MD steps per exploration run.")
-    timestep_fs: float = Field(0.5, gt=0, le=5, description="MD time step, fs.")
-    sample_every: int = Field(10, ge=1, description="Keep every this many MD steps.")
-    friction: float = Field(0.02, gt=0, description="Langevin friction, 1/fs.")
+    steps: int = Field(
+        200,
+        ge=1,
+        description="MD steps per exploration run (the default stage; not with `stages`).",
+    )
+    timestep_fs: float = Field(
+        0.5, gt=0, le=5, description="MD time step, fs (the default stage; not with `stages`)."
+    )
+    sample_every: int = Field(
+        10, ge=1, description="Keep every this many MD steps (counted over all stages)."
+    )
+    friction: float = Field(
+        0.02,
+        gt=0,
+        description="Langevin friction, 1/fs (the default stage, tau_t = 1/friction; not with "
+        "`stages`).",
+    )
+    stages: list[StageSpec] | None = Field(
+        None,
+        description="The exploration protocol of every run: elyte MD stages (heat, nvt, npt, "
+        "nve; a minimize only as the first stage) run in sequence, each at the run's "
+        "temperature (a heat stage ramps from t_start to t_end, default 50 K to it); "
+        "write_every is not used (frames are kept every sample_every steps). Default: one "
+        "langevin nvt stage of `steps` × `timestep_fs` with tau_t = 1/friction.",
+    )
+    pressure_bar: float = Field(
+        1.01325, gt=0, le=1e5, description="Pressure of npt exploration stages, bar."
+    )
     monitors: MonitorSpec = Field(default_factory=lambda: MonitorSpec(every=5))
     seed: int = Field(0, description="Seed of system building, rattles, MD and selection.")
     device: str = Field("cpu", description='"cpu", "cuda" or "auto".')
@@ -129,12 +153,61 @@ class LearnSpec(Spec):
             raise ValueError("temperatures must be a non-empty list of positive kelvins")
         if self.oracle != "xtb" and self.oracle.count(":") != 1:
             raise ValueError(f'oracle {self.oracle!r}: write "xtb" or "package.module:Class"')
+        self._check_stages()
         if self.model.batch_size > self.initial_frames:
             raise ValueError(
                 f"model.batch_size ({self.model.batch_size}) exceeds initial_frames "
                 f"({self.initial_frames}); lower it"
             )
         return self
+
+    def _check_stages(self) -> None:
+        if self.stages is None:
+            return
+        changed = [
+            k
+            for k in ("steps", "timestep_fs", "friction")
+            if getattr(self, k) != LearnSpec.model_fields[k].default
+        ]
+        if changed:
+            raise ValueError(
+                f"{', '.join(changed)} set together with `stages`: with `stages` each stage "
+                "gives its own duration_ps, timestep_fs and tau_t_fs; remove "
+                f"{', '.join(changed)}"
+            )
+        if not self.stages:
+            raise ValueError("stages: give at least one MD stage (or leave `stages` out)")
+        for i, st in enumerate(self.stages):
+            if st.kind == "minimize":
+                if i > 0:
+                    raise ValueError(
+                        f"stages[{i}]: a minimize stage may only come first (later it would "
+                        "zero the momenta mid-run); move it to stages[0] or remove it"
+                    )
+                continue
+            for t in self.temperatures:
+                if st.md_steps(t) < 1:
+                    raise ValueError(
+                        f"stages[{i}] ({st.kind}): no MD step at {t:g} K; give duration_ps "
+                        "(or heat_rate_k_per_ps for a heat stage) of at least one timestep"
+                    )
+        if all(st.kind == "minimize" for st in self.stages):
+            raise ValueError("stages: a minimize stage alone explores nothing; add an MD stage")
+
+    @property
+    def explore_stages(self) -> list[StageSpec]:
+        """The stages of every exploration run (``stages``, or the default nvt stage)."""
+        if self.stages is not None:
+            return list(self.stages)
+        return [
+            StageSpec(
+                kind="nvt",
+                thermostat="langevin",
+                timestep_fs=self.timestep_fs,
+                tau_t_fs=1.0 / self.friction,
+                duration_ps=self.steps * self.timestep_fs / 1000.0,
+            )
+        ]
 
     @property
     def member_seeds(self) -> list[int]:
@@ -144,8 +217,9 @@ class LearnSpec(Spec):
 def _error(exc: ValidationError, where: str) -> LearnError:
     parts = []
     for e in exc.errors():
-        loc = ".".join(str(x) for x in e["loc"]) or "(section)"
-        parts.append(f"[learn] {loc}: {e['msg']}")
+        loc = ".".join(str(x) for x in e["loc"])
+        msg = e["msg"].removeprefix("Value error, ")
+        parts.append(f"[learn] {loc}: {msg}" if loc else f"[learn] {msg}")
     return LearnError(f"{where}: " + "; ".join(parts))
 
 
