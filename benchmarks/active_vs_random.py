@@ -1,22 +1,27 @@
 """Uncertainty vs random selection at equal oracle budget, from the same MD pool.
 
-For each seed, the first step of ``elyte learn`` on the 4-water box of
-``tests/test_learn_loop.py``: label 2 rattled frames with GFN2-xTB (tblite), train a
-committee of 3 tiny MACE models (8 channels, L = 0, 60 epochs) on them, and explore with
-it (Langevin MD driven by member 0 at 300 K and 600 K, 300 steps of 0.5 fs, a frame
-every 5 steps, monitors on) — the pool. Then pick ``--budget`` frames of that pool (a)
-by uncertainty (the trust window [0.1, 1.5) eV/Å on the committee's max force
-disagreement, farthest-point sampling from the most uncertain, as ``elyte.learn.select``)
-and (b) uniformly at random from the same pool; label them with tblite; fine-tune the
-committee on initial + picked frames (20 epochs, lr 0.005, as the loop); report the
-committee's force RMSE (eV/Å) on the 32 held-out GFN2-xTB MD frames shipped in
-``examples/learn/data`` (300 K and 600 K). Seeds change the committee's training seeds,
-the MD and the random pick; the box and the held-out frames stay the same.
+For each seed, the first step of ``elyte learn`` with the settings of
+``examples/learn/learn_licl.toml`` (``--config`` for another; ``tests/test_learn_loop.py``
+reads the same file), on its LiCl(aq) box (one LiCl, 10 waters): label
+``initial_frames`` rattled frames with the oracle (GFN2-xTB, tblite), train the committee
+of 3 tiny MACE models on them (the file's ``model``), and explore with it (member 0 drives
+the file's MD at its temperatures, monitors on) — the pool. Then pick ``--budget``
+frames of that pool (default: the file's ``cap``) (a) by uncertainty (the trust window
+[``trust_lower``, ``trust_upper``) on the committee's max force disagreement,
+farthest-point sampling from the most uncertain, as ``elyte.learn.select``) and (b)
+uniformly at random from the same pool; label them with the oracle; fine-tune the
+committee on initial + picked frames (the file's ``finetune_epochs`` and
+``finetune_lr``, as the loop); report the committee's force RMSE (eV/Å) on the file's
+held-out oracle MD frames. Seeds change the committee's training seeds (seed, seed + 100,
+seed + 200), the initial rattles, the MD and the random pick; the box and the held-out
+frames stay the same.
 
 Run: ``PYTHONPATH=src OMP_NUM_THREADS=1 nice python benchmarks/active_vs_random.py``
 
-Measured 2026-12-02 (budget 8, seeds 0 1 2; committee fine-tuning 20 epochs at lr 0.005
-with mace's validation on the first 4 training frames — since then the loop validates on
+EARLIER RESULTS, measured on the 4-water box (12 atoms) with the earlier settings of the
+test's own [learn] dict (2 initial frames, 60 epochs, fine-tuning 20 epochs), NOT on the
+LiCl example this script now reads. Measured 2026-12-02 (budget 8, seeds 0 1 2; committee
+fine-tuning 20 epochs at lr 0.005 with mace's validation on the first 4 training frames — since then the loop validates on
 all training frames, so a rerun differs slightly; 2 shared CPU cores at load 5-7 from
 other jobs, run under ``nice``: 2094 s in all, ~35 min, far over the 15 min aimed at,
 because of the load; about 3 min a seed would be expected on an idle machine)::
