@@ -21,8 +21,8 @@ Run: ``PYTHONPATH=src OMP_NUM_THREADS=1 nice python benchmarks/active_vs_random.
 EARLIER RESULTS, measured on the 4-water box (12 atoms) with the earlier settings of the
 test's own [learn] dict (2 initial frames, 60 epochs, fine-tuning 20 epochs), NOT on the
 LiCl example this script now reads. Measured 2026-12-02 (budget 8, seeds 0 1 2; committee
-fine-tuning 20 epochs at lr 0.005 with mace's validation on the first 4 training frames — since then the loop validates on
-all training frames, so a rerun differs slightly; 2 shared CPU cores at load 5-7 from
+fine-tuning 20 epochs at lr 0.005 with mace's validation on the first 4 training frames —
+since then the loop validates on all training frames; 2 shared CPU cores at load 5-7 from
 other jobs, run under ``nice``: 2094 s in all, ~35 min, far over the 15 min aimed at,
 because of the load; about 3 min a seed would be expected on an idle machine)::
 
