@@ -108,7 +108,8 @@ def main(argv: list[str] | None = None) -> None:
             f"friction {args.friction:g}/fs, {args.equilibrate} steps of equilibration then "
             f"{args.frames} frames {args.every} steps apart; MD seed {args.seed} (run r at the "
             f"ti-th temperature seeded [seed, ti, r]); energies (eV) and forces (eV/Å) are the "
-            f"oracle's. Generated {datetime.now(UTC):%Y-%m-%d %H:%M} UTC by `PYTHONPATH=src "
+            f"oracle's. Generated {datetime.now(UTC):%Y-%m-%d (finished %H:%M UTC)} by "
+            f"`PYTHONPATH=src "
             f"python examples/learn/make_holdout.py {shlex.join(argv or sys.argv[1:])}` "
             f"({wall / 60:.0f} min wall). Made by elyte; same licence as the project.\n"
         )
