@@ -136,19 +136,22 @@ def test_loop_lowers_held_out_error_and_does_not_shorten_stable_md(tmp_path):
     rmse = [h["holdout"]["force_rmse"] for h in hist]
     se = [h["holdout"]["force_rmse_se"] for h in hist]
     trips = [h["trip_summary"] for h in hist]
+    first = np.square(hist[0]["holdout"]["frame_force_rmse"])
+    last = np.square(hist[-1]["holdout"]["frame_force_rmse"])
+    diff = first - last  # per-frame mean squared force error, (eV/Å)²
     print(
-        f"loop: {elapsed:.0f} s; held-out force RMSE per iteration {rmse} (SE {se}); "
-        f"mean time to trip {[t['mean_trip_ps'] for t in trips]} ps, runs tripped "
-        f"{[t['n_tripped'] for t in trips]}"
+        f"loop: {elapsed:.0f} s; held-out force RMSE per iteration {rmse} (SE {se}); paired "
+        f"difference {diff.mean() / (diff.std(ddof=1) / np.sqrt(len(diff))):.1f} SE, "
+        f"{int((diff > 0).sum())}/{len(diff)} frames better; mean time to trip "
+        f"{[t['mean_trip_ps'] for t in trips]} ps, runs tripped "
+        f"{[t['n_tripped'] for t in trips]}, "
+        f"{[[(t.get('mode'), t['time_ps']) for t in h['trips']] for h in hist]}"
     )
     assert len(hist) == 3 and all(h["retrained"] for h in hist)
     assert hist[0]["holdout"]["n_frames"] == 32
     # the error falls by more than 15 %, and by more than 3 standard errors of the paired
     # per-frame difference (the same 32 frames score both committees)
     assert rmse[-1] < 0.85 * rmse[0]
-    first = np.square(hist[0]["holdout"]["frame_force_rmse"])
-    last = np.square(hist[-1]["holdout"]["frame_force_rmse"])
-    diff = first - last  # per-frame mean squared force error, (eV/Å)²
     assert diff.mean() > 3 * diff.std(ddof=1) / np.sqrt(len(diff))
     # the first committee trips a monitor (so the next check is not trivially true), and
     # the mean time to the first trip (an untripped run counted at its length) does not fall
