@@ -12,8 +12,8 @@ window, farthest-point sampling, stream selector), ``oracle`` (calls with a time
 campaign executors, budgets), ``holdout`` (oracle-MD held-out frames), ``committee``,
 ``explore``, ``loop``, ``cards`` (model cards), ``report``.
 
-Not yet (issue 12): NPT, heating-ramp and scaled-cell exploration stages (exploration is
-Langevin NVT at the listed temperatures); oracle calls on Dask/SLURM (the executor
+Exploration runs elyte's own MD stages (heating ramps, NVT, NPT; ``[learn] stages``) on
+several systems and cell scales. Not yet (issue 12): oracle calls on Dask/SLURM (the executor
 factory supports them, but ``[learn]`` has no scheduler key yet); stream-selected frames
 are labelled right after their MD run, not while it runs; uncertainty from a model's own
 estimate (only committees).

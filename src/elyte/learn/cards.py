@@ -70,7 +70,7 @@ def write_model_cards(
             "held_out": {
                 "source": str(spec.holdout_file)
                 if spec.holdout_file
-                else "rattled frames of the start structure labelled by the oracle",
+                else "rattled frames of the start structure(s) labelled by the oracle",
                 "n_frames": errors["n_frames"],
                 "member_force_rmse_eV_per_A": errors["member_force_rmse"][k],
                 "committee_force_rmse_eV_per_A": errors["force_rmse"],

@@ -6,7 +6,7 @@ members already trained. With ``previous`` models, member k is fine-tuned from m
 of the previous committee (mace's naive fine-tuning: same architecture, its weights as
 the start) on all labels so far, ``finetune_epochs`` at ``finetune_lr``; the members stay
 different because each keeps its own lineage and seed. Predictions: energies (M, F) eV
-and forces (M, F, N, 3) eV/Å.
+and, per frame f, forces (M, N_f, 3) eV/Å (frames of several systems differ in size).
 """
 
 from __future__ import annotations
@@ -109,43 +109,70 @@ def load_committee(models: Sequence[Path], device: str = "cpu") -> list:
     return calcs
 
 
-def predict(calcs: Sequence, frames: Sequence[Atoms]) -> tuple[np.ndarray, np.ndarray]:
-    """Energies (M, F) eV and forces (M, F, N, 3) eV/Å of every member on every frame."""
+def predict(calcs: Sequence, frames: Sequence[Atoms]) -> tuple[np.ndarray, list[np.ndarray]]:
+    """Energies (M, F) eV and, per frame f, forces (M, N_f, 3) eV/Å of every member.
+
+    A list over frames, so frames of different systems (sizes) go together.
+    """
     energies = np.zeros((len(calcs), len(frames)))
-    forces = np.zeros((len(calcs), len(frames), len(frames[0]) if frames else 0, 3))
+    forces = [np.zeros((len(calcs), len(a), 3)) for a in frames]
     for i, c in enumerate(calcs):
         for j, a in enumerate(frames):
             b = Atoms(numbers=a.numbers, positions=a.positions, cell=a.cell, pbc=a.pbc)
             b.calc = c
             energies[i, j] = b.get_potential_energy()
-            forces[i, j] = b.get_forces()
+            forces[j][i] = b.get_forces()
     return energies, forces
 
 
-def force_rmse(pred_forces: np.ndarray, frames: Sequence[Atoms]) -> float:
-    """RMSE (eV/Å) over components of the committee-mean force against oracle forces."""
-    ref = np.array([a.get_forces() for a in frames])
-    return float(np.sqrt(np.mean((pred_forces.mean(axis=0) - ref) ** 2)))
+def _per_frame(forces: np.ndarray | Sequence[np.ndarray], n_frames: int) -> list[np.ndarray]:
+    """Forces as a list over frames of (M, N_f, 3) arrays (from one (M, F, N, 3) array too)."""
+    if isinstance(forces, np.ndarray) and forces.ndim == 4:
+        return [forces[:, j] for j in range(forces.shape[1])]
+    out = [np.asarray(f, float) for f in forces]
+    if len(out) != n_frames:
+        raise ValueError(f"forces of {len(out)} frames for {n_frames} frames")
+    return out
+
+
+def force_rmse(pred_forces: np.ndarray | Sequence[np.ndarray], frames: Sequence[Atoms]) -> float:
+    """RMSE (eV/Å) of the committee-mean force against oracle forces: the root of the
+    mean over frames of each frame's mean squared component error (all components when
+    the frames are of one size)."""
+    per = _per_frame(pred_forces, len(frames))
+    sq = [np.mean((f.mean(axis=0) - a.get_forces()) ** 2) for f, a in zip(per, frames, strict=True)]
+    return float(np.sqrt(np.mean(sq)))
 
 
 def holdout_errors(
-    energies: np.ndarray, forces: np.ndarray, frames: Sequence[Atoms]
+    energies: np.ndarray, forces: np.ndarray | Sequence[np.ndarray], frames: Sequence[Atoms]
 ) -> dict[str, object]:
     """Errors of the committee (mean prediction) and of each member on labelled frames.
 
-    ``force_rmse`` eV/Å over all components of the committee-mean force;
-    ``force_rmse_se`` its standard error from the spread of the per-frame mean squared
-    errors (frames treated as independent; a lower bound when they are correlated);
-    ``frame_force_rmse`` (F,) eV/Å; ``member_force_rmse`` (M,) eV/Å; ``energy_rmse``
-    meV/atom of the committee-mean energy after removing the mean offset (the E0s are
-    refitted each training, so only energy differences are compared).
+    ``forces``: as :func:`predict` returns them (per frame (M, N_f, 3)), or one
+    (M, F, N, 3) array. ``frame_force_rmse`` (F,) eV/Å: per frame, the RMSE over its
+    components of the committee-mean force; ``force_rmse`` eV/Å the root of the mean of
+    their squares over frames (each frame weighs the same; with frames of one size, the
+    RMSE over all components); ``force_rmse_se`` its standard error from the spread of
+    the per-frame mean squared errors (frames treated as independent; a lower bound when
+    they are correlated); ``member_force_rmse`` (M,) eV/Å, the same mean for each member;
+    ``energy_rmse`` meV/atom of the committee-mean energy after removing the mean offset
+    of each composition (the E0s are refitted each training, so only energy differences
+    within one system are compared).
     """
-    ref_f = np.array([a.get_forces() for a in frames])
+    per = _per_frame(forces, len(frames))
+    ref_f = [np.asarray(a.get_forces(), float) for a in frames]
     ref_e = np.array([a.get_potential_energy() for a in frames])
     n_atoms = np.array([len(a) for a in frames], float)
-    sq = ((forces.mean(axis=0) - ref_f) ** 2).reshape(len(frames), -1).mean(axis=1)
+    sq = np.array([np.mean((f.mean(axis=0) - r) ** 2) for f, r in zip(per, ref_f, strict=True)])
+    pairs = list(zip(per, ref_f, strict=True))
+    member_sq = np.array([[np.mean((f[m] - r) ** 2) for f, r in pairs] for m in range(len(per[0]))])
     de = (energies.mean(axis=0) - ref_e) / n_atoms
-    de -= de.mean()
+    groups: dict[tuple[int, ...], list[int]] = {}
+    for j, a in enumerate(frames):
+        groups.setdefault(tuple(sorted(int(z) for z in a.numbers)), []).append(j)
+    for idx in groups.values():
+        de[idx] -= de[idx].mean()
     se = (
         float(np.sqrt(sq.var(ddof=1) / len(sq)) / (2 * np.sqrt(sq.mean())))
         if len(sq) > 1
@@ -155,7 +182,7 @@ def holdout_errors(
         "force_rmse": float(np.sqrt(sq.mean())),
         "force_rmse_se": se,
         "frame_force_rmse": [float(x) for x in np.sqrt(sq)],
-        "member_force_rmse": [float(np.sqrt(np.mean((f - ref_f) ** 2))) for f in forces],
+        "member_force_rmse": [float(np.sqrt(m.mean())) for m in member_sq],
         "energy_rmse_mev_per_atom": float(1e3 * np.sqrt(np.mean(de**2))),
         "n_frames": len(frames),
     }

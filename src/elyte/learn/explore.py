@@ -7,8 +7,11 @@ mtk/langevin/berendsen barostats at ``pressure_bar``, NVE; a minimisation only f
 in sequence, at the run's temperature; without ``stages``, one langevin NVT stage of
 ``steps`` × ``timestep_fs`` with tau_t = 1/``friction``. Momenta are drawn from the
 Maxwell–Boltzmann distribution at the first MD stage's starting target (zero centre-of-
-mass momentum, as elyte's driver does). ``runs_per_temperature`` runs per temperature
-from the same start (seeds differ). Steps are counted over all MD stages of a run: every
+mass momentum, as elyte's driver does). A run is one (system, cell scale, temperature,
+replica) of :func:`exploration_runs`: every system of ``system``/``systems``, its box and
+positions scaled by each of ``cell_scales`` (fractional coordinates kept, density ×
+s⁻³; bonds still judged against their built lengths), ``runs_per_temperature`` runs per
+temperature from the same start (seeds differ). Steps are counted over all MD stages of a run: every
 ``sample_every`` steps a frame is kept and the whole committee is evaluated on it (max
 and mean over atoms of the force disagreement ε, eV/Å; energy spread, eV/atom), with
 its stage, the thermostat target and the instantaneous temperature (K) and the volume
@@ -36,7 +39,7 @@ from elyte.learn.spec import LearnError, LearnSpec
 from elyte.learn.uncertainty import atom_force_std
 from elyte.md.engines import Engine, make_engine
 from elyte.md.monitors import StabilityMonitor
-from elyte.md.spec import StageSpec
+from elyte.md.spec import MDSpec, StageSpec
 from elyte.md.state import Snapshot
 from elyte.md.topology import find_bonds, mic_distances
 
@@ -46,9 +49,12 @@ class Exploration:
     """Frames explored in one iteration, with where they came from."""
 
     frames: list[Atoms] = field(default_factory=list)
-    #: per frame: run, temperature, step, time_ps, tripped, dev_max, dev_mean, energy_std
+    #: per frame: run, system, scale, temperature (of the run, K), replica, stage (index),
+    #: stage_kind, step, time_ps, tripped, target_temperature and inst_temperature (K),
+    #: volume (Å³), dev_max, dev_mean (eV/Å), energy_std (eV/atom)
     meta: list[dict] = field(default_factory=list)
-    trips: list[dict] = field(default_factory=list)  # per run: time_ps, censored, mode
+    #: per run: its keys above, stage (where it ended), time_ps, censored; mode, message
+    trips: list[dict] = field(default_factory=list)
     stream_picks: list[int] = field(default_factory=list)  # frame indices (stream mode)
 
 
@@ -78,27 +84,72 @@ def _run_caps(cap: int, n_runs: int) -> list[int]:
     return [cap // n_runs + (1 if r < cap % n_runs else 0) for r in range(n_runs)]
 
 
-def explore(spec: LearnSpec, start: Atoms, calcs: Sequence, seed: int) -> Exploration:
-    """Run the exploration MD of one iteration (see module docstring)."""
+def scaled(start: Atoms, scale: float) -> Atoms:
+    """``start`` with box and positions scaled by ``scale`` (fractional coordinates kept;
+    volume × scale³, density × scale⁻³); ``mol_id`` kept."""
+    out = bare(start)
+    out.set_cell(start.cell.array * scale, scale_atoms=True)
+    return out
+
+
+def check_protocol(spec: LearnSpec, starts: Sequence[Atoms]) -> None:
+    """Refuse stages that cannot run on the built systems (LearnError naming the key):
+    an npt stage on a non-periodic system, a timestep too long for hydrogen."""
+    stages = spec.explore_stages
+    for y, a in enumerate(starts):
+        if any(st.kind == "npt" for st in stages) and not a.pbc.all():
+            raise LearnError(
+                f"[learn] stages: an npt stage needs a periodic system (system {y} has "
+                f"pbc = {a.pbc.tolist()}); use nvt stages or a periodic box"
+            )
+        try:
+            MDSpec(stages=stages).check_for_system(a.get_chemical_symbols())
+        except ValueError as exc:
+            raise LearnError(f"[learn] {exc}") from None
+
+
+def exploration_runs(spec: LearnSpec, n_systems: int | None = None) -> list[dict]:
+    """The runs of one exploration, in order: run index, system index, cell scale,
+    temperature (K) and replica. Systems vary slowest, replicas fastest, so a run of a
+    one-system, one-scale exploration has the index it always had."""
+    n = len(spec.system_specs) if n_systems is None else n_systems
+    runs = []
+    for y in range(n):
+        for s in spec.cell_scales:
+            for t in spec.temperatures:
+                for k in range(spec.runs_per_temperature):
+                    runs.append(
+                        {"run": len(runs), "system": y, "scale": s, "temperature": t, "replica": k}
+                    )
+    return runs
+
+
+def explore(
+    spec: LearnSpec, start: Atoms | Sequence[Atoms], calcs: Sequence, seed: int
+) -> Exploration:
+    """Run the exploration MD of one iteration (see module docstring).
+
+    ``start``: the built system, or one per ``spec.system_specs`` (in that order).
+    """
+    starts = [start] if isinstance(start, Atoms) else list(start)
+    check_protocol(spec, starts)
     out = Exploration()
     stages = spec.explore_stages
-    if any(st.kind == "npt" for st in stages) and not start.pbc.all():
-        raise LearnError(
-            "[learn] stages: an npt stage needs a periodic system (the explored system has "
-            f"pbc = {start.pbc.tolist()}); use nvt stages or a periodic box"
-        )
-    bonds = find_bonds(start)
-    lengths = mic_distances(start.positions, start.cell.array, start.pbc, bonds)
-    runs = [(t, k) for t in spec.temperatures for k in range(spec.runs_per_temperature)]
+    # bonds and their lengths from the built geometry: a compressed box starts with
+    # compressed bonds, but a bond counts as broken against its physical length
+    topology = []
+    for a in starts:
+        bonds = find_bonds(a)
+        topology.append((bonds, mic_distances(a.positions, a.cell.array, a.pbc, bonds)))
+    runs = exploration_runs(spec, len(starts))
     caps = _run_caps(spec.cap, len(runs))
-    for r, (temp, rep) in enumerate(runs):
+    for run in runs:
+        r, y, temp = run["run"], run["system"], run["temperature"]
+        first = scaled(starts[y], run["scale"])
         rng = np.random.default_rng([seed, r])
         stream = StreamSelector(spec.trust_lower, spec.trust_upper, caps[r], spec.stream_gap)
-        meta = {"run": r, "replica": rep, "temperature": temp}
-        mon = StabilityMonitor(spec.monitors, start, bonds, lengths)
-        out.trips.append(
-            _run(spec, stages, start, calcs, temp, rng, mon, stream, meta, out),
-        )
+        mon = StabilityMonitor(spec.monitors, first, *topology[y])  # density of the scaled box
+        out.trips.append(_run(spec, stages, first, calcs, temp, rng, mon, stream, run, out))
     return out
 
 
@@ -178,11 +229,12 @@ def _run(
             if trip is not None:
                 return {**where, "time_ps": t, "censored": False, **trip}
         t0 += n * dt_ps
-    return {**meta, "stage": len(stages) - 1, "stage_kind": stages[-1].kind,
-            "time_ps": t0, "censored": True}  # fmt: skip
+    last = {"stage": len(stages) - 1, "stage_kind": stages[-1].kind}
+    return {**meta, **last, "time_ps": t0, "censored": True}
 
 
 def _frame(snap: Snapshot, start: Atoms) -> Atoms:
+    """The snapshot as a bare frame, with the start's molecule ids."""
     frame = Atoms(numbers=snap.numbers, positions=snap.positions, cell=snap.cell, pbc=snap.pbc)
     if "mol_id" in start.arrays:
         frame.set_array("mol_id", np.asarray(start.arrays["mol_id"]).copy())

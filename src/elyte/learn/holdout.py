@@ -5,7 +5,7 @@ distribution the loop is meant to learn: here, Langevin MD driven by the oracle 
 the exploration temperatures. :func:`oracle_md_frames` runs that MD (cheap oracles, or
 once offline for an expensive one) and returns labelled frames; :func:`read_holdout`
 reads such a file back (``[learn] holdout_file``), checking that every frame carries
-energy and forces and matches the explored system's atoms.
+energy and forces and matches the atoms of one of the explored systems.
 """
 
 from __future__ import annotations
@@ -76,8 +76,12 @@ def oracle_md_frames(
     return out
 
 
-def read_holdout(path: str | os.PathLike[str], start: Atoms) -> list[Atoms]:
-    """Frames of an extxyz file with energy and forces, of the same atoms as ``start``."""
+def read_holdout(path: str | os.PathLike[str], start: Atoms | Sequence[Atoms]) -> list[Atoms]:
+    """Frames of an extxyz file with energy and forces, each of the same atoms as
+    ``start`` or as one of several starts (the explored systems; matched by their sorted
+    atomic numbers)."""
+    starts = [start] if isinstance(start, Atoms) else list(start)
+    keys = {tuple(sorted(int(z) for z in a.numbers)) for a in starts}
     p = Path(path)
     if not p.is_file():
         raise LearnError(f"[learn] holdout_file {p}: file does not exist")
@@ -89,10 +93,12 @@ def read_holdout(path: str | os.PathLike[str], start: Atoms) -> list[Atoms]:
     for k, a in enumerate(frames):
         if a.calc is None or "forces" not in a.calc.results or "energy" not in a.calc.results:
             raise LearnError(f"[learn] holdout_file {p}: frame {k} has no energy and forces")
-        if sorted(a.numbers) != sorted(start.numbers) or len(a) != len(start):
+        if tuple(sorted(int(z) for z in a.numbers)) not in keys:
+            names = ", ".join(b.get_chemical_formula() for b in starts)
+            which = "system is" if len(starts) == 1 else "systems are"
             raise LearnError(
                 f"[learn] holdout_file {p}: frame {k} is {a.get_chemical_formula()}"
-                f", the explored system is {start.get_chemical_formula()}"
+                f", the explored {which} {names}"
             )
         b = bare(a)
         b.calc = SinglePointCalculator(b, energy=a.get_potential_energy(), forces=a.get_forces())

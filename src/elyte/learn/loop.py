@@ -6,11 +6,16 @@ Run folder layout (``DIR``)::
     spec.json                                   the validated [learn] section + provenance
     iter_000/committee/member_k/...             the models trained in iteration 0
     iter_000/explore.extxyz, explore.json       explored frames, disagreement, trips
+                                                (explore.json written last: a killed
+                                                exploration is redone from its start)
     iter_000/selection.json                     chosen label ids and trust-window counts
     iter_000/metrics.json                       written last: the iteration is complete
     models/member_k.model, .card.json, .card.md the final committee with model cards
     summary.json, report.md, report.png         after the loop
 
+Every system of ``[learn] system``/``systems`` is built once; the exploration runs each
+at every cell scale, temperature and replica (:func:`elyte.learn.explore.exploration_runs`;
+a label id ``itNNN-rR-sS`` names the iteration, the run over all of them and the MD step).
 Iteration 0 trains the committee from scratch on the initial frames; a later iteration
 trains a new one (fine-tuned from the last, or from scratch: ``model.retrain``) when at
 least ``retrain_every`` labels arrived since the last training, else it keeps the last
@@ -34,7 +39,7 @@ from ase.io import read, write
 
 from elyte.jsonio import read_json, write_json
 from elyte.learn.committee import holdout_errors, load_committee, predict, train_committee
-from elyte.learn.explore import explore, trip_summary
+from elyte.learn.explore import check_protocol, exploration_runs, explore, trip_summary
 from elyte.learn.holdout import read_holdout
 from elyte.learn.labelling import Budget, label_all
 from elyte.learn.oracle import Oracle, bare
@@ -47,11 +52,14 @@ from elyte.systems.build import build_system
 Log = Callable[[str], None]
 
 
-def _rattled(start: Atoms, n: int, amplitudes: Sequence[float], seed: int) -> list[Atoms]:
+def _rattled(
+    starts: Sequence[Atoms], n: int, amplitudes: Sequence[float], seed: int
+) -> list[Atoms]:
+    """``n`` rattled copies, frame k of system k mod len(starts) (spread evenly)."""
     rng = np.random.default_rng(seed)
     out = []
     for k in range(n):
-        b = bare(start)
+        b = bare(starts[k % len(starts)])
         b.positions += rng.normal(0.0, amplitudes[k % len(amplitudes)], size=b.positions.shape)
         out.append(b)
     return out
@@ -63,12 +71,13 @@ def _dev(values: Sequence[float | None]) -> list[float]:
 
 
 def _explore_phase(
-    spec: LearnSpec, it_dir: Path, start: Atoms, calcs: list, it: int
+    spec: LearnSpec, it_dir: Path, starts: list[Atoms], calcs: list, it: int
 ) -> dict[str, Any]:
     ex_json = it_dir / "explore.json"
     if ex_json.exists():
         return read_json(ex_json)
-    ex = explore(spec, start, calcs, seed=spec.seed * 1000 + it)
+    # written at the end, frames first: a kill mid-way redoes the whole exploration
+    ex = explore(spec, starts, calcs, seed=spec.seed * 1000 + it)
     write(it_dir / "explore.extxyz", ex.frames, format="extxyz")
     data = {
         "meta": ex.meta,
@@ -79,6 +88,32 @@ def _explore_phase(
     }
     write_json(ex_json, data)
     return data
+
+
+def _source(meta: dict[str, Any], n_systems: int) -> str:
+    """Where an explored frame came from, for the ledger: ``md T=300 K stage 0 (nvt)``."""
+    text = f"md T={meta['temperature']:g} K"
+    if n_systems > 1:
+        text += f" system {meta['system']}"
+    if meta["scale"] != 1.0:
+        text += f" cell ×{meta['scale']:g}"
+    return text + f" stage {meta['stage']} ({meta['stage_kind']})"
+
+
+def exploration_summary(spec: LearnSpec, starts: Sequence[Atoms]) -> dict[str, Any]:
+    """The exploration protocol, once: systems (formula, atoms), stages, pressure, runs."""
+    return {
+        "systems": [
+            {"system": y, "formula": a.get_chemical_formula(), "n_atoms": len(a)}
+            for y, a in enumerate(starts)
+        ],
+        "stages": [
+            st.model_dump(mode="json", exclude_defaults=True) | {"kind": st.kind}
+            for st in spec.explore_stages
+        ],
+        "pressure_bar": spec.pressure_bar,
+        "runs": exploration_runs(spec, len(starts)),
+    }
 
 
 def _select_phase(spec: LearnSpec, it_dir: Path, ex: dict[str, Any], it: int) -> dict[str, Any]:
@@ -140,18 +175,18 @@ def _committee_phase(
     }
 
 
-def _setup_labels(spec: LearnSpec, start: Atoms) -> list[tuple[str, Atoms, dict[str, Any]]]:
+def _setup_labels(spec: LearnSpec, starts: list[Atoms]) -> list[tuple[str, Atoms, dict[str, Any]]]:
     items = []
     if spec.holdout_file is None:
         amps = [0.03, 0.06, 0.09]
         items += [
             (f"holdout-{k}", a, {"kind": "holdout", "iteration": -1, "source": "rattle"})
-            for k, a in enumerate(_rattled(start, spec.holdout_frames, amps, spec.seed + 7))
+            for k, a in enumerate(_rattled(starts, spec.holdout_frames, amps, spec.seed + 7))
         ]
     items += [
         (f"initial-{k}", a, {"kind": "initial", "iteration": -1, "source": "rattle"})
         for k, a in enumerate(
-            _rattled(start, spec.initial_frames, [spec.initial_rattle], spec.seed + 1)
+            _rattled(starts, spec.initial_frames, [spec.initial_rattle], spec.seed + 1)
         )
     ]
     return items
@@ -169,8 +204,9 @@ def run_learn(spec: LearnSpec, out_dir: str | Path, log: Log = print) -> dict[st
             )
     oracle = Oracle(spec.oracle, dict(spec.oracle_kwargs), spec.oracle_timeout)
     oracle.make()  # fail early (LearnError) on a bad oracle, before any file
-    start = build_system(spec.system, seed=spec.seed)
-    file_holdout = read_holdout(spec.holdout_file, start) if spec.holdout_file else None
+    starts = [build_system(s, seed=spec.seed) for s in spec.system_specs]
+    check_protocol(spec, starts)  # before any file is written
+    file_holdout = read_holdout(spec.holdout_file, starts) if spec.holdout_file else None
     store = LabelStore(out)
     if not (out / "spec.json").exists():
         write_json(
@@ -179,7 +215,7 @@ def run_learn(spec: LearnSpec, out_dir: str | Path, log: Log = print) -> dict[st
     state = store.state() or {"started": time.time(), "iteration": 0, "stopped": None}
     store.set_state(state)
     budget = Budget(spec, store, state["started"])
-    setup = _setup_labels(spec, start)
+    setup = _setup_labels(spec, starts)
     log(
         f"labelling {len(setup)} {'initial' if file_holdout else 'held-out and initial'} "
         f"frames with {spec.oracle}"
@@ -206,7 +242,7 @@ def run_learn(spec: LearnSpec, out_dir: str | Path, log: Log = print) -> dict[st
             [out / m for m in last["models"]], "cpu" if spec.device == "auto" else spec.device
         )
         errors = holdout_errors(*predict(calcs, holdout), holdout)
-        ex = _explore_phase(spec, it_dir, start, calcs, it)
+        ex = _explore_phase(spec, it_dir, starts, calcs, it)
         sel = _select_phase(spec, it_dir, ex, it)
         frames = read(it_dir / "explore.extxyz", ":") if sel["chosen"] else []
         items = []
@@ -219,9 +255,13 @@ def run_learn(spec: LearnSpec, out_dir: str | Path, log: Log = print) -> dict[st
                     {
                         "kind": "active",
                         "iteration": it,
-                        "source": f"md T={m['temperature']:g} K",
+                        "source": _source(m, len(starts)),
                         "selection": spec.selection,
                         "run": m["run"],
+                        "system": m["system"],
+                        "scale": m["scale"],
+                        "stage": m["stage"],
+                        "stage_kind": m["stage_kind"],
                         "step": m["step"],
                         "tripped": m["tripped"],
                         "disagreement_max": m["dev_max"],
@@ -276,7 +316,7 @@ def run_learn(spec: LearnSpec, out_dir: str | Path, log: Log = print) -> dict[st
         )
         state.update({"iteration": it + 1, "stopped": stop})
         store.set_state(state)
-    return _finish(spec, out, store, history, stop, oracle, holdout, log)
+    return _finish(spec, out, store, history, stop, oracle, holdout, starts, log)
 
 
 def _finish(
@@ -287,6 +327,7 @@ def _finish(
     stop: str | None,
     oracle: Oracle,
     holdout: list[Atoms],
+    starts: list[Atoms],
     log: Log,
 ) -> dict[str, Any]:
     from elyte.learn.cards import write_model_cards
@@ -301,6 +342,7 @@ def _finish(
         "holdout_source": str(spec.holdout_file)
         if spec.holdout_file
         else f"{len(holdout)} rattled frames labelled by the oracle",
+        "exploration": exploration_summary(spec, starts),
     }
     if history:
         summary["models"] = write_model_cards(spec, out, history, oracle.settings(), store)

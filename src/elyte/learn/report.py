@@ -86,9 +86,10 @@ def write_report(out: Path, summary: dict[str, Any]) -> Path:
     )
     ax[1, 0].legend(fontsize=7)
     for h in hist:
-        for tr in h["trips"]:
+        n = len(h["trips"])
+        for k, tr in enumerate(h["trips"]):  # runs spread over ±0.2 around the iteration
             ax[1, 1].plot(
-                h["iteration"] + 0.05 * (tr["run"] % 5 - 2),
+                h["iteration"] + (0.4 * (k / (n - 1) - 0.5) if n > 1 else 0.0),
                 tr["time_ps"],
                 "o",
                 ms=4,
@@ -118,6 +119,51 @@ def write_report(out: Path, summary: dict[str, Any]) -> Path:
     plt.close(fig)
     atomic_write_text(out / "report.md", _markdown(spec, summary))
     return out / "report.md"
+
+
+def _stage_text(stage: dict[str, Any]) -> str:
+    """One stage in words: ``heat 50→(T) K 0.5 ps langevin`` and so on."""
+    kind = stage["kind"]
+    if kind == "minimize":
+        return f"minimize ({stage.get('optimizer', 'fire')})"
+    bits = [kind]
+    if kind == "heat":
+        bits.append(f"{stage.get('t_start', 50.0):g}→{stage.get('t_end', 'T')} K")
+        if stage.get("heat_rate_k_per_ps"):
+            bits.append(f"{stage['heat_rate_k_per_ps']:g} K/ps")
+    if "duration_ps" in stage:
+        bits.append(f"{stage['duration_ps']:g} ps")
+    bits.append(f"dt {stage.get('timestep_fs', 0.5):g} fs")
+    if kind != "nve":
+        bits.append(
+            f"{stage.get('thermostat', 'langevin')} τ_T {stage.get('tau_t_fs', 100.0):g} fs"
+        )
+    if kind == "npt":
+        bits.append(f"{stage.get('barostat', 'mtk')} τ_P {stage.get('tau_p_fs', 1000.0):g} fs")
+    return " ".join(bits)
+
+
+def _exploration_lines(ex: dict[str, Any] | None) -> list[str]:
+    """The exploration runs (system, cell scale, T) and their stages, listed once."""
+    if not ex:
+        return []
+    systems = {s["system"]: s for s in ex["systems"]}
+    stages = "; ".join(f"{k}: {_stage_text(st)}" for k, st in enumerate(ex["stages"]))
+    npt = any(st["kind"] == "npt" for st in ex["stages"])
+    lines = [
+        f"Exploration, {len(ex['runs'])} run(s) per iteration, each through the stages "
+        f"{stages}" + (f" (npt at {ex['pressure_bar']:g} bar)" if npt else "") + ":",
+        "",
+        "| run | system | atoms | cell scale | density × | T (K) | replica |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for r in ex["runs"]:
+        s = systems[r["system"]]
+        lines.append(
+            f"| {r['run']} | {r['system']}: {s['formula']} | {s['n_atoms']} | {r['scale']:g} | "
+            f"{r['scale'] ** -3:.3f} | {r['temperature']:g} | {r['replica']} |"
+        )
+    return [*lines, ""]
 
 
 def _markdown(spec: dict[str, Any], summary: dict[str, Any]) -> str:
@@ -150,6 +196,7 @@ def _markdown(spec: dict[str, Any], summary: dict[str, Any]) -> str:
             "",
             f"Held-out frames: {summary.get('holdout_source', 'see spec.json')}.",
             "",
+            *_exploration_lines(summary.get("exploration")),
             f"Stopped: {summary['stopped']}. Oracle calls: {summary['n_oracle_calls']} "
             f"({summary['n_failed']} failed, listed in `ledger.jsonl`).",
             "",

@@ -52,17 +52,20 @@ def classify(
     return out
 
 
-def distance_histogram(atoms: Atoms, r_max: float = 5.0, bins: int = 20) -> np.ndarray:
+def distance_histogram(
+    atoms: Atoms, r_max: float = 5.0, bins: int = 20, elements: Sequence[int] | None = None
+) -> np.ndarray:
     """Descriptor: per element pair (sorted Z), counts of minimum-image distances per atom.
 
-    Returns a vector of length n_pairs × bins (pairs of the elements present, in order),
-    bin edges ``linspace(0, r_max, bins + 1)`` Å. Invariant to rotation, translation and
-    permutation of like atoms.
+    Returns a vector of length n_pairs × bins (pairs of ``elements``, default those
+    present, in order; give the union over frames of several compositions so their
+    vectors compare), bin edges ``linspace(0, r_max, bins + 1)`` Å. Invariant to
+    rotation, translation and permutation of like atoms.
     """
     pos = atoms.get_positions()
     _, d = get_distances(pos, cell=atoms.cell, pbc=atoms.pbc)
     z = atoms.numbers
-    elems = sorted(set(int(x) for x in z))
+    elems = sorted(set(int(x) for x in z) if elements is None else {int(e) for e in elements})
     iu = np.triu_indices(len(atoms), k=1)
     zi, zj, dd = z[iu[0]], z[iu[1]], d[iu]
     edges = np.linspace(0.0, r_max, bins + 1)
@@ -117,7 +120,8 @@ def select_frames(
     forced = [j for j, i in enumerate(cand) if trip[i]][:cap]
     if not forced:
         forced = [int(np.argmax([deviation[i] for i in cand]))]
-    desc = np.array([distance_histogram(frames[i], r_max) for i in cand])
+    elements = sorted({int(z) for i in cand for z in frames[i].numbers})
+    desc = np.array([distance_histogram(frames[i], r_max, elements=elements) for i in cand])
     picks = farthest_point(desc, cap, start=forced)
     return [cand[p] for p in picks], cls
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import tomllib
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, ValidationError, model_validator
 
@@ -49,7 +49,22 @@ class CommitteeModelSpec(Spec):
 class LearnSpec(Spec):
     """Everything the active-learning loop needs; see ``examples/learn/learn_water.toml``."""
 
-    system: SystemSpec = Field(description="The system explored (a small box).")
+    system: SystemSpec | None = Field(
+        None, description="The system explored (a small box); or give `systems`."
+    )
+    systems: list[SystemSpec] | None = Field(
+        None,
+        description="Several systems (compositions) explored side by side, instead of "
+        "`system`: every run of the exploration is repeated on each, the committee trains "
+        "on frames of all, and the rattled initial and held-out frames are spread evenly "
+        "over them.",
+    )
+    cell_scales: list[Annotated[float, Field(ge=0.7, le=1.3)]] = Field(
+        [1.0],
+        description="Box scalings of the exploration: each factor s scales the start box "
+        "and positions linearly (fractional coordinates kept, density × s⁻³), so s < 1 "
+        "gives compressed boxes with close contacts; every run is repeated at each s.",
+    )
     iterations: int = Field(3, ge=1, le=1000, description="Maximum number of iterations.")
     committee_size: int = Field(3, ge=2, le=16, description="Models in the committee.")
     seeds: list[int] | None = Field(
@@ -139,6 +154,26 @@ class LearnSpec(Spec):
 
     @model_validator(mode="after")
     def _check(self) -> LearnSpec:
+        if (self.system is None) == (self.systems is None):
+            raise ValueError(
+                "give exactly one of `system` (one table) or `systems` (a list of tables)"
+                + (" — both are set" if self.system is not None else " — neither is set")
+            )
+        if self.systems is not None and not self.systems:
+            raise ValueError("systems: give at least one system table")
+        n_sys = len(self.systems) if self.systems is not None else 1
+        if self.initial_frames < n_sys:
+            raise ValueError(
+                f"initial_frames ({self.initial_frames}) is below the number of systems "
+                f"({n_sys}): the first committee must see every system; raise it"
+            )
+        if self.holdout_file is None and self.holdout_frames < n_sys:
+            raise ValueError(
+                f"holdout_frames ({self.holdout_frames}) is below the number of systems "
+                f"({n_sys}): every system needs held-out frames; raise it"
+            )
+        if not self.cell_scales:
+            raise ValueError("cell_scales: give at least one factor (1.0: the built box)")
         if self.trust_lower >= self.trust_upper:
             raise ValueError(
                 f"trust_lower ({self.trust_lower}) must be below trust_upper ({self.trust_upper})"
@@ -208,6 +243,14 @@ class LearnSpec(Spec):
                 duration_ps=self.steps * self.timestep_fs / 1000.0,
             )
         ]
+
+    @property
+    def system_specs(self) -> list[SystemSpec]:
+        """The explored systems, in order (``systems``, or ``[system]``)."""
+        if self.systems is not None:
+            return list(self.systems)
+        assert self.system is not None  # the validator requires one of the two
+        return [self.system]
 
     @property
     def member_seeds(self) -> list[int]:
