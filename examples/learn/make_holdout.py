@@ -61,7 +61,9 @@ def main(argv: list[str] | None = None) -> None:
     args = _args(argv)
     if args.config is not None:
         spec = load_learn_spec(args.config)
-        system, box_seed = spec.system, spec.seed
+        if len(spec.system_specs) != 1:
+            sys.exit(f"{args.config}: [learn] has several systems; give one with --composition")
+        system, box_seed = spec.system_specs[0], spec.seed
         temperatures, timestep = spec.temperatures, spec.timestep_fs
         oracle = Oracle(spec.oracle, dict(spec.oracle_kwargs))
     else:
