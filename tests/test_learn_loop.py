@@ -20,20 +20,21 @@ with SIGKILL three times at seeded random moments, each run resuming the last, t
 to the end, leaves every label exactly once (none twice, none lost); stream selection
 and ``retrain_every`` are on.
 
-Measured 2026-12-02 on 2 shared cores, torch on 1 thread: (a) 190 s at load ~2.5 (217 s
-at load ~3), deterministic: two runs (on the exploration through elyte's MD engine, with
-and without its later multi-system changes) gave the same numbers to the last digit;
-held-out force RMSE 0.613 ± 0.012 → 0.456 ± 0.011 → 0.299 ± 0.008 eV/Å (-51 %; paired
-per-frame difference 20.7 standard errors; 32 of 32 frames better); every run tripped
-(atoms_too_close: Li-H, Li-Cl, Cl-H contacts below the limits), mean time to the first
-trip 0.024 → 0.073 → 0.086 ps. Not the luck of the seeds: the same loop with other
-committee seeds (3, 4, 5; 135 s at load ~2): 0.514 → 0.358 → 0.228 eV/Å (-56 %, 21.5
-standard errors, 32/32 frames better), mean time to the first trip 0.030 → 0.104 → 0.095
-ps; with ``seed = 1`` (another packed box, other rattles and MD; 126 s): 0.520 → 0.389 →
-0.275 eV/Å (-47 %, 29.4 standard errors, 32/32), 0.016 → 0.050 → 0.150 ps (no trip in
-the last iteration); the error and trip assertions hold for both (checked on their
-summaries).
-(b) 124 s at load ~3; killed after 10.5, 28.6 and 8.9 s, 17 labels once each.
+Measured 2026-12-02 on 2 shared cores, torch on 1 thread: (a) 102 s at load ~0.5 (190 s
+at load ~2.5, 217 s at load ~3), deterministic: three runs (on the exploration through
+elyte's MD engine, with and without its later multi-system changes) gave the same
+numbers to the last digit; held-out force RMSE 0.613 ± 0.012 → 0.456 ± 0.011 → 0.299 ±
+0.008 eV/Å (-51 %; paired per-frame difference 20.7 standard errors; 32 of 32 frames
+better); every run tripped (atoms_too_close: Li-H, Li-Cl, Cl-H contacts below the
+limits), mean time to the first trip 0.024 → 0.073 → 0.086 ps. Not the luck of the
+seeds: the same loop with other committee seeds (3, 4, 5; 135 s at load ~2): 0.514 →
+0.358 → 0.228 eV/Å (-56 %, 21.5 standard errors, 32/32 frames better), mean time to the
+first trip 0.030 → 0.104 → 0.095 ps; with ``seed = 1`` (another packed box, other
+rattles and MD; 126 s): 0.520 → 0.389 → 0.275 eV/Å (-47 %, 29.4 standard errors, 32/32),
+0.016 → 0.050 → 0.150 ps (no trip in the last iteration); the error and trip assertions
+hold for both (checked on their summaries).
+(b) 124 s at load ~3, killed after 10.5, 28.6 and 8.9 s, 17 labels once each; at load
+~0.5 one kill (10.5 s), the next run finishing before its 28.6 s.
 """
 
 from __future__ import annotations
