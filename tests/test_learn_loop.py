@@ -1,25 +1,40 @@
 """Active-learning loop end to end: tblite GFN2-xTB oracle, committee of 3 tiny MACE models.
 
-(a) 3 iterations on a 4-water box (12 atoms; 32 waters would cost ~16 s per tblite call
-here, 4 waters ~2 s). The first committee is trained on 2 rattled frames only, so it is
-poor and its 600 K MD trips a monitor; each iteration labels 8 explored frames (trust
-window + farthest-point sampling) and fine-tunes every member from its previous weights.
-The held-out set is 32 GFN2-xTB MD frames at the exploration temperatures (300 K, 600 K;
-``examples/learn/data``, checked against the installed tblite first). Asserted: the
+(a) 3 iterations on the LiCl(aq) box of ``examples/learn/learn_licl.toml`` (one LiCl and
+10 waters, 32 atoms, 5.55 mol/kg at its measured 1.108 g/cm³; the test reads that file
+and overrides only the keys in ``OVERRIDES``). Box chosen by the oracle's cost: tblite
+took 1.8-2.8 s a call for LiCl + 8, 9 or 10 waters alike (2026-12-02, load ~1; 4-8 s in
+the loop at load 3-5), while 32 waters cost ~16 s. The first committee is trained on 2
+rattled frames only, so it is poor and its MD trips a monitor; each iteration labels 6
+explored frames (trust window + farthest-point sampling) and fine-tunes every member
+from its previous weights (25 epochs). The monitors' minimum distances are set below the
+closest contacts of the oracle's own MD (see the example's comments), so a trip marks a
+contact closer than GFN2-xTB's own MD came. The held-out set is 32 GFN2-xTB MD frames at
+the exploration temperatures (300 K, 600 K; ``examples/learn/data``, made by
+``make_holdout.py``, checked against the installed tblite first). Asserted: the
 committee's held-out force RMSE falls by > 15 % and by > 3 standard errors of the paired
 per-frame difference; the first committee trips a monitor; the mean time to the first
 trip over the runs (an untripped run counted at its 0.15 ps length) does not fall.
-(b) kill-and-resume: ``elyte learn`` killed with SIGKILL three times at seeded random
-moments, each run resuming the last, then run to the end, leaves every label exactly
-once (none twice, none lost); stream selection and ``retrain_every`` are on.
+(b) kill-and-resume (the 4-water box, a Lennard-Jones oracle): ``elyte learn`` killed
+with SIGKILL three times at seeded random moments, each run resuming the last, then run
+to the end, leaves every label exactly once (none twice, none lost); stream selection
+and ``retrain_every`` are on.
 
-Measured 2026-12-02 on 2 shared cores (load 5-7 from other jobs), torch on 1 thread:
-(a) 341 s (202 s in a rerun at lower load); held-out force RMSE 0.378 ± 0.014 →
-0.289 ± 0.013 → 0.242 ± 0.027 eV/Å (-36 %; paired per-frame difference 5.2 standard
-errors; 27 of 32 frames better); the kill test (b) saw 1 kill in the rerun; runs tripped
-1/2 → 0/2 → 0/2 (the first committee's 600 K run at 0.015 ps), mean time to first trip
-0.083 → 0.150 → 0.150 ps (the last two: no trip in 0.15 ps). (b) 58 s; killed after
-10.5 s and 28.6 s (the third run finished first), 17 labels once each.
+Measured 2026-12-02 on 2 shared cores, torch on 1 thread: (a) 102 s at load ~0.5 (190 s
+at load ~2.5, 217 s at load ~3), deterministic: three runs (on the exploration through
+elyte's MD engine, with and without its later multi-system changes) gave the same
+numbers to the last digit; held-out force RMSE 0.613 ± 0.012 → 0.456 ± 0.011 → 0.299 ±
+0.008 eV/Å (-51 %; paired per-frame difference 20.7 standard errors; 32 of 32 frames
+better); every run tripped (atoms_too_close: Li-H, Li-Cl, Cl-H contacts below the
+limits), mean time to the first trip 0.024 → 0.073 → 0.086 ps. Not the luck of the
+seeds: the same loop with other committee seeds (3, 4, 5; 135 s at load ~2): 0.514 →
+0.358 → 0.228 eV/Å (-56 %, 21.5 standard errors, 32/32 frames better), mean time to the
+first trip 0.030 → 0.104 → 0.095 ps; with ``seed = 1`` (another packed box, other
+rattles and MD; 126 s): 0.520 → 0.389 → 0.275 eV/Å (-47 %, 29.4 standard errors, 32/32),
+0.016 → 0.050 → 0.150 ps (no trip in the last iteration); the error and trip assertions
+hold for both (checked on their summaries).
+(b) 124 s at load ~3, killed after 10.5, 28.6 and 8.9 s, 17 labels once each; at load
+~0.5 one kill (10.5 s), the next run finishing before its 28.6 s.
 """
 
 from __future__ import annotations
@@ -30,6 +45,7 @@ import signal
 import subprocess
 import sys
 import time
+import tomllib
 from pathlib import Path
 
 import numpy as np
@@ -49,41 +65,20 @@ def _need(module: str) -> None:
         pytest.skip(f"{module} not installed")
 
 
-SYSTEM = {"composition": "H2O", "count": 4, "density": 1.0}
-HOLDOUT = Path(__file__).parents[1] / "examples" / "learn" / "data" / "water4_gfn2_md.extxyz"
-LOOP = {
-    "system": SYSTEM,
-    "iterations": 3,
-    "committee_size": 3,
-    "seeds": [0, 1, 2],
-    "model": {
-        "num_channels": 8,
-        "max_L": 0,
-        "r_max": 4.0,
-        "epochs": 60,
-        "batch_size": 2,
-        "retrain": "finetune",
-        "finetune_epochs": 40,
-        "finetune_lr": 0.005,
-    },
-    "trust_lower": 0.1,
-    "trust_upper": 1.5,
-    "cap": 8,
-    "selection": "pool",
-    "initial_frames": 2,
-    "initial_rattle": 0.02,
-    "holdout_file": str(HOLDOUT),
-    "oracle": "xtb",
-    "oracle_timeout": None,
-    "temperatures": [300.0, 600.0],
-    "runs_per_temperature": 1,
-    "steps": 300,
-    "sample_every": 5,
-    # tighter than the defaults (H-H 0.5, O-O 1.8 Å) yet below the closest contacts of the
-    # oracle's own MD at 600 K (O-O 2.36 Å, intermolecular H-H 1.79 Å in the held-out frames)
-    "monitors": {"every": 5, "min_distance": {"H-H": 1.0, "O-O": 2.0}},
-    "seed": 0,
+EXAMPLE = Path(__file__).parents[1] / "examples" / "learn" / "learn_licl.toml"
+
+
+def _example_learn() -> dict:
+    """The shipped example's [learn] table, with its held-out file's path made absolute."""
+    learn = tomllib.loads(EXAMPLE.read_text(encoding="utf-8"))["learn"]
+    return {**learn, "holdout_file": str(EXAMPLE.parent / learn["holdout_file"])}
+
+
+# The test's departures from the example, and why:
+OVERRIDES = {
+    "oracle_timeout": None,  # label in this process: no fork and tblite start-up per call
 }
+LOOP = {**_example_learn(), **OVERRIDES}
 
 
 def _check_holdout_is_this_oracles(frames) -> None:
@@ -98,14 +93,50 @@ def _check_holdout_is_this_oracles(frames) -> None:
         assert lab.forces == pytest.approx(a.get_forces(), abs=1e-3)
 
 
+def test_oracle_md_frames_are_labelled_at_their_positions_and_reproducible_per_run():
+    """The held-out generator: each frame carries the oracle's own energy and forces at its
+    positions; a run is fixed by (seed, temperature index, run) alone; runs differ."""
+    from ase.calculators.lj import LennardJones
+
+    from elyte.learn.holdout import oracle_md_frames
+    from elyte.learn.oracle import Oracle
+    from elyte.systems.build import build_system
+    from elyte.systems.spec import SystemSpec
+
+    start = build_system(SystemSpec(composition="H2O", count=4, density=1.0), seed=0)
+    lj = {"sigma": 2.5, "epsilon": 0.01, "rc": 4.0}
+    oracle = Oracle("ase.calculators.lj:LennardJones", lj)
+    kw = {"runs": 2, "equilibrate": 6, "frames": 3, "every": 4, "seed": 5, "log": lambda m: None}
+    frames = oracle_md_frames(start, oracle, [300.0, 600.0], **kw)
+    assert len(frames) == 2 * 2 * 3
+    assert [f.info["step"] for f in frames[:3]] == [10, 14, 18]
+    assert [(f.info["temperature"], f.info["run"]) for f in frames[::3]] == [
+        (300.0, 0),
+        (300.0, 1),
+        (600.0, 0),
+        (600.0, 1),
+    ]
+    for f in frames:
+        b = f.copy()
+        b.calc = LennardJones(**lj)
+        assert f.get_potential_energy() == pytest.approx(b.get_potential_energy(), abs=1e-10)
+        assert f.get_forces() == pytest.approx(b.get_forces(), abs=1e-10)
+    # one run per temperature: the same trajectories as the runs 0 above (each run is
+    # seeded by [seed, temperature index, run] alone)
+    single = oracle_md_frames(start, oracle, [300.0, 600.0], **{**kw, "runs": 1})
+    runs0 = frames[0:3] + frames[6:9]
+    assert all(np.array_equal(a.positions, b.positions) for a, b in zip(runs0, single, strict=True))
+    assert not np.allclose(frames[2].positions, frames[5].positions)  # run 0 vs run 1
+
+
 @pytest.mark.slow
 def test_loop_lowers_held_out_error_and_does_not_shorten_stable_md(tmp_path):
     _need("tblite")
     _need("mace")
     from ase.io import read
 
-    _check_holdout_is_this_oracles(read(HOLDOUT, ":"))
     spec = learn_spec_from_dict(LOOP)
+    _check_holdout_is_this_oracles(read(spec.holdout_file, ":"))
     import torch
 
     threads = torch.get_num_threads()
@@ -120,19 +151,22 @@ def test_loop_lowers_held_out_error_and_does_not_shorten_stable_md(tmp_path):
     rmse = [h["holdout"]["force_rmse"] for h in hist]
     se = [h["holdout"]["force_rmse_se"] for h in hist]
     trips = [h["trip_summary"] for h in hist]
+    first = np.square(hist[0]["holdout"]["frame_force_rmse"])
+    last = np.square(hist[-1]["holdout"]["frame_force_rmse"])
+    diff = first - last  # per-frame mean squared force error, (eV/Å)²
     print(
-        f"loop: {elapsed:.0f} s; held-out force RMSE per iteration {rmse} (SE {se}); "
-        f"mean time to trip {[t['mean_trip_ps'] for t in trips]} ps, runs tripped "
-        f"{[t['n_tripped'] for t in trips]}"
+        f"loop: {elapsed:.0f} s; held-out force RMSE per iteration {rmse} (SE {se}); paired "
+        f"difference {diff.mean() / (diff.std(ddof=1) / np.sqrt(len(diff))):.1f} SE, "
+        f"{int((diff > 0).sum())}/{len(diff)} frames better; mean time to trip "
+        f"{[t['mean_trip_ps'] for t in trips]} ps, runs tripped "
+        f"{[t['n_tripped'] for t in trips]}, "
+        f"{[[(t.get('mode'), t['time_ps']) for t in h['trips']] for h in hist]}"
     )
     assert len(hist) == 3 and all(h["retrained"] for h in hist)
     assert hist[0]["holdout"]["n_frames"] == 32
     # the error falls by more than 15 %, and by more than 3 standard errors of the paired
     # per-frame difference (the same 32 frames score both committees)
     assert rmse[-1] < 0.85 * rmse[0]
-    first = np.square(hist[0]["holdout"]["frame_force_rmse"])
-    last = np.square(hist[-1]["holdout"]["frame_force_rmse"])
-    diff = first - last  # per-frame mean squared force error, (eV/Å)²
     assert diff.mean() > 3 * diff.std(ddof=1) / np.sqrt(len(diff))
     # the first committee trips a monitor (so the next check is not trivially true), and
     # the mean time to the first trip (an untripped run counted at its length) does not fall
@@ -147,10 +181,10 @@ def test_loop_lowers_held_out_error_and_does_not_shorten_stable_md(tmp_path):
     labelled = {a.info["label_id"]: a.info for a in LabelStore(tmp_path).frames()}
     for h in hist:
         ids = h["committee"]["train_ids"]
-        assert len(ids) == h["n_train"] == 2 + spec.cap * h["iteration"]
+        assert len(ids) == h["n_train"] == spec.initial_frames + spec.cap * h["iteration"]
         assert all(labelled[i]["iteration"] < h["iteration"] for i in ids)
     # the final committee, each member with a model card naming its data and errors
-    for k in range(3):
+    for k in range(spec.committee_size):
         card = json.loads((tmp_path / "models" / f"member_{k}.card.json").read_text())
         assert card["training_data"]["n_frames"] == hist[-1]["n_train"]
         assert card["held_out"]["committee_force_rmse_eV_per_A"] == pytest.approx(rmse[-1])
@@ -159,8 +193,10 @@ def test_loop_lowers_held_out_error_and_does_not_shorten_stable_md(tmp_path):
     assert (tmp_path / "report.md").exists() and (tmp_path / "report.png").exists()
 
 
+# the 4-water box (12 atoms) with a Lennard-Jones oracle: fast, and the kill moments below
+# are drawn for its ~1 min run
 KILL = {
-    **{k: v for k, v in LOOP.items() if k not in ("holdout_file", "monitors")},
+    "system": {"composition": "H2O", "count": 4, "density": 1.0},
     "iterations": 3,
     "committee_size": 2,
     "seeds": [0, 1],
@@ -178,12 +214,17 @@ KILL = {
     "trust_lower": 1e-4,
     "trust_upper": 100.0,
     "cap": 3,
-    "steps": 30,
     "selection": "stream",
     "stream_gap": 5,
     "retrain_every": 4,
     "initial_frames": 4,
+    "initial_rattle": 0.02,
     "holdout_frames": 4,
+    "temperatures": [300.0, 600.0],
+    "runs_per_temperature": 1,
+    "steps": 30,
+    "sample_every": 5,
+    "seed": 0,
 }
 
 

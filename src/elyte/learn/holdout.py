@@ -15,14 +15,13 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
-from ase import Atoms, units
+from ase import Atoms
 from ase.calculators.singlepoint import SinglePointCalculator
 from ase.io import read
-from ase.md.langevin import Langevin
-from ase.md.velocitydistribution import MaxwellBoltzmannDistribution
 
 from elyte.learn.oracle import Oracle, bare
 from elyte.learn.spec import LearnError
+from elyte.training.augment import langevin_frames
 
 
 def oracle_md_frames(
@@ -42,41 +41,36 @@ def oracle_md_frames(
     """Labelled frames (energy eV, forces eV/Å) from Langevin MD with the oracle.
 
     ``runs`` independent runs per temperature (K), each ``equilibrate`` steps then
-    ``frames`` frames ``every`` steps apart; friction in 1/fs. ``info`` of each frame:
-    ``temperature``, ``run``, ``step``, ``seed``.
+    ``frames`` frames ``every`` steps apart; time step in fs, friction in 1/fs. The MD is
+    :func:`elyte.training.augment.langevin_frames` from ``start``, with a fresh oracle
+    calculator per run; run ``r`` at the ``ti``-th temperature draws its velocities and
+    thermostat noise from ``numpy.random.default_rng([seed, ti, r])``, so each run is
+    reproducible on its own. ``info`` of each frame: ``temperature`` (K), ``run``,
+    ``step`` (MD steps from the run's start), ``seed``.
     """
     out = []
     for ti, temp in enumerate(temperatures):
         for r in range(runs):
             atoms = bare(start)
             atoms.calc = oracle.make()
-            rng = np.random.default_rng([seed, ti, r])
-            MaxwellBoltzmannDistribution(atoms, temperature_K=temp, rng=rng)
-            dyn = Langevin(
+            md = langevin_frames(
                 atoms,
-                timestep_fs * units.fs,
                 temperature_K=temp,
-                friction=friction / units.fs,
-                rng=rng,
-                fixcm=False,
+                n_frames=frames,
+                interval=every,
+                equilibrate=equilibrate,
+                timestep_fs=timestep_fs,
+                friction_per_fs=friction,
+                rng=np.random.default_rng([seed, ti, r]),
             )
-            dyn.run(equilibrate)
-            for k in range(frames):
-                dyn.run(every)
-                f = bare(atoms)
+            for step, live in md:
+                f = bare(live)
                 f.calc = SinglePointCalculator(
                     f,
-                    energy=float(atoms.get_potential_energy()),
-                    forces=np.array(atoms.get_forces()),
+                    energy=float(live.get_potential_energy()),
+                    forces=np.array(live.get_forces()),
                 )
-                f.info.update(
-                    {
-                        "temperature": float(temp),
-                        "run": r,
-                        "seed": seed,
-                        "step": equilibrate + (k + 1) * every,
-                    }
-                )
+                f.info.update({"temperature": float(temp), "run": r, "seed": seed, "step": step})
                 out.append(f)
             log(f"  oracle MD T={temp:g} K run {r}: {frames} frames")
     return out

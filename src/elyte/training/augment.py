@@ -6,7 +6,7 @@ calculator; ``tblite.ase.TBLite(method="GFN2-xTB")`` works offline) on them.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 import numpy as np
 from ase import Atoms
@@ -54,6 +54,46 @@ def rattled(
     return out
 
 
+def langevin_frames(
+    atoms: Atoms,
+    *,
+    temperature_K: float,
+    n_frames: int,
+    interval: int,
+    equilibrate: int = 0,
+    timestep_fs: float = 0.5,
+    friction_per_fs: float = 0.01,
+    rng: np.random.Generator,
+) -> Iterator[tuple[int, Atoms]]:
+    """Langevin NVT MD of ``atoms`` (its calculator attached; moved in place), sampled.
+
+    Velocities are drawn from Maxwell–Boltzmann at ``temperature_K`` with ``rng``, which then
+    drives the thermostat's noise: one generator, seeded by the caller, fixes the whole
+    trajectory. After ``equilibrate`` steps, yields ``(step, atoms)`` every ``interval``
+    steps, ``n_frames`` times; ``step`` counts from 0 at the start, ``atoms`` is the live
+    object (copy what you keep; its calculator holds this step's results). Time step in
+    fs, friction in 1/fs; the centre of mass is not fixed.
+    """
+    from ase import units
+    from ase.md.langevin import Langevin
+    from ase.md.velocitydistribution import MaxwellBoltzmannDistribution
+
+    MaxwellBoltzmannDistribution(atoms, temperature_K=temperature_K, rng=rng)
+    dyn = Langevin(
+        atoms,
+        timestep_fs * units.fs,
+        temperature_K=temperature_K,
+        friction=friction_per_fs / units.fs,
+        rng=rng,
+        fixcm=False,  # a drifting centre of mass does not matter for training frames
+    )
+    if equilibrate:
+        dyn.run(equilibrate)
+    for k in range(n_frames):
+        dyn.run(interval)
+        yield equilibrate + (k + 1) * interval, atoms
+
+
 def hot_frames(
     atoms: Atoms,
     calculator: Calculator,
@@ -67,33 +107,28 @@ def hot_frames(
 ) -> list[Atoms]:
     """High-temperature frames from Langevin MD driven by ``calculator``, labelled by it.
 
-    Runs ``n_frames × interval`` steps at ``temperature_K`` and keeps every ``interval``-th
-    frame with the calculator's energy, forces and (periodic cells) stress.
+    Runs ``n_frames × interval`` steps at ``temperature_K`` (:func:`langevin_frames`, its
+    generator seeded with ``seed``) and keeps every ``interval``-th frame with the
+    calculator's energy, forces and (periodic cells) stress.
     """
-    from ase import units
-    from ase.md.langevin import Langevin
-    from ase.md.velocitydistribution import MaxwellBoltzmannDistribution
-
     a = Atoms(numbers=atoms.numbers, positions=atoms.positions, cell=atoms.cell, pbc=atoms.pbc)
     a.calc = calculator
-    rng = np.random.default_rng(seed)
-    MaxwellBoltzmannDistribution(a, temperature_K=temperature_K, rng=rng)
-    dyn = Langevin(
-        a,
-        timestep_fs * units.fs,
-        temperature_K=temperature_K,
-        friction=friction_per_fs / units.fs,
-        rng=rng,
-        fixcm=False,  # a drifting centre of mass does not matter for training frames
-    )
     out = []
-    for i in range(n_frames):
-        dyn.run(interval)
-        b = Atoms(numbers=a.numbers, positions=a.positions, cell=a.cell, pbc=a.pbc)
+    md = langevin_frames(
+        a,
+        temperature_K=temperature_K,
+        n_frames=n_frames,
+        interval=interval,
+        timestep_fs=timestep_fs,
+        friction_per_fs=friction_per_fs,
+        rng=np.random.default_rng(seed),
+    )
+    for i, (_, live) in enumerate(md):
+        b = Atoms(numbers=live.numbers, positions=live.positions, cell=live.cell, pbc=live.pbc)
         b.info[SOURCE_KEY] = f"{source(atoms)}@T{temperature_K:g}K#{i}"
         b.info[GROUP_KEY] = f"{atoms.info.get(GROUP_KEY, '')}@T{temperature_K:g}K"
         b.info[TIME_KEY] = i
-        out.append(_label_one(b, a))
+        out.append(_label_one(b, live))
     return out
 
 
