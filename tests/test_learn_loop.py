@@ -78,7 +78,7 @@ def _example_learn() -> dict:
 
 # The test's departures from the example, and why:
 OVERRIDES = {
-    "oracle_timeout": None,  # label in this process: no fork and tblite start-up per call
+    "oracle_timeout": None,  # label in this process: no fresh interpreter per call
 }
 LOOP = {**_example_learn(), **OVERRIDES}
 

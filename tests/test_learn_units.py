@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import sys
 from pathlib import Path
@@ -444,3 +445,28 @@ def test_resume_refuses_a_folder_of_another_learn_section_naming_the_keys(tmp_pa
     with pytest.raises(LearnError, match=r"differing keys: cap, cell_scales;"):
         run_learn(spec, tmp_path, log=lambda m: None)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["spec.json"]  # nothing written
+
+
+def test_timed_oracle_calls_survive_torch_threads_in_the_caller():
+    """A time-limited tblite call after torch ran multi-threaded here (as after training
+    the committee): a child forked from this process hung in OpenMP until the time-out."""
+    if importlib.util.find_spec("tblite") is None:
+        if os.environ.get("CI"):
+            raise ImportError("tblite")
+        pytest.skip("tblite not installed")
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        x = torch.randn(1500, 1500)
+        float((x @ x).sum())  # start torch's OpenMP pool in this process
+        water = Atoms("OH2", positions=[[0, 0, 0], [0.96, 0, 0], [-0.24, 0.93, 0]])
+        timed = label_frame(Oracle("xtb", {}, 60.0), water)
+        direct = label_frame(Oracle("xtb", {}, None), water)
+    finally:
+        torch.set_num_threads(threads)
+    assert timed.ok, timed.error
+    assert timed.seconds < 30
+    assert timed.energy == pytest.approx(direct.energy, abs=1e-6)
+    assert timed.forces == pytest.approx(direct.forces, abs=1e-6)

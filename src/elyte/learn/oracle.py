@@ -2,14 +2,16 @@
 
 ``"xtb"`` is GFN2-xTB through tblite (offline); ``"package.module:Class"`` names any ASE
 calculator, built with the ``[learn] oracle_kwargs``. With a time-out each call runs in a
-forked child process that is killed when the time runs out; a failure (time-out or
-exception) comes back as :class:`Label` with ``error`` set, never dropped.
+fresh interpreter (~0.4 s to start) that is killed when the time runs out; a failure
+(time-out, exception or a crashed process) comes back as :class:`Label` with ``error``
+set, never dropped. Not a forked child: once torch has trained or evaluated the
+committee in this process, its OpenMP thread pool does not survive a fork, and an
+OpenMP oracle (tblite) in a forked child hangs until the time-out.
 """
 
 from __future__ import annotations
 
 import importlib
-import multiprocessing as mp
 import pickle
 import subprocess
 import sys
@@ -93,15 +95,6 @@ def _compute(calc: Calculator, atoms: Atoms) -> tuple[float, np.ndarray]:
     return float(a.get_potential_energy()), np.asarray(a.get_forces(), dtype=float)
 
 
-def _child(oracle: Oracle, atoms: Atoms, conn: Any) -> None:
-    try:
-        conn.send(("ok", _compute(oracle.make(), atoms)))
-    except BaseException as exc:  # reported to the parent, recorded as a failure
-        conn.send(("error", f"{type(exc).__name__}: {exc}"))
-    finally:
-        conn.close()
-
-
 def label_frame(oracle: Oracle, atoms: Atoms, calc: Calculator | None = None) -> Label:
     """One oracle call; never raises for a failing calculation (see :class:`Label`)."""
     t0 = time.monotonic()
@@ -113,34 +106,17 @@ def label_frame(oracle: Oracle, atoms: Atoms, calc: Calculator | None = None) ->
         except Exception as exc:
             return Label(error=f"{type(exc).__name__}: {exc}", seconds=time.monotonic() - t0)
         return _checked(e, f, time.monotonic() - t0)
-    if mp.current_process().daemon:  # a Dask worker: multiprocessing may not fork here
-        return _label_in_subprocess(oracle, atoms, t0)
-    ctx = mp.get_context("fork")
-    parent, child = ctx.Pipe(duplex=False)
-    proc = ctx.Process(target=_child, args=(oracle, atoms, child), daemon=True)
-    proc.start()
-    child.close()
-    got = parent.poll(oracle.timeout)
-    msg = parent.recv() if got else None
-    proc.join(0.1 if got else 0)
-    if proc.is_alive():
-        proc.kill()
-        proc.join()
-    dt = time.monotonic() - t0
-    if msg is None:
-        return Label(error=f"time-out after {oracle.timeout:g} s", seconds=dt)
-    if msg[0] == "error":
-        return Label(error=msg[1], seconds=dt)
-    return _checked(*msg[1], dt)
+    return _label_in_subprocess(oracle, atoms, t0)
 
 
 def _label_in_subprocess(oracle: Oracle, atoms: Atoms, t0: float) -> Label:
-    """The time-limited call in a fresh interpreter (pickles over stdin/stdout)."""
+    """The time-limited call in a fresh interpreter (pickles over stdin/stdout), which
+    sees the caller's ``sys.path`` so an oracle class of the caller's modules imports."""
     code = "from elyte.learn.oracle import _child_stdio; _child_stdio()"
     try:
         done = subprocess.run(
             [sys.executable, "-c", code],
-            input=pickle.dumps((oracle, atoms)),
+            input=pickle.dumps((sys.path, oracle, atoms)),
             capture_output=True,
             timeout=oracle.timeout,
         )
@@ -158,7 +134,8 @@ def _label_in_subprocess(oracle: Oracle, atoms: Atoms, t0: float) -> Label:
 
 
 def _child_stdio() -> None:
-    oracle, atoms = pickle.load(sys.stdin.buffer)
+    path, oracle, atoms = pickle.load(sys.stdin.buffer)
+    sys.path[:0] = [p for p in path if p not in sys.path]  # the caller's modules import here
     try:
         msg: tuple[str, Any] = ("ok", _compute(oracle.make(), atoms))
     except BaseException as exc:  # reported to the parent, recorded as a failure
