@@ -21,17 +21,13 @@ from typing import Any
 
 import numpy as np
 
-from elyte.analysis.diffusion import common_timestep
 from elyte.analysis.green_kubo import acf_integral, mean_acf, running_integral
 from elyte.analysis.msd import correlate
 from elyte.analysis.result import Result
-from elyte.errors import ConfigError, InputFileError
+from elyte.analysis.stress_series import stress_series
+from elyte.errors import ConfigError
 from elyte.estimate import Estimate
 from elyte.io.trajectory import Trajectory
-from elyte.units import KB_EV
-
-#: 1 eV·ps/Å³ in mPa·s (1 eV/Å³ = 1.602176634e11 Pa, 1 ps = 1e-12 s)
-EV_PS_PER_A3_TO_MPA_S = 1.602176634e11 * 1e-12 * 1e3
 
 
 class ViscosityResult(Result):
@@ -90,22 +86,9 @@ def green_kubo_viscosity(
         plateau_factor: plateau start in units of the ACF's second-moment time
             (:mod:`elyte.analysis.green_kubo`).
     """
-    for k, tr in enumerate(trajs):
-        if tr.stress is None:
-            raise InputFileError(
-                f"replica {k} ({tr.metadata.get('source', 'in memory')}) has no stress "
-                "tensor; Green-Kubo viscosity needs the stress/pressure tensor of every "
-                "frame (write it during MD)"
-            )
-    dt = common_timestep(trajs)
-    volume = float(np.mean(np.concatenate([t.volumes for t in trajs])))
-    pref = volume / (KB_EV * temperature) * EV_PS_PER_A3_TO_MPA_S  # ∫ (eV/Å³)² ps -> mPa s
-    n_t = min(tr.n_frames for tr in trajs)
-    if n_t < 16:
-        raise InputFileError(
-            f"trajectory too short for Green-Kubo: {n_t} frames; write many correlation "
-            "times of stress"
-        )
+    dt, volume, pref, n_t = stress_series(
+        trajs, temperature, "Green-Kubo", 16, "write many correlation times of stress"
+    )
     series = np.stack([shear_components(tr.stress[:n_t]) for tr in trajs])
     gk = acf_integral(series, dt, plateau_factor=plateau_factor)
     i0, i1 = gk.plateau

@@ -46,16 +46,11 @@ from typing import Any
 
 import numpy as np
 
-from elyte.analysis.diffusion import common_timestep
 from elyte.analysis.result import Result
-from elyte.errors import ConfigError, InputFileError
+from elyte.analysis.stress_series import stress_series
+from elyte.errors import ConfigError
 from elyte.estimate import Estimate
 from elyte.io.trajectory import Trajectory
-from elyte.units import ELEMENTARY_CHARGE, KB_EV
-
-#: 1 eV·ps/Å³ in mPa·s (the Green–Kubo module's constant; not imported from it, which
-#: dispatches here)
-EV_PS_PER_A3_TO_MPA_S = ELEMENTARY_CHARGE / 1e-30 * 1e-12 * 1e3
 
 INSTALL = 'pip install -e ".[analysis]" (or pip install stacie)'
 #: STACIE's thresholds: neff > 20 × parameters, |Z| < 2 (summarize_results)
@@ -204,22 +199,13 @@ def stacie_viscosity(trajs: list[Trajectory], temperature: float) -> StacieVisco
             in eV/Å³; cut to the shortest; each gives five independent sequences.
         temperature: K.
     """
-    for k, tr in enumerate(trajs):
-        if tr.stress is None:
-            raise InputFileError(
-                f"replica {k} ({tr.metadata.get('source', 'in memory')}) has no stress "
-                "tensor; the STACIE viscosity needs the stress/pressure tensor of every "
-                "frame (write it during MD)"
-            )
-    dt = common_timestep(trajs)
-    volume = float(np.mean(np.concatenate([t.volumes for t in trajs])))
-    pref = volume / (KB_EV * temperature) * EV_PS_PER_A3_TO_MPA_S  # (eV/Å³)² ps -> mPa s
-    n_t = min(tr.n_frames for tr in trajs)
-    if n_t < 64:
-        raise InputFileError(
-            f"trajectory too short for STACIE: {n_t} frames; write many correlation times "
-            "of stress (STACIE suggests ≥ 1200 frames)"
-        )
+    dt, volume, pref, n_t = stress_series(
+        trajs,
+        temperature,
+        "STACIE",
+        64,
+        "write many correlation times of stress (STACIE suggests ≥ 1200 frames)",
+    )
     seqs = np.concatenate([independent_shear_components(tr.stress[:n_t]) for tr in trajs])
     res, status, reason = stacie_integral(seqs, dt, pref)
     details: dict[str, Any] = {
