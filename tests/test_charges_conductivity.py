@@ -3,15 +3,14 @@ with charges given on the command line against kinisi's ConductivityAnalyzer."""
 
 from __future__ import annotations
 
-import importlib
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+from optional import need
 
 from elyte.analysis.charges import guess_charges, parse_charges, resolve_charges
 from elyte.analysis.conductivity import _si_prefactor, nernst_einstein
@@ -20,16 +19,6 @@ from elyte.estimate import Estimate
 from elyte.io.readers import read_trajectory
 
 XDATCAR = Path(__file__).parent / "data" / "argyrodite" / "run1.XDATCAR.gz"
-
-
-def _optional(name: str):
-    """Import an optional package; skip when absent, except in CI (then fail)."""
-    try:
-        return importlib.import_module(name)
-    except ImportError:
-        if os.environ.get("CI"):
-            raise
-        pytest.skip(f"{name} not installed")
 
 
 def test_parse_charges():
@@ -97,8 +86,8 @@ def _cli(tmp_path, *extra):
 
 
 def test_xdatcar_conductivity_with_cli_charges_matches_kinisi(tmp_path):
-    sc = _optional("scipp")
-    kinisi_analyze = _optional("kinisi.analyze")
+    sc = need("scipp")
+    kinisi_analyze = need("kinisi.analyze")
     import ase.io
 
     # without charges the XDATCAR cannot give σ, and says how to fix it

@@ -21,6 +21,7 @@ from ase import Atoms
 from ase.calculators.lj import LennardJones
 from ase.calculators.singlepoint import SinglePointCalculator
 from ase.io import write
+from optional import need
 
 from elyte.learn.explore import exploration_runs, explore, scaled
 from elyte.learn.spec import LearnError, learn_spec_from_dict
@@ -310,24 +311,13 @@ def test_bad_exploration_keys_exit_2_naming_the_key(tmp_path, capsys, extra, nam
     assert named in text.out + text.err
 
 
-def _need(module: str) -> None:
-    import os
-
-    try:
-        __import__(module)
-    except ImportError:
-        if os.environ.get("CI"):
-            raise
-        pytest.skip(f"{module} not installed")
-
-
 @pytest.mark.slow
 def test_loop_over_two_systems_scaled_cells_and_stages_redoes_a_killed_exploration(tmp_path):
     """run_learn end to end (tiny MACE committee, LJ oracle) on water and ammonia, at two
     cell scales, through a heating ramp and an NPT stage; then the last iteration's
     exploration is deleted as a kill before its end leaves it, and a rerun redoes it
     identically without labelling anything twice."""
-    _need("mace")
+    need("mace")
     import json
 
     from elyte.learn.loop import run_learn

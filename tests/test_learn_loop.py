@@ -54,20 +54,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from optional import need
 
 from elyte.learn.loop import run_learn
 from elyte.learn.spec import learn_spec_from_dict
 from elyte.learn.store import LabelStore
-
-
-def _need(module: str) -> None:
-    try:
-        __import__(module)
-    except ImportError:
-        if os.environ.get("CI"):
-            raise
-        pytest.skip(f"{module} not installed")
-
 
 EXAMPLE = Path(__file__).parents[1] / "examples" / "learn" / "learn_licl.toml"
 
@@ -131,8 +122,8 @@ def test_oracle_md_frames_are_labelled_at_their_positions_and_reproducible_per_r
 
 @pytest.mark.slow
 def test_loop_lowers_held_out_error_and_does_not_shorten_stable_md(tmp_path):
-    _need("tblite")
-    _need("mace")
+    need("tblite")
+    need("mace")
     from ase.io import read
 
     spec = learn_spec_from_dict(LOOP)
@@ -248,7 +239,7 @@ def _toml(d: dict, path: Path) -> None:
 
 @pytest.mark.slow
 def test_kill_at_random_moment_and_resume_labels_everything_once(tmp_path):
-    _need("mace")
+    need("mace")
     cfg = tmp_path / "learn.toml"
     _toml(KILL, cfg)
     out = tmp_path / "run"

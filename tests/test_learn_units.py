@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import sys
 from pathlib import Path
@@ -12,6 +11,7 @@ import pytest
 from ase import Atoms
 from ase.calculators.calculator import Calculator, all_changes
 from ase.calculators.lj import LennardJones
+from optional import need
 
 from elyte.learn.oracle import Oracle, label_frame
 from elyte.learn.select import classify, distance_histogram, farthest_point, select_frames
@@ -450,10 +450,7 @@ def test_resume_refuses_a_folder_of_another_learn_section_naming_the_keys(tmp_pa
 def test_timed_oracle_calls_survive_torch_threads_in_the_caller():
     """A time-limited tblite call after torch ran multi-threaded here (as after training
     the committee): a child forked from this process hung in OpenMP until the time-out."""
-    if importlib.util.find_spec("tblite") is None:
-        if os.environ.get("CI"):
-            raise ImportError("tblite")
-        pytest.skip("tblite not installed")
+    need("tblite")
     import torch
 
     threads = torch.get_num_threads()

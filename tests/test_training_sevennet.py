@@ -4,21 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from optional import need
 
 from elyte.training.evaluate import evaluate, load_model
 from elyte.training.mace_train import MaceHyperParameters
 from elyte.training.splits import Split
 from elyte.training.train import train
-
-
-def _sevenn_or_skip():
-    import importlib.util
-    import os
-
-    if importlib.util.find_spec("sevenn") is None:
-        if os.environ.get("CI"):
-            pytest.fail("sevenn is not installed but CI is set: the test extra is broken")
-        pytest.skip("sevenn not installed")
 
 
 def _lif_frames(n: int = 6):
@@ -43,7 +34,7 @@ def _lif_frames(n: int = 6):
 
 @pytest.mark.slow
 def test_sevennet_finetune_lowers_force_error_on_its_data(tmp_path):
-    _sevenn_or_skip()
+    need("sevenn")
     pytest.importorskip("chgnet")
     frames = _lif_frames()
     split = Split(train=[0, 1, 2, 3], valid=[4, 5], test=[], method="manual", seed=0,

@@ -12,20 +12,12 @@ import warnings
 
 import numpy as np
 import pytest
+from optional import need
 from traj_helpers import MOL_ID, NAMES, STAGES, SYMBOLS, write_run
 
 from elyte.io.h5md import EV_PER_A_TO_KJ_PER_MOL_A, H5MDWriter
 from elyte.io.readers import read_trajectory
 from elyte.io.run_files import TOPOLOGY, TRAJECTORY, find_trajectory
-
-
-def _need(module: str):
-    try:
-        return __import__(module)
-    except ImportError:
-        if os.environ.get("CI"):
-            raise
-        pytest.skip(f"{module} not installed")
 
 
 def _readme_lines(prefix: str) -> list[str]:
@@ -35,7 +27,7 @@ def _readme_lines(prefix: str) -> list[str]:
 
 
 def test_mdanalysis_opens_the_run_folder_as_the_readme_says(tmp_path, monkeypatch):
-    mda = _need("MDAnalysis")
+    mda = need("MDAnalysis")
     run1 = tmp_path / "run1"
     ref = write_run(run1)
     monkeypatch.chdir(tmp_path)

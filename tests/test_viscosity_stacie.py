@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import json
 import math
-import os
 
 import numpy as np
 import pytest
 import scipy.stats
+from optional import need
 from test_cli_errors import GOOD, assert_user_error, elyte
 from test_viscosity import BOX, DT, KB_EV, SIG, T_K, TAU, stressed
 
@@ -25,15 +25,6 @@ from elyte.analysis.viscosity_stacie import independent_shear_components
 
 #: eV ps / Å³ -> mPa s, written out independently of the code's constant
 EV_PS_A3_TO_MPA_S = 1.602176634e-19 / 1e-30 * 1e-12 * 1e3
-
-
-def _need_stacie() -> None:
-    try:
-        import stacie  # noqa: F401
-    except ImportError:
-        if os.environ.get("CI"):
-            raise
-        pytest.skip("stacie not installed")
 
 
 def exact_viscosity() -> float:
@@ -65,7 +56,7 @@ def test_stacie_error_bar_covers_the_known_viscosity():
     (2 Dec 2026, 2 shared cores): 19 covered; STACIE's error is ~10 % of its value, so its
     z-scores have a heavy low tail (one run at 0.72 × the truth, z = −4, where the
     Green–Kubo estimate of the same run was 0.60 ×: the data were low, not the fit)."""
-    _need_stacie()
+    need("stacie")
     from elyte.analysis.viscosity_stacie import stacie_viscosity
 
     trials, exact = 10, exact_viscosity()
@@ -88,7 +79,7 @@ def test_stacie_error_bar_covers_the_known_viscosity():
 def test_too_short_or_too_coarse_runs_are_flagged_with_a_reason():
     """A run shorter than 20π τ (STACIE's minimum to resolve the zero-frequency peak) and
     frames τ apart (coarser than STACIE's π τ/10) are not measurements, and say why."""
-    _need_stacie()
+    need("stacie")
     rng = np.random.default_rng(5)
     short = shear_viscosity([stressed(rng, 400)], T_K, estimator="stacie")  # 4 ps < 12.6 ps
     est = short.estimates["viscosity"]
@@ -114,7 +105,7 @@ def test_stacie_and_green_kubo_agree_through_elyte_analyze(tmp_path):
     """Two replicas written to extxyz, `elyte analyze --config` with the STACIE option:
     the value agrees with the in-process Green–Kubo one within their combined errors, the
     output names the estimator, and the results file says how the number was made."""
-    _need_stacie()
+    need("stacie")
     from ase import Atoms
     from ase.io import write
 
