@@ -153,15 +153,6 @@ def explore(
     return out
 
 
-def _monitor_target(stage: StageSpec, temperature: float) -> float | None:
-    """The temperature a runaway is judged against (as elyte's MD driver does)."""
-    if stage.kind == "heat":  # a ramp: its hottest target, not the current one
-        return max(stage.heat_range(temperature))
-    if stage.kind == "nve":
-        return temperature
-    return stage.target_temperature(temperature, 0, 1)
-
-
 def _run(
     spec: LearnSpec,
     stages: Sequence[StageSpec],
@@ -206,7 +197,7 @@ def _run(
             [rng],
         )
         mon.start_stage(stage)
-        mon_target = _monitor_target(stage, temp)
+        mon_target = stage.monitor_temperature(temp)
         dt_ps = stage.timestep_fs / 1000.0
         for k in range(1, n + 1):
             trip = None

@@ -337,14 +337,7 @@ class Loop:
 
     def _check(self, stage: StageSpec, stage_time: float) -> Failure | None:
         c = self.cursor
-        if stage.kind == "nve":
-            target = self.temperature
-        elif stage.kind == "heat":
-            # a packed box releases potential energy early in a ramp from 50 K: judge
-            # runaway against the hottest target of the ramp, not the current one
-            target = max(stage.heat_range(self.temperature))
-        else:
-            target = stage.target_temperature(self.temperature, c.k, 1)
+        target = stage.monitor_temperature(self.temperature)
         for r, (mon, rec) in enumerate(zip(self.monitors, self.recorders, strict=True)):
             snap = self.engine.snapshot(r, stress=False)
             row, failure = mon.check(

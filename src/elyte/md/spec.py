@@ -80,6 +80,16 @@ class StageSpec(Spec):
         its step limit (what a cost estimate or a progress bar needs)."""
         return self.max_steps if self.kind == "minimize" else self.md_steps(temperature)
 
+    def monitor_temperature(self, temperature: float) -> float | None:
+        """The temperature in K a runaway is judged against: the run's for nve, a ramp's
+        hottest target (a packed box releases potential energy early in a ramp from 50 K),
+        else the thermostat's (None for a minimisation)."""
+        if self.kind == "nve":
+            return temperature
+        if self.kind == "heat":
+            return max(self.heat_range(temperature))
+        return self.target_temperature(temperature, 0, 1)
+
     def target_temperature(self, temperature: float, k: int, n: int) -> float | None:
         """Thermostat target in K at step ``k`` of ``n`` (ramps are linear in time)."""
         if self.kind == "heat":
