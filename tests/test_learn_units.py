@@ -279,14 +279,15 @@ def test_holdout_error_and_its_standard_error_cover_the_true_force_error():
     for _ in range(trials):
         noise = rng.normal(0, sigma, size=(n_frames, n_atoms, 3))
         forces = np.repeat((ref + noise)[None], members, axis=0)  # members agree
-        e = holdout_errors(np.zeros((members, n_frames)), forces, frames)
+        per_frame = list(forces.swapaxes(0, 1))  # (M, F, N, 3) -> F × (M, N, 3)
+        e = holdout_errors(np.zeros((members, n_frames)), per_frame, frames)
         covered += abs(e["force_rmse"] - sigma) < z * e["force_rmse_se"]
     assert 0.92 < covered / trials < 0.98
     # exact values on one case: per-frame RMSE, member RMSE, offset-free energy error
     forces = np.stack([ref + 0.1, ref - 0.1, ref + 0.3])
     energies = np.array([[1.0] * n_frames, [3.0] * n_frames, [2.0] * n_frames])
     energies[:, 0] += 6.0  # frame 0 is 1 eV/atom off (6 atoms) after the offset
-    e = holdout_errors(energies, forces, frames)
+    e = holdout_errors(energies, list(forces.swapaxes(0, 1)), frames)
     assert e["force_rmse"] == pytest.approx(0.1)  # committee mean is ref + 0.1
     assert e["member_force_rmse"] == pytest.approx([0.1, 0.1, 0.3])
     de = np.r_[1.0, np.zeros(n_frames - 1)] + 2.0 / 6  # per atom, before the offset

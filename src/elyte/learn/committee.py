@@ -21,6 +21,7 @@ import numpy as np
 from ase import Atoms
 
 from elyte.jsonio import read_json, write_json
+from elyte.learn.oracle import composition
 from elyte.learn.spec import LearnSpec
 from elyte.training.mace_train import MaceHyperParameters, run_mace_training
 
@@ -125,42 +126,23 @@ def predict(calcs: Sequence, frames: Sequence[Atoms]) -> tuple[np.ndarray, list[
     return energies, forces
 
 
-def _per_frame(forces: np.ndarray | Sequence[np.ndarray], n_frames: int) -> list[np.ndarray]:
-    """Forces as a list over frames of (M, N_f, 3) arrays (from one (M, F, N, 3) array too)."""
-    if isinstance(forces, np.ndarray) and forces.ndim == 4:
-        return [forces[:, j] for j in range(forces.shape[1])]
-    out = [np.asarray(f, float) for f in forces]
-    if len(out) != n_frames:
-        raise ValueError(f"forces of {len(out)} frames for {n_frames} frames")
-    return out
-
-
-def force_rmse(pred_forces: np.ndarray | Sequence[np.ndarray], frames: Sequence[Atoms]) -> float:
-    """RMSE (eV/Å) of the committee-mean force against oracle forces: the root of the
-    mean over frames of each frame's mean squared component error (all components when
-    the frames are of one size)."""
-    per = _per_frame(pred_forces, len(frames))
-    sq = [np.mean((f.mean(axis=0) - a.get_forces()) ** 2) for f, a in zip(per, frames, strict=True)]
-    return float(np.sqrt(np.mean(sq)))
-
-
 def holdout_errors(
-    energies: np.ndarray, forces: np.ndarray | Sequence[np.ndarray], frames: Sequence[Atoms]
+    energies: np.ndarray, forces: Sequence[np.ndarray], frames: Sequence[Atoms]
 ) -> dict[str, object]:
     """Errors of the committee (mean prediction) and of each member on labelled frames.
 
-    ``forces``: as :func:`predict` returns them (per frame (M, N_f, 3)), or one
-    (M, F, N, 3) array. ``frame_force_rmse`` (F,) eV/Å: per frame, the RMSE over its
-    components of the committee-mean force; ``force_rmse`` eV/Å the root of the mean of
-    their squares over frames (each frame weighs the same; with frames of one size, the
-    RMSE over all components); ``force_rmse_se`` its standard error from the spread of
-    the per-frame mean squared errors (frames treated as independent; a lower bound when
-    they are correlated); ``member_force_rmse`` (M,) eV/Å, the same mean for each member;
+    ``forces``: as :func:`predict` returns them (per frame (M, N_f, 3)).
+    ``frame_force_rmse`` (F,) eV/Å: per frame, the RMSE over its components of the
+    committee-mean force; ``force_rmse`` eV/Å the root of the mean of their squares over
+    frames (each frame weighs the same; with frames of one size, the RMSE over all
+    components); ``force_rmse_se`` its standard error from the spread of the per-frame
+    mean squared errors (frames treated as independent; a lower bound when they are
+    correlated); ``member_force_rmse`` (M,) eV/Å, the same mean for each member;
     ``energy_rmse`` meV/atom of the committee-mean energy after removing the mean offset
     of each composition (the E0s are refitted each training, so only energy differences
     within one system are compared).
     """
-    per = _per_frame(forces, len(frames))
+    per = [np.asarray(f, float) for f in forces]
     ref_f = [np.asarray(a.get_forces(), float) for a in frames]
     ref_e = np.array([a.get_potential_energy() for a in frames])
     n_atoms = np.array([len(a) for a in frames], float)
@@ -170,7 +152,7 @@ def holdout_errors(
     de = (energies.mean(axis=0) - ref_e) / n_atoms
     groups: dict[tuple[int, ...], list[int]] = {}
     for j, a in enumerate(frames):
-        groups.setdefault(tuple(sorted(int(z) for z in a.numbers)), []).append(j)
+        groups.setdefault(composition(a), []).append(j)
     for idx in groups.values():
         de[idx] -= de[idx].mean()
     se = (

@@ -19,7 +19,7 @@ from ase import Atoms
 from ase.calculators.singlepoint import SinglePointCalculator
 from ase.io import read
 
-from elyte.learn.oracle import Oracle, bare
+from elyte.learn.oracle import Oracle, bare, composition
 from elyte.learn.spec import LearnError
 from elyte.training.augment import langevin_frames
 
@@ -81,7 +81,7 @@ def read_holdout(path: str | os.PathLike[str], start: Atoms | Sequence[Atoms]) -
     ``start`` or as one of several starts (the explored systems; matched by their sorted
     atomic numbers)."""
     starts = [start] if isinstance(start, Atoms) else list(start)
-    keys = {tuple(sorted(int(z) for z in a.numbers)) for a in starts}
+    keys = {composition(a) for a in starts}
     p = Path(path)
     if not p.is_file():
         raise LearnError(f"[learn] holdout_file {p}: file does not exist")
@@ -93,7 +93,7 @@ def read_holdout(path: str | os.PathLike[str], start: Atoms | Sequence[Atoms]) -
     for k, a in enumerate(frames):
         if a.calc is None or "forces" not in a.calc.results or "energy" not in a.calc.results:
             raise LearnError(f"[learn] holdout_file {p}: frame {k} has no energy and forces")
-        if tuple(sorted(int(z) for z in a.numbers)) not in keys:
+        if composition(a) not in keys:
             names = ", ".join(b.get_chemical_formula() for b in starts)
             which = "system is" if len(starts) == 1 else "systems are"
             raise LearnError(

@@ -89,6 +89,11 @@ def bare(atoms: Atoms) -> Atoms:
     return a
 
 
+def composition(atoms: Atoms) -> tuple[int, ...]:
+    """Sorted atomic numbers: the key that says two frames are of the same system."""
+    return tuple(sorted(int(z) for z in atoms.numbers))
+
+
 def _compute(calc: Calculator, atoms: Atoms) -> tuple[float, np.ndarray]:
     a = bare(atoms)
     a.calc = calc
