@@ -1,21 +1,24 @@
-"""Metrics defined as the field's benchmarks define them (ml-peg, MLIPAudit).
+"""ml-peg's 21 m LiTFSI water-in-salt benchmark, to the letter, beside elyte's estimates.
 
-- **WiSE Li–O coordination** (ml-peg, 21 m LiTFSI water-in-salt benchmark, ddmms/ml-peg,
-  after Brugnoli et al.'s water-in-salt MLIP study): each O is classified per frame by
-  its bonded neighbours — O of water if an H lies within ``d_OH`` = 1.25 Å, O of TFSI if
-  an S lies within ``d_OS`` = 1.75 Å — and Li–O pairs closer than ``r_cut`` = 2.83 Å are
-  counted: CN[Li-O(water)], CN[Li-O(TFSI)] and CN[Li-O] (all O), per Li, frame-averaged.
-- **Density error** (ml-peg): ρ_sim − ρ_ref against the experimental 1.7126 g/cm³
-  (21 m LiTFSI, 298 K); also in %.
-- **S(q) R-factor** (ml-peg): :func:`elyte.analysis.sq_compare.r_factor`.
-- **Stability score** (MLIPAudit, instadeepai/mlipaudit, MD stability benchmark): a run
-  fails at the first frame where it *explodes* — T exceeds the target by 10 000 K, or T
-  jumps by more than 100× from one frame to the next — or *loses an H*: an H farther than
-  2.5 Å from its bonded partner (its nearest non-H atom in the first frame). The score is
-  the fraction of frames before the failure (1 when the run never fails).
+ml-peg (ddmms/ml-peg 0.5.1, PR #445 at c9ad100f: ``ml_peg/calcs/electrolytes/
+litfsi_h2o_21m/calc_litfsi_h2o_21m.py`` computes, ``ml_peg/analysis/electrolytes/
+litfsi_h2o_21m/analyse_litfsi_h2o_21m.py`` and its ``metrics.yml`` score):
 
-All functions take arrays or trajectories and return a :class:`Result`; distances are
-minimum-image in the (possibly triclinic) cell.
+- **Li–O coordination**: O typed once, from the first frame: water if an H lies closer
+  than 1.25 Å, *else* TFSI if an S lies closer than 1.75 Å (an O is never both; O bonded
+  to neither is left out). Li–O distances histogrammed in 0.02 Å bins to 6 Å over all
+  frames; g(r) = hist / (N_Li · frames · ρ_O · shell volume), ρ_O = N_O / V(frame 0);
+  CN = Σ 4π ρ_O g(r_c) r_c² Δr over bin centres r_c ≤ 2.83 Å (a pair at 2.83 Å counts;
+  so do pairs up to 2.84 Å). Total = water + TFSI. Errors |CN − 2.4|, |CN − 1.9|,
+  |CN − 4.3|.
+- **density**: mean over the NPT frames 50–200 ps into the NPT stage; error
+  |ρ − 1.7126 g/cm³| and its percentage.
+- **score** of a metric: linear from 1 at ``good`` to 0 at ``bad``, clipped
+  (``normalize_metric``); the benchmark's score is the weight-averaged metric score.
+
+elyte's own estimates sit beside them: CN by counting pairs closer than the cut-off frame
+by frame (same typing), with the error from the series' statistical inefficiency; the
+signed density error with the density's error bar.
 """
 
 from __future__ import annotations
@@ -27,25 +30,91 @@ import numpy as np
 
 from elyte.analysis.equilibration import combine_replicas, statistical_inefficiency
 from elyte.analysis.result import Result
+from elyte.analysis.stability import min_image_distances
 from elyte.errors import ConfigError
 from elyte.estimate import Estimate
 from elyte.io.trajectory import Trajectory
 
 LITFSI_21M_DENSITY = 1.7126  # g/cm³, 298.15 K (Gilbert et al., J. Chem. Eng. Data 62, 2056)
+SUITE = {
+    "suite": "ml-peg",
+    "version": "0.5.1, PR #445 (c9ad100f)",
+    "file": "ddmms/ml-peg: ml_peg/analysis/electrolytes/litfsi_h2o_21m/analyse_litfsi_h2o_21m.py",
+}
+#: ml-peg metric: (good, bad, weight) from its metrics.yml.
+THRESHOLDS: dict[str, tuple[float, float, float]] = {
+    "Density Error": (0.0, 0.17, 1.0),
+    "Density Error (%)": (0.0, 10.0, 0.0),
+    "CN Li-O_water Error": (0.15, 0.5, 0.25),
+    "CN Li-O_TFSI Error": (0.05, 0.5, 0.25),
+    "CN Li-O_total Error": (0.10, 0.5, 0.5),
+    "S(q) R-factor": (0.0, 0.5, 1.0),
+}
+CN_REFERENCE = {"water": 2.4, "TFSI": 1.9, "total": 4.3}
+DENSITY_WINDOW_PS = (50.0, 200.0)
+AMU_PER_A3_TO_G_PER_CM3 = 1.66053906660
 
 
-def min_image_distances(a: np.ndarray, b: np.ndarray, cell: np.ndarray) -> np.ndarray:
-    """(A, B) minimum-image distances, Å, between points a (A, 3) and b (B, 3) in ``cell``
-    (3, 3) rows; exact for cells whose width exceeds twice the distances of interest."""
-    inv = np.linalg.inv(cell)
-    d = (a[:, None, :] - b[None, :, :]) @ inv
-    d -= np.round(d)
-    return np.linalg.norm(d @ cell, axis=-1)
+def normalized_score(value: float, good: float, bad: float) -> float:
+    """ml-peg's metric score: 1 at ``good``, 0 at ``bad``, linear between, clipped."""
+    if not np.isfinite(value):
+        return float("nan")
+    if good == bad:
+        return 1.0 if value == good else 0.0
+    return max(min(1.0, (value - bad) / (good - bad)), 0.0) + 0.0
 
 
-def _series_estimate(
-    series: list[np.ndarray], unit: str, method: str, *, positive: bool = False
-) -> Estimate:
+def mlpeg_metric(metric: str, value: float, unit: str, method: str, **details: Any) -> Estimate:
+    """An ml-peg metric as an Estimate: no error bar (the suite has none); its thresholds,
+    weight and score in ``details``."""
+    good, bad, weight = THRESHOLDS[metric]
+    return Estimate(
+        float(value),
+        float("nan"),
+        unit,
+        method,
+        details={
+            **SUITE,
+            "metric": metric,
+            "good": good,
+            "bad": bad,
+            "weight": weight,
+            "score": normalized_score(value, good, bad),
+            **details,
+        },
+    )
+
+
+def benchmark_score(estimates: dict[str, Estimate]) -> float:
+    """The weight-averaged score of the ml-peg metrics present (ml-peg's table Score)."""
+    scores = [
+        (e.details["score"], e.details["weight"])
+        for e in estimates.values()
+        if e.details.get("suite") == "ml-peg" and e.details.get("weight")
+    ]
+    if not scores:
+        return float("nan")
+    s, w = np.array(scores, dtype=float).T
+    return float(np.sum(s * w) / np.sum(w))
+
+
+def oxygen_types(
+    positions: np.ndarray, cell: np.ndarray, symbols: Sequence[str], d_oh: float, d_os: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """(O of water, O of TFSI) indices of one frame: water if an H is closer than
+    ``d_oh`` Å, else TFSI if an S is closer than ``d_os`` Å (water first: never both)."""
+    sym = np.asarray(symbols)
+    o, h, s = (np.flatnonzero(sym == e) for e in ("O", "H", "S"))
+    water = np.zeros(o.size, bool)
+    tfsi = np.zeros(o.size, bool)
+    if h.size:
+        water = (min_image_distances(positions[o], positions[h], cell) < d_oh).any(axis=1)
+    if s.size:
+        tfsi = (min_image_distances(positions[o], positions[s], cell) < d_os).any(axis=1)
+    return o[water], o[tfsi & ~water]
+
+
+def _series_estimate(series: list[np.ndarray], method: str) -> Estimate:
     means, errs, weights = [], [], []
     for x in series:
         g = statistical_inefficiency(x) if x.size >= 4 else float("nan")
@@ -57,11 +126,11 @@ def _series_estimate(
     return Estimate(
         value,
         err,
-        unit,
+        "1",
         method,
         status="measured" if ok else "unreliable",
         reason="" if ok else "too few frames for an error bar",
-        positive=positive,
+        positive=True,
     )
 
 
@@ -72,62 +141,87 @@ def wise_li_o_coordination(
     r_cut: float = 2.83,
     d_oh: float = 1.25,
     d_os: float = 1.75,
+    r_max: float = 6.0,
+    dr: float = 0.02,
 ) -> Result:
-    """ml-peg's Li–O coordination split by the O's bonded neighbour (module docstring).
+    """Li–O coordination split by the O's bonded neighbour (module docstring).
 
-    Returns a Result ``wise_coordination`` with estimates ``CN[Li-O(water)]``,
-    ``CN[Li-O(TFSI)]``, ``CN[Li-O]`` (per Li; errors from the statistical inefficiency of
-    each replica's per-frame series, combined over replicas) and per-frame curves.
+    Oxygens are typed once per replica from its first frame. Returns a Result
+    ``wise_coordination`` with elyte's ``CN_WiSE[Li-O(water|TFSI|total)]`` (pair counts
+    closer than ``r_cut`` Å per Li, frame-averaged, ± stderr) and ml-peg's
+    ``ml-peg[CN Li-O_water Error]`` etc. (g(r) integral over all frames of all replicas
+    pooled, as one trajectory; the CN itself in ``details["cn"]``), curves ``r``,
+    ``g[water]``, ``g[TFSI]``.
     """
     if not trajs:
         raise ConfigError("wise_li_o_coordination: no trajectories given")
     sym = np.asarray(trajs[0].symbols)
-    li, o, h, s = (np.flatnonzero(sym == e) for e in (center, "O", "H", "S"))
-    if li.size == 0 or o.size == 0:
+    li = np.flatnonzero(sym == center)
+    if li.size == 0 or not np.any(sym == "O"):
         raise ConfigError(f"wise_li_o_coordination needs {center} and O atoms in the system")
-    per = {"water": [], "TFSI": [], "all": []}
-    curves: dict[str, list[float]] = {k: [] for k in per}
+    bins = np.arange(0, r_max + dr, dr)
+    centres = 0.5 * (bins[:-1] + bins[1:])
+    hist = {"water": np.zeros(centres.size), "TFSI": np.zeros(centres.size)}
+    per: dict[str, list[np.ndarray]] = {"water": [], "TFSI": [], "total": []}
+    n_frames, counts = 0, {}
+    volume = float(trajs[0].volumes[0])
     for traj in trajs:
-        rep = {k: [] for k in per}
+        water, tfsi = oxygen_types(traj.positions[0], traj.cells[0], sym, d_oh, d_os)
+        types = {"water": water, "TFSI": tfsi}
+        counts = {k: v.size for k, v in types.items()}
+        rep = {k: np.zeros(traj.n_frames) for k in per}
         for f in range(traj.n_frames):
             pos, cell = traj.positions[f], traj.cells[f]
-            is_w = (
-                (min_image_distances(pos[o], pos[h], cell) < d_oh).any(axis=1)
-                if h.size
-                else np.zeros(o.size, bool)
-            )
-            is_t = (
-                (min_image_distances(pos[o], pos[s], cell) < d_os).any(axis=1)
-                if s.size
-                else np.zeros(o.size, bool)
-            )
-            near = min_image_distances(pos[li], pos[o], cell) < r_cut  # (Li, O)
-            rep["all"].append(near.sum() / li.size)
-            rep["water"].append(near[:, is_w].sum() / li.size)
-            rep["TFSI"].append(near[:, is_t].sum() / li.size)
+            for k, idx in types.items():
+                d = min_image_distances(pos[li], pos[idx], cell).ravel()
+                hist[k] += np.histogram(d[d < r_max], bins=bins)[0]
+                rep[k][f] = np.sum(d < r_cut) / li.size
+        rep["total"] = rep["water"] + rep["TFSI"]
         for k in per:
-            per[k].append(np.array(rep[k]))
-            curves[k].extend(rep[k])
+            per[k].append(rep[k])
+        n_frames += traj.n_frames
     res = Result(name="wise_coordination")
     how = (
-        f"ml-peg WiSE definition: {center}–O pairs < {r_cut} Å; O(water) has an H within "
-        f"{d_oh} Å, O(TFSI) an S within {d_os} Å (classified per frame)"
+        f"{center}–O pairs < {r_cut} Å counted per frame; O typed once from the first frame: "
+        f"water if an H < {d_oh} Å, else TFSI if an S < {d_os} Å; total = water + TFSI"
     )
-    for key, label in (("water", "O(water)"), ("TFSI", "O(TFSI)"), ("all", "O")):
-        res.estimates[f"CN[{center}-{label}]"] = _series_estimate(per[key], "1", how, positive=True)
-        res.curves[f"CN[{center}-{label}]"] = np.array(curves[key])
-        res.units[f"CN[{center}-{label}]"] = "1"
-    res.curves = {"frame": np.arange(len(curves["all"]), dtype=float), **res.curves}
-    res.units["frame"] = "1"
-    res.notes.append(how + "; O bonded to neither counts only in the total")
+    for k in per:
+        res.estimates[f"CN_WiSE[{center}-O({k})]"] = _series_estimate(per[k], how)
+    shell = (4.0 / 3.0) * np.pi * (bins[1:] ** 3 - bins[:-1] ** 3)
+    cn = {}
+    for k, h in hist.items():
+        if counts[k] == 0:
+            raise ConfigError(f"wise_li_o_coordination: no O of {k} found in the first frame")
+        rho = counts[k] / volume
+        g = h / (li.size * n_frames * rho * shell)
+        cn[k] = float(np.sum((4.0 * np.pi * rho * g * centres**2 * dr)[centres <= r_cut]))
+        res.curves[f"g[{k}]"] = g
+        res.units[f"g[{k}]"] = "1"
+    cn["total"] = cn["water"] + cn["TFSI"]
+    res.curves = {"r": centres, **res.curves}
+    res.units["r"] = "Å"
+    for k, metric in (
+        ("water", "CN Li-O_water Error"),
+        ("TFSI", "CN Li-O_TFSI Error"),
+        ("total", "CN Li-O_total Error"),
+    ):
+        res.estimates[f"ml-peg[{metric}]"] = mlpeg_metric(
+            metric,
+            abs(cn[k] - CN_REFERENCE[k]),
+            "1",
+            f"ml-peg: |CN − {CN_REFERENCE[k]}|, CN = ∫ 4πρ g r² dr over bin centres ≤ {r_cut} Å "
+            f"({dr} Å bins, {n_frames} frames)",
+            cn=cn[k],
+            reference=CN_REFERENCE[k],
+            elyte_key=f"CN_WiSE[{center}-O({k})]",
+        )
+    res.notes.append(how + "; O bonded to neither is in no CN")
     return res
 
 
 def density_error(density: Estimate, reference: float = LITFSI_21M_DENSITY) -> Result:
-    """ml-peg density metric: ``ρ − ρ_ref`` (g/cm³) and its relative size (%).
-
-    The status of the density (e.g. "input" for a fixed NVT box) carries over.
-    """
+    """elyte's signed density error ``ρ − ρ_ref`` (g/cm³, and %) with the density's error
+    bar and status (an NVT box's density is an "input")."""
     if not reference > 0:
         raise ConfigError(f"density reference must be positive (g/cm³), got {reference}")
     diff = density.value - reference
@@ -146,76 +240,59 @@ def density_error(density: Estimate, reference: float = LITFSI_21M_DENSITY) -> R
     return res
 
 
-def stability_score(
-    temperature: np.ndarray | None,
-    target_temperature: float,
-    positions: np.ndarray | None = None,
-    cells: np.ndarray | None = None,
-    symbols: Sequence[str] | None = None,
-    *,
-    t_excess: float = 10_000.0,
-    jump_factor: float = 100.0,
-    h_distance: float = 2.5,
-) -> Result:
-    """MLIPAudit stability score of one run (module docstring).
+def npt_window_density(
+    traj: Trajectory, window_ps: tuple[float, float] = DENSITY_WINDOW_PS
+) -> np.ndarray:
+    """(F,) g/cm³ of the frames ``window_ps`` (inclusive) into the last stage whose cell
+    volume changes (the NPT stage); time from the stage's start, one frame interval
+    before its first frame. Empty when there is no such stage or frame."""
+    stage = traj.stage_index
+    vol = traj.volumes
+    t = np.asarray(traj.times, dtype=float)
+    npt = [s for s in np.unique(stage) if np.ptp(vol[stage == s]) > 1e-9 * vol[stage == s][0]]
+    if not npt:
+        return np.zeros(0)
+    idx = np.flatnonzero(stage == npt[-1])
+    start = t[idx[0]] - (t[idx[1]] - t[idx[0]] if idx.size > 1 else 0.0)
+    rel = t[idx] - start
+    sel = idx[(rel >= window_ps[0]) & (rel <= window_ps[1])]
+    mass = float(np.sum(traj.masses))
+    return mass * AMU_PER_A3_TO_G_PER_CM3 / vol[sel]
 
-    Args:
-        temperature: (T,) K per frame, or None (then only the H check).
-        target_temperature: K.
-        positions: (T, N, 3) Å, for the H check (None: skipped).
-        cells: (T, 3, 3) Å.
-        symbols: (N,) element symbols.
 
-    Returns:
-        Result ``stability`` with ``stability_score`` (fraction of frames before the first
-        failure), ``failure_frame`` (−1 if none) and details saying what tripped.
-    """
-    checks, fail, why = [], None, "none"
-    n_frames = None
-    if temperature is not None:
-        t = np.asarray(temperature, dtype=float)
-        n_frames = t.size
-        checks.append("temperature")
-        hot = t > target_temperature + t_excess
-        jump = np.zeros_like(hot)
-        jump[1:] = t[1:] > jump_factor * np.maximum(t[:-1], 1e-12)
-        bad = np.flatnonzero(hot | jump | ~np.isfinite(t))
-        if bad.size:
-            fail = int(bad[0])
-            why = "explosion: " + (
-                f"T = {t[fail]:.0f} K > target + {t_excess:g} K"
-                if hot[fail]
-                else f"T jumped {jump_factor:g}× between frames"
-            )
-    if positions is not None and symbols is not None and cells is not None:
-        pos = np.asarray(positions, dtype=float)
-        n_frames = pos.shape[0] if n_frames is None else min(n_frames, pos.shape[0])
-        sym = np.asarray(symbols)
-        h, heavy = np.flatnonzero(sym == "H"), np.flatnonzero(sym != "H")
-        if h.size and heavy.size:
-            checks.append("H bonds")
-            partner = heavy[np.argmin(min_image_distances(pos[0, h], pos[0, heavy], cells[0]), 1)]
-            for f in range(pos.shape[0] if fail is None else fail):
-                d = min_image_distances(pos[f, h], pos[f, partner], cells[f])
-                far = np.diagonal(d) > h_distance
-                if far.any():
-                    fail = f
-                    why = f"H {int(h[np.argmax(far)])} > {h_distance:g} Å from its bonded partner"
-                    break
-    if n_frames is None or not checks:
-        raise ConfigError("stability_score needs a temperature series or positions with H")
-    score = 1.0 if fail is None else fail / n_frames
-    res = Result(name="stability")
-    method = f"MLIPAudit: fraction of frames before the first failure (checks: {', '.join(checks)})"
-    res.estimates["stability_score"] = Estimate(
-        score, float("nan"), "1", method, details={"failure": why, "n_frames": n_frames}
-    )
-    res.estimates["failure_frame"] = Estimate(
-        float(-1 if fail is None else fail), float("nan"), "1", why
-    )
-    if "temperature" not in checks:
-        res.notes.append("no temperature series: only the H-bond check was applied")
-    return res
+def mlpeg_density_error(
+    trajs: Sequence[Trajectory],
+    reference: float = LITFSI_21M_DENSITY,
+    window_ps: tuple[float, float] = DENSITY_WINDOW_PS,
+) -> dict[str, Estimate]:
+    """ml-peg's ``Density Error`` and ``Density Error (%)`` from the NPT frames in
+    ``window_ps`` (replicas pooled); raises when no NPT frame lies in the window."""
+    rho = np.concatenate([npt_window_density(t, window_ps) for t in trajs])
+    if rho.size == 0:
+        raise ConfigError(
+            f"ml-peg density needs NPT frames {window_ps[0]:g}–{window_ps[1]:g} ps into the "
+            "NPT stage; this run has none (add an npt stage of at least 50 ps)"
+        )
+    mean = float(rho.mean())
+    how = f"ml-peg: mean of {rho.size} NPT frames {window_ps[0]:g}–{window_ps[1]:g} ps"
+    return {
+        "ml-peg[Density Error]": mlpeg_metric(
+            "Density Error",
+            abs(mean - reference),
+            "g/cm^3",
+            how + f", |ρ − {reference:g}|",
+            rho=mean,
+            elyte_key="density_error",
+        ),
+        "ml-peg[Density Error (%)]": mlpeg_metric(
+            "Density Error (%)",
+            abs(100 * (mean - reference) / reference),
+            "%",
+            how + f", |100 (ρ − {reference:g})/{reference:g}|",
+            rho=mean,
+            elyte_key="density_error_percent",
+        ),
+    }
 
 
 def ml_peg_analyses(
@@ -227,8 +304,12 @@ def ml_peg_analyses(
     run: Callable[[str, Callable[[], Result | None]], Result | None],
 ) -> None:
     """The ml-peg/MLIPAudit analyses an AnalysisSpec asks for, through ``analyze``'s ``run``:
-    ``wise_coordination`` (equilibrated frames), ``density_error`` (needs ``density``),
-    ``stability[k]`` per replica (all frames: a run can blow up during equilibration)."""
+    ``wise_coordination`` (equilibrated frames), ``density_error`` (elyte's from the
+    ``density`` analysis; ml-peg's from the NPT window of the whole run), ``stability[k]``
+    per replica and ``stability`` combined (all frames: a run can blow up while it
+    equilibrates)."""
+    from elyte.analysis.stability import combine_stability, stability_score
+
     w = spec.wise_coordination
     if w is not None:
         run(
@@ -236,22 +317,43 @@ def ml_peg_analyses(
             lambda: wise_li_o_coordination(trimmed, r_cut=w.r_cut, d_oh=w.d_oh, d_os=w.d_os),
         )
     if spec.density_reference:
-        dens = results.get("density")
-        est = None if dens is None else dens.estimates.get("density")
-        if est is None:
-            raise_later = "density_error needs the density analysis (density = true)"
-            run("density_error", lambda: _fail(raise_later))
-        else:
-            run("density_error", lambda: density_error(est, spec.density_reference))
+        run("density_error", lambda: _density_errors(trajs, results, spec.density_reference))
     if spec.stability:
+        scores: list[float] = []
         for k, traj in enumerate(trajs):
-            run(
+            out = run(
                 f"stability[{k}]",
                 lambda traj=traj: stability_score(
-                    traj.temperature, temperature, traj.positions, traj.cells, traj.symbols
+                    traj.temperature,
+                    temperature,
+                    traj.positions,
+                    traj.cells,
+                    traj.symbols,
+                    mol_id=traj.mol_id,
                 ),
             )
+            if out is not None and "stability_score" in out.estimates:
+                scores.append(out.estimates["stability_score"].value)
+        if scores:
+            run("stability", lambda: _combined(scores, combine_stability))
 
 
-def _fail(message: str) -> Result:
-    raise ConfigError(message)
+def _combined(scores: list[float], combine: Callable[[list[float]], Estimate]) -> Result:
+    res = Result(name="stability")
+    res.estimates["MLIPAudit[stability]"] = combine(scores)
+    return res
+
+
+def _density_errors(
+    trajs: Sequence[Trajectory], results: dict[str, Result], reference: float
+) -> Result:
+    dens = results.get("density")
+    est = None if dens is None else dens.estimates.get("density")
+    if est is None:
+        raise ConfigError("density_error needs the density analysis (density = true)")
+    res = density_error(est, reference)
+    try:
+        res.estimates.update(mlpeg_density_error(trajs, reference))
+    except ConfigError as exc:
+        res.notes.append(f"ml-peg density error not computed: {exc}")
+    return res

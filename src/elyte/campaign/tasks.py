@@ -241,6 +241,13 @@ def execute_run(payload: RunPayload, out_dir: Path) -> dict[str, Any]:
         results, errors = analyze_each([traj], payload.analyses, payload.temperature)
         if errors:
             record["analysis_errors"] = errors
+    elif traj_path.exists() and failure is not None and payload.analyses.stability:
+        # a stopped run is a stability failure to be scored, never dropped
+        from elyte.analysis.stability import stopped_run_stability
+
+        traj = read_trajectory(traj_path)
+        stages = payload.md.stages
+        results["stability[0]"] = stopped_run_stability(traj, payload.temperature, stages).to_dict()
     record["results"] = results
     return record
 
@@ -309,16 +316,31 @@ def execute_group(payload: GroupPayload, out_dir: Path) -> dict[str, Any]:
         if m["status"] == "completed"
     ]
     record: dict[str, Any] = {"members": members, "n_completed": len(done)}
+    stability = _replica_stability(payload)
     if not done:
-        return {**record, "status": "failed", "failure": "no replica completed", "results": {}}
+        failed = {"stability": stability} if stability is not None else {}
+        return {**record, "status": "failed", "failure": "no replica completed", "results": failed}
     trajs = [read_trajectory(d / run_files.TRAJECTORY) for d in done]
     record["results"], errors = analyze_each(trajs, payload.analyses, payload.temperature)
+    if stability is not None:
+        record["results"]["stability"] = stability
     if errors:
         record["analysis_errors"] = errors
     record["status"] = "completed"
     rates = [m["ns_per_day"] for m in members if m["ns_per_day"]]
     record["ns_per_day"] = float(sum(rates) / len(rates)) if rates else None
     return record
+
+
+def _replica_stability(payload: GroupPayload) -> dict[str, Any] | None:
+    """The stability score over every replica, monitor-stopped ones included."""
+    if not payload.analyses.stability:
+        return None
+    from elyte.analysis.stability import replica_stability
+
+    every = [(read_results(Path(d) / RESULTS_NAME) or {}).get("results") for d in payload.run_dirs]
+    combined = replica_stability(every)
+    return None if combined is None else combined.to_dict()
 
 
 # ------------------------------------------------------------------------ helpers
