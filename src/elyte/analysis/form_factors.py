@@ -5,9 +5,12 @@ Sets (``form_factor_set``):
 - ``"waasmaier-kirfel"``: five Gaussians + constant, Waasmaier & Kirfel, Acta Cryst. A51,
   416 (1995); valid for s = sin θ/λ = q/4π ≤ 6 Å⁻¹ (q ≤ 75 Å⁻¹). elyte's default.
 - ``"cromer-mann"``: four Gaussians + constant, International Tables for Crystallography
-  Vol. C (1992) Table 6.1.1.4 (Cromer & Mann, Acta Cryst. A24, 321 (1968)), including H;
-  valid for s ≤ 2 Å⁻¹ (q ≤ 25 Å⁻¹). dynasor's and ml-peg's choice for the 21 m LiTFSI
-  benchmark.
+  Vol. C (1992) Table 6.1.1.4 (Cromer & Mann, Acta Cryst. A24, 321 (1968)); valid for
+  s ≤ 2 Å⁻¹ (q ≤ 25 Å⁻¹). Two H entries: ``"H"``, the table's free atom (f(4 Å⁻¹) =
+  0.2225), and ``"H-SDS"``, Stewart, Davidson & Simpson's bonded H (f(4 Å⁻¹) = 0.2978).
+- ``"ml-peg"``: the Cromer–Mann coefficients exactly as ml-peg's 21 m LiTFSI benchmark
+  types them (three decimals; H, Li, C, N, O, F, S; its H is the SDS entry), so that
+  its S(q) is reproduced to the last digit (:mod:`elyte.analysis.sq_mlpeg`).
 
 Ionic or neutral is chosen explicitly: ``ions=True`` maps an element whose atoms all carry
 one integer formal charge to its ion's entry (Li⁺ -> ``Li1+``), ``ions=False`` uses neutral
@@ -26,11 +29,12 @@ import numpy as np
 from elyte.errors import ConfigError
 from elyte.io.trajectory import Trajectory
 
-FORM_FACTOR_SETS = ("waasmaier-kirfel", "cromer-mann")
+FORM_FACTOR_SETS = ("waasmaier-kirfel", "cromer-mann", "ml-peg")
 FORM_FACTOR_SOURCES = {
     "waasmaier-kirfel": "Waasmaier & Kirfel, Acta Cryst. A51, 416 (1995)",
     "cromer-mann": "International Tables for Crystallography Vol. C (1992) Table 6.1.1.4 "
     "(Cromer & Mann, Acta Cryst. A24, 321 (1968))",
+    "ml-peg": "ml-peg's Cromer–Mann table (ddmms/ml-peg PR #445, TRAVIS_FF; H = SDS bonded H)",
 }
 
 
@@ -49,8 +53,8 @@ def _waasmaier_kirfel() -> dict[str, np.ndarray]:
 
 
 @functools.cache
-def _cromer_mann() -> dict[str, np.ndarray]:
-    text = resources.files("elyte.data").joinpath("cromer_mann.csv").read_text()
+def _cromer_mann(name: str = "cromer_mann.csv") -> dict[str, np.ndarray]:
+    text = resources.files("elyte.data").joinpath(name).read_text()
     table: dict[str, np.ndarray] = {}
     for line in text.splitlines():
         if line.startswith(("#", "label")) or not line.strip():
@@ -77,6 +81,8 @@ def _table(form_factor_set: str) -> dict[str, np.ndarray]:
         return _waasmaier_kirfel()
     if form_factor_set == "cromer-mann":
         return _cromer_mann()
+    if form_factor_set == "ml-peg":
+        return _cromer_mann("form_factors_mlpeg.csv")
     raise ConfigError(
         f"unknown form-factor set {form_factor_set!r}; choose one of {', '.join(FORM_FACTOR_SETS)}"
     )
@@ -102,7 +108,7 @@ def xray_form_factor(
         )
     coef = table[label]
     s2 = (np.asarray(q, dtype=float) / (4.0 * np.pi)) ** 2
-    if form_factor_set == "cromer-mann":
+    if form_factor_set in ("cromer-mann", "ml-peg"):
         a, b, c = coef[0:8:2], coef[1:8:2], coef[8]
     else:
         a, c, b = coef[:5], coef[5], coef[6:11]

@@ -49,6 +49,7 @@ THRESHOLDS: dict[str, tuple[float, float, float]] = {
     "CN Li-O_TFSI Error": (0.05, 0.5, 0.25),
     "CN Li-O_total Error": (0.10, 0.5, 0.5),
     "S(q) R-factor": (0.0, 0.5, 1.0),
+    "First Peak Position Error": (0.0, 0.3, 0.0),
 }
 CN_REFERENCE = {"water": 2.4, "TFSI": 1.9, "total": 4.3}
 DENSITY_WINDOW_PS = (50.0, 200.0)

@@ -45,8 +45,9 @@ class StructureFactorSpec(Spec):
     weighting: Literal["faber-ziman", "ashcroft-langreth"] = Field(
         "faber-ziman", description="Normalisation of the total S(q) (direct method)."
     )
-    form_factors: Literal["waasmaier-kirfel", "cromer-mann"] = Field(
-        "waasmaier-kirfel", description="X-ray form-factor set (cromer-mann: as ml-peg)."
+    form_factors: Literal["waasmaier-kirfel", "cromer-mann", "ml-peg"] = Field(
+        "waasmaier-kirfel",
+        description="X-ray form-factor set (ml-peg: ml-peg's Cromer–Mann table, SDS H).",
     )
     ions: bool = Field(True, description="Ionic form factors by formal charge; false: neutral.")
     dq: float = Field(0.05, gt=0, description="Shell width in 1/Å (direct method).")
@@ -58,6 +59,11 @@ class StructureFactorSpec(Spec):
     )
     q_resolution: float | None = Field(
         None, gt=0, description="Experiment's Gaussian q resolution σ in 1/Å, applied first."
+    )
+    ml_peg: bool = Field(
+        False,
+        description="Also ml-peg's S(q) (dynasor q-points, 0.02 1/Å bins, Savitzky–Golay) "
+        "and its R-factor and first-peak error (needs dynasor).",
     )
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import numpy as np
+
 from elyte.analysis.spec import StructureFactorSpec
 from elyte.analysis.sq_compare import load_experimental_curve, r_factor
 from elyte.analysis.sq_direct import direct_structure_factor
@@ -31,6 +33,7 @@ def structure_factor_analysis(trajs: Sequence[Trajectory], spec: StructureFactor
         result = xray_structure_factor(
             list(trajs), q_max=spec.q_max, ions=spec.ions, form_factor_set=spec.form_factors
         )
+    q_exp = s_exp = None
     if spec.experimental is not None:
         q_exp, s_exp = load_experimental_curve(spec.experimental)
         result.curves["q_exp"] = q_exp
@@ -58,4 +61,26 @@ def structure_factor_analysis(trajs: Sequence[Trajectory], spec: StructureFactor
             status=est.status,
             reason=est.reason,
         )
+    if spec.ml_peg:
+        _add_mlpeg(result, trajs, q_exp, s_exp)
     return result
+
+
+def _add_mlpeg(
+    result: SqResult,
+    trajs: Sequence[Trajectory],
+    q_exp: np.ndarray | None,
+    s_exp: np.ndarray | None,
+) -> None:
+    """ml-peg's S(q) beside elyte's (curves ``q[ml-peg]``, ``S_xray[ml-peg]``) and, with
+    an experimental curve, ml-peg's R-factor and first-peak error."""
+    from elyte.analysis.sq_mlpeg import add_mlpeg_comparison, mlpeg_xray_sq
+
+    ml = mlpeg_xray_sq(trajs)
+    if q_exp is not None:
+        add_mlpeg_comparison(ml, q_exp, s_exp)
+        result.estimates.update(ml.estimates)
+    result.curves["q[ml-peg]"] = ml.curves["q"]
+    result.curves["S_xray[ml-peg]"] = ml.curves["S_xray"]
+    result.units.update({"q[ml-peg]": "1/Å", "S_xray[ml-peg]": "1"})
+    result.notes.extend(ml.notes)

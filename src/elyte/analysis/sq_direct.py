@@ -67,7 +67,18 @@ def _groups(trajs: Sequence[Trajectory]) -> list[list[tuple[int, int]]]:
     return [[(0, int(f)) for f in b] for b in blocks if len(b)]
 
 
-def _amplitudes(
+def pair_index(n_vec: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(nmax (3,), the distinct (n₁, n₂) pairs (U, 2), each k's pair (K,)) of integer
+    k-vectors ``n_vec`` (K, 3), as :func:`amplitudes` takes them."""
+    nmax = np.abs(n_vec).max(axis=0) if len(n_vec) else np.zeros(3, int)
+    width = 2 * nmax[1] + 1
+    key = (n_vec[:, 0] + nmax[0]) * width + (n_vec[:, 1] + nmax[1])
+    uniq, pair_of_k = np.unique(key, return_inverse=True)
+    pair_u = np.stack([uniq // width - nmax[0], uniq % width - nmax[1]], axis=1)
+    return nmax, pair_u, pair_of_k
+
+
+def amplitudes(
     pos: np.ndarray,
     recip: np.ndarray,
     n_vec: np.ndarray,
@@ -117,11 +128,7 @@ def kspace_accumulate(
     symbols = np.asarray(trajs[0].symbols)
     atoms_of = [np.flatnonzero(symbols == s) for s in species]
     n_vec = np.asarray(n_vec, dtype=int).reshape(-1, 3)
-    nmax = np.abs(n_vec).max(axis=0) if len(n_vec) else np.zeros(3, int)
-    width = 2 * nmax[1] + 1
-    key = (n_vec[:, 0] + nmax[0]) * width + (n_vec[:, 1] + nmax[1])
-    uniq, pair_of_k = np.unique(key, return_inverse=True)
-    pair_u = np.stack([uniq // width - nmax[0], uniq % width - nmax[1]], axis=1)
+    nmax, pair_u, pair_of_k = pair_index(n_vec)
     acc = np.zeros((len(groups), ns, ns, nb))
     count = np.zeros((len(groups), nb))
     ksum = np.zeros((len(groups), nb))
@@ -136,7 +143,7 @@ def kspace_accumulate(
             inside = (b >= 0) & (b < nb)
             if inside.any():
                 pos = np.asarray(traj.positions[f], dtype=float)
-                rho = _amplitudes(pos, recip, n_vec, nmax, pair_u, pair_of_k, atoms_of, max_bytes)[
+                rho = amplitudes(pos, recip, n_vec, nmax, pair_u, pair_of_k, atoms_of, max_bytes)[
                     :, inside
                 ]
                 bi = b[inside]
@@ -209,7 +216,7 @@ def direct_structure_factor(
         max_k_per_bin: sub-sample shells holding more k-vectors (None: use all).
         weighting: "faber-ziman" (S → 1 at large q; ml-peg's convention) or
             "ashcroft-langreth" (I/N⟨f²⟩).
-        form_factor_set: "waasmaier-kirfel" or "cromer-mann" (includes H).
+        form_factor_set: "waasmaier-kirfel", "cromer-mann" or "ml-peg" (both include H).
         ions: ionic form factors by formal charge (True) or neutral atoms (False).
         form_factors: per-species override, a label of the set or a callable f(q).
         neutron: also the neutron S(q) (Sears lengths), same weighting.
