@@ -17,6 +17,7 @@ from typing import Any
 from elyte.estimate import Estimate
 from elyte.io.results_store import ResultsStore as CampaignStore
 from elyte.io.results_store import read_results
+from elyte.report.scores import score_rows
 from elyte.report.status import compare, estimator_tag, value_text
 
 #: Table rows: (label, regex on estimate names, reference key). Order is the report's.
@@ -27,6 +28,7 @@ OBSERVABLES: list[tuple[str, str, str | None]] = [
     ("σ_EH", r"^(sigma|σ)_?EH$", "conductivity"),
     ("η", r"^(eta|η|viscosity)$", "viscosity"),
     ("CN", r"^CN\[(?P<x>[^\]]+)\]$", "coordination"),
+    ("CN (WiSE, types from frame 0)", r"^CN_WiSE\[(?P<x>[^\]]+)\]$", None),
     ("S(q) R-factor", r"^R_?factor$", None),
 ]
 
@@ -228,6 +230,8 @@ def observable_table(data: ReportData, system: str) -> Table:
             ref_cell = Cell(text=_ref_text(ref)) if ref else Cell()
             has_ref = has_ref or bool(ref)
             rows.append((f"Ea ({obs}, {pot}) / {ea.unit}", cells + [ref_cell]))
+    # ml-peg / MLIPAudit scores, elyte's own estimate beside each
+    rows += [(name, [Cell(text=t) for t in texts] + [Cell()]) for name, texts in score_rows(conds)]
     rows.append(("stability", [Cell(text=stability_text(c)) for c in conds] + [Cell()]))
     rows.append(("throughput / ns/day", [Cell(text=_throughput(c)) for c in conds] + [Cell()]))
     if has_ref:
