@@ -11,6 +11,7 @@ from elyte.analysis.mlpeg import wise_li_o_coordination
 from elyte.analysis.stability import replica_stability, stability_score
 from elyte.campaign.store import CampaignStore, write_results
 from elyte.report import write_report
+from elyte.report.scores import score_text
 from elyte.report.status import value_text
 
 
@@ -55,6 +56,9 @@ def test_report_rows_name_the_suite_and_put_elyte_beside(tmp_path):
     row = next(line for line in md.splitlines() if "MLIPAudit" in line)
     assert "0.66" in row  # the stopped replica counted, not dropped (1.0)
     assert "MLIPAudit 0.1.8" in row and "2.5 Å" in row
+    one = replica_stability(runs[:1]).estimates["MLIPAudit[stability]"]
+    assert one.status == "unreliable"  # one replica: no error bar, and the cell says so
+    assert score_text(one, {}) == "1 [unreliable]"
     # elyte's WiSE CN has its own rows, not the g(r) CN's key
     assert any(
         line.startswith("| CN (WiSE, types from frame 0)[Li-O(total)]") for line in md.splitlines()

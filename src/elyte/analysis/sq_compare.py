@@ -2,8 +2,10 @@
 
 Definitions:
 
-- ml-peg (default; the 21 m LiTFSI benchmark of ml-peg, ddmms/ml-peg, and the water-in-salt
-  study it follows): ``R = Σ_i |S_exp(q_i) − S_sim(q_i)| / Σ_i |S_exp(q_i)|``.
+- ml-peg (default; the formula of ml-peg's 21 m LiTFSI benchmark, ddmms/ml-peg, and the
+  water-in-salt study it follows): ``R = Σ_i |S_exp(q_i) − S_sim(q_i)| / Σ_i |S_exp(q_i)|``.
+  Only the formula: ml-peg's whole procedure (its q-points, bins, smoothing and
+  interpolation), which gives its number, is :mod:`elyte.analysis.sq_mlpeg`.
 - ``"rms"`` (elyte 0.1): ``R = sqrt(Σ_i (S_sim − S_exp)² / Σ_i S_exp²)``.
 
 Both sums run over the experimental points ``q_i`` inside the q range where the simulation

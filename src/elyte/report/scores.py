@@ -14,7 +14,7 @@ import re
 from typing import Any
 
 from elyte.estimate import Estimate
-from elyte.report.status import value_text
+from elyte.report.status import STATUS_MARK, value_text
 
 SCORE_KEY = re.compile(r"^(?P<suite>ml-peg|MLIPAudit)\[(?P<metric>.+)\]$")
 
@@ -41,6 +41,8 @@ def score_text(est: Estimate | None, estimates: dict[str, Estimate]) -> str:
         return "–"
     d = est.details or {}
     text = value_text(est) if math.isfinite(est.stderr) else f"{est.value:.4g}"
+    if not math.isfinite(est.stderr) and not est.measured:
+        text += f" [{STATUS_MARK.get(est.status, est.status)}]"  # never hide the status
     score = d.get("score")
     if score is not None and math.isfinite(float(score)):
         text += f" → score {float(score):.2f}"
