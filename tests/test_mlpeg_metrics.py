@@ -198,3 +198,23 @@ def test_wise_cn_matches_an_independent_ase_histogram():
         got = res.estimates[f"ml-peg[CN Li-O_{key} Error]"].details["cn"]
         assert got == pytest.approx(cn, rel=1e-12, abs=1e-15)
         assert np.allclose(res.curves[f"g[{key}]"], g, rtol=1e-12)
+
+
+def test_ml_peg_numbers_use_the_whole_production_stage():
+    # stage 0: the water O far from Li; stage 1 (production): at 2.0 Å. ml-peg reads its
+    # production file whole, so only stage 1 counts, every one of its frames
+    from elyte.analysis.mlpeg import production_frames
+
+    box = 16.0
+    sym = ["Li", "O", "H", "O", "S"]
+    pos = np.array([[0, 8, 8], [2.0, 8, 8], [2.96, 8, 8], [0, 10.1, 8], [0, 11.55, 8]], float)
+    frames = np.repeat(pos[None], 6, 0)
+    frames[:2, 1:3, 1] += 5.0  # equilibration: O(water) and its H 5 Å away
+    traj = make_traj(frames, np.eye(3) * box, sym)
+    traj.stages = np.array([0, 0, 1, 1, 1, 1])
+    prod = production_frames(traj)
+    assert prod.n_frames == 4
+    res = wise_li_o_coordination([traj], production=[prod])
+    cn = res.estimates["ml-peg[CN Li-O_water Error]"].details["cn"]
+    assert cn == pytest.approx(_shell_weight(2.0), rel=1e-9)
+    assert res.estimates["CN_WiSE[Li-O(water)]"].value == pytest.approx(4 / 6)

@@ -179,7 +179,7 @@ def analyze(
         run("viscosity", lambda: shear_viscosity(dynamic, temperature, estimator=how))
 
     if spec.structure_factor is not None:
-        run("structure_factor", lambda: _structure_factor(trimmed, spec))
+        run("structure_factor", lambda: _structure_factor(trimmed, spec, trajs))
 
     if spec.wise_coordination is not None or spec.density_reference or spec.stability:
         from elyte.analysis.mlpeg import ml_peg_analyses
@@ -219,8 +219,12 @@ def _cn_series(trajs: list[Trajectory], pair: str, rdf_result: Result | None) ->
     return out
 
 
-def _structure_factor(trajs: list[Trajectory], spec: AnalysisSpec) -> Result:
+def _structure_factor(
+    trajs: list[Trajectory], spec: AnalysisSpec, whole: Sequence[Trajectory]
+) -> Result:
+    from elyte.analysis.mlpeg import production_frames
     from elyte.analysis.sq_analysis import structure_factor_analysis
 
     assert spec.structure_factor is not None
-    return structure_factor_analysis(trajs, spec.structure_factor)
+    production = [production_frames(t) for t in whole] if spec.structure_factor.ml_peg else None
+    return structure_factor_analysis(trajs, spec.structure_factor, production)

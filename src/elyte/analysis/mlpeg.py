@@ -135,9 +135,17 @@ def _series_estimate(series: list[np.ndarray], method: str) -> Estimate:
     )
 
 
+def production_frames(traj: Trajectory) -> Trajectory:
+    """The frames of the run's last stage (its production), as ml-peg analyses the whole
+    file of its production run: no equilibration detection."""
+    stage = traj.stage_index
+    return traj.frames(int(np.flatnonzero(stage == stage[-1])[0]))
+
+
 def wise_li_o_coordination(
     trajs: Sequence[Trajectory],
     *,
+    production: Sequence[Trajectory] | None = None,
     center: str = "Li",
     r_cut: float = 2.83,
     d_oh: float = 1.25,
@@ -147,7 +155,9 @@ def wise_li_o_coordination(
 ) -> Result:
     """Li–O coordination split by the O's bonded neighbour (module docstring).
 
-    Oxygens are typed once per replica from its first frame. Returns a Result
+    Oxygens are typed once per replica from its first frame. ml-peg's numbers come from
+    ``production`` (default ``trajs``): all its frames, as ml-peg reads its production
+    file (:func:`production_frames`); elyte's from ``trajs``. Returns a Result
     ``wise_coordination`` with elyte's ``CN_WiSE[Li-O(water|TFSI|total)]`` (pair counts
     closer than ``r_cut`` Å per Li, frame-averaged, ± stderr) and ml-peg's
     ``ml-peg[CN Li-O_water Error]`` etc. (g(r) integral over all frames of all replicas
@@ -160,26 +170,32 @@ def wise_li_o_coordination(
     li = np.flatnonzero(sym == center)
     if li.size == 0 or not np.any(sym == "O"):
         raise ConfigError(f"wise_li_o_coordination needs {center} and O atoms in the system")
-    bins = np.arange(0, r_max + dr, dr)
-    centres = 0.5 * (bins[:-1] + bins[1:])
-    hist = {"water": np.zeros(centres.size), "TFSI": np.zeros(centres.size)}
     per: dict[str, list[np.ndarray]] = {"water": [], "TFSI": [], "total": []}
-    n_frames, counts = 0, {}
-    volume = float(trajs[0].volumes[0])
     for traj in trajs:
-        water, tfsi = oxygen_types(traj.positions[0], traj.cells[0], sym, d_oh, d_os)
-        types = {"water": water, "TFSI": tfsi}
-        counts = {k: v.size for k, v in types.items()}
+        types = oxygen_types(traj.positions[0], traj.cells[0], sym, d_oh, d_os)
         rep = {k: np.zeros(traj.n_frames) for k in per}
         for f in range(traj.n_frames):
-            pos, cell = traj.positions[f], traj.cells[f]
-            for k, idx in types.items():
-                d = min_image_distances(pos[li], pos[idx], cell).ravel()
-                hist[k] += np.histogram(d[d < r_max], bins=bins)[0]
+            for k, idx in zip(("water", "TFSI"), types, strict=True):
+                d = min_image_distances(
+                    traj.positions[f][li], traj.positions[f][idx], traj.cells[f]
+                )
                 rep[k][f] = np.sum(d < r_cut) / li.size
         rep["total"] = rep["water"] + rep["TFSI"]
         for k in per:
             per[k].append(rep[k])
+    bins = np.arange(0, r_max + dr, dr)
+    centres = 0.5 * (bins[:-1] + bins[1:])
+    hist = {"water": np.zeros(centres.size), "TFSI": np.zeros(centres.size)}
+    n_frames, counts = 0, {}
+    prod = list(production) if production is not None else list(trajs)
+    volume = float(prod[0].volumes[0])
+    for traj in prod:
+        types = oxygen_types(traj.positions[0], traj.cells[0], sym, d_oh, d_os)
+        counts = {"water": types[0].size, "TFSI": types[1].size}
+        for pos, cell in zip(traj.positions, traj.cells, strict=True):
+            for k, idx in zip(("water", "TFSI"), types, strict=True):
+                d = min_image_distances(pos[li], pos[idx], cell).ravel()
+                hist[k] += np.histogram(d[d < r_max], bins=bins)[0]
         n_frames += traj.n_frames
     res = Result(name="wise_coordination")
     how = (
@@ -305,7 +321,8 @@ def ml_peg_analyses(
     run: Callable[[str, Callable[[], Result | None]], Result | None],
 ) -> None:
     """The ml-peg/MLIPAudit analyses an AnalysisSpec asks for, through ``analyze``'s ``run``:
-    ``wise_coordination`` (equilibrated frames), ``density_error`` (elyte's from the
+    ``wise_coordination`` (elyte's on the equilibrated frames, ml-peg's on the last stage's),
+    ``density_error`` (elyte's from the
     ``density`` analysis; ml-peg's from the NPT window of the whole run), ``stability[k]``
     per replica and ``stability`` combined (all frames: a run can blow up while it
     equilibrates)."""
@@ -315,7 +332,13 @@ def ml_peg_analyses(
     if w is not None:
         run(
             "wise_coordination",
-            lambda: wise_li_o_coordination(trimmed, r_cut=w.r_cut, d_oh=w.d_oh, d_os=w.d_os),
+            lambda: wise_li_o_coordination(
+                trimmed,
+                production=[production_frames(t) for t in trajs],
+                r_cut=w.r_cut,
+                d_oh=w.d_oh,
+                d_os=w.d_os,
+            ),
         )
     if spec.density_reference:
         run("density_error", lambda: _density_errors(trajs, results, spec.density_reference))

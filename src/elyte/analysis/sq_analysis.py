@@ -15,10 +15,16 @@ from elyte.estimate import Estimate
 from elyte.io.trajectory import Trajectory
 
 
-def structure_factor_analysis(trajs: Sequence[Trajectory], spec: StructureFactorSpec) -> SqResult:
+def structure_factor_analysis(
+    trajs: Sequence[Trajectory],
+    spec: StructureFactorSpec,
+    production: Sequence[Trajectory] | None = None,
+) -> SqResult:
     """S(q) as ``spec`` asks (direct k-space sum by default), with the R-factor against
     ``spec.experimental`` when given (ml-peg definition by default, the simulation matched
-    to the experiment's binning and, if given, resolution)."""
+    to the experiment's binning and, if given, resolution). With ``spec.ml_peg``, also
+    ml-peg's S(q) from ``production`` (default ``trajs``; all frames, as ml-peg reads its
+    production file)."""
     if spec.method == "direct":
         result = direct_structure_factor(
             trajs,
@@ -62,7 +68,7 @@ def structure_factor_analysis(trajs: Sequence[Trajectory], spec: StructureFactor
             reason=est.reason,
         )
     if spec.ml_peg:
-        _add_mlpeg(result, trajs, q_exp, s_exp)
+        _add_mlpeg(result, trajs if production is None else production, q_exp, s_exp)
     return result
 
 
