@@ -6,14 +6,9 @@ import numpy as np
 import pytest
 from structure_helpers import make_traj
 
-from elyte.analysis.mlpeg import (
-    THRESHOLDS,
-    benchmark_score,
-    density_error,
-    mlpeg_density_error,
-    normalized_score,
-    wise_li_o_coordination,
-)
+from elyte.analysis.mlpeg import wise_li_o_coordination
+from elyte.analysis.mlpeg_density import density_error, mlpeg_density_error
+from elyte.analysis.mlpeg_scores import THRESHOLDS, benchmark_score, normalized_score
 from elyte.estimate import Estimate
 
 

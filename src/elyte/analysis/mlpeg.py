@@ -11,14 +11,11 @@ litfsi_h2o_21m/analyse_litfsi_h2o_21m.py`` and its ``metrics.yml`` score):
   CN = Σ 4π ρ_O g(r_c) r_c² Δr over bin centres r_c ≤ 2.83 Å (a pair at 2.83 Å counts;
   so do pairs up to 2.84 Å). Total = water + TFSI. Errors |CN − 2.4|, |CN − 1.9|,
   |CN − 4.3|.
-- **density**: mean over the NPT frames 50–200 ps into the NPT stage; error
-  |ρ − 1.7126 g/cm³| and its percentage.
-- **score** of a metric: linear from 1 at ``good`` to 0 at ``bad``, clipped
-  (``normalize_metric``); the benchmark's score is the weight-averaged metric score.
+- the **density** error is :mod:`elyte.analysis.mlpeg_density`, the metric **scores**
+  (good/bad thresholds, weights) :mod:`elyte.analysis.mlpeg_scores`.
 
 elyte's own estimates sit beside them: CN by counting pairs closer than the cut-off frame
-by frame (same typing), with the error from the series' statistical inefficiency; the
-signed density error with the density's error bar.
+by frame (same typing), with the error from the series' statistical inefficiency.
 """
 
 from __future__ import annotations
@@ -29,74 +26,14 @@ from typing import Any
 import numpy as np
 
 from elyte.analysis.equilibration import combine_replicas, statistical_inefficiency
+from elyte.analysis.mlpeg_scores import mlpeg_metric
 from elyte.analysis.result import Result
 from elyte.analysis.stability import min_image_distances
 from elyte.errors import ConfigError
 from elyte.estimate import Estimate
 from elyte.io.trajectory import Trajectory
 
-LITFSI_21M_DENSITY = 1.7126  # g/cm³, 298.15 K (Gilbert et al., J. Chem. Eng. Data 62, 2056)
-SUITE = {
-    "suite": "ml-peg",
-    "version": "0.5.1, PR #445 (c9ad100f)",
-    "file": "ddmms/ml-peg: ml_peg/analysis/electrolytes/litfsi_h2o_21m/analyse_litfsi_h2o_21m.py",
-}
-#: ml-peg metric: (good, bad, weight) from its metrics.yml.
-THRESHOLDS: dict[str, tuple[float, float, float]] = {
-    "Density Error": (0.0, 0.17, 1.0),
-    "Density Error (%)": (0.0, 10.0, 0.0),
-    "CN Li-O_water Error": (0.15, 0.5, 0.25),
-    "CN Li-O_TFSI Error": (0.05, 0.5, 0.25),
-    "CN Li-O_total Error": (0.10, 0.5, 0.5),
-    "S(q) R-factor": (0.0, 0.5, 1.0),
-    "First Peak Position Error": (0.0, 0.3, 0.0),
-}
 CN_REFERENCE = {"water": 2.4, "TFSI": 1.9, "total": 4.3}
-DENSITY_WINDOW_PS = (50.0, 200.0)
-AMU_PER_A3_TO_G_PER_CM3 = 1.66053906660
-
-
-def normalized_score(value: float, good: float, bad: float) -> float:
-    """ml-peg's metric score: 1 at ``good``, 0 at ``bad``, linear between, clipped."""
-    if not np.isfinite(value):
-        return float("nan")
-    if good == bad:
-        return 1.0 if value == good else 0.0
-    return max(min(1.0, (value - bad) / (good - bad)), 0.0) + 0.0
-
-
-def mlpeg_metric(metric: str, value: float, unit: str, method: str, **details: Any) -> Estimate:
-    """An ml-peg metric as an Estimate: no error bar (the suite has none); its thresholds,
-    weight and score in ``details``."""
-    good, bad, weight = THRESHOLDS[metric]
-    return Estimate(
-        float(value),
-        float("nan"),
-        unit,
-        method,
-        details={
-            **SUITE,
-            "metric": metric,
-            "good": good,
-            "bad": bad,
-            "weight": weight,
-            "score": normalized_score(value, good, bad),
-            **details,
-        },
-    )
-
-
-def benchmark_score(estimates: dict[str, Estimate]) -> float:
-    """The weight-averaged score of the ml-peg metrics present (ml-peg's table Score)."""
-    scores = [
-        (e.details["score"], e.details["weight"])
-        for e in estimates.values()
-        if e.details.get("suite") == "ml-peg" and e.details.get("weight")
-    ]
-    if not scores:
-        return float("nan")
-    s, w = np.array(scores, dtype=float).T
-    return float(np.sum(s * w) / np.sum(w))
 
 
 def oxygen_types(
@@ -236,82 +173,6 @@ def wise_li_o_coordination(
     return res
 
 
-def density_error(density: Estimate, reference: float = LITFSI_21M_DENSITY) -> Result:
-    """elyte's signed density error ``ρ − ρ_ref`` (g/cm³, and %) with the density's error
-    bar and status (an NVT box's density is an "input")."""
-    if not reference > 0:
-        raise ConfigError(f"density reference must be positive (g/cm³), got {reference}")
-    diff = density.value - reference
-    kw = {"status": density.status, "reason": density.reason}
-    res = Result(name="density_error")
-    res.estimates["density_error"] = Estimate(
-        diff, density.stderr, "g/cm^3", f"ρ_sim − ρ_ref, ρ_ref = {reference:g} g/cm³", **kw
-    )
-    res.estimates["density_error_percent"] = Estimate(
-        100 * diff / reference,
-        100 * density.stderr / reference,
-        "%",
-        f"100 (ρ_sim − ρ_ref)/ρ_ref, ρ_ref = {reference:g} g/cm³",
-        **kw,
-    )
-    return res
-
-
-def npt_window_density(
-    traj: Trajectory, window_ps: tuple[float, float] = DENSITY_WINDOW_PS
-) -> np.ndarray:
-    """(F,) g/cm³ of the frames ``window_ps`` (inclusive) into the last stage whose cell
-    volume changes (the NPT stage); time from the stage's start, one frame interval
-    before its first frame. Empty when there is no such stage or frame."""
-    stage = traj.stage_index
-    vol = traj.volumes
-    t = np.asarray(traj.times, dtype=float)
-    npt = [s for s in np.unique(stage) if np.ptp(vol[stage == s]) > 1e-9 * vol[stage == s][0]]
-    if not npt:
-        return np.zeros(0)
-    idx = np.flatnonzero(stage == npt[-1])
-    start = t[idx[0]] - (t[idx[1]] - t[idx[0]] if idx.size > 1 else 0.0)
-    rel = t[idx] - start
-    sel = idx[(rel >= window_ps[0]) & (rel <= window_ps[1])]
-    mass = float(np.sum(traj.masses))
-    return mass * AMU_PER_A3_TO_G_PER_CM3 / vol[sel]
-
-
-def mlpeg_density_error(
-    trajs: Sequence[Trajectory],
-    reference: float = LITFSI_21M_DENSITY,
-    window_ps: tuple[float, float] = DENSITY_WINDOW_PS,
-) -> dict[str, Estimate]:
-    """ml-peg's ``Density Error`` and ``Density Error (%)`` from the NPT frames in
-    ``window_ps`` (replicas pooled); raises when no NPT frame lies in the window."""
-    rho = np.concatenate([npt_window_density(t, window_ps) for t in trajs])
-    if rho.size == 0:
-        raise ConfigError(
-            f"ml-peg density needs NPT frames {window_ps[0]:g}–{window_ps[1]:g} ps into the "
-            "NPT stage; this run has none (add an npt stage of at least 50 ps)"
-        )
-    mean = float(rho.mean())
-    how = f"ml-peg: mean of {rho.size} NPT frames {window_ps[0]:g}–{window_ps[1]:g} ps"
-    return {
-        "ml-peg[Density Error]": mlpeg_metric(
-            "Density Error",
-            abs(mean - reference),
-            "g/cm^3",
-            how + f", |ρ − {reference:g}|",
-            rho=mean,
-            elyte_key="density_error",
-        ),
-        "ml-peg[Density Error (%)]": mlpeg_metric(
-            "Density Error (%)",
-            abs(100 * (mean - reference) / reference),
-            "%",
-            how + f", |100 (ρ − {reference:g})/{reference:g}|",
-            rho=mean,
-            elyte_key="density_error_percent",
-        ),
-    }
-
-
 def ml_peg_analyses(
     trajs: Sequence[Trajectory],
     trimmed: Sequence[Trajectory],
@@ -326,6 +187,7 @@ def ml_peg_analyses(
     ``density`` analysis; ml-peg's from the NPT window of the whole run), ``stability[k]``
     per replica and ``stability`` combined (all frames: a run can blow up while it
     equilibrates)."""
+    from elyte.analysis.mlpeg_density import density_errors
     from elyte.analysis.stability import combine_stability, stability_score
 
     w = spec.wise_coordination
@@ -341,7 +203,7 @@ def ml_peg_analyses(
             ),
         )
     if spec.density_reference:
-        run("density_error", lambda: _density_errors(trajs, results, spec.density_reference))
+        run("density_error", lambda: density_errors(trajs, results, spec.density_reference))
     if spec.stability:
         scores: list[float] = []
         for k, traj in enumerate(trajs):
@@ -365,19 +227,4 @@ def ml_peg_analyses(
 def _combined(scores: list[float], combine: Callable[[list[float]], Estimate]) -> Result:
     res = Result(name="stability")
     res.estimates["MLIPAudit[stability]"] = combine(scores)
-    return res
-
-
-def _density_errors(
-    trajs: Sequence[Trajectory], results: dict[str, Result], reference: float
-) -> Result:
-    dens = results.get("density")
-    est = None if dens is None else dens.estimates.get("density")
-    if est is None:
-        raise ConfigError("density_error needs the density analysis (density = true)")
-    res = density_error(est, reference)
-    try:
-        res.estimates.update(mlpeg_density_error(trajs, reference))
-    except ConfigError as exc:
-        res.notes.append(f"ml-peg density error not computed: {exc}")
     return res

@@ -30,7 +30,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from elyte.analysis.form_factors import xray_form_factor
-from elyte.analysis.mlpeg import mlpeg_metric
+from elyte.analysis.mlpeg_scores import mlpeg_metric
 from elyte.analysis.sq_direct import amplitudes, pair_index
 from elyte.analysis.sq_result import SqResult
 from elyte.errors import ConfigError
