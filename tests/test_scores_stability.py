@@ -47,6 +47,14 @@ def test_explosion_scores_half_f_over_n(f):
     assert _score(stability_score(t, 300.0)) == 1.0
 
 
+def test_nan_temperature_fails_elyte_but_not_mlipaudit():
+    t = np.full(N, 300.0)
+    t[6] = np.nan  # MLIPAudit's comparisons are false for nan; elyte's fraction stops there
+    res = stability_score(t, 300.0)
+    assert _score(res) == 1.0
+    assert res.estimates["stability_fraction"].value == pytest.approx(0.6)
+
+
 def test_threshold_rule_wins_over_an_earlier_jump():
     t = np.full(N, 300.0)
     t[2], t[3] = 2.0, 201.0  # ×100.5 at frame 3

@@ -92,12 +92,9 @@ def drift_frame(
     if bonds.size == 0:
         return -1, -1
     n_frames = pos.shape[0]
-    length = np.array(
-        [
-            np.diagonal(min_image_distances(pos[f, bonds[:, 0]], pos[f, bonds[:, 1]], cells[f]))
-            for f in range(n_frames)
-        ]
-    )
+    frac = (pos[:, bonds[:, 0]] - pos[:, bonds[:, 1]]) @ np.linalg.inv(cells)  # (T, B, 3)
+    frac -= np.round(frac)
+    length = np.linalg.norm(frac @ cells, axis=-1)  # (T, B) minimum-image bond lengths
     broke = (length > H_CUTOFF).any(axis=0)
     if not broke.any():
         return -1, -1
@@ -158,28 +155,31 @@ def stability_score(
     """
     if temperature is None and positions is None:
         raise ConfigError("stability_score needs a temperature series or positions with H")
-    n_written = len(temperature) if temperature is not None else len(positions)  # type: ignore[arg-type]
+    t = None if temperature is None else np.asarray(temperature, dtype=float)
+    n_written = len(t) if t is not None else len(np.asarray(positions))
     n = int(n_planned) if n_planned else n_written
     if n < n_written:
         raise ConfigError(f"stability_score: {n_written} frames written but only {n} planned")
-    explode = -1 if temperature is None else explosion_frame(temperature, target_temperature)
+    explode = -1 if t is None else explosion_frame(t, target_temperature)
     why = "none"
     if explode >= 0:
-        why = f"explosion at frame {explode} (T = {float(temperature[explode]):.0f} K)"  # type: ignore[index]
+        why = f"explosion at frame {explode} (T = {t[explode]:.0f} K)"
     elif stopped:
         explode = n_written
         why = f"stopped by a monitor after frame {n_written - 1}"
     drift = hydrogen = -1
-    checked_h = positions is not None and cells is not None and symbols is not None
-    if checked_h and explode == -1:
+    if positions is not None and cells is not None and symbols is not None and explode == -1:
         pos = np.asarray(positions, dtype=float)
         cel = np.asarray(cells, dtype=float)
-        b = heavy_hydrogen_bonds(pos[0], cel[0], symbols, mol_id) if bonds is None else bonds  # type: ignore[arg-type]
-        drift, hydrogen = drift_frame(pos, cel, symbols, b)  # type: ignore[arg-type]
+        b = heavy_hydrogen_bonds(pos[0], cel[0], symbols, mol_id) if bonds is None else bonds
+        drift, hydrogen = drift_frame(pos, cel, symbols, b)
         if drift >= 0:
             why = f"H {hydrogen} away from every heavy atom from frame {drift} to the end"
     score = mlipaudit_score(explode, drift, n)
     fail = explode if explode >= 0 else drift
+    # elyte also counts a non-finite temperature as a failure (MLIPAudit's rules miss it)
+    bad_t = np.flatnonzero(~np.isfinite(t)) if t is not None else np.zeros(0, int)
+    first = [f for f in (fail, int(bad_t[0]) if bad_t.size else -1) if f >= 0]
     res = Result(name="stability")
     res.estimates["stability_score"] = Estimate(
         score,
@@ -191,7 +191,7 @@ def stability_score(
         status="measured",
     )
     res.estimates["stability_fraction"] = Estimate(
-        1.0 if fail < 0 else fail / n,
+        min(first) / n if first else 1.0,
         float("nan"),
         "1",
         "elyte: fraction of the planned frames before the first failure",
