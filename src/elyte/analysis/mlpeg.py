@@ -20,7 +20,7 @@ by frame (same typing), with the error from the series' statistical inefficiency
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -28,7 +28,7 @@ import numpy as np
 from elyte.analysis.equilibration import combine_replicas, statistical_inefficiency
 from elyte.analysis.mlpeg_scores import mlpeg_metric
 from elyte.analysis.result import Result
-from elyte.analysis.stability import min_image_distances
+from elyte.analysis.stability import combine_stability, min_image_distances, stability_score
 from elyte.errors import ConfigError
 from elyte.estimate import Estimate
 from elyte.io.trajectory import Trajectory
@@ -72,6 +72,19 @@ def _series_estimate(series: list[np.ndarray], method: str) -> Estimate:
     )
 
 
+def _typed_distances(
+    traj: Trajectory, li: np.ndarray, d_oh: float, d_os: float
+) -> Iterator[dict[str, np.ndarray]]:
+    """Per frame {"water": (Li, O_water), "TFSI": (Li, O_TFSI)} distances, Å, the O typed
+    once from the trajectory's first frame."""
+    water, tfsi = oxygen_types(traj.positions[0], traj.cells[0], traj.symbols, d_oh, d_os)
+    for pos, cell in zip(traj.positions, traj.cells, strict=True):
+        yield {
+            "water": min_image_distances(pos[li], pos[water], cell),
+            "TFSI": min_image_distances(pos[li], pos[tfsi], cell),
+        }
+
+
 def production_frames(traj: Trajectory) -> Trajectory:
     """The frames of the run's last stage (its production), as ml-peg analyses the whole
     file of its production run: no equilibration detection."""
@@ -109,31 +122,22 @@ def wise_li_o_coordination(
         raise ConfigError(f"wise_li_o_coordination needs {center} and O atoms in the system")
     per: dict[str, list[np.ndarray]] = {"water": [], "TFSI": [], "total": []}
     for traj in trajs:
-        types = oxygen_types(traj.positions[0], traj.cells[0], sym, d_oh, d_os)
-        rep = {k: np.zeros(traj.n_frames) for k in per}
-        for f in range(traj.n_frames):
-            for k, idx in zip(("water", "TFSI"), types, strict=True):
-                d = min_image_distances(
-                    traj.positions[f][li], traj.positions[f][idx], traj.cells[f]
-                )
-                rep[k][f] = np.sum(d < r_cut) / li.size
-        rep["total"] = rep["water"] + rep["TFSI"]
-        for k in per:
-            per[k].append(rep[k])
+        frames = list(_typed_distances(traj, li, d_oh, d_os))
+        for k in ("water", "TFSI"):
+            per[k].append(np.array([np.sum(d[k] < r_cut) / li.size for d in frames]))
+        per["total"].append(per["water"][-1] + per["TFSI"][-1])
     bins = np.arange(0, r_max + dr, dr)
     centres = 0.5 * (bins[:-1] + bins[1:])
     hist = {"water": np.zeros(centres.size), "TFSI": np.zeros(centres.size)}
-    n_frames, counts = 0, {}
+    n_frames, counts = 0, {"water": 0, "TFSI": 0}
     prod = list(production) if production is not None else list(trajs)
     volume = float(prod[0].volumes[0])
     for traj in prod:
-        types = oxygen_types(traj.positions[0], traj.cells[0], sym, d_oh, d_os)
-        counts = {"water": types[0].size, "TFSI": types[1].size}
-        for pos, cell in zip(traj.positions, traj.cells, strict=True):
-            for k, idx in zip(("water", "TFSI"), types, strict=True):
-                d = min_image_distances(pos[li], pos[idx], cell).ravel()
-                hist[k] += np.histogram(d[d < r_max], bins=bins)[0]
-        n_frames += traj.n_frames
+        for d in _typed_distances(traj, li, d_oh, d_os):
+            for k in hist:
+                hist[k] += np.histogram(d[k][d[k] < r_max], bins=bins)[0]
+                counts[k] = d[k].shape[1]
+            n_frames += 1
     res = Result(name="wise_coordination")
     how = (
         f"{center}–O pairs < {r_cut} Å counted per frame; O typed once from the first frame: "
@@ -182,13 +186,11 @@ def ml_peg_analyses(
     run: Callable[[str, Callable[[], Result | None]], Result | None],
 ) -> None:
     """The ml-peg/MLIPAudit analyses an AnalysisSpec asks for, through ``analyze``'s ``run``:
-    ``wise_coordination`` (elyte's on the equilibrated frames, ml-peg's on the last stage's),
-    ``density_error`` (elyte's from the
-    ``density`` analysis; ml-peg's from the NPT window of the whole run), ``stability[k]``
-    per replica and ``stability`` combined (all frames: a run can blow up while it
-    equilibrates)."""
+    ``wise_coordination`` (elyte's on the equilibrated frames, ml-peg's on the last
+    stage's), ``density_error`` (elyte's from the ``density`` analysis, ml-peg's from the
+    NPT window of the whole run), ``stability[k]`` per replica and ``stability`` combined
+    (all frames: a run can blow up while it equilibrates)."""
     from elyte.analysis.mlpeg_density import density_errors
-    from elyte.analysis.stability import combine_stability, stability_score
 
     w = spec.wise_coordination
     if w is not None:
@@ -221,10 +223,10 @@ def ml_peg_analyses(
             if out is not None and "stability_score" in out.estimates:
                 scores.append(out.estimates["stability_score"].value)
         if scores:
-            run("stability", lambda: _combined(scores, combine_stability))
+            run("stability", lambda: _combined(scores))
 
 
-def _combined(scores: list[float], combine: Callable[[list[float]], Estimate]) -> Result:
+def _combined(scores: list[float]) -> Result:
     res = Result(name="stability")
-    res.estimates["MLIPAudit[stability]"] = combine(scores)
+    res.estimates["MLIPAudit[stability]"] = combine_stability(scores)
     return res
