@@ -101,6 +101,8 @@ def mlpeg_density_error(
 def density_errors(
     trajs: Sequence[Trajectory], results: dict[str, Result], reference: float
 ) -> Result:
+    """The ``density_error`` result: elyte's from ``results["density"]``, ml-peg's from the
+    NPT window of ``trajs`` (a note instead when the run has no such frames)."""
     dens = results.get("density")
     est = None if dens is None else dens.estimates.get("density")
     if est is None:
