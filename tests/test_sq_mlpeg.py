@@ -35,37 +35,39 @@ def test_r_factor_interpolates_at_the_experimental_points():
     assert first_peak(q, s) == pytest.approx(q[np.argmin(np.abs(q - np.pi / 2))])
 
 
-def _rocksalt(rng, frames=3):
+def _rocksalt(rng, frames=3, anion="F"):
     a = 4.03
     base = np.array([[0, 0, 0], [0, 0.5, 0.5], [0.5, 0, 0.5], [0.5, 0.5, 0]])
     cells = np.array([[i, j, k] for i in range(2) for j in range(2) for k in range(2)])
     li = (cells[:, None, :] + base[None]).reshape(-1, 3) * a
     f = li + [a / 2, 0, 0]
     pos = np.vstack([li, f])
-    sym = ["Li"] * len(li) + ["F"] * len(f)
+    sym = ["Li"] * len(li) + [anion] * len(f)
     traj = pos[None] + rng.normal(0, 0.08, (frames, len(pos), 3))
     return traj, np.eye(3) * 2 * a, sym
 
 
-def test_crystal_sq_equals_dynasor_binned_as_ml_peg(tmp_path):
+@pytest.mark.parametrize("anion", ["F", "Cl"])  # Cl: not in ml-peg's table
+def test_crystal_sq_equals_dynasor_binned_as_ml_peg(tmp_path, anion):
     dynasor = need("dynasor")
     import ase
     import ase.io
     from scipy.signal import savgol_filter
 
-    positions, cell, sym = _rocksalt(np.random.default_rng(1))
+    positions, cell, sym = _rocksalt(np.random.default_rng(1), anion=anion)
+    ff_set = {"Li": "ml-peg", "F": "ml-peg", "Cl": "cromer-mann"}
     path = tmp_path / "t.extxyz"
     ase.io.write(path, [ase.Atoms(sym, p, cell=cell, pbc=True) for p in positions])
     # both sides read the same file (extxyz rounds positions to 1e-8 Å)
     read = np.array([a.positions for a in ase.io.read(path, index=":")])
     ours = mlpeg_xray_sq([make_traj(read, cell, sym)])
     # reference: dynasor's own partials, then ml-peg's recipe step by step
-    idx = {s: [i for i, x in enumerate(sym) if x == s] for s in ("Li", "F")}
+    idx = {s: [i for i, x in enumerate(sym) if x == s] for s in ("Li", anion)}
     dtraj = dynasor.Trajectory(str(path), trajectory_format="ase", atomic_indices=idx)
     qp = dynasor.get_spherical_qpoints(dtraj.cell, q_max=13.0, max_points=50000)
     sample = dynasor.compute_static_structure_factors(dtraj, qp)
     qn = np.linalg.norm(sample.q_points, axis=1)
-    ff = {s: xray_form_factor(s, qn, "ml-peg") for s in ("Li", "F")}
+    ff = {s: xray_form_factor(s, qn, ff_set[s]) for s in ("Li", anion)}
     i_x = sum(ff[a] * ff[b] * sample[f"Sq_{a}_{b}"].ravel() for a, b in sample.pairs)
     bins = np.arange(0.0, 13.0 + 0.02, 0.02)
     qc = 0.5 * (bins[:-1] + bins[1:])
@@ -74,11 +76,8 @@ def test_crystal_sq_equals_dynasor_binned_as_ml_peg(tmp_path):
         m = (qn >= bins[i]) & (qn < bins[i + 1])
         if m.any():
             binned[i] = i_x[m].mean()
-    fa = 0.5 * xray_form_factor("Li", qc, "ml-peg") + 0.5 * xray_form_factor("F", qc, "ml-peg")
-    f2 = (
-        0.5 * xray_form_factor("Li", qc, "ml-peg") ** 2
-        + 0.5 * xray_form_factor("F", qc, "ml-peg") ** 2
-    )
+    f_li, f_x = xray_form_factor("Li", qc, "ml-peg"), xray_form_factor(anion, qc, ff_set[anion])
+    fa, f2 = 0.5 * (f_li + f_x), 0.5 * (f_li**2 + f_x**2)
     s_fz = binned / fa**2 - f2 / fa**2 + 1.0
     ok = np.isfinite(s_fz) & (qc >= 0.3) & (qc <= 13.0)
     sm = savgol_filter(s_fz[ok], 5, 3)

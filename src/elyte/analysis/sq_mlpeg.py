@@ -29,7 +29,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from elyte.analysis.form_factors import xray_form_factor
+from elyte.analysis.form_factors import has_form_factor, xray_form_factor
 from elyte.analysis.mlpeg_scores import mlpeg_metric
 from elyte.analysis.sq_direct import amplitudes, pair_index
 from elyte.analysis.sq_result import SqResult
@@ -50,6 +50,14 @@ def mlpeg_qpoints(cell: np.ndarray, q_max: float = Q_MAX, max_points: int = MAX_
             'ml-peg\'s S(q) draws its q-points with dynasor: pip install -e ".[analysis]"'
         ) from exc
     return get_spherical_qpoints(np.asarray(cell, float), q_max=q_max, max_points=max_points)
+
+
+def mlpeg_form_factor(label: str, q: np.ndarray) -> np.ndarray:
+    """ml-peg's form factor of ``label`` at q (1/Å); elements its table lacks (P, Cl of
+    an argyrodite) from elyte's full Cromer–Mann set."""
+    return xray_form_factor(
+        label, q, "ml-peg" if has_form_factor(label, "ml-peg") else "cromer-mann"
+    )
 
 
 def mlpeg_xray_sq(
@@ -82,7 +90,7 @@ def mlpeg_xray_sq(
     n_vec = np.rint(q @ cell0.T / (2.0 * np.pi)).astype(int)
     n_vec = n_vec[np.any(n_vec != 0, axis=1)]  # q = 0 lies below every bin used
     qn = np.linalg.norm(n_vec @ recip, axis=1)
-    f = np.stack([xray_form_factor(s, qn, "ml-peg") for s in species])  # (S, K)
+    f = np.stack([mlpeg_form_factor(s, qn) for s in species])  # (S, K)
     atoms_of = [np.flatnonzero(sym == s) for s in species]
     nmax, pair_u, pair_of_k = pair_index(n_vec)
     power = np.zeros(len(n_vec))
@@ -104,7 +112,7 @@ def mlpeg_xray_sq(
     with np.errstate(invalid="ignore", divide="ignore"):
         binned = np.where(count > 0, total / count, np.nan)
         c = np.array([np.mean(sym == s) for s in species])
-        fc = np.stack([xray_form_factor(s, centres, "ml-peg") for s in species])
+        fc = np.stack([mlpeg_form_factor(s, centres) for s in species])
         f_avg, f2_avg = c @ fc, c @ fc**2
         s_fz = binned / f_avg**2 - f2_avg / f_avg**2 + 1.0
     valid = np.isfinite(s_fz) & (centres >= Q_VALID) & (centres <= Q_MAX)
@@ -123,6 +131,12 @@ def mlpeg_xray_sq(
         "n_qpoints": int(len(n_vec)),
         "n_frames": frames,
     }
+    extra = [s for s in species if not has_form_factor(s, "ml-peg")]
+    if extra:
+        res.notes.append(
+            f"ml-peg's table has no {', '.join(extra)}: their Cromer–Mann form factors are "
+            "elyte's (International Tables)"
+        )
     res.notes.append(
         f"ml-peg's S(q): {len(n_vec)} dynasor q-points to {Q_MAX:g} 1/Å, Faber–Ziman, "
         "ml-peg's Cromer–Mann form factors (neutral, SDS H), bin centres 0.5–12 1/Å"
