@@ -116,6 +116,46 @@ def gls_fit(
     return LineFit(float(beta[0]), float(beta[1]), fit_cov, chi2, np.asarray(lags))
 
 
+def ols_model_fit(
+    t: np.ndarray,
+    y: np.ndarray,
+    lags: np.ndarray,
+    corr_model: np.ndarray,
+    dim: int = 3,
+    floor: float | None = None,
+) -> LineFit:
+    """Least-squares line with its error from the random-walk covariance of the points.
+
+    For a single collective coordinate (the charge displacement of one replica) GLS
+    with a random-walk covariance is fragile: a bounded vibrational part of the
+    coordinate decorrelates neighbouring lags, the nearly singular model covariance
+    then trusts their differences far too much (reduced χ² 100–1000 on Li6PS5Cl AIMD)
+    and the slope jumps. Uniform weights do not depend on that structure; the error is
+    the sandwich ``G Σ Gᵀ`` with Σ the all-origins covariance of
+    :func:`~elyte.analysis.msd_covariance.brownian_covariance` scaled per lag by the
+    fitted line (σ²_n = line(n)/(d·n), so an intercept scales the variance like the data).
+
+    Args:
+        t: (K,) times, ps. y: (K,) MSD. lags: (K,) lags in frames.
+        corr_model: (K, K) unit-σ² covariance for these lags.
+        floor: smallest line value used to scale Σ (default 1e-6 of max |y|).
+
+    Returns:
+        :class:`LineFit`; ``chi2_red`` is against Σ (diagnostic only).
+    """
+    x = np.column_stack([t, np.ones_like(t)])
+    g = np.linalg.pinv(x)
+    beta = g @ y
+    if floor is None:
+        floor = 1e-6 * max(float(np.max(np.abs(y))), 1e-300)
+    sigma2 = np.maximum(x @ beta, floor) / (dim * lags)
+    cov = corr_model * np.outer(sigma2, sigma2)
+    fit_cov = g @ cov @ g.T
+    resid = y - x @ beta
+    chi2 = float(resid @ scipy.linalg.cho_solve(cholesky(cov), resid)) / max(len(y) - 2, 1)
+    return LineFit(float(beta[0]), float(beta[1]), fit_cov, chi2, np.asarray(lags))
+
+
 def cluster_covariance(
     g: np.ndarray, t: np.ndarray, beta: np.ndarray, parts: np.ndarray, weights: np.ndarray
 ) -> np.ndarray:
