@@ -95,7 +95,7 @@ def analyze(
             t0,
             float("nan"),
             "ps",
-            "manual" if spec.equilibration is not None else "automatic (max N_eff)",
+            "manual" if spec.equilibration is not None else "automatic (MSER-5)",
             details={"frames_discarded": int(start), "frames_kept": trimmed[k].n_frames},
         )
     results["equilibration"] = eq

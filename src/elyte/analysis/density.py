@@ -11,6 +11,7 @@ import numpy as np
 from elyte.analysis.equilibration import (
     combine_replicas,
     detect_equilibration,
+    mser_start,
     statistical_inefficiency,
 )
 from elyte.analysis.result import Result
@@ -52,7 +53,7 @@ def density(
     """Mass density of each replica vs time, and its equilibrated mean ± standard error.
 
     Each replica's start is discarded — ``equilibration_ps`` ps of it (one number, or one
-    per replica), or, by default, the start found by :func:`detect_equilibration` on that
+    per replica), or, by default, the start found by :func:`mser_start` on that
     replica's density. The replica mean has the standard error ``std · sqrt(g / N)`` with
     ``g`` the statistical inefficiency. Replicas are combined weighting each by its
     ``N_eff``; the reported standard error is the larger of the propagated within-replica
@@ -77,8 +78,8 @@ def density(
         rho = mass_density_g_cm3(float(np.sum(traj.masses)), volumes)
         times = np.asarray(traj.times, dtype=float)
         if equilibration_ps is None:
-            t0, _, _ = detect_equilibration(rho)
-            how = "automatic (max N_eff)"
+            t0 = mser_start(rho)
+            how = f"automatic (MSER-5; max N_eff would discard {detect_equilibration(rho)[0]})"
         else:
             cut = (
                 float(equilibration_ps)

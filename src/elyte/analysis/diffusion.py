@@ -7,9 +7,9 @@ Pipeline (each step a small function):
 2. :func:`pooled_msd` / :func:`particle_msds` — the all-origins MSD by FFT, pooled over
    particles and replicas *per particle* (trajectories are never concatenated in time),
    and each particle's own MSD.
-3. :func:`~elyte.analysis.msd_fit.select_window` — the diffusive window (log-log slope
-   1 ± 0.1; overridable with ``window_ps``); D is flagged "apparent" when the motion in
-   the window is not diffusive.
+3. :func:`~elyte.analysis.msd_fit.select_window` — the diffusive window (MSD − offset
+   ∝ t^(1 ± 0.1), :func:`~elyte.analysis.msd_fit.diffusive_exponent`; overridable with
+   ``window_ps``); D is "apparent" when the motion in the window is not diffusive.
 4. :func:`fit_diffusion` — the line ``MSD = 2dD·t + b`` by generalised least squares with
    the covariance of :mod:`elyte.analysis.msd_covariance` for i.i.d. increments
    (``2dσ⁴·Σov² + K·Σov``: Gaussian part quadratic in the window overlap, fourth-cumulant
@@ -46,6 +46,7 @@ from elyte.analysis.msd_fit import (
     SLOPE_TOLERANCE,
     LineFit,
     cluster_covariance,
+    diffusive_exponent,
     fit_lags,
     gls_fit,
     gls_operator,
@@ -148,7 +149,7 @@ class DiffusionFit:
     lags: np.ndarray
     first: int
     last: int
-    loglog_slope: float
+    exponent: float
     n_clusters: int
     factor: float
     cumulant4: float = 0.0
@@ -220,7 +221,7 @@ def fit_diffusion(
         lags=lags,
         first=first,
         last=last,
-        loglog_slope=loglog_slope(pooled.t, pooled.msd, first, last),
+        exponent=diffusive_exponent(pooled.t, pooled.msd, first, last),
         n_clusters=n,
         factor=small_sample_factor(n),
         cumulant4=k4,
@@ -301,20 +302,18 @@ def diffusion_from_paths(
     if auto:
         notes.append(
             f"fit window for {species}: {window[0]:.3g}-{window[1]:.3g} ps chosen automatically "
-            f"(log-log MSD slope {fit.loglog_slope:.2f} there; the window ends at half of the "
+            f"(MSD exponent {fit.exponent:.2f} there; the window ends at half of the "
             f"{length_ps:.3g} ps run, where half the time origins remain)"
         )
-    if abs(fit.loglog_slope - 1) > SLOPE_TOLERANCE:
+    loglog = loglog_slope(pooled.t, pooled.msd, first, last)
+    if not (abs(loglog - 1) <= SLOPE_TOLERANCE or abs(fit.exponent - 1) <= SLOPE_TOLERANCE):
+        # linear, through the origin or after an offset (water's early cage plateau)
         status = "apparent"
         reason = (
-            f"no diffusive regime: log-log MSD slope {fit.loglog_slope:.2f} (not 1 ± "
-            f"{SLOPE_TOLERANCE}) over {window[0]:.3g}-{window[1]:.3g} ps; run longer"
+            f"no diffusive regime: MSD ∝ offset + t^{fit.exponent:.2f} (not t^(1 ± "
+            f"{SLOPE_TOLERANCE})) over {window[0]:.3g}-{window[1]:.3g} ps; run longer"
         )
-        notes.append(
-            f"no diffusive regime found for {species}: log-log MSD slope "
-            f"{fit.loglog_slope:.2f} over {window[0]:.3g}-{window[1]:.3g} ps; D is an "
-            "apparent value"
-        )
+        notes.append(f"no diffusive regime found for {species}: {reason}; D is apparent")
     if n_particles < MIN_PARTICLES:
         status = "unreliable"
         reason = (
@@ -351,7 +350,8 @@ def diffusion_from_paths(
         "design_effect": _finite_or_none(design),
         "window_ps": list(window),
         "window_auto": auto,
-        "loglog_slope": _finite_or_none(fit.loglog_slope),
+        "loglog_slope": _finite_or_none(loglog),
+        "msd_exponent": _finite_or_none(fit.exponent),
         "intercept_A2": fit.intercept,
         "chi2_red": _finite_or_none(fit.chi2_red),
         "cumulant4_A4": fit.cumulant4,

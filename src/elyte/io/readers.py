@@ -29,6 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from elyte.errors import InputFileError
+from elyte.io.overlap import check_no_overlap
 from elyte.io.trajectory import Trajectory
 from elyte.units import PS
 
@@ -128,6 +129,10 @@ def check_trajectory(traj: Trajectory, path: str | os.PathLike[str]) -> None:
         tiny = np.flatnonzero(vol < 1e-6)
         if tiny.size:
             raise InputFileError(f"{path}: frame {int(tiny[0])} has a periodic cell of zero volume")
+    # the first and last frames: an input error (one position written twice) shows there;
+    # checking every frame of a long run would cost more than reading it
+    for k in sorted({0, traj.n_frames - 1}):
+        check_no_overlap(traj.positions[k], cells[k], traj.pbc, traj.symbols, str(path), k)
     t = np.asarray(traj.times, dtype=float)
     if not np.isfinite(t).all():
         raise InputFileError(f"{path}: frame times are not all finite")

@@ -200,6 +200,9 @@ def md_command(
         atoms = read(structure)
     except Exception as exc:
         raise InputFileError(f"cannot read structure {structure}: {exc}") from exc
+    from elyte.io.overlap import check_no_overlap
+
+    check_no_overlap(atoms.positions, atoms.cell.array, atoms.pbc, atoms.symbols, str(structure))
     from elyte.devices import resolve_device
     from elyte.potentials import check_elements, check_structure
 

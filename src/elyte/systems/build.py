@@ -216,6 +216,9 @@ def _build_from_file(path: Path) -> Atoms:
         raise InputFileError(f"structure file {str(path)!r} does not exist") from exc
     except Exception as exc:
         raise InputFileError(f"cannot read structure file {str(path)!r}: {exc}") from exc
+    from elyte.io.overlap import check_no_overlap
+
+    check_no_overlap(atoms.positions, atoms.cell.array, atoms.pbc, atoms.symbols, str(path))
     if atoms.cell.rank != 3:
         raise InputFileError(
             f"{str(path)!r} has no 3-D cell; write the box (extxyz Lattice=, POSCAR or CIF)"

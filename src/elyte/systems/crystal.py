@@ -50,6 +50,9 @@ def read_crystal(path) -> Atoms:
         raise InputFileError(f"cannot read structure file {str(path)!r}: {exc}") from exc
     if not atoms.pbc.all() or atoms.cell.rank != 3:
         raise InputFileError(f"{str(path)!r} has no 3-D periodic cell; a crystal needs one")
+    from elyte.io.overlap import check_no_overlap
+
+    check_no_overlap(atoms.positions, atoms.cell.array, atoms.pbc, atoms.symbols, str(path))
     return atoms
 
 
