@@ -1,201 +1,32 @@
 """The default engine: ASE integrators and optimisers with any ASE calculator (R = 1).
 
-Integrators come from a table keyed by (stage kind, thermostat or barostat), each entry a
-factory ``(atoms, stage, T K, P bar, rng) -> MolecularDynamics``:
-
-- nve: velocity Verlet; nvt/heat: Langevin, Bussi (CSVR); nvt: Nosé–Hoover chain;
-- npt: MTK (isotropic or full cell; carries its own Nosé–Hoover chain), Langevin
-  (``LangevinBAOAB``, Quigley–Probert), Berendsen (equilibration only).
-
-The centre-of-mass momentum is zero at every stage start and conserved by all integrators
-except LangevinBAOAB and Berendsen, so the others run with 3N − 3 degrees of freedom
-(FixCom; Nosé–Hoover and MTK told N − 1 "atoms" of kinetic DOF). The state saved for
-restarts is every numeric attribute of the integrator (and of its thermostat and
-barostat objects) and of the optimiser during a minimisation (FIRE: velocities, dt,
-step counters; BFGS: the Hessian, previous positions and forces), so a minimisation
-interrupted part-way continues bit-identically.
+The integrators, their degrees of freedom and the centre-of-mass constraint are in
+:mod:`elyte.md.engines.ase_dynamics`. The state saved for restarts is every numeric
+attribute of the integrator (and of its thermostat and barostat objects) and of the
+optimiser during a minimisation (FIRE: velocities, dt, step counters; BFGS: the Hessian,
+previous positions and forces), so a minimisation interrupted part-way continues
+bit-identically.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 from ase import Atoms, units
 from ase.calculators.calculator import PropertyNotImplementedError
-from ase.constraints import FixCom
 from ase.md.bussi import Bussi
 from ase.md.langevin import Langevin
-from ase.md.langevinbaoab import LangevinBAOAB
 from ase.md.md import MolecularDynamics
-from ase.md.nose_hoover_chain import MTKNPT, IsotropicMTKNPT, NoseHooverChainNVT
-from ase.md.nptberendsen import Inhomogeneous_NPTBerendsen, NPTBerendsen
 from ase.md.velocitydistribution import Stationary
-from ase.md.verlet import VelocityVerlet
 from ase.optimize import BFGS, FIRE
 from ase.optimize.bfgs import BFGSMethod
 
 from elyte.errors import ConfigError
 from elyte.md.engines import MinimizeCallback, register_engine
+from elyte.md.engines.ase_dynamics import make_dynamics, maxwell_boltzmann
 from elyte.md.spec import StageSpec
 from elyte.md.state import MDState, Snapshot
-
-Factory = Callable[[Atoms, StageSpec, float, float | None, np.random.Generator], MolecularDynamics]
-
-
-# ---------------------------------------------------------------------- integrator table
-def _verlet(atoms, stage, temperature_K, pressure_bar, rng):
-    return VelocityVerlet(atoms, timestep=stage.timestep_fs * units.fs)
-
-
-def _langevin(atoms, stage, temperature_K, pressure_bar, rng):
-    return Langevin(
-        atoms,
-        timestep=stage.timestep_fs * units.fs,
-        temperature_K=temperature_K,
-        friction=1.0 / (stage.tau_t_fs * units.fs),
-        fixcm=False,
-        rng=rng,
-    )
-
-
-def _bussi(atoms, stage, temperature_K, pressure_bar, rng):
-    return Bussi(
-        atoms,
-        timestep=stage.timestep_fs * units.fs,
-        temperature_K=temperature_K,
-        taut=stage.tau_t_fs * units.fs,
-        rng=rng,
-    )
-
-
-def _nose_hoover(atoms, stage, temperature_K, pressure_bar, rng):
-    return NoseHooverChainNVT(
-        atoms,
-        timestep=stage.timestep_fs * units.fs,
-        temperature_K=temperature_K,
-        tdamp=stage.tau_t_fs * units.fs,
-    )
-
-
-def _mtk(atoms, stage, temperature_K, pressure_bar, rng):
-    cls = MTKNPT if stage.anisotropic else IsotropicMTKNPT
-    return cls(
-        atoms,
-        timestep=stage.timestep_fs * units.fs,
-        temperature_K=temperature_K,
-        pressure_au=pressure_bar * units.bar,
-        tdamp=stage.tau_t_fs * units.fs,
-        pdamp=stage.tau_p_fs * units.fs,
-    )
-
-
-def _langevin_npt(atoms, stage, temperature_K, pressure_bar, rng):
-    return LangevinBAOAB(
-        atoms,
-        timestep=stage.timestep_fs * units.fs,
-        temperature_K=temperature_K,
-        externalstress=-pressure_bar * units.bar,
-        hydrostatic=not stage.anisotropic,
-        T_tau=stage.tau_t_fs * units.fs,
-        P_tau=stage.tau_p_fs * units.fs,
-        rng=rng,
-    )
-
-
-def _berendsen(atoms, stage, temperature_K, pressure_bar, rng):
-    cls = Inhomogeneous_NPTBerendsen if stage.anisotropic else NPTBerendsen
-    return cls(
-        atoms,
-        timestep=stage.timestep_fs * units.fs,
-        temperature_K=temperature_K,
-        pressure_au=pressure_bar * units.bar,
-        taut=stage.tau_t_fs * units.fs,
-        taup=stage.tau_p_fs * units.fs,
-        compressibility_au=4.57e-5 / units.bar,
-    )
-
-
-#: (kind, thermostat for nvt/heat | barostat for npt | "" for nve) -> factory
-INTEGRATORS: dict[tuple[str, str], Factory] = {
-    ("nve", ""): _verlet,
-    ("nvt", "langevin"): _langevin,
-    ("nvt", "bussi"): _bussi,
-    ("nvt", "nose-hoover"): _nose_hoover,
-    ("heat", "langevin"): _langevin,
-    ("heat", "bussi"): _bussi,
-    ("npt", "mtk"): _mtk,
-    ("npt", "langevin"): _langevin_npt,
-    ("npt", "berendsen"): _berendsen,
-}
-#: integrators whose target temperature can change between steps (heating ramps)
-_RAMPABLE = (Langevin, Bussi)
-
-
-def integrator_key(stage: StageSpec) -> tuple[str, str]:
-    """The :data:`INTEGRATORS` key of an MD stage."""
-    if stage.kind == "nve":
-        return ("nve", "")
-    if stage.kind == "npt":
-        return ("npt", stage.barostat)
-    return (stage.kind, stage.thermostat)
-
-
-def set_fix_com(atoms: Atoms, fixed: bool) -> None:
-    """Hold the centre of mass fixed (``ase.constraints.FixCom``) or release it.
-
-    With FixCom the thermostats and ``Atoms.get_temperature`` use 3N − 3 degrees of
-    freedom. ASE's MTK barostats accept no constraints at construction.
-    """
-    others = [c for c in atoms.constraints if not isinstance(c, FixCom)]
-    atoms.set_constraint(others + ([FixCom()] if fixed else []))
-
-
-def make_dynamics(
-    atoms: Atoms,
-    stage: StageSpec,
-    temperature_K: float | None,
-    pressure_bar: float | None,
-    rng: np.random.Generator,
-) -> MolecularDynamics:
-    """The ASE integrator for one stage (units K, bar, fs; converted to ASE units)."""
-    if stage.kind == "minimize":
-        raise ConfigError("stage kind 'minimize' is not an MD stage")
-    key = integrator_key(stage)
-    if key not in INTEGRATORS:
-        if stage.kind == "heat":
-            raise ConfigError("a heat stage needs thermostat = 'langevin' or 'bussi'")
-        raise ConfigError(f"no integrator for stage {key}")
-    if stage.kind != "nve" and (temperature_K is None or not np.isfinite(temperature_K)):
-        raise ConfigError(f"stage {stage.kind!r} needs a temperature")
-    if stage.kind == "npt" and pressure_bar is None:
-        raise ConfigError("an npt stage needs a pressure (--pressure, in bar)")
-    set_fix_com(atoms, stage.kind != "npt")
-    dyn = INTEGRATORS[key](atoms, stage, temperature_K, pressure_bar, rng)
-    if isinstance(dyn, NoseHooverChainNVT | IsotropicMTKNPT | MTKNPT):
-        n_eff = len(atoms) - 1
-        dyn._thermostat._num_atoms_global = n_eff
-        if hasattr(dyn, "_num_atoms_global"):
-            dyn._num_atoms_global = n_eff
-    if not isinstance(dyn, LangevinBAOAB | NPTBerendsen):
-        # added after construction, FixCom only zeroes the (already zero) COM momentum
-        # and reports T with 3N − 3 DOF
-        set_fix_com(atoms, True)
-    return dyn
-
-
-def maxwell_boltzmann(atoms: Atoms, temperature_K: float, rng: np.random.Generator) -> None:
-    """Momenta drawn from the Maxwell–Boltzmann distribution at ``temperature_K``."""
-    try:  # ASE ≥ 3.29
-        from ase.md.velocitydistribution import thermalize_momenta
-    except ImportError:  # older ASE
-        from ase.md.velocitydistribution import MaxwellBoltzmannDistribution as _mb
-
-        _mb(atoms, temperature_K=temperature_K, rng=rng)
-    else:
-        thermalize_momenta(atoms, temperature_K, rng=rng)
-
 
 # ---------------------------------------------------------------------- state capture
 _SKIP = {
