@@ -370,3 +370,30 @@ def test_loop_over_two_systems_scaled_cells_and_stages_redoes_a_killed_explorati
     again = json.loads((tmp_path / "iter_001" / "explore.json").read_text())
     assert again == ex  # the same exploration, so the same label ids
     assert LabelStore(tmp_path).ledger() == ledger  # nothing labelled twice
+
+
+def test_stop_rule_ends_a_run_at_the_frame_it_flags_and_a_false_rule_changes_nothing():
+    spec = learn_spec_from_dict(
+        {"system": WATER4, "temperatures": [300.0], "runs_per_temperature": 2}
+        | {"steps": 40, "sample_every": 5, "monitors": QUIET, "trust_upper": 100.0}
+    )
+    start = build_system(spec.system, seed=0)
+    plain = explore(spec, start, _lj_committee(), seed=4)
+    seen = []
+    never = explore(
+        spec, start, _lj_committee(), seed=4, stop_rule=lambda m: seen.append(m) or False
+    )
+    assert never.meta == plain.meta and never.trips == plain.trips
+    assert len(seen) == len(plain.meta) == 2 * 8 and all(np.isfinite(m["dev_max"]) for m in seen)
+    # stop at the third kept frame of each run (step 15): the run ends there, as a trip
+    stopped = explore(spec, start, _lj_committee(), seed=4, stop_rule=lambda m: m["step"] >= 15)
+    for r in (0, 1):
+        frames = [m for m in stopped.meta if m["run"] == r]
+        assert [m["step"] for m in frames] == [5, 10, 15]
+        assert [m["stopped"] for m in frames] == [False, False, True]
+        same = [m for m in plain.meta if m["run"] == r][:3]  # the same MD up to the stop
+        assert frames[:2] == same[:2] and {**frames[2], "stopped": False} == same[2]
+        trip = stopped.trips[r]
+        assert trip["mode"] == "uncertain" and not trip["censored"]
+        assert trip["time_ps"] == pytest.approx(frames[2]["time_ps"]) == pytest.approx(15 * 0.5e-3)
+    assert all(not t["censored"] for t in stopped.trips) and all(p["censored"] for p in plain.trips)

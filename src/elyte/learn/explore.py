@@ -1,22 +1,23 @@
 """Exploration: elyte's MD stages driven by committee member 0, stability monitors on.
 
-Each run goes through elyte's MD engine (:func:`elyte.md.engines.make_engine`, the
-``"ase"`` engine) with the stages of ``[learn] stages`` (:class:`elyte.md.spec.StageSpec`:
+Each run is elyte's one MD loop (:class:`elyte.md.loop.Loop`, in memory, on the ``"ase"``
+engine) with the stages of ``[learn] stages`` (:class:`elyte.md.spec.StageSpec`:
 heating ramps, NVT with the langevin/bussi/nose-hoover thermostats, NPT with the
 mtk/langevin/berendsen barostats at ``pressure_bar``, NVE; a minimisation only first),
 in sequence, at the run's temperature; without ``stages``, one langevin NVT stage of
-``steps`` × ``timestep_fs`` with tau_t = 1/``friction``. Momenta are drawn from the
-Maxwell–Boltzmann distribution at the first MD stage's starting target (zero centre-of-
-mass momentum, as elyte's driver does). A run is one (system, cell scale, temperature,
+``steps`` × ``timestep_fs`` with tau_t = 1/``friction``. The loop draws the momenta
+(Maxwell–Boltzmann at the first MD stage's starting target, zero centre-of-mass
+momentum) as for ``elyte md``; its observers here are the monitors and a frame sampler.
+A run is one (system, cell scale, temperature,
 replica) of :func:`exploration_runs`: every system of ``system``/``systems``, its box and
 positions scaled by each of ``cell_scales`` (fractional coordinates kept, density ×
 s⁻³; bonds still judged against their built lengths), ``runs_per_temperature`` runs per
-temperature from the same start (seeds differ). Steps are counted over all MD stages of a run: every
-``sample_every`` steps a frame is kept and the whole committee is evaluated on it (max
+temperature from the same start (seeds differ). Steps are counted over all MD stages of a
+run (``step``); every ``sample_every`` steps of a stage a frame is kept and the whole committee is evaluated on it (max
 and mean over atoms of the force disagreement ε, eV/Å; energy spread, eV/atom), with
 its stage, the thermostat target and the instantaneous temperature (K) and the volume
 (Å³). The monitors (:class:`elyte.md.monitors.StabilityMonitor`, restarted per stage so
-NPT stages watch the density drift) check every ``monitors.every`` steps and a run
+NPT stages watch the density drift) check every ``monitors.every`` steps of a stage (and at its start) and a run
 stops at its first trip, keeping that frame (flagged ``tripped``). The time to the first
 trip (ps) measures MD stability; a run that never trips reports its length and
 ``censored = True`` (a lower bound). With ``selection = "stream"`` a
@@ -27,7 +28,7 @@ killed loop resumes with the same picks.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -37,8 +38,10 @@ from elyte.learn.oracle import bare
 from elyte.learn.select import StreamSelector
 from elyte.learn.spec import LearnError, LearnSpec
 from elyte.learn.uncertainty import atom_force_std
-from elyte.md.engines import Engine, make_engine
-from elyte.md.monitors import StabilityMonitor
+from elyte.md.engines import make_engine
+from elyte.md.loop import Loop, Observer
+from elyte.md.monitors import Failure, StabilityMonitor
+from elyte.md.observers import Monitors
 from elyte.md.spec import MDSpec, StageSpec
 from elyte.md.state import Snapshot
 from elyte.md.topology import find_bonds, mic_distances
@@ -51,9 +54,11 @@ class Exploration:
     frames: list[Atoms] = field(default_factory=list)
     #: per frame: run, system, scale, temperature (of the run, K), replica, stage (index),
     #: stage_kind, step, time_ps, tripped, target_temperature and inst_temperature (K),
-    #: volume (Å³), dev_max, dev_mean (eV/Å), energy_std (eV/atom)
+    #: volume (Å³), dev_max, dev_mean (eV/Å), energy_std (eV/atom), stopped (the stop rule
+    #: ended the run here)
     meta: list[dict] = field(default_factory=list)
     #: per run: its keys above, stage (where it ended), time_ps, censored; mode, message
+    #: (a monitor's failure mode, "engine_error", or "uncertain" from the stop rule)
     trips: list[dict] = field(default_factory=list)
     stream_picks: list[int] = field(default_factory=list)  # frame indices (stream mode)
 
@@ -125,16 +130,28 @@ def exploration_runs(spec: LearnSpec, n_systems: int | None = None) -> list[dict
 
 
 def explore(
-    spec: LearnSpec, start: Atoms | Sequence[Atoms], calcs: Sequence, seed: int
+    spec: LearnSpec,
+    start: Atoms | Sequence[Atoms],
+    calcs: Sequence,
+    seed: int,
+    *,
+    stop_rule: Callable[[dict], bool] | None = None,
 ) -> Exploration:
     """Run the exploration MD of one iteration (see module docstring).
 
     ``start``: the built system, or one per ``spec.system_specs`` (in that order).
+    ``stop_rule``: called with each kept frame's meta dict (its disagreement computed);
+    when it returns True on a run still going, that run ends there as a trip with mode
+    ``"uncertain"`` and the frame's meta has ``stopped = True``.
     """
     starts = [start] if isinstance(start, Atoms) else list(start)
     check_protocol(spec, starts)
     out = Exploration()
-    stages = spec.explore_stages
+    # frames kept every sample_every steps of a stage (the MD loop's frame events)
+    stages = [
+        st.model_copy(update={"write_every": spec.sample_every}) for st in spec.explore_stages
+    ]
+    md = MDSpec(stages=stages, monitors=spec.monitors)
     # bonds and their lengths from the built geometry: a compressed box starts with
     # compressed bonds, but a bond counts as broken against its physical length
     topology = []
@@ -146,82 +163,23 @@ def explore(
     for run in runs:
         r, y, temp = run["run"], run["system"], run["temperature"]
         first = scaled(starts[y], run["scale"])
-        rng = np.random.default_rng([seed, r])
         stream = StreamSelector(spec.trust_lower, spec.trust_upper, caps[r], spec.stream_gap)
         mon = StabilityMonitor(spec.monitors, first, *topology[y])  # density of the scaled box
-        out.trips.append(_run(spec, stages, first, calcs, temp, rng, mon, stream, run, out))
-    return out
-
-
-def _run(
-    spec: LearnSpec,
-    stages: Sequence[StageSpec],
-    start: Atoms,
-    calcs: Sequence,
-    temp: float,
-    rng: np.random.Generator,
-    mon: StabilityMonitor,
-    stream: StreamSelector,
-    meta: dict,
-    out: Exploration,
-) -> dict:
-    """One exploration run through elyte's MD engine; returns its trip record.
-
-    Steps are counted over all MD stages of the run (a minimisation takes none); frames
-    are kept every ``sample_every`` and monitors checked every ``monitors.every`` steps.
-    """
-    engine = make_engine("ase", bare(start), calcs[0])
-    online = spec.selection == "stream"
-    step, t0, thermalized = 0, 0.0, False
-    for si, stage in enumerate(stages):
-        where = {**meta, "stage": si, "stage_kind": stage.kind}
-        if stage.kind == "minimize":
-            try:
-                engine.minimize(stage, lambda *_: False)
-            except Exception as exc:  # the model blows up: a trip at the start
-                trip = {"mode": "calculator_error", "message": str(exc)}
-                _sample(out, calcs, engine, start, stream, online, where, step, 0.0, temp, True)
-                return {**where, "time_ps": 0.0, "censored": False, **trip}
-            continue
-        n = stage.md_steps(temp)
-        if not thermalized:
-            t_init = stage.target_temperature(temp, 0, n) or temp
-            engine.thermalize(np.array([t_init]), [rng])
-            thermalized = True
-        engine.remove_com_momentum()
-        target0 = stage.target_temperature(temp, 0, n)
-        engine.init_stage(
-            stage,
-            np.array([np.nan if target0 is None else target0]),
-            spec.pressure_bar if stage.kind == "npt" else None,
-            [rng],
+        sampler = _Sampler(out, calcs, first, stream, spec.selection == "stream", run, stop_rule)
+        loop = Loop(
+            make_engine("ase", bare(first), calcs[0]),
+            md,
+            temperature=temp,
+            pressure_bar=spec.pressure_bar,
+            rngs=[np.random.default_rng([seed, r])],
+            observers=[Monitors([mon], stop=True), sampler],
         )
-        mon.start_stage(stage)
-        mon_target = stage.monitor_temperature(temp)
-        dt_ps = stage.timestep_fs / 1000.0
-        for k in range(1, n + 1):
-            trip = None
-            target = stage.target_temperature(temp, k - 1, n)
-            try:
-                engine.step(1, np.array([[target]]) if stage.kind == "heat" else None)
-            except Exception as exc:  # a model that blows up: record as a trip
-                trip = {"mode": "calculator_error", "message": str(exc)}
-            step += 1
-            t = t0 + k * dt_ps
-            if trip is None and step % spec.monitors.every == 0:
-                snap = engine.snapshot(0, stress=False)
-                _, failure = mon.check(snap, step, t, k * dt_ps, mon_target)
-                if failure is not None:
-                    trip = {"mode": failure.mode, "message": failure.message}
-            if trip is not None or step % spec.sample_every == 0:
-                now = stage.target_temperature(temp, k, n)
-                tripped = trip is not None
-                _sample(out, calcs, engine, start, stream, online, where, step, t, now, tripped)
-            if trip is not None:
-                return {**where, "time_ps": t, "censored": False, **trip}
-        t0 += n * dt_ps
-    last = {"stage": len(stages) - 1, "stage_kind": stages[-1].kind}
-    return {**meta, **last, "time_ps": t0, "censored": True}
+        loop.run()
+        if sampler.trip is None:
+            last = {"stage": len(stages) - 1, "stage_kind": stages[-1].kind}
+            sampler.trip = {**run, **last, "time_ps": loop.simulated_ps(), "censored": True}
+        out.trips.append(sampler.trip)
+    return out
 
 
 def _frame(snap: Snapshot, start: Atoms) -> Atoms:
@@ -232,51 +190,75 @@ def _frame(snap: Snapshot, start: Atoms) -> Atoms:
     return frame
 
 
-def _sample(
-    out: Exploration,
-    calcs: Sequence,
-    engine: Engine,
-    start: Atoms,
-    stream: StreamSelector,
-    online: bool,
-    where: dict,
-    step: int,
-    time_ps: float,
-    target_K: float | None,
-    tripped: bool,
-) -> None:
-    """Keep the engine's current frame with the committee's disagreement on it."""
-    snap = engine.snapshot(0, stress=False)
-    if not np.isfinite(snap.positions).all():
-        return
-    frame = _frame(snap, start)
-    try:
-        first = None if snap.error is not None else (snap.potential_energy, snap.forces)
-        dev_max, dev_mean, e_std = committee_disagreement(calcs, frame, first)
-    except Exception:  # the committee cannot evaluate it: unphysical, never labelled
-        dev_max = dev_mean = e_std = float("inf")
-    if not np.isfinite(dev_max):
-        dev_max = dev_mean = e_std = float("inf")
-    idx = len(out.frames)
-    out.frames.append(frame)
-    meta = {
-        **where,
-        "step": step,
-        "time_ps": time_ps,
-        "tripped": tripped,
-        "target_temperature": target_K,
-        "inst_temperature": float(snap.temperature) if np.isfinite(snap.temperature) else None,
-        "volume": float(abs(np.linalg.det(snap.cell))) if snap.pbc.all() else None,
-        "dev_max": dev_max,
-        "dev_mean": dev_mean,
-        "energy_std": e_std,
-    }
-    out.meta.append(meta)
-    if online:
-        n = len(stream.picked)
-        stream.offer(idx, step, dev_max, tripped)
-        if len(stream.picked) > n:
-            out.stream_picks.append(idx)
+class _Sampler(Observer):
+    """Keeps each frame of one exploration run (R = 1) with the committee's disagreement
+    on it, offers it to the stream selector, applies the stop rule and records the trip."""
+
+    def __init__(self, out, calcs, start, stream, online, run, stop_rule):
+        self.out, self.calcs, self.start, self.stream = out, calcs, start, stream
+        self.online, self.run, self.stop_rule = online, run, stop_rule
+        self.trip: dict | None = None
+        self._last_step: int | None = None
+
+    def on_frame(self, loop: Loop, stage: StageSpec) -> None:
+        if loop.cursor.global_step > 0:  # the start structure is no sample
+            self._sample(loop, stage, tripped=loop.failures[0] is not None)
+
+    def on_trip(self, loop: Loop, r: int, failure: Failure) -> None:
+        stage = loop.spec.stages[loop.cursor.stage_index]
+        if self._last_step != loop.cursor.global_step:  # keep the frame it tripped on
+            self._sample(loop, stage, tripped=True)
+        where = {**self.run, "stage": loop.cursor.stage_index, "stage_kind": stage.kind}
+        self.trip = {**where, "time_ps": failure.time_ps, "censored": False}
+        self.trip |= {"mode": failure.mode, "message": failure.message}
+
+    def _sample(self, loop: Loop, stage: StageSpec, tripped: bool) -> None:
+        c, temp = loop.cursor, loop.temperature
+        self._last_step = c.global_step
+        snap = loop.engine.snapshot(0, stress=False)
+        if not np.isfinite(snap.positions).all():
+            return
+        frame = _frame(snap, self.start)
+        try:
+            first = None if snap.error is not None else (snap.potential_energy, snap.forces)
+            dev_max, dev_mean, e_std = committee_disagreement(self.calcs, frame, first)
+        except Exception:  # the committee cannot evaluate it: unphysical, never labelled
+            dev_max = dev_mean = e_std = float("inf")
+        if not np.isfinite(dev_max):
+            dev_max = dev_mean = e_std = float("inf")
+        if stage.kind == "minimize":
+            time_ps, target = c.stage_t0, temp
+        else:
+            n = stage.md_steps(temp)
+            time_ps = c.stage_t0 + c.k * stage.timestep_fs / 1000.0
+            target = stage.target_temperature(temp, c.k, n)
+        idx = len(self.out.frames)
+        self.out.frames.append(frame)
+        meta = {
+            **self.run,
+            "stage": c.stage_index,
+            "stage_kind": stage.kind,
+            "step": c.global_step,
+            "time_ps": time_ps,
+            "tripped": tripped,
+            "stopped": False,
+            "target_temperature": target,
+            "inst_temperature": float(snap.temperature) if np.isfinite(snap.temperature) else None,
+            "volume": float(abs(np.linalg.det(snap.cell))) if snap.pbc.all() else None,
+            "dev_max": dev_max,
+            "dev_mean": dev_mean,
+            "energy_std": e_std,
+        }
+        self.out.meta.append(meta)
+        if self.stop_rule is not None and loop.active[0] and self.stop_rule(meta):
+            meta["stopped"] = True
+            message = f"stop rule: dev_max {dev_max:.3g} eV/Å"
+            loop.trip(0, Failure("uncertain", c.global_step, time_ps, message))
+        if self.online:
+            n_picked = len(self.stream.picked)
+            self.stream.offer(idx, c.global_step, dev_max, tripped)
+            if len(self.stream.picked) > n_picked:
+                self.out.stream_picks.append(idx)
 
 
 def trip_summary(trips: list[dict]) -> dict[str, float | int | bool]:

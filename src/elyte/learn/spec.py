@@ -129,7 +129,7 @@ class LearnSpec(Spec):
         0.5, gt=0, le=5, description="MD time step, fs (the default stage; not with `stages`)."
     )
     sample_every: int = Field(
-        10, ge=1, description="Keep every this many MD steps (counted over all stages)."
+        10, ge=1, description="Keep a frame every this many MD steps of each stage."
     )
     friction: float = Field(
         0.02,

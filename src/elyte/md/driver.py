@@ -21,7 +21,6 @@ import inspect
 import signal
 import sys
 import threading
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -32,8 +31,9 @@ from ase import Atoms
 from elyte.errors import ConfigError
 from elyte.md.engines import Engine, make_engine
 from elyte.md.identity import run_hash
-from elyte.md.loop import Loop
 from elyte.md.outcome import MDInterrupted, MDOutcome
+from elyte.md.run_setup import compose as _compose
+from elyte.md.run_setup import finish, stored_outcome
 from elyte.md.spec import MDSpec
 
 __all__ = ["MDInterrupted", "MDOutcome", "run_md", "thread_counts"]
@@ -138,23 +138,15 @@ def run_md(
     elif hasattr(engine, "atoms"):  # an ASE-style engine handed in: give it this system
         engine.atoms = atoms.copy()
         engine.atoms.calc = calculator
-    loop = Loop(
-        atoms,
-        engine,
-        spec,
-        Path(out_dir),
-        temperature=float(temperature),
-        pressure_bar=pressure_bar,
-        seed=int(seed),
-        metadata=dict(metadata or {}),
-        progress=_adapt(progress),
-        run_hash=identity,
-        threads=thread_counts(),
-    )
-    stored = loop.stored_outcome()
+    out = Path(out_dir)
+    stored = stored_outcome(out, identity)
     if stored is not None:
         return stored
-    loop.setup()
+    run = _compose(
+        atoms, engine, spec, out, float(temperature), pressure_bar, int(seed), identity,
+        dict(metadata or {}), _adapt(progress), thread_counts(),
+    )  # fmt: skip
+    loop, recorders = run["loop"], run["recorders"]
 
     def on_signal(signum: int, _frame: Any) -> None:
         loop.stop_requested = True
@@ -163,11 +155,17 @@ def run_md(
     if threading.current_thread() is threading.main_thread():
         for sig in (signal.SIGINT, signal.SIGTERM):
             previous[sig] = signal.signal(sig, on_signal)
-    t_start = time.perf_counter()
     try:
-        status, failure = loop.run(t_start)
-        return loop.finish(status, failure, time.perf_counter() - t_start)
+        try:
+            status = loop.run()
+        except MDInterrupted as exc:
+            raise MDInterrupted(
+                f"{exc}; checkpoint written to {run['checkpoint']} — run the same command "
+                "to continue"
+            ) from None
+        return finish(loop, recorders, status, out, identity)
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
-        loop.close()
+        for rec in recorders:
+            rec.close()

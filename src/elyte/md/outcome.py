@@ -23,7 +23,9 @@ class MDOutcome:
     ``status`` is ``"completed"``, ``"failed"`` (a monitor tripped; ``failure`` says how)
     or ``"timed_out"`` (``MDSpec.max_wall_s`` reached; a checkpoint is kept, so running
     again continues). ``n_steps`` counts MD steps (not minimisation); ``ns_per_day`` is
-    this process's speed.
+    this process's speed. A run of R > 1 replicas has ``"failed"`` when any replica
+    failed (``failed_replicas``; ``failure`` is the first one's); each replica's own
+    outcome is in its folder.
     """
 
     status: Literal["completed", "failed", "timed_out"]
@@ -34,6 +36,7 @@ class MDOutcome:
     ns_per_day: float
     paths: dict[str, Path]
     warnings: list[dict[str, Any]] = field(default_factory=list)
+    failed_replicas: list[int] = field(default_factory=list)  # R > 1: which failed
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -45,6 +48,7 @@ class MDOutcome:
             "ns_per_day": self.ns_per_day,
             "paths": {k: str(v) for k, v in self.paths.items()},
             "warnings": self.warnings,
+            "failed_replicas": self.failed_replicas,
         }
 
     @classmethod
@@ -59,4 +63,5 @@ class MDOutcome:
             ns_per_day=float(d["ns_per_day"]),
             paths={k: Path(v) for k, v in d["paths"].items()},
             warnings=list(d.get("warnings", [])),
+            failed_replicas=list(d.get("failed_replicas", [])),
         )

@@ -13,6 +13,10 @@ e.g. TorchSim) is added as one file here:
 3. nothing else: monitors, recorder and campaign are per replica and never see an
    integrator.
 
+A replica stopped by a monitor trip is left out of ``step`` (the ``active`` mask); the
+loop still calls ``init_stage``, ``get_state`` and ``snapshot`` over all R, so an engine
+must carry a stopped replica's arrays along without failing on them.
+
 Bit-identical restarts need ``get_integrator_state``/``set_integrator_state`` (and
 ``get_minimizer_state``/``set_minimizer_state``) to cover every number the integrator
 carries between steps; positions, momenta and cells travel in :class:`MDState`.
@@ -70,8 +74,14 @@ class Engine(Protocol):
     ) -> None:
         """Build the integrator of one MD stage; ``targets_K`` (R,) NaN where none."""
 
-    def step(self, n: int, targets_K: np.ndarray | None = None) -> None:
-        """Advance ``n`` steps; ``targets_K`` (n, R): thermostat target before each step."""
+    def step(
+        self, n: int, targets_K: np.ndarray | None = None, active: np.ndarray | None = None
+    ) -> None:
+        """Advance ``n`` steps; ``targets_K`` (n, R): thermostat target before each step.
+
+        ``active`` (R,) bool (None: all): only these replicas step; the others (stopped
+        by a monitor trip) keep their state untouched, may hold non-finite numbers, and
+        must neither raise nor be passed to the model."""
 
     def snapshot(
         self, r: int, *, stress: bool | None = None, velocities: bool = False, forces: bool = True

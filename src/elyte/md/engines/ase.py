@@ -173,9 +173,13 @@ class ASEEngine:
                 f"(stage uses {type(dyn).__name__})"
             )
 
-    def step(self, n: int, targets_K: np.ndarray | None = None) -> None:
+    def step(
+        self, n: int, targets_K: np.ndarray | None = None, active: np.ndarray | None = None
+    ) -> None:
         dyn = self.dyn
         assert dyn is not None, "init_stage first"
+        if active is not None and not active[0]:
+            return
         for i in range(n):
             if targets_K is not None:
                 self._set_temperature(float(targets_K[i, 0]))
