@@ -27,7 +27,7 @@ killed loop resumes with the same picks.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -125,11 +125,17 @@ def exploration_runs(spec: LearnSpec, n_systems: int | None = None) -> list[dict
 
 
 def explore(
-    spec: LearnSpec, start: Atoms | Sequence[Atoms], calcs: Sequence, seed: int
+    spec: LearnSpec,
+    start: Atoms | Sequence[Atoms],
+    calcs: Sequence,
+    seed: int,
+    stop_rule: Callable[[dict], bool] | None = None,
 ) -> Exploration:
     """Run the exploration MD of one iteration (see module docstring).
 
     ``start``: the built system, or one per ``spec.system_specs`` (in that order).
+    ``stop_rule``: called with each kept frame's meta (after the committee disagreement);
+    True ends that run there, recorded as a trip of mode ``"uncertain"``.
     """
     starts = [start] if isinstance(start, Atoms) else list(start)
     check_protocol(spec, starts)
@@ -149,7 +155,9 @@ def explore(
         rng = np.random.default_rng([seed, r])
         stream = StreamSelector(spec.trust_lower, spec.trust_upper, caps[r], spec.stream_gap)
         mon = StabilityMonitor(spec.monitors, first, *topology[y])  # density of the scaled box
-        out.trips.append(_run(spec, stages, first, calcs, temp, rng, mon, stream, run, out))
+        out.trips.append(
+            _run(spec, stages, first, calcs, temp, rng, mon, stream, run, out, stop_rule)
+        )
     return out
 
 
@@ -164,6 +172,7 @@ def _run(
     stream: StreamSelector,
     meta: dict,
     out: Exploration,
+    stop_rule: Callable[[dict], bool] | None = None,
 ) -> dict:
     """One exploration run through elyte's MD engine; returns its trip record.
 
@@ -217,6 +226,8 @@ def _run(
                 now = stage.target_temperature(temp, k, n)
                 tripped = trip is not None
                 _sample(out, calcs, engine, start, stream, online, where, step, t, now, tripped)
+                if trip is None and stop_rule is not None and out.meta and stop_rule(out.meta[-1]):
+                    trip = {"mode": "uncertain", "message": "stop_rule ended the run here"}
             if trip is not None:
                 return {**where, "time_ps": t, "censored": False, **trip}
         t0 += n * dt_ps
