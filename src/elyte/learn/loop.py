@@ -130,9 +130,14 @@ def _select_phase(spec: LearnSpec, it_dir: Path, ex: dict[str, Any], it: int) ->
         spec.cap,
         tripped,
         r_max=spec.model.r_max + 1.0,
+        groups=[m["run"] for m in ex["meta"]],
+        per_group=spec.per_run_cap,
     )
     if spec.selection == "stream":
         chosen = list(ex["stream_picks"])  # decided during MD; the classes are the same
+    elif spec.selection == "random":  # the baseline: any explored frame, uniformly
+        rng = np.random.default_rng([spec.seed, it, 7])
+        chosen = sorted(int(j) for j in rng.choice(len(frames), min(spec.cap, len(frames)), False))
     ids = [f"it{it:03d}-r{ex['meta'][j]['run']}-s{ex['meta'][j]['step']}" for j in chosen]
     data = {
         "selection": spec.selection,
