@@ -77,7 +77,10 @@ def _explore_phase(
     if ex_json.exists():
         return read_json(ex_json)
     # written at the end, frames first: a kill mid-way redoes the whole exploration
-    ex = explore(spec, starts, calcs, seed=spec.seed * 1000 + it)
+    stop_rule = None
+    if spec.selection == "onthefly":  # a run ends at its first frame worth a label
+        stop_rule = lambda m: m["dev_max"] >= spec.trust_lower  # noqa: E731
+    ex = explore(spec, starts, calcs, seed=spec.seed * 1000 + it, stop_rule=stop_rule)
     write(it_dir / "explore.extxyz", ex.frames, format="extxyz")
     data = {
         "meta": ex.meta,

@@ -75,13 +75,16 @@ class LearnSpec(Spec):
     trust_lower: float = Field(0.1, gt=0, description="Lower trust level, eV/Å.")
     trust_upper: float = Field(1.0, gt=0, description="Upper trust level, eV/Å.")
     cap: int = Field(4, ge=1, description="Most frames labelled per iteration.")
-    selection: Literal["pool", "stream", "random"] = Field(
+    selection: Literal["pool", "stream", "random", "onthefly"] = Field(
         "pool",
         description='"pool": after each exploration, the most uncertain candidates spread by '
         'farthest-point sampling; "random": cap frames drawn uniformly from the whole '
         'exploration (the baseline active learning must beat); "stream": during MD, a '
         "sampled frame is taken when its disagreement enters the trust window (at most "
-        "cap/runs per run, stream_gap steps apart).",
+        'cap/runs per run, stream_gap steps apart); "onthefly": each exploration run '
+        "stops at its first frame with disagreement at or above trust_lower (or a monitor "
+        "trip), and those frames are the candidates (FPS when more than cap); the next "
+        "iteration's runs start again from the start with the retrained committee.",
     )
     per_run_cap: int | None = Field(
         None,
