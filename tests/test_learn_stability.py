@@ -150,3 +150,61 @@ def test_stability_separates_a_two_frame_model_from_the_oracle(tmp_path):
     assert s_model["stable_fraction"] < 1.0
     assert s_model["median_time_to_trip_ps"] < s_oracle["median_time_to_trip_ps"]
     assert err["force_rmse"] > 0.1 and err["max"] > err["p95"] > 0.0
+
+
+@pytest.mark.slow
+def test_onthefly_killed_at_random_moments_labels_each_stop_frame_once(tmp_path):
+    """On-the-fly labelling (each run stops at its first uncertain frame, that frame is
+    labelled, the committee retrained every 4 labels) under three SIGKILLs: the kill
+    test of tests/test_learn_loop.py with ``selection = "onthefly"``."""
+    pytest.importorskip("mace")
+    import json
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from test_learn_loop import KILL, _toml, _written
+
+    from elyte.learn.store import LabelStore
+
+    cfg = {**KILL, "selection": "onthefly"}
+    cfg.pop("stream_gap")
+    path = tmp_path / "learn.toml"
+    _toml(cfg, path)
+    out = tmp_path / "run"
+    cmd = [sys.executable, "-m", "elyte", "learn", str(path), "-o", str(out)]
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    kills = 0
+    for delay in np.random.default_rng(3).uniform(0.0, 3.0, size=3):
+        proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        before = _written(out)
+        while proc.poll() is None and _written(out) <= before:
+            time.sleep(0.05)
+        try:
+            proc.wait(timeout=delay)
+        except subprocess.TimeoutExpired:
+            proc.send_signal(signal.SIGKILL)
+            proc.wait()
+            kills += 1
+    done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stderr[-2000:]
+    store = LabelStore(out)
+    ids = [r["label_id"] for r in store.ledger()]
+    assert len(ids) == len(set(ids)), "a frame was labelled twice"
+    assert sorted(a.info["label_id"] for a in store.frames()) == sorted(ids)
+    expected = {f"holdout-{k}" for k in range(KILL["holdout_frames"])}
+    expected |= {f"initial-{k}" for k in range(KILL["initial_frames"])}
+    for it_dir in sorted(out.glob("iter_*")):
+        ex = json.loads((it_dir / "explore.json").read_text())
+        sel = json.loads((it_dir / "selection.json").read_text())
+        # trust_lower 1e-4: every run stops at its first kept frame, which is labelled
+        assert all(t["mode"] == "uncertain" for t in ex["trips"])
+        last = {m["run"]: j for j, m in enumerate(ex["meta"])}
+        assert sorted(sel["chosen"]) == sorted(last.values())
+        expected |= set(sel["label_ids"])
+    assert expected == set(ids), f"lost {expected - set(ids)}; extra {set(ids) - expected}"
+    hist = json.loads((out / "summary.json").read_text())["iterations"]
+    assert [h["retrained"] for h in hist] == [True, False, True]  # 2 labels an iteration
+    assert kills >= 2, f"only {kills} runs were killed before the loop finished"
