@@ -77,7 +77,10 @@ def _explore_phase(
     if ex_json.exists():
         return read_json(ex_json)
     # written at the end, frames first: a kill mid-way redoes the whole exploration
-    ex = explore(spec, starts, calcs, seed=spec.seed * 1000 + it)
+    stop_rule = None
+    if spec.selection == "onthefly":  # a run ends at its first frame worth a label
+        stop_rule = lambda m: m["dev_max"] >= spec.trust_lower  # noqa: E731
+    ex = explore(spec, starts, calcs, seed=spec.seed * 1000 + it, stop_rule=stop_rule)
     write(it_dir / "explore.extxyz", ex.frames, format="extxyz")
     data = {
         "meta": ex.meta,
@@ -130,9 +133,14 @@ def _select_phase(spec: LearnSpec, it_dir: Path, ex: dict[str, Any], it: int) ->
         spec.cap,
         tripped,
         r_max=spec.model.r_max + 1.0,
+        groups=[m["run"] for m in ex["meta"]],
+        per_group=spec.per_run_cap,
     )
     if spec.selection == "stream":
         chosen = list(ex["stream_picks"])  # decided during MD; the classes are the same
+    elif spec.selection == "random":  # the baseline: any explored frame, uniformly
+        rng = np.random.default_rng([spec.seed, it, 7])
+        chosen = sorted(int(j) for j in rng.choice(len(frames), min(spec.cap, len(frames)), False))
     ids = [f"it{it:03d}-r{ex['meta'][j]['run']}-s{ex['meta'][j]['step']}" for j in chosen]
     data = {
         "selection": spec.selection,

@@ -1,8 +1,10 @@
 """Label frames with any ASE calculator, with a time-out per call and failures recorded.
 
-``"xtb"`` is GFN2-xTB through tblite (offline); ``"package.module:Class"`` names any ASE
-calculator, built with the ``[learn] oracle_kwargs``. With a time-out each call runs in a
-fresh interpreter (~0.4 s to start) that is killed when the time runs out; a failure
+``"xtb"`` is GFN2-xTB through tblite (offline); ``"spcfw"`` elyte's SPC/Fw flexible water
+(:class:`elyte.potentials.classical.SPCFwWater`, water only, needs ``mol_id``): a cheap
+exact reference whose own MD is the ground truth of a benchmark; ``"package.module:Class"``
+names any ASE calculator, built with the ``[learn] oracle_kwargs``. With a time-out each call runs
+in a fresh interpreter (~0.4 s to start) that is killed when the time runs out; a failure
 (time-out, exception or a crashed process) comes back as :class:`Label` with ``error``
 set, never dropped. Not a forked child: once torch has trained or evaluated the
 committee in this process, its OpenMP thread pool does not survive a fork, and an
@@ -58,6 +60,14 @@ class Oracle:
                 ) from None
             kw = {"method": "GFN2-xTB", "verbosity": 0, **self.kwargs}
             return TBLite(**kw)
+        if self.name == "spcfw":
+            from elyte.errors import PotentialError
+            from elyte.potentials.classical import SPCFwWater
+
+            try:
+                return SPCFwWater(**self.kwargs)
+            except (TypeError, PotentialError) as exc:
+                raise LearnError(f"[learn] oracle_kwargs do not fit spcfw: {exc}") from None
         mod, _, cls = self.name.partition(":")
         try:
             factory = getattr(importlib.import_module(mod), cls)
@@ -70,7 +80,9 @@ class Oracle:
 
     def settings(self) -> dict[str, Any]:
         """Name, arguments and package version, stored with every label."""
-        pkg = "tblite" if self.name == "xtb" else self.name.split(":")[0].split(".")[0]
+        pkg = {"xtb": "tblite", "spcfw": "elyte"}.get(
+            self.name, self.name.split(":")[0].split(".")[0]
+        )
         try:
             version = importlib.metadata.version(pkg)
         except Exception:

@@ -106,16 +106,42 @@ def select_frames(
     cap: int,
     tripped: Sequence[bool] | None = None,
     r_max: float = 5.0,
+    groups: Sequence[int] | None = None,
+    per_group: int | None = None,
 ) -> tuple[list[int], Classified]:
     """At most ``cap`` candidate frame indices, and the trust-window classes.
 
     Tripped frames are picked first (up to ``cap``); without any, FPS starts from the
-    most uncertain candidate. The rest of the budget is filled by FPS.
+    most uncertain candidate. The rest of the budget is filled by FPS. ``groups`` (one
+    id per frame, e.g. its exploration run) with ``per_group``: at most that many picks
+    per group, taken in FPS order (neighbouring frames of one MD run are near-duplicates).
     """
     cls = classify(deviation, lower, upper, tripped)
     cand = cls.candidate
+    if per_group is not None and groups is not None:
+        order = cand if len(cand) <= 1 else _fps_order(frames, deviation, cand, tripped, r_max)
+        count: dict[int, int] = {}
+        picked = []
+        for i in order:
+            if len(picked) < cap and count.get(groups[i], 0) < per_group:
+                count[groups[i]] = count.get(groups[i], 0) + 1
+                picked.append(i)
+        return picked, cls
     if len(cand) <= cap:
         return list(cand), cls
+    return _fps_order(frames, deviation, cand, tripped, r_max, cap), cls
+
+
+def _fps_order(
+    frames: Sequence[Atoms],
+    deviation: Sequence[float],
+    cand: list[int],
+    tripped: Sequence[bool] | None,
+    r_max: float,
+    k: int | None = None,
+) -> list[int]:
+    """The first ``k`` (default all) candidates in farthest-point order (tripped first)."""
+    cap = len(cand) if k is None else k
     trip = list(tripped) if tripped is not None else [False] * len(deviation)
     forced = [j for j, i in enumerate(cand) if trip[i]][:cap]
     if not forced:
@@ -123,7 +149,7 @@ def select_frames(
     elements = sorted({int(z) for i in cand for z in frames[i].numbers})
     desc = np.array([distance_histogram(frames[i], r_max, elements=elements) for i in cand])
     picks = farthest_point(desc, cap, start=forced)
-    return [cand[p] for p in picks], cls
+    return [cand[p] for p in picks]
 
 
 @dataclass

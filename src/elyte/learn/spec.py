@@ -75,12 +75,23 @@ class LearnSpec(Spec):
     trust_lower: float = Field(0.1, gt=0, description="Lower trust level, eV/Å.")
     trust_upper: float = Field(1.0, gt=0, description="Upper trust level, eV/Å.")
     cap: int = Field(4, ge=1, description="Most frames labelled per iteration.")
-    selection: Literal["pool", "stream"] = Field(
+    selection: Literal["pool", "stream", "random", "onthefly"] = Field(
         "pool",
         description='"pool": after each exploration, the most uncertain candidates spread by '
-        'farthest-point sampling; "stream": during MD, a sampled frame is taken when its '
-        "disagreement enters the trust window (at most cap/runs per run, stream_gap steps "
-        "apart).",
+        'farthest-point sampling; "random": cap frames drawn uniformly from the whole '
+        'exploration (the baseline active learning must beat); "stream": during MD, a '
+        "sampled frame is taken when its disagreement enters the trust window (at most "
+        'cap/runs per run, stream_gap steps apart); "onthefly": each exploration run '
+        "stops at its first frame with disagreement at or above trust_lower (or a monitor "
+        "trip), and those frames are the candidates (FPS when more than cap); the next "
+        "iteration's runs start again from the start with the retrained committee.",
+    )
+    per_run_cap: int | None = Field(
+        None,
+        ge=1,
+        description='Diversity ("pool"): at most this many labels per exploration run per '
+        "iteration, taken in farthest-point order (neighbouring frames of one run are "
+        "near-duplicates); None: no limit.",
     )
     stream_gap: int = Field(20, ge=1, description="Fewest MD steps between two stream picks.")
     retrain_every: int = Field(
@@ -97,7 +108,9 @@ class LearnSpec(Spec):
         "e.g. oracle MD at the exploration temperatures; relative to the config file.",
     )
     oracle: str = Field(
-        "xtb", description='"xtb" (tblite GFN2-xTB) or "module:Class" of an ASE calculator.'
+        "xtb",
+        description='"xtb" (tblite GFN2-xTB), "spcfw" (elyte\'s SPC/Fw water: exact and '
+        'instant, for benchmarks) or "module:Class" of an ASE calculator.',
     )
     oracle_kwargs: dict[str, Any] = Field(default_factory=dict, description="Its arguments.")
     oracle_timeout: float | None = Field(
@@ -186,8 +199,10 @@ class LearnSpec(Spec):
             raise ValueError("seeds must differ (the committee's diversity comes from them)")
         if not self.temperatures or any(t <= 0 for t in self.temperatures):
             raise ValueError("temperatures must be a non-empty list of positive kelvins")
-        if self.oracle != "xtb" and self.oracle.count(":") != 1:
-            raise ValueError(f'oracle {self.oracle!r}: write "xtb" or "package.module:Class"')
+        if self.oracle not in ("xtb", "spcfw") and self.oracle.count(":") != 1:
+            raise ValueError(
+                f'oracle {self.oracle!r}: write "xtb", "spcfw" or "package.module:Class"'
+            )
         self._check_stages()
         if self.model.batch_size > self.initial_frames:
             raise ValueError(
@@ -288,4 +303,10 @@ def load_learn_spec(path: str | Path) -> LearnSpec:
     learn = dict(data["learn"])
     if isinstance(learn.get("holdout_file"), str):  # relative to the config file's folder
         learn["holdout_file"] = str((p.parent / learn["holdout_file"]).resolve())
+    tables = (
+        learn.get("systems") if isinstance(learn.get("systems"), list) else [learn.get("system")]
+    )
+    for t in tables:  # a system's structure file, too
+        if isinstance(t, dict) and isinstance(t.get("file"), str):
+            t["file"] = str((p.parent / t["file"]).resolve())
     return learn_spec_from_dict(learn, str(p))
