@@ -103,6 +103,10 @@ class Result:
     def _repr_html_(self) -> str:
         return views.result_html(self.name, self.estimates, self.notes)
 
+    def __str__(self) -> str:
+        """``"diffusion: 0.94 ± 0.11 1e-9 m^2/s [apparent: …]"``: the headline and status."""
+        return f"{self.name}: {self.estimate}"
+
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Result:
         """Inverse of :meth:`to_dict`: the subclass named by ``data["kind"]`` (from

@@ -83,7 +83,7 @@ def _spec(
         )
     if "cn" in chosen and not pairs:
         raise ConfigError("analyses cn needs pairs, e.g. pairs=[('Li', 'O')]")
-    eq = positive_number(equilibration_ps, "equilibration_ps", "ps", optional=True)
+    eq = _equilibration(equilibration_ps)
     if charges is not None and not isinstance(charges, dict) and charges != "guess":
         raise ConfigError(
             f"charges={charges!r}: give formal charges as {{'Li': 1, 'Cl': -1}} or 'guess'"
@@ -104,6 +104,10 @@ def _spec(
         else [],
         charges=charges,
     )
+
+
+def _equilibration(value: Any) -> float | None:
+    return positive_number(value, "equilibration_ps", "ps", optional=True, zero=True)
 
 
 def _analysis_spec(**fields: Any) -> AnalysisSpec:
@@ -181,7 +185,7 @@ def rdf(
     if not p:
         raise ConfigError("rdf needs pairs, e.g. pairs=[('Li', 'O')]")
     spec = _analysis_spec(
-        equilibration=positive_number(equilibration_ps, "equilibration_ps", "ps", optional=True),
+        equilibration=_equilibration(equilibration_ps),
         density=False,
         rdf=dict(pairs=p, r_max=r_max, bin_width=bin_width),
     )  # fmt: skip
@@ -226,7 +230,7 @@ def diffusion(
     if not names:
         raise ConfigError("diffusion needs species, e.g. species='Li'")
     spec = _analysis_spec(
-        equilibration=positive_number(equilibration_ps, "equilibration_ps", "ps", optional=True),
+        equilibration=_equilibration(equilibration_ps),
         density=False,
         diffusion=dict(species=names, window_ps=window_ps),
     )
@@ -266,7 +270,7 @@ def viscosity(
     """Shear viscosity (mPa s) by Green–Kubo from the stress frames (``"green-kubo"``, or
     ``"stacie"``: STACIE's spectrum fit). ``temperature`` in K."""
     spec = _analysis_spec(
-        equilibration=positive_number(equilibration_ps, "equilibration_ps", "ps", optional=True),
+        equilibration=_equilibration(equilibration_ps),
         density=False,
         viscosity=True,
         viscosity_estimator=estimator,
@@ -289,7 +293,7 @@ def structure_factor(
     columns) the R-factor against it."""
     sq = dict(q_max=q_max, method=method, experimental=experimental)
     spec = _analysis_spec(
-        equilibration=positive_number(equilibration_ps, "equilibration_ps", "ps", optional=True),
+        equilibration=_equilibration(equilibration_ps),
         density=False,
         structure_factor=sq,
     )

@@ -63,16 +63,20 @@ def _looks_molecular(name: str) -> bool:
     return any(c.isdigit() for c in name) or sum(c.isupper() for c in name) > 1
 
 
-def positive_number(value: Any, name: str, unit: str, *, optional: bool = False) -> float | None:
-    """``value`` as a float if it is a finite number > 0, else ``ConfigError``."""
+def positive_number(
+    value: Any, name: str, unit: str, *, optional: bool = False, zero: bool = False
+) -> float | None:
+    """``value`` as a float if it is a finite number > 0 (≥ 0 with ``zero``), else
+    ``ConfigError``; ``None`` passes when ``optional``."""
     if value is None and optional:
         return None
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise ConfigError(
             f"{name}={value!r} ({type(value).__name__}): give a number of {unit}, e.g. {name}=0.1"
         )
-    if not (math.isfinite(value) and value > 0):
-        raise ConfigError(f"{name}={value!r}: must be a finite number of {unit} above 0")
+    if not (math.isfinite(value) and (value > 0 or (zero and value == 0))):
+        least = "0 or more" if zero else "above 0"
+        raise ConfigError(f"{name}={value!r}: must be a finite number of {unit}, {least}")
     return float(value)
 
 

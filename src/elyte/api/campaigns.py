@@ -30,8 +30,11 @@ def campaign_results(folder: str | Path, *, level: str = "runs") -> Any:
 def run_campaign(campaign_file: str | Path, *, smoke: bool = False, output: str | None = None
                  ) -> Any:  # fmt: skip
     """Run a campaign file (as ``elyte run``, without the live view and report) and return
-    its results as :func:`campaign_results` gives them; cached runs are not repeated."""
+    its results as :func:`campaign_results` gives them (``.attrs["root"]``: the campaign
+    folder); cached runs are not repeated."""
     from elyte.campaign.runner import run_campaign as run
 
     summary = run(campaign_file, output=output, smoke=smoke)
-    return campaign_results(summary.root)
+    frame = campaign_results(summary.root)
+    frame.attrs["root"] = str(summary.root)
+    return frame

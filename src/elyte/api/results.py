@@ -31,12 +31,15 @@ class Results(dict[str, Result]):
 
         drawn = {k: r for k, r in self.items() if r.curves}
         fig, axes = plt.subplots(
-            1, max(1, len(drawn)), figsize=(5 * max(1, len(drawn)), 3.6), squeeze=False
+            1,
+            max(1, len(drawn)),
+            figsize=(5 * max(1, len(drawn)), 3.6),
+            squeeze=False,
+            layout="constrained",
         )
         for ax, (key, res) in zip(axes[0], drawn.items(), strict=False):
             res.plot(ax)
             ax.set_title(key, fontsize="medium")
-        fig.tight_layout()
         return fig
 
     def _repr_html_(self) -> str:
