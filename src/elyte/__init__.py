@@ -8,7 +8,8 @@ The public Python API (see :mod:`elyte.api`)::
 
     import elyte
     atoms = elyte.build("LiCl 1 m", count=1)
-    run = elyte.run_md(atoms, potential="chgnet-0.3.0", stages=["minimize", "nvt:1ps"])
+    run = elyte.run_md(atoms, potential="chgnet-0.3.0", masses="hmr",
+                       stages=["minimize", "nvt:0.6ps,timestep_fs=2"])      # 300 steps
     d = elyte.diffusion(run, species="Li")      # d.value, d.error, d.unit, d.status
 
 Its functions are imported on first use, so ``import elyte`` stays fast.

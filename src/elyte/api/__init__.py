@@ -4,7 +4,8 @@
 fast)::
 
     atoms = elyte.build("LiCl 1 m", count=1)                 # ase.Atoms
-    run = elyte.run_md(atoms, potential="chgnet-0.3.0", stages=["minimize", "nvt:1ps"])
+    run = elyte.run_md(atoms, potential="chgnet-0.3.0", masses="hmr",
+                       stages=["minimize", "nvt:0.6ps,timestep_fs=2"])      # 300 steps
     run.thermo, run.status, run.events                       # DataFrames, outcome
     traj = elyte.open_trajectory("run.XDATCAR.gz", timestep_ps=0.1)
     d = elyte.diffusion(traj, species="Li")                  # d.value, d.error, d.status

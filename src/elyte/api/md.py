@@ -165,7 +165,8 @@ def run_md(
         masses: ``"physical"``, ``"hmr"`` (hydrogen mass repartitioning) or ``"deuterium"``.
         monitors: ``"stop"`` (a tripped monitor ends the run, status "failed") or
             ``"warn"`` (recorded in ``Run.events``).
-        velocities, forces: store them in the trajectory.
+        velocities: store velocities in the trajectory.
+        forces: store forces in the trajectory.
         progress: ``progress(done_steps, total_steps)``.
 
     Returns:

@@ -36,7 +36,8 @@ def build(
         tolerance: Packmol's minimum distance between molecules, Å.
         crystal: ``"rocksalt:LiF:4.03"`` (prototype:formula:a in Å) or a structure file.
         supercell: repeats of the crystal cell.
-        interstitial, vacancy: one point defect of this element in the crystal.
+        interstitial: add one interstitial atom of this element to the crystal.
+        vacancy: remove one atom of this element from the crystal.
         file: a ready structure file (extxyz, CIF, POSCAR) instead of a composition.
         seed: Packmol's seed; the same seed gives the same box.
 
