@@ -40,6 +40,15 @@ def _heavy_modules_after(code: str) -> list[str]:
     return out.stdout.split()
 
 
+def test_import_elyte_is_light():
+    """`import elyte` and a look at its public names import no torch, pandas or ASE
+    dynamics: the API's functions load their modules when first used."""
+    code = "import elyte\nassert 'diffusion' in dir(elyte) and 'run_md' in elyte.__all__"
+    assert _heavy_modules_after(code) == []
+    code += "\nimport sys\nassert 'pandas' not in sys.modules and 'elyte.api' not in sys.modules"
+    _heavy_modules_after(code)
+
+
 def test_config_and_planner_do_not_import_torch():
     assert _heavy_modules_after("import elyte.config, elyte.campaign.plan") == []
 

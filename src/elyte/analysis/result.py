@@ -7,11 +7,13 @@ to draw themselves on a matplotlib ``Axes`` (the report never recomputes physics
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
+import elyte.analysis.result_views as views
 from elyte.estimate import Estimate
 
 #: Result subclasses by class name (``to_dict()["kind"]``), for :meth:`Result.from_dict`.
@@ -54,6 +56,56 @@ class Result:
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         RESULT_KINDS[cls.__name__] = cls
+        if "plot" in cls.__dict__:  # every kind's plot(ax) also draws on a new figure
+            cls.plot = _own_axes(cls.__dict__["plot"])
+
+    # ------------------------------------------------------------ notebook views
+    @property
+    def estimate(self) -> Estimate:
+        """The headline estimate (``D[Li]`` of a diffusion result, ``CN[Li-O]`` of a g(r),
+        ``density``, …; see :data:`~elyte.analysis.result_views.HEADLINE`); a "not
+        computed" estimate with the reason when there is none."""
+        key = views.headline_key(self.estimates)
+        return self.estimates[key] if key else views.not_computed(self.notes)
+
+    @property
+    def value(self) -> float:
+        """Value of the headline :attr:`estimate`, in :attr:`unit`."""
+        return self.estimate.value
+
+    @property
+    def error(self) -> float:
+        """One standard error of the headline :attr:`estimate`, in :attr:`unit`."""
+        return self.estimate.stderr
+
+    @property
+    def unit(self) -> str:
+        """Unit of the headline :attr:`estimate`."""
+        return self.estimate.unit
+
+    @property
+    def status(self) -> str:
+        """Status of the headline :attr:`estimate` ("measured", "apparent", …)."""
+        return self.estimate.status
+
+    def to_dataframe(self, kind: str = "estimates") -> Any:
+        """A pandas DataFrame: ``"estimates"`` (one row per estimate: quantity, value, error,
+        unit, status, reason, method) or ``"curves"`` (one column per curve, e.g. ``r / Å``,
+        ``g[Li-O]``, ``g_err[Li-O]``, ``cn[Li-O]``)."""
+        if kind == "curves":
+            return views.curves_frame(self.curves, self.units)
+        if kind != "estimates":
+            from elyte.errors import ConfigError
+
+            raise ConfigError(f"to_dataframe(kind={kind!r}): use 'estimates' or 'curves'")
+        return views.estimates_frame(views.estimate_rows(self.estimates, result=self.name))
+
+    def _repr_html_(self) -> str:
+        return views.result_html(self.name, self.estimates, self.notes)
+
+    def __str__(self) -> str:
+        """``"diffusion: 0.94 ± 0.11 1e-9 m^2/s [apparent: …]"``: the headline and status."""
+        return f"{self.name}: {self.estimate}"
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Result:
@@ -85,8 +137,10 @@ class Result:
             metadata=dict(data.get("metadata") or {}),
         )
 
-    def plot(self, ax: Any) -> Any:
-        """Draw the result's curves (first curve as x) on a matplotlib ``Axes``."""
+    def plot(self, ax: Any = None) -> Any:
+        """Draw the result's curves (first curve as x) on a matplotlib ``Axes`` (a new
+        figure's when ``ax`` is None); returns the axes."""
+        ax = views.new_axes(ax)
         keys = list(self.curves)
         if len(keys) >= 2:
             x = self.curves[keys[0]]
@@ -96,6 +150,16 @@ class Result:
             ax.set_xlabel(f"{keys[0]} / {self.units.get(keys[0], '')}")
             ax.legend()
         return ax
+
+
+def _own_axes(plot: Any) -> Any:
+    """``plot(ax)`` that accepts ``ax=None`` (a new figure); error bands are the kind's."""
+
+    @functools.wraps(plot)
+    def wrapper(self: Result, ax: Any = None) -> Any:
+        return plot(self, views.new_axes(ax))
+
+    return wrapper
 
 
 def _finite_list(values: np.ndarray) -> list[Any]:

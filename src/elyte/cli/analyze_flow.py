@@ -2,7 +2,7 @@
 
 It sits above the floors it joins: the files are read and written by
 :mod:`elyte.io.results_files` (``read_trajectories``, ``write_results``), the observables
-come from :func:`elyte.analysis.analyze` (arrays in, ``Result``s out). The inputs are
+come from :func:`elyte.analyze`, the public function a notebook calls. The inputs are
 checked here, at the edge, against the trajectories before any analysis runs.
 """
 
@@ -16,7 +16,6 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from elyte.analysis import analyze
 from elyte.analysis.result import Result
 from elyte.analysis.spec import (
     AnalysisSpec,
@@ -25,10 +24,11 @@ from elyte.analysis.spec import (
     RDFSpec,
     StructureFactorSpec,
 )
+from elyte.api.analyses import analyze
 from elyte.errors import ConfigError, InputFileError
 from elyte.io.results_files import read_trajectories, write_results
 from elyte.provenance import file_sha256
-from elyte.selection import check_element, parse_pair, require_present
+from elyte.selection import check_element, parse_pair
 
 ANALYSES = ("density", "rdf", "cn", "diffusion", "conductivity", "viscosity", "sq", "dimers")
 
@@ -141,22 +141,14 @@ def analyze_files(
     timestep_ps: float | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> tuple[dict[str, Result], Path]:
-    """Read replicas, run :func:`elyte.analysis.analyze`, write results and plots."""
+    """Read replicas, run :func:`elyte.analyze` (the public function), write results and
+    plots."""
     if not (math.isfinite(temperature) and 0 < temperature < 1e5):
         raise ConfigError(
             f"--temperature {temperature}: give the run's temperature in K (0 < T < 1e5)"
         )
     trajs = read_trajectories(paths, timestep_ps)
-    shortest = min(float(t.times[-1] - t.times[0]) for t in trajs)
-    if spec.equilibration is not None and spec.equilibration >= shortest:
-        raise ConfigError(
-            f"--equilibration-ps {spec.equilibration:g} discards the whole trajectory "
-            f"(the shortest replica lasts {shortest:g} ps); give a shorter equilibration"
-        )
-    present = {str(s) for t in trajs for s in t.symbols}
-    named = [e for p in _split_pairs(spec) for e in parse_pair(p)]
-    named += list(spec.diffusion.species) if spec.diffusion else []
-    require_present(named, present, what="--pairs/--species element")
+    # the public function a notebook calls: the same checks, the same numbers
     results = analyze(trajs, spec, temperature=temperature, progress=progress)
     path = write_results(
         results,
@@ -168,11 +160,3 @@ def analyze_files(
         spec=spec.model_dump(mode="json"),
     )
     return results, path
-
-
-def _split_pairs(spec: AnalysisSpec) -> list[str]:
-    """The pairs the spec names for g(r) and CN series (dimer checks of an absent element
-    are a legitimate "no dimer", so they are not refused)."""
-    pairs = list(spec.rdf.pairs) if spec.rdf else []
-    pairs += list(spec.coordination_series)
-    return pairs

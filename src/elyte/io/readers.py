@@ -279,12 +279,21 @@ def _read_with_ase(path: Path, fmt: str, timestep_ps: float | None) -> Trajector
         frames = [frames]
     if not frames:
         raise InputFileError(f"{path}: holds no frames of {fmt}")
+    times = frame_times(path, fmt, frames, timestep_ps)
+    return frames_to_trajectory(frames, times, {"source": str(path), "format": fmt})
+
+
+def frames_to_trajectory(frames: Sequence, times: np.ndarray, metadata: dict) -> Trajectory:
+    """ASE ``Atoms`` frames (same atoms) and their (T,) times in ps as a
+    :class:`Trajectory`: per-atom ``formal_charge`` (else the initial charges), ``mol_id``
+    and ``mol_name`` arrays of the first frame, velocities when every frame has momenta,
+    energy and stress when every frame carries them. Check it with :func:`check_trajectory`.
+    """
+    source = metadata.get("source", "frames")
     n_atoms = len(frames[0])
     if any(len(a) != n_atoms for a in frames):
-        raise InputFileError(f"{path}: the number of atoms changes between frames")
+        raise InputFileError(f"{source}: the number of atoms changes between frames")
     first = frames[0]
-
-    times = _frame_times(path, fmt, frames, timestep_ps)
     positions = np.stack([a.get_positions() for a in frames])
     cells = np.stack([np.asarray(a.cell[:]) for a in frames])
     charges = (
@@ -302,13 +311,13 @@ def _read_with_ase(path: Path, fmt: str, timestep_ps: float | None) -> Trajector
         velocities = np.stack([a.get_velocities() for a in frames]) * PS  # Å/ASE-time -> Å/ps
     stress = _stack_optional(frames, _frame_stress)
     energy = _stack_optional(frames, _frame_energy)
-    metadata = {"source": str(path), "format": fmt}
+    metadata = dict(metadata)
     if "mol_name" in first.arrays:
         metadata["mol_names"] = [str(x) for x in first.arrays["mol_name"]]
     return Trajectory(
         positions=positions,
         cells=cells,
-        times=times,
+        times=np.asarray(times, dtype=float),
         symbols=np.array(first.get_chemical_symbols()),
         masses=first.get_masses().astype(float),
         charges=charges,
@@ -321,7 +330,7 @@ def _read_with_ase(path: Path, fmt: str, timestep_ps: float | None) -> Trajector
     )
 
 
-def _frame_times(path: Path, fmt: str, frames: list, timestep_ps: float | None) -> np.ndarray:
+def frame_times(path: Path, fmt: str, frames: list, timestep_ps: float | None) -> np.ndarray:
     n = len(frames)
     if timestep_ps is not None:
         if not timestep_ps > 0:
