@@ -133,12 +133,18 @@ def load_report_data(root: str | Path) -> ReportData:
     return ReportData(root, campaign, list(conds.values()), arrhenius, runs)
 
 
+_NOT_EQUILIBRATED = re.compile(r"more than half of the run discarded|may (still )?drift")
+
+
 def implied_status(key: str, est: Estimate, notes: list[str]) -> Estimate:
     """``est`` with the status its notes imply, when it still says "measured"."""
     if not est.measured:
         return est
     if key == "density" and any("fixed by the box" in n for n in notes):
         return est.with_status("input", "NVT box: the density is fixed by the box, not measured")
+    if key == "density" and any(_NOT_EQUILIBRATED.search(n) for n in notes):
+        # a replica still drifting: its mean is not the equilibrium density
+        return est.with_status("unreliable", "not equilibrated: a replica's density may drift")
     m = re.match(r"^D\[(?P<x>[^\]]+)\]$", key)
     if m:
         for n in notes:
@@ -183,6 +189,7 @@ def observable_table(data: ReportData, system: str) -> Table:
     multi_t = len({c.temperature for c in conds}) > 1
     columns = [f"{c.potential} @ {c.temperature:g} K" if multi_t else c.potential for c in conds]
     refs = data.references(system)
+    smoke = bool(data.campaign.get("smoke"))
     rows: list[tuple[str, list[Cell]]] = []
     seen_keys: list[tuple[str, str, str | None, str | None]] = []
     for label, pattern, ref_key in OBSERVABLES:
@@ -202,7 +209,7 @@ def observable_table(data: ReportData, system: str) -> Table:
         for c in conds:
             est = c.estimates().get(key)
             ref = reference_value(refs, ref_key, sub, c.temperature, key)
-            agrees = compare(est, ref, ref_key)
+            agrees = compare(est, ref, ref_key, smoke=smoke)
             if ref is not None:
                 ref_cell = Cell(text=_ref_text(ref))
                 has_ref = True
@@ -223,7 +230,11 @@ def observable_table(data: ReportData, system: str) -> Table:
             ref = refs.get("activation_energy")
             cells = []
             for c in conds:
-                agrees = compare(ea, ref, "activation_energy") if c.potential == pot else None
+                agrees = (
+                    compare(ea, ref, "activation_energy", smoke=smoke)
+                    if c.potential == pot
+                    else None
+                )
                 cells.append(Cell(estimate=ea, agrees=agrees) if c.potential == pot else Cell())
             ref_cell = Cell(text=_ref_text(ref)) if ref else Cell()
             has_ref = has_ref or bool(ref)
@@ -321,7 +332,9 @@ def verdict(data: ReportData, system: str, potential: str, table: Table) -> str:
         parts.append(f"Within error of the reference: {', '.join(sorted(agree))}.")
     if disagree:
         parts.append(f"Outside the error of the reference: {', '.join(sorted(disagree))}.")
-    if table.reference_column and not agree and not disagree and not failed:
+    if data.campaign.get("smoke") and table.reference_column:
+        parts.append("Smoke run (a few steps): no value is compared with the reference.")
+    elif table.reference_column and not agree and not disagree and not failed:
         parts.append("No observable with a reference value was computed.")
     if not table.reference_column:
         parts.append("The campaign names no reference values for this system.")
