@@ -25,7 +25,9 @@ def check_command(
     """
     from rich.console import Console
 
+    from elyte.cli._console import err_console
     from elyte.cli.plan_table import plan_renderables, precision_lines
+    from elyte.cli.run_flow import protocol_warnings_of
     from elyte.config import explain as explain_keys
     from elyte.config import load_campaign, smoke_campaign
     from elyte.errors import ConfigError
@@ -58,6 +60,8 @@ def check_command(
                 out.print(item)
         for line in precision_lines(campaign, smoke=smoke):
             out.print(line, markup=False, highlight=False)
+        for line in protocol_warnings_of(campaign):
+            err_console.print(f"warning: {config}: {line}", markup=False, highlight=False)
         if cost:
             try:
                 _print_cost(out, campaign)
@@ -162,6 +166,11 @@ def run_command(
     )
     for run_id, failure in summary.failures.items():
         out.print(f"  failed {run_id}: {failure}", markup=False, highlight=False)
+    if summary.n_failed:
+        from elyte.cli.run_flow import protocol_failures
+
+        for line in protocol_failures(summary.root):
+            out.print(f"  {line}", markup=False, highlight=False)
     if summary.report_html is not None:
         out.print(f"report: {summary.report_html}  (summary: {summary.report_md})", highlight=False)
     if summary.n_failed:

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from elyte.io.results_store import read_results
-from elyte.report.data import ReportData, Table
+from elyte.report.data import ReportData, Table, stability
 from elyte.report.plans import target_error as campaign_target
 from elyte.report.plans import transport_plans
 from elyte.report.status import is_caveat, phrase_note
@@ -39,21 +39,7 @@ def target_error(data: ReportData) -> float:
 def checklist(data: ReportData, system: str, potential: str, table: Table) -> Checklist:
     """Stable?, then each observable's value, status, reference and ✔/✘/—."""
     conds = data.conditions_of(system, potential)
-    runs = [r for c in conds for r in c.runs]
-    failed = [r for r in runs if r.get("status") != "completed"]
-    if not runs:
-        stable, text = None, f"{potential}: no runs recorded."
-    elif not failed:
-        sim = sum(float(r.get("simulated_ps") or 0) for r in runs)
-        stable = True
-        text = f"{potential} ran stably in all {len(runs)} runs ({sim:.3g} ps in total)."
-    else:
-        modes = sorted({str(r.get("failure") or "failed").split(":")[0] for r in failed})
-        stable = False
-        text = (
-            f"{potential} is UNSTABLE: {len(failed)} of {len(runs)} runs failed "
-            f"({', '.join(modes)})."
-        )
+    stable, text = stability(data, system, potential)
     out = Checklist(potential, stable, text)
     cols = [
         i
