@@ -35,6 +35,7 @@ from elyte.md.identity import run_hash
 from elyte.md.loop import Loop
 from elyte.md.outcome import MDInterrupted, MDOutcome
 from elyte.md.spec import MDSpec
+from elyte.md.threads import apply_thread_policy
 
 __all__ = ["MDInterrupted", "MDOutcome", "run_md", "thread_counts"]
 
@@ -132,6 +133,7 @@ def run_md(
         seed,
         potential=potential if isinstance(potential, dict) else None,
     )
+    policy = apply_thread_policy()  # the campaign runner's, also for a run from Python
     if engine is None:
         live = atoms.copy()
         engine = make_engine(spec.engine, live, calculator)
@@ -149,7 +151,7 @@ def run_md(
         metadata=dict(metadata or {}),
         progress=_adapt(progress),
         run_hash=identity,
-        threads=thread_counts(),
+        threads={**thread_counts(), "policy": policy},
     )
     stored = loop.stored_outcome()
     if stored is not None:
