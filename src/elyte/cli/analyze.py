@@ -70,7 +70,11 @@ def analyze_command(
         spec = with_estimator(spec, viscosity_estimator)
     console = Console()
     with Progress(
-        SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        TimeElapsedColumn(),
+        console=console,
+        disable=not console.is_terminal,  # piped to a file: no spinner fragments
     ) as bar:
         task = bar.add_task("reading trajectories", total=None)
         results, path = analyze_files(

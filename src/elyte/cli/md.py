@@ -76,7 +76,7 @@ def md_command(
         device=device,
         trust_model_file=trust_model_file,
     )
-    with Progress(console=err_console, transient=True) as bar:
+    with Progress(console=err_console, transient=True, disable=not err_console.is_terminal) as bar:
         tasks: dict[str, int] = {}
 
         def progress(label: str, done: int, total: int) -> None:
