@@ -13,9 +13,11 @@ from __future__ import annotations
 import os
 import sys
 import traceback
+from typing import Any
 
 import typer
 from rich.markup import escape
+from typer.core import TyperOption
 
 from elyte.cli import (
     analyze,
@@ -41,6 +43,16 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 _state = {"debug": False}
+
+
+def _flag_type(self: TyperOption, ctx: Any) -> str | None:
+    # typer 0.29 labels an on/off flag "<bool>", as if it took a value (`--resume true`
+    # then fails): a flag shows no type
+    return None if self.is_flag else _option_type(self, ctx)
+
+
+_option_type = TyperOption.display_type_rich
+TyperOption.display_type_rich = _flag_type  # type: ignore[method-assign]
 
 
 @app.callback()

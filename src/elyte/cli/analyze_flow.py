@@ -26,6 +26,7 @@ from elyte.analysis.spec import (
     RDFSpec,
     StructureFactorSpec,
 )
+from elyte.analysis.species import _molecule_names
 from elyte.errors import ConfigError, InputFileError
 from elyte.io.results_files import read_trajectories, write_results
 from elyte.provenance import file_sha256
@@ -75,8 +76,6 @@ def build_spec(
     species_list = _split(species)
     for pair in pair_list:
         parse_pair(pair, what="--pairs entry")
-    for name in species_list:
-        check_element(name, what="--species entry")
     if analyses is None and config is not None:
         return spec
     chosen = _split(analyses) or ["density", "rdf"]
@@ -210,7 +209,13 @@ def analyze_files(
         )
     present = {str(s) for t in trajs for s in t.symbols}
     named = [e for p in _split_pairs(spec) for e in parse_pair(p)]
-    named += list(spec.diffusion.species) if spec.diffusion else []
+    # a species is an element or a molecule of the trajectory ("H2O", as campaigns take)
+    molecules = {name for t in trajs for name in _molecule_names(t).values()}
+    for sp in spec.diffusion.species if spec.diffusion else []:
+        if sp not in molecules:
+            where = f" (nor a molecule here: {', '.join(sorted(molecules))})" if molecules else ""
+            check_element(sp, what=f"--species entry{where}")
+            named.append(sp)
     require_present(named, present, what="--pairs/--species element")
     results = analyze(trajs, spec, temperature=temperature, progress=progress)
     path = write_results(

@@ -20,7 +20,7 @@ def md_command(
             "--stage", help="KIND[:DURATION][,key=value…], e.g. nvt:2ps,thermostat=bussi."
         ),
     ],
-    out: Annotated[Path, typer.Option("-o", "--out", help="Output folder.")],
+    out: Annotated[Path, typer.Option("-o", "--out", "--output", help="Output folder.")],
     model_file: Annotated[Path | None, typer.Option("--model-file", help="Model file.")] = None,
     trust_model_file: Annotated[
         bool,
@@ -47,7 +47,9 @@ def md_command(
     checkpoint_every: int | None = typer.Option(None, "--checkpoint-every", help="Steps."),
     velocities: bool = typer.Option(False, "--velocities", help="Store velocities."),
     forces: bool = typer.Option(False, "--forces", help="Store forces."),
-    resume: bool = typer.Option(False, "--resume", help="Continue from the checkpoint."),
+    resume: bool = typer.Option(
+        False, "--resume/--no-resume", help="Continue from the checkpoint."
+    ),
 ) -> None:
     """Run one MD simulation (stages, monitors, checkpoints) on a structure.
 
