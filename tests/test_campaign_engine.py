@@ -377,7 +377,7 @@ def test_the_same_task_twice_at_once_runs_once(tmp_path):
 
 
 def test_thread_plan_gives_a_busy_neighbour_its_share():
-    from elyte.campaign.threads import plan_threads
+    from elyte.md.threads import plan_threads
 
     # as many runs as cores: side by side, one thread each
     assert (plan_threads(4, cores=2).workers, plan_threads(4, cores=2).threads) == (2, 1)
@@ -394,7 +394,7 @@ def test_thread_plan_gives_a_busy_neighbour_its_share():
 
 def test_run_records_its_thread_count(monkeypatch):
     from elyte.campaign.tasks import _threads_used
-    from elyte.campaign.threads import apply_threads
+    from elyte.md.threads import apply_threads
 
     for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
         monkeypatch.setenv(var, "7")  # restored after the test

@@ -345,7 +345,6 @@ def _status_results() -> dict:
         "density": {
             "name": "density",
             "estimates": {"density": est(0.99698, 0.0000025, "g/cm^3", "measured")},
-            "notes": ["replica 1: more than half of the run discarded; the density may drift"],
         },
         "diffusion[Li]": {
             "name": "diffusion",
@@ -354,9 +353,13 @@ def _status_results() -> dict:
         },
         "diffusion[H2O]": {
             "name": "diffusion",
-            "estimates": {"D[H2O]": est(2.0, 0.4, "1e-9 m^2/s", "input")},
+            "estimates": {"D[H2O]": est(2.0, 0.3, "1e-9 m^2/s", "input")},
         },
-        "rdf": {"name": "rdf", "estimates": {"CN[O-O]": est(13.04, 0.03, "1", "unreliable")}},
+        "rdf": {
+            "name": "rdf",
+            "estimates": {"CN[O-O]": est(13.04, 0.03, "1", "unreliable")},
+            "notes": ["g(r) of O-O: the first shell may be too short to resolve"],
+        },
         "viscosity": {
             "name": "viscosity",
             "estimates": {"eta": est(float("nan"), None, "mPa s", "not computed")},
@@ -425,7 +428,9 @@ def test_every_status_reaches_report_table_checklist_and_notes(status_dir):
         # a muted cell whose hover text is the reason, and the reason in the text
         assert re.search(rf"<td class='muted' title='{status}: {re.escape(reason)}'>", html), status
         assert f"{status}: {reason}" in md, status
-    assert "6.33 ± 0.95 [apparent]" in md and "13.040 ± 0.030 [unreliable]" in md
+    # an apparent value is no measurement: shown without its error bar
+    assert "not measured (apparent value 6.3) [apparent]" in md and "6.33 ±" not in md
+    assert "13.040 ± 0.030 [unreliable]" in md
     assert "n/a [not computed]" in md
     # 0.99698 ± 2.5e-6 vs 0.997 with no stated error: |Δ| = 2e-5 < 2 × 1 % × 0.997 → ✔
     row = next(line for line in md.splitlines() if line.startswith("| density / g/cm^3 | 0.99"))
@@ -437,7 +442,7 @@ def test_every_status_reaches_report_table_checklist_and_notes(status_dir):
                  and "apparent" in line and line.count("|") == 6)  # fmt: skip
     assert d_row.rstrip(" |").endswith("—")
     # no note lost; monitor notes say what was checked and what was found
-    assert "the density may drift" in html
+    assert "the first shell may be too short to resolve" in html
     assert "checked for Li-Li pairs closer than 2.0 Å: found in 0 of 140 frames" in html
     assert "Li-Li distance < 2.0" not in html
     # routine notes are collapsed, caveats are not
@@ -455,18 +460,20 @@ def test_planner_line_per_transport_observable(status_dir):
         md,
     )
     names = {p[0] for p in plans}
-    assert {"D[Li]", "D[H2O]"} <= names, md
-    for name, reps, length, cost, unit in plans:
-        if name != "D[Li]":
-            continue
+    assert names == {"D[H2O]"}, md
+    for _name, reps, length, cost, unit in plans:
         reps, length, cost = int(reps), float(length), float(cost)
         # D's variance falls as 1/replicas at a fixed fit window: 15 % from 2 replicas
         # reaches ≤ 10 % with the fewest replicas that get there (not wastefully)
-        predicted = (0.95 / 6.33) * math.sqrt(2 / reps)
+        predicted = 0.15 * math.sqrt(2 / reps)
         assert 0.08 < predicted <= 0.10
         hours = reps * length / 1000 / 0.09 * 24
         assert cost == pytest.approx(hours / 24 if unit == "core-days" else hours, rel=0.05)
-    assert "D[Li] is apparent" in md  # a plan never hides the status of what it plans
+    assert "D[H2O] is input" in md  # a plan never hides the status of what it plans
+    # an apparent D gets no replicas × length: the runs are too short, not too few
+    line = next(x for x in md.splitlines() if "±10 % on D[Li]" in x)
+    assert "not reached — D[Li] is apparent" in line and "too short, not too few" in line
+    assert "replicas ×" not in line
 
 
 def test_every_status_and_plan_is_rendered_in_headless_chromium(status_dir, tmp_path):
@@ -540,7 +547,7 @@ def test_every_status_reaches_csv_json_and_terminal(status_dir):
             assert f"[{status}: {reason}]" in text, status
     assert "13.040 ± 0.030 [unreliable" in text  # dimensionless: no "1"
     assert "0.9969800 ± 0.0000025 g/cm^3\n" in text
-    assert "the density may drift" in text
+    assert "the first shell may be too short to resolve" in text
 
 
 def test_status_implied_by_notes_of_older_results():

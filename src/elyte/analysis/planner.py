@@ -11,8 +11,10 @@ Error models (what the estimators in :mod:`elyte.analysis` actually do):
 - ``"mean"`` (density, CN, energies): a time average with a statistical inefficiency;
   variance ∝ 1 / (replicas · length).
 
-An estimate that is not "measured" (e.g. D "apparent": no diffusive regime yet) gets a
-plan that says so: its error does not tell the cost of a converged value.
+An estimate that is not "measured" gets a plan that says so, and is never "reached": its
+error does not tell the cost of a converged value. An "apparent" one (e.g. D with no
+diffusive regime yet) gets no replicas × length at all: the runs are too short, and no
+number of replicas of the same length makes the motion diffusive.
 """
 
 from __future__ import annotations
@@ -109,6 +111,28 @@ def plan_precision(
             plannable=False,
         )
     rel = abs(err / value)
+    if estimate.status == "apparent":
+        # the data do not reach the observable's regime (e.g. an MSD not yet linear):
+        # more replicas only sample the wrong quantity better; the runs are too short
+        text = (
+            f"±{100 * target_rel:.0f} % on {name}: not reached — {name} is apparent"
+            + (f" ({estimate.reason})" if estimate.reason else "")
+            + f": the runs are too short, not too few; lengthen each run well beyond "
+            f"{length_ps + discarded_ps:.3g} ps (until the MSD is linear) and plan again"
+        )
+        return Plan(
+            name,
+            target_rel,
+            rel,
+            replicas,
+            length_ps + discarded_ps,
+            math.nan,
+            None,
+            None,
+            estimate.status,
+            text,
+            plannable=False,
+        )
     ratio = (rel / target_rel) ** 2  # factor of variance to remove
     n_rep, length = replicas, length_ps
     if ratio > 1:
@@ -138,9 +162,11 @@ def plan_precision(
             else f" ≈ {_human(core_h)} at {ns_per_day:.3g} ns/day"
         )
     text = f"±{100 * target_rel:.0f} % on {name}: {n_rep} replicas × {length:.3g} ps{cost}"
+    status = estimate.status
     if ratio <= 1:
         text = f"±{100 * target_rel:.0f} % on {name}: reached ({100 * rel:.1f} % now)"
-    status = estimate.status
+        if status != "measured":  # an input value's error bar is not a precision reached
+            text = f"±{100 * target_rel:.0f} % on {name}: not reached ({status}, {100 * rel:.1f} %)"
     if status != "measured":
         text += f" — but {name} is {status}" + (f" ({estimate.reason})" if estimate.reason else "")
         text += "; a converged value may need longer runs"

@@ -117,13 +117,15 @@ def results_table(root: str | Path, *, level: str = "runs") -> list[dict[str, An
         }
         for analysis, res in sorted((rec.get("results") or {}).items()):
             for name, est in sorted((res.get("estimates") or {}).items()):
+                # a value that was not computed is empty (NaN to pandas), never a 0.0
+                missing = est.get("status") == "not computed"
                 rows.append(
                     {
                         **base,
                         "analysis": analysis,
                         "observable": name,
-                        "value": est.get("value"),
-                        "stderr": est.get("stderr"),
+                        "value": None if missing else est.get("value"),
+                        "stderr": None if missing else est.get("stderr"),
                         "unit": est.get("unit"),
                         "estimate_status": est.get("status") or "measured",
                         "reason": est.get("reason") or "",

@@ -19,10 +19,10 @@ from typing import Any
 
 from elyte.campaign.hashing import canonical, family_identity, sha256_json
 from elyte.campaign.plan import derive_seed, expand
-from elyte.campaign.threads import busy_cores, plan_threads, usable_cores
 from elyte.config import Campaign
 from elyte.errors import ConfigError, ElyteError
 from elyte.jsonio import read_json, write_json
+from elyte.md.threads import busy_cores, plan_threads, usable_cores
 
 #: A campaign estimated to take longer than this (s) is warned about.
 ONE_DAY_S = 86_400.0
@@ -78,7 +78,7 @@ def _key(campaign: Campaign, system: str, potential: str, threads: int) -> str:
 def time_force_call(campaign: Campaign, system: str, potential: str, threads: int) -> float:
     """Seconds of one force call of ``potential`` on ``system`` (built with its first
     run's seed), with ``threads`` threads; raises the loader's or builder's error."""
-    from elyte.campaign.threads import apply_threads
+    from elyte.md.threads import apply_threads
     from elyte.potentials import check_elements, load_potential
     from elyte.systems import build_system
 

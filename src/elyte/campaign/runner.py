@@ -23,10 +23,10 @@ from elyte.campaign.hashing import elyte_version
 from elyte.campaign.plan import plan_jobs
 from elyte.campaign.store import CampaignStore
 from elyte.campaign.tasks import Job
-from elyte.campaign.threads import busy_cores, plan_threads, usable_cores
 from elyte.config import Campaign, load_campaign, smoke_campaign
 from elyte.errors import ConfigError, ElyteError
 from elyte.jsonio import to_jsonable
+from elyte.md.threads import busy_cores, plan_threads, usable_cores
 
 __all__ = ["CampaignSummary", "campaign_info", "run_campaign"]
 
@@ -96,7 +96,7 @@ def run_campaign(
 
     ``workers=None`` runs one replica per free core with one thread each, the faster
     choice measured by ``benchmarks/replica_concurrency.py``; a given ``workers`` shares
-    the free cores' threads among that many (see :mod:`elyte.campaign.threads`).
+    the free cores' threads among that many (see :mod:`elyte.md.threads`).
 
     Everything is validated before the campaign folder is created; a run refused at
     start (an unreachable scheduler) leaves no new folder behind.

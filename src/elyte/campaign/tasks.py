@@ -26,10 +26,10 @@ from typing import Any
 
 from elyte.campaign.progress import ProgressFile
 from elyte.campaign.store import PROGRESS_NAME, RESULTS_NAME, read_results, write_results
-from elyte.campaign.threads import apply_threads
 from elyte.errors import ElyteError
 from elyte.io import run_files
 from elyte.jsonio import atomic_write_text, read_json, to_jsonable, write_json
+from elyte.md.threads import apply_threads
 from elyte.provenance import provenance
 
 INPUTS_NAME = "inputs.json"
@@ -48,7 +48,7 @@ class RunPayload:
     pressure: float | None
     seed: int
     metadata: dict[str, Any] = field(default_factory=dict)
-    #: torch/OpenMP threads for this run (see elyte.campaign.threads); None: leave as is
+    #: torch/OpenMP threads for this run (see elyte.md.threads); None: leave as is
     threads: int | None = None
 
 

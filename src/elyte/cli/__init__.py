@@ -10,10 +10,14 @@ The modules import nothing heavy at import time, so ``elyte --help`` stays fast.
 
 from __future__ import annotations
 
+import os
 import sys
 import traceback
+from typing import Any
 
 import typer
+from rich.markup import escape
+from typer.core import TyperOption
 
 from elyte.cli import (
     analyze,
@@ -27,7 +31,7 @@ from elyte.cli import (
     training,
 )
 from elyte.cli._console import err_console
-from elyte.errors import ElyteError
+from elyte.errors import INTERFACE_ENV, ElyteError
 
 __all__ = ["app", "main"]
 
@@ -47,6 +51,16 @@ def _print_version(value: bool) -> None:
 
         typer.echo(f"elyte {__version__}")
         raise typer.Exit()
+
+
+def _flag_type(self: TyperOption, ctx: Any) -> str | None:
+    # typer 0.29 labels an on/off flag "<bool>", as if it took a value (`--resume true`
+    # then fails): a flag shows no type
+    return None if self.is_flag else _option_type(self, ctx)
+
+
+_option_type = TyperOption.display_type_rich
+TyperOption.display_type_rich = _flag_type  # type: ignore[method-assign]
 
 
 @app.callback()
@@ -82,10 +96,22 @@ for _name, _command in (
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the ``elyte`` command."""
     args = sys.argv[1:] if argv is None else argv
+    before = os.environ.get(INTERFACE_ENV)
+    # hints name this interface's spelling (--timestep-ps, not timestep_ps=); a campaign
+    # command switches to its TOML keys
+    command = next((a for a in args if not a.startswith("-")), "")
+    os.environ[INTERFACE_ENV] = "toml" if command in ("run", "check") else "cli"
     try:
         app(args=args, prog_name="elyte")
     except ElyteError as exc:
         if "--debug" in args:
             traceback.print_exc()
-        err_console.print(f"[bold red]error:[/bold red] {exc}", highlight=False, soft_wrap=True)
+        err_console.print(
+            f"[bold red]error:[/bold red] {escape(str(exc))}", highlight=False, soft_wrap=True
+        )
         sys.exit(exc.exit_code)
+    finally:
+        if before is None:
+            os.environ.pop(INTERFACE_ENV, None)
+        else:
+            os.environ[INTERFACE_ENV] = before

@@ -18,7 +18,13 @@ def analyze_command(
     ),
     pairs: str = typer.Option(None, "--pairs", help="Pairs for g(r)/CN/dimers: Li-O,O-O."),
     species: str = typer.Option(None, "--species", help="Species for diffusion: Li,O."),
-    temperature: float = typer.Option(300.0, "--temperature", help="Temperature in K."),
+    temperature: float = typer.Option(
+        None,
+        "--temperature",
+        "-T",
+        help="Temperature in K for σ and η; default: the mean the trajectory records.",
+        show_default=False,
+    ),
     timestep_ps: float = typer.Option(
         None, "--timestep-ps", help="Time between frames in ps (for XDATCAR and extxyz)."
     ),
@@ -37,7 +43,12 @@ def analyze_command(
         "--viscosity-estimator",
         help="green-kubo (default) or stacie (STACIE's spectrum fit; the analysis extra).",
     ),
-    out: str = typer.Option("analysis", "-o", "--out", help="Output folder."),
+    allow_net_charge: bool = typer.Option(
+        False,
+        "--allow-net-charge",
+        help="Accept --charges that leave species out (at 0) or leave the cell charged.",
+    ),
+    out: str = typer.Option("analysis", "-o", "--out", "--output", help="Output folder."),
 ) -> None:
     """Compute observables with error bars from one or more trajectories.
 
@@ -59,7 +70,11 @@ def analyze_command(
         spec = with_estimator(spec, viscosity_estimator)
     console = Console()
     with Progress(
-        SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        TimeElapsedColumn(),
+        console=console,
+        disable=not console.is_terminal,  # piped to a file: no spinner fragments
     ) as bar:
         task = bar.add_task("reading trajectories", total=None)
         results, path = analyze_files(
@@ -69,6 +84,16 @@ def analyze_command(
             temperature=temperature,
             timestep_ps=timestep_ps,
             progress=lambda name: bar.update(task, description=f"computing {name}"),
+            allow_net_charge=allow_net_charge,
+        )
+    if temperature is None and (spec.conductivity or spec.viscosity):
+        from elyte.jsonio import read_json
+
+        used = read_json(path)["provenance"].get("temperature_K")
+        console.print(
+            f"temperature: {used:.4g} K, the mean the trajectory records (--temperature to set it)",
+            markup=False,
+            highlight=False,
         )
     print_results(console, results)
     console.print(f"wrote {path}")

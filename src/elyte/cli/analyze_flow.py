@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from pydantic import ValidationError
 
 from elyte.analysis.result import Result
@@ -28,7 +29,7 @@ from elyte.api.analyses import analyze
 from elyte.errors import ConfigError, InputFileError
 from elyte.io.results_files import read_trajectories, write_results
 from elyte.provenance import file_sha256
-from elyte.selection import check_element, parse_pair
+from elyte.selection import parse_pair
 
 ANALYSES = ("density", "rdf", "cn", "diffusion", "conductivity", "viscosity", "sq", "dimers")
 
@@ -74,8 +75,6 @@ def build_spec(
     species_list = _split(species)
     for pair in pair_list:
         parse_pair(pair, what="--pairs entry")
-    for name in species_list:
-        check_element(name, what="--species entry")
     if analyses is None and config is not None:
         return spec
     chosen = _split(analyses) or ["density", "rdf"]
@@ -132,22 +131,76 @@ def with_estimator(spec: AnalysisSpec, estimator: str) -> AnalysisSpec:
         raise ConfigError(f"--viscosity-estimator {estimator}: {why}") from exc
 
 
+def check_charges(spec: AnalysisSpec, trajs: Sequence[Any], allow_net_charge: bool) -> None:
+    """Refuse a ``--charges`` table that leaves out an element of a lone atom or ion (it
+    would count as 0) or leaves the cell charged, unless ``allow_net_charge``. Atoms of
+    molecules (two or more atoms sharing a ``mol_id``: water, TFSI) are not asked for."""
+    table = spec.charges
+    if not isinstance(table, dict) or allow_net_charge:
+        return
+    traj = trajs[0]
+    mol = np.asarray(traj.mol_id)
+    ids, counts = np.unique(mol[mol >= 0], return_counts=True)
+    lone = (mol < 0) | np.isin(mol, ids[counts == 1])
+    free = np.asarray(traj.symbols)[lone]
+    missing = sorted(set(free.tolist()) - set(table))
+    example = ",".join([*(f"{k}={v:g}" for k, v in table.items()), *(f"{m}=Z" for m in missing)])
+    if missing:
+        raise ConfigError(
+            f"--charges leaves out {', '.join(missing)} (present in the trajectory): give "
+            f"every species its charge, e.g. --charges {example}, or pass "
+            "--allow-net-charge if leaving them at 0 is meant"
+        )
+    net = float(sum(table.get(str(s), 0.0) for s in free))
+    if abs(net) > 1e-6:
+        raise ConfigError(
+            f"--charges leave the cell with a net charge of {net:+g} e: check the charges "
+            "(a cell is neutral), or pass --allow-net-charge if that is meant"
+        )
+
+
+def run_temperature(trajs: Sequence[Any], spec: AnalysisSpec, given: float | None) -> float:
+    """The temperature (K) for conductivity and viscosity: ``--temperature`` when given,
+    else the mean temperature the trajectories record; refused when neither exists and
+    an analysis needs it (nan when none does)."""
+    if given is not None:
+        if not (math.isfinite(given) and 0 < given < 1e5):
+            raise ConfigError(
+                f"--temperature {given}: give the run's temperature in K (0 < T < 1e5)"
+            )
+        return float(given)
+    series = [t.temperature for t in trajs]
+    if all(s is not None and np.size(s) for s in series):
+        return float(np.mean([np.mean(s) for s in series]))
+    if spec.conductivity or spec.viscosity:
+        raise ConfigError(
+            "conductivity and viscosity need the run's temperature and the trajectory "
+            "records none: give it with --temperature K (e.g. --temperature 300)"
+        )
+    return math.nan
+
+
 def analyze_files(
     paths: Sequence[str | Path],
     spec: AnalysisSpec,
     out_dir: str | Path,
     *,
-    temperature: float,
+    temperature: float | None = None,
     timestep_ps: float | None = None,
     progress: Callable[[str], None] | None = None,
+    allow_net_charge: bool = False,
 ) -> tuple[dict[str, Result], Path]:
     """Read replicas, run :func:`elyte.analyze` (the public function), write results and
-    plots."""
-    if not (math.isfinite(temperature) and 0 < temperature < 1e5):
-        raise ConfigError(
-            f"--temperature {temperature}: give the run's temperature in K (0 < T < 1e5)"
-        )
+    plots.
+
+    ``temperature`` (K) defaults to what the trajectories record (:func:`run_temperature`);
+    a ``--charges`` table must cover the system and be neutral (:func:`check_charges`).
+    """
+    if temperature is not None:
+        run_temperature([], spec, temperature)  # a bad value is refused before reading
     trajs = read_trajectories(paths, timestep_ps)
+    temperature = run_temperature(trajs, spec, temperature)
+    check_charges(spec, trajs, allow_net_charge)
     # the public function a notebook calls: the same checks, the same numbers
     results = analyze(trajs, spec, temperature=temperature, progress=progress)
     path = write_results(

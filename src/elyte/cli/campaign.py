@@ -25,7 +25,9 @@ def check_command(
     """
     from rich.console import Console
 
+    from elyte.cli._console import err_console
     from elyte.cli.plan_table import plan_renderables, precision_lines
+    from elyte.cli.run_flow import protocol_warnings_of
     from elyte.config import explain as explain_keys
     from elyte.config import load_campaign, smoke_campaign
     from elyte.errors import ConfigError
@@ -44,6 +46,18 @@ def check_command(
         out.print(explain_keys(), markup=False, highlight=False)
     errors = []
     for config in configs:
+        if _is_learn_file(config):
+            try:
+                _check_learn(config)
+            except ConfigError as exc:
+                errors.append(str(exc))
+                continue
+            out.print(
+                f"{config}: valid active-learning file (run it: elyte learn {config} -o DIR)",
+                markup=False,
+                highlight=False,
+            )
+            continue
         try:
             campaign = load_campaign(config)
         except ConfigError as exc:
@@ -58,6 +72,8 @@ def check_command(
                 out.print(item)
         for line in precision_lines(campaign, smoke=smoke):
             out.print(line, markup=False, highlight=False)
+        for line in protocol_warnings_of(campaign):
+            err_console.print(f"warning: {config}: {line}", markup=False, highlight=False)
         if cost:
             try:
                 _print_cost(out, campaign)
@@ -67,6 +83,25 @@ def check_command(
         out.print(f"{config}: valid", markup=False, highlight=False)
     if errors:
         raise ConfigError("\n".join(errors))
+
+
+def _is_learn_file(config: str) -> bool:
+    """A TOML file with a ``[learn]`` table and no campaign ``[md]``: `elyte learn`'s."""
+    import tomllib
+
+    try:
+        with open(config, "rb") as fh:
+            data = tomllib.load(fh)
+    except (OSError, ValueError):
+        return False  # load_campaign says what is wrong with it
+    return isinstance(data.get("learn"), dict) and "md" not in data
+
+
+def _check_learn(config: str) -> None:
+    """Validate an active-learning file as `elyte learn` reads it."""
+    from elyte.learn.spec import load_learn_spec
+
+    load_learn_spec(config)
 
 
 def _print_cost(out, campaign) -> None:
@@ -104,7 +139,7 @@ def _print_cost(out, campaign) -> None:
 def run_command(
     config: str = typer.Argument(..., help="Campaign file (TOML).", show_default=False),
     output: str | None = typer.Option(
-        None, "--output", "-o", help="Campaign folder; default: the file's `output`."
+        None, "-o", "--out", "--output", help="Campaign folder; default: the file's `output`."
     ),
     workers: int | None = typer.Option(
         None,
@@ -162,6 +197,11 @@ def run_command(
     )
     for run_id, failure in summary.failures.items():
         out.print(f"  failed {run_id}: {failure}", markup=False, highlight=False)
+    if summary.n_failed:
+        from elyte.cli.run_flow import protocol_failures
+
+        for line in protocol_failures(summary.root):
+            out.print(f"  {line}", markup=False, highlight=False)
     if summary.report_html is not None:
         out.print(f"report: {summary.report_html}  (summary: {summary.report_md})", highlight=False)
     if summary.n_failed:
@@ -236,7 +276,7 @@ def results_command(
     level: str = typer.Option(
         "runs", "--level", help="runs (one row per run) or groups (replicas combined)."
     ),
-    output: str | None = typer.Option(None, "--output", "-o", help="Write to a file."),
+    output: str | None = typer.Option(None, "-o", "--out", "--output", help="Write to a file."),
 ) -> None:
     """Export a tidy table: one row per run x observable (value, stderr, unit).
 

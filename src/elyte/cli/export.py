@@ -8,7 +8,7 @@ import typer
 def export_command(
     run: str = typer.Argument(..., help="Run folder or trajectory file."),
     fmt: str = typer.Option(..., "--format", "-f", help="extxyz, lammps-dump, pdb or xyz."),
-    out: str = typer.Option(..., "-o", "--out", help="Output file (must not exist)."),
+    out: str = typer.Option(..., "-o", "--out", "--output", help="Output file (must not exist)."),
     frames: str = typer.Option(
         None, "--frames", help="START:STOP:STEP of the frames (default: all)."
     ),

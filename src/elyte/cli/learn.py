@@ -7,12 +7,19 @@ from typing import Annotated
 
 import typer
 
-Config = Annotated[Path, typer.Argument(help="TOML file with a [learn] section.")]
-Out = Annotated[Path, typer.Option("-o", "--out", help="Run folder (resumes when it holds a run).")]
+# "\[learn]": rich markup would eat a bare "[learn]" in --help
+Config = Annotated[Path, typer.Argument(help="TOML file with a \\[learn] section.")]
+Out = Annotated[
+    Path,
+    typer.Option("-o", "--out", "--output", help="Run folder (resumes when it holds a run)."),
+]
 
 
 def learn_command(config: Config, out: Out) -> None:
-    """Grow a training set from uncertain MD frames, labelled by an oracle (active learning)."""
+    """Grow a training set from uncertain MD frames, labelled by an oracle (active learning).
+
+    Example: elyte learn examples/learn/learn_licl.toml -o al1
+    """
     from elyte.learn.loop import run_learn
     from elyte.learn.spec import LearnError, load_learn_spec
 

@@ -70,7 +70,7 @@ def learning_curve_command(
     valid_fraction: ValidFraction = 0.1,
     test_fraction: TestFraction = 0.2,
     e0s: str = typer.Option(None, help="E0s (see `elyte train`)."),
-    out: str = typer.Option("learning_curve", "-o", "--out", help="Output folder."),
+    out: str = typer.Option("learning_curve", "-o", "--out", "--output", help="Output folder."),
 ) -> None:
     """Test error vs training-set size N, fine-tuning vs from scratch, with replicas.
 

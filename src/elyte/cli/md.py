@@ -20,7 +20,7 @@ def md_command(
             "--stage", help="KIND[:DURATION][,key=value…], e.g. nvt:2ps,thermostat=bussi."
         ),
     ],
-    out: Annotated[Path, typer.Option("-o", "--out", help="Output folder.")],
+    out: Annotated[Path, typer.Option("-o", "--out", "--output", help="Output folder.")],
     model_file: Annotated[Path | None, typer.Option("--model-file", help="Model file.")] = None,
     trust_model_file: Annotated[
         bool,
@@ -47,7 +47,9 @@ def md_command(
     checkpoint_every: int | None = typer.Option(None, "--checkpoint-every", help="Steps."),
     velocities: bool = typer.Option(False, "--velocities", help="Store velocities."),
     forces: bool = typer.Option(False, "--forces", help="Store forces."),
-    resume: bool = typer.Option(False, "--resume", help="Continue from the checkpoint."),
+    resume: bool = typer.Option(
+        False, "--resume/--no-resume", help="Continue from the checkpoint."
+    ),
 ) -> None:
     """Run one MD simulation (stages, monitors, checkpoints) on a structure.
 
@@ -55,6 +57,7 @@ def md_command(
     """
     from rich.progress import Progress
 
+    from elyte.errors import SimulationFailure
     from elyte.md.command import build_spec
     from elyte.md.command import md_command as run_command
     from elyte.potentials import PotentialSpec
@@ -75,7 +78,7 @@ def md_command(
         device=device,
         trust_model_file=trust_model_file,
     )
-    with Progress(console=err_console, transient=True) as bar:
+    with Progress(console=err_console, transient=True, disable=not err_console.is_terminal) as bar:
         tasks: dict[str, int] = {}
 
         def progress(label: str, done: int, total: int) -> None:
@@ -84,20 +87,43 @@ def md_command(
             if done % 10 == 0 or done == total:
                 bar.update(tasks[label], completed=done)
 
-        results = run_command(
-            structure,
-            pot,
-            spec,
-            out,
-            temperatures=temperature or [300.0],
-            pressure_bar=pressure,
-            seed=seed,
-            replicas=replicas,
-            resume=resume,
-            progress=progress,
-        )
+        try:
+            results = run_command(
+                structure,
+                pot,
+                spec,
+                out,
+                temperatures=temperature or [300.0],
+                pressure_bar=pressure,
+                seed=seed,
+                replicas=replicas,
+                resume=resume,
+                progress=progress,
+            )
+        except SimulationFailure as exc:
+            for folder, outcome in getattr(exc, "failed", []):
+                early_failure_hint(folder, outcome, spec.model_dump())
+            raise
     for folder, outcome in results:
         typer.echo(
             f"{folder}: {outcome.status}, {outcome.simulated_ps:.3f} ps in "
             f"{outcome.wall_seconds:.1f} s ({outcome.ns_per_day:.3f} ns/day)"
         )
+
+
+def early_failure_hint(folder: object, outcome: object, md: dict) -> None:
+    """After a run that failed in its first steps, say what to change, in this command's
+    flags (the start or the timestep, not the potential, is the likely cause)."""
+    from elyte.report.protocol import EARLY_STEPS, early_failure, minimised_first
+
+    run = {"status": "failed"}
+    if not early_failure(run, getattr(outcome, "simulated_ps", None), md):
+        return
+    fixes = [] if minimised_first(md.get("stages") or []) else ["add --stage minimize first"]
+    fixes.append("shorten the timestep (e.g. --stage nvt:2ps,timestep_fs=0.5)")
+    err_console.print(
+        f"hint: {folder} failed in its first {EARLY_STEPS} steps: the starting structure or "
+        f"the timestep, not the potential, is the likely cause; {' and '.join(fixes)}",
+        markup=False,
+        highlight=False,
+    )

@@ -56,7 +56,7 @@ def plan_renderables(campaign: Campaign, smoke: bool = False, max_rows: int = 60
         f"{len(campaign.potentials)} potentials × {len(temps)} temperatures × "
         f"{campaign.replicas} replicas = {len(runs)} runs, {_fmt_ps(total)} ps simulated in total\n"
         f"analyses: {', '.join(analysis_names(campaign)) or 'none'}\n"
-        f"output: {campaign.output}"
+        f"output: {results_folder(campaign, smoke)}"
     )
     return [stages, table, summary]
 

@@ -56,3 +56,32 @@ def report_if_changed(root: Path) -> tuple[Path, Path]:
     with CampaignStore(root) as store:
         store.set_meta("report_digest", digest)
     return paths
+
+
+def protocol_failures(root: Path) -> list[str]:
+    """The report's sentence for every (system, potential) whose runs failed in their
+    first steps: what to change in the protocol (empty when none did)."""
+    from elyte.report.data import load_report_data, stability
+
+    data = load_report_data(root)
+    lines = []
+    for system in data.systems():
+        for pot in data.potentials(system):
+            _, text = stability(data, system, pot)
+            if "The protocol failed" in text:
+                lines.append(f"{system} / {text[text.index('The protocol failed') :]}")
+    return lines
+
+
+def protocol_warnings_of(campaign: Any) -> list[str]:
+    """``elyte check``'s protocol warnings for every system of a loaded campaign."""
+    from elyte.report.protocol import protocol_warnings
+    from elyte.systems.content import system_content
+
+    md = campaign.md.model_dump()
+    out = []
+    for name, spec in campaign.systems.items():
+        content = system_content(spec)
+        elements = None if content is None else content.elements
+        out += protocol_warnings(name, md, elements, packed=spec.composition is not None)
+    return out

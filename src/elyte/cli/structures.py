@@ -30,8 +30,9 @@ def build_command(
         None, "--site", help="Fractional site of the defect (default: largest empty site)."
     ),
     output: Annotated[
-        Path | None, typer.Option("-o", "--output", help="Output extxyz file (required).")
+        Path | None, typer.Option("-o", "--out", "--output", help="Output extxyz file (required).")
     ] = None,
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing -o file."),
 ) -> None:
     """Build an electrolyte box or crystal cell and write extxyz.
 
@@ -51,6 +52,8 @@ def build_command(
         raise ConfigError("missing -o/--output: the extxyz file to write, e.g. -o box.extxyz")
     if output.is_dir():
         raise ConfigError(f"-o {output}: is a folder; name the extxyz file, e.g. -o box.extxyz")
+    if output.exists() and not overwrite:
+        raise ConfigError(f"-o {output}: the file exists; pass --overwrite to replace it")
     if not output.parent.is_dir():
         raise ConfigError(f"-o {output}: folder {output.parent} does not exist; create it first")
     spec = spec_from_options(

@@ -92,7 +92,7 @@ def train_command(
     ),
     extra_args: MaceArgs = None,
     name: str = typer.Option("model", help="Model name."),
-    out: str = typer.Option("train_run", "-o", "--out", help="Output folder."),
+    out: str = typer.Option("train_run", "-o", "--out", "--output", help="Output folder."),
 ) -> None:
     """Train a potential from scratch on labelled DFT frames.
 
@@ -160,7 +160,7 @@ def evaluate_command(
     cell: Cell = None,
     device: Device = "auto",
     trust_model_file: TrustModelFile = False,
-    out: str = typer.Option("evaluation", "-o", "--out", help="Output folder."),
+    out: str = typer.Option("evaluation", "-o", "--out", "--output", help="Output folder."),
 ) -> None:
     """Evaluate potentials against labelled frames (RMSE, MAE, parity plots).
 
@@ -260,7 +260,7 @@ def finetune_command(
     extra_args: MaceArgs = None,
     trust_model_file: TrustModelFile = False,
     name: str = typer.Option("finetuned", help="Model name."),
-    out: str = typer.Option("finetune_run", "-o", "--out", help="Output folder."),
+    out: str = typer.Option("finetune_run", "-o", "--out", "--output", help="Output folder."),
 ) -> None:
     """Fine-tune a model file on labelled DFT frames (naive, or multi-head with --replay).
 

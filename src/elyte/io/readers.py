@@ -28,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
-from elyte.errors import InputFileError
+from elyte.errors import InputFileError, option, say
 from elyte.io.overlap import check_no_overlap
 from elyte.io.trajectory import Trajectory
 from elyte.units import PS
@@ -60,7 +60,11 @@ def guess_format(path: str | os.PathLike[str]) -> str:
         return "lammps-dump"
     raise InputFileError(
         f"{path}: cannot tell the trajectory format from the file name; "
-        f"pass format= one of {', '.join(FORMATS)}"
+        + say(
+            python=f"pass format= one of {', '.join(FORMATS)}",
+            cli="name the file by its format (run.extxyz, run.h5md, XDATCAR, dump.lammpstrj)",
+            toml=f"set format to one of {', '.join(FORMATS)}",
+        )
     )
 
 
@@ -342,7 +346,7 @@ def frame_times(path: Path, fmt: str, frames: list, timestep_ps: float | None) -
         return np.zeros(1)
     what = "VASP XDATCAR files store no time" if fmt == "xdatcar" else f"{fmt} frames carry no time"
     raise InputFileError(
-        f"{path}: {what}; give the time between stored frames with timestep_ps= "
+        f"{path}: {what}; give the time between stored frames with {option('timestep_ps')} "
         "(e.g. 0.1 for one frame every 50 steps of 2 fs)"
     )
 

@@ -13,13 +13,13 @@ replica) of :func:`exploration_runs`: every system of ``system``/``systems``, it
 positions scaled by each of ``cell_scales`` (fractional coordinates kept, density ×
 s⁻³; bonds still judged against their built lengths), ``runs_per_temperature`` runs per
 temperature from the same start (seeds differ). Steps are counted over all MD stages of a
-run (``step``); every ``sample_every`` steps of a stage a frame is kept and the whole committee is evaluated on it (max
-and mean over atoms of the force disagreement ε, eV/Å; energy spread, eV/atom), with
-its stage, the thermostat target and the instantaneous temperature (K) and the volume
+run (``step``); every ``sample_every`` steps of a stage a frame is kept and the whole
+committee is evaluated on it (max and mean over atoms of the force disagreement ε, eV/Å;
+energy spread, eV/atom), with its stage, the thermostat target and the instantaneous temperature (K) and the volume
 (Å³). The monitors (:class:`elyte.md.monitors.StabilityMonitor`, restarted per stage so
-NPT stages watch the density drift) check every ``monitors.every`` steps of a stage (and at its start) and a run
-stops at its first trip, keeping that frame (flagged ``tripped``). The time to the first
-trip (ps) measures MD stability; a run that never trips reports its length and
+NPT stages watch the density drift) check every ``monitors.every`` steps of a stage (and at
+its start) and a run stops at its first trip, keeping that frame (flagged ``tripped``).
+The time to the first trip (ps) measures MD stability; a run that never trips reports its length and
 ``censored = True`` (a lower bound). With ``selection = "stream"`` a
 :class:`~elyte.learn.select.StreamSelector` decides during the run which sampled frames
 are labelled; they are labelled after the run, once the exploration is on disk, so a

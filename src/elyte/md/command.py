@@ -249,5 +249,7 @@ def md_command(
             for f, o in failed
             if o.failure is not None
         )
-        raise SimulationFailure(f"{len(failed)} of {len(results)} run(s) failed: {lines}")
+        exc = SimulationFailure(f"{len(failed)} of {len(results)} run(s) failed: {lines}")
+        exc.failed = failed  # (folder, outcome) pairs: the CLI says what to change
+        raise exc
     return results

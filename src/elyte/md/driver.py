@@ -35,6 +35,7 @@ from elyte.md.outcome import MDInterrupted, MDOutcome
 from elyte.md.run_setup import compose as _compose
 from elyte.md.run_setup import finish, stored_outcome
 from elyte.md.spec import MDSpec
+from elyte.md.threads import apply_thread_policy
 
 __all__ = ["MDInterrupted", "MDOutcome", "run_md", "thread_counts"]
 
@@ -132,6 +133,7 @@ def run_md(
         seed,
         potential=potential if isinstance(potential, dict) else None,
     )
+    policy = apply_thread_policy()  # the campaign runner's, also for a run from Python
     if engine is None:
         live = atoms.copy()
         engine = make_engine(spec.engine, live, calculator)
@@ -144,7 +146,7 @@ def run_md(
         return stored
     run = _compose(
         atoms, engine, spec, out, float(temperature), pressure_bar, int(seed), identity,
-        dict(metadata or {}), _adapt(progress), thread_counts(),
+        dict(metadata or {}), _adapt(progress), {**thread_counts(), "policy": policy},
     )  # fmt: skip
     loop, recorders = run["loop"], run["recorders"]
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 from ase import Atoms
 
-from elyte.errors import PotentialError
+from elyte.errors import PotentialError, say
 
 SPCFW = {
     "k_bond_kcal_mol_A2": 1059.162,
@@ -44,8 +44,13 @@ def water_topology(atoms: Atoms) -> _Topology:
     if "mol_id" not in atoms.arrays:
         raise PotentialError(
             "the SPC/Fw water model needs the per-atom array `mol_id` (one id per molecule) "
-            "to know the O-H bonds; build the system with elyte.systems.build_system or set "
-            "atoms.set_array('mol_id', ...)"
+            "to know the O-H bonds; "
+            + say(
+                python="build the system with elyte.systems.build_system or set "
+                "atoms.set_array('mol_id', ...)",
+                cli="build the box with `elyte build` (its extxyz keeps mol_id)",
+                toml="give the system as a composition, or a structure file that keeps mol_id",
+            )
         )
     mol_id = np.asarray(atoms.arrays["mol_id"]).astype(np.int64)
     z = atoms.numbers

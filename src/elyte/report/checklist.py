@@ -10,7 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from elyte.report.data import ReportData, Table
+from elyte.io.results_store import read_results
+from elyte.report.data import ReportData, Table, stability
 from elyte.report.plans import target_error as campaign_target
 from elyte.report.plans import transport_plans
 from elyte.report.status import is_caveat, phrase_note
@@ -38,21 +39,7 @@ def target_error(data: ReportData) -> float:
 def checklist(data: ReportData, system: str, potential: str, table: Table) -> Checklist:
     """Stable?, then each observable's value, status, reference and ✔/✘/—."""
     conds = data.conditions_of(system, potential)
-    runs = [r for c in conds for r in c.runs]
-    failed = [r for r in runs if r.get("status") != "completed"]
-    if not runs:
-        stable, text = None, f"{potential}: no runs recorded."
-    elif not failed:
-        sim = sum(float(r.get("simulated_ps") or 0) for r in runs)
-        stable = True
-        text = f"{potential} ran stably in all {len(runs)} runs ({sim:.3g} ps in total)."
-    else:
-        modes = sorted({str(r.get("failure") or "failed").split(":")[0] for r in failed})
-        stable = False
-        text = (
-            f"{potential} is UNSTABLE: {len(failed)} of {len(runs)} runs failed "
-            f"({', '.join(modes)})."
-        )
+    stable, text = stability(data, system, potential)
     out = Checklist(potential, stable, text)
     cols = [
         i
@@ -81,6 +68,7 @@ def checklist(data: ReportData, system: str, potential: str, table: Table) -> Ch
         for note in sorted(notes):
             text = phrase_note(note, ests)
             (out.caveats if is_caveat(text) else out.routine).append(text)
+        out.caveats += window_caveats(data, c)
         for key, msg in sorted((c.group.get("analysis_errors") or {}).items()):
             out.caveats.append(f"not computed: {key} ({msg})")
         for _name, plan in sorted(transport_plans(c.group, c.runs, target).items()):
@@ -88,6 +76,54 @@ def checklist(data: ReportData, system: str, potential: str, table: Table) -> Ch
     out.caveats = list(dict.fromkeys(out.caveats))
     out.routine = list(dict.fromkeys(out.routine))
     return out
+
+
+def window_caveats(data: ReportData, c: Any) -> list[str]:
+    """A caveat per combined D whose fit window differs from its runs' own windows.
+
+    The combined D is fitted to the replicas' pooled MSD over one window; each run's D
+    (``elyte results --level runs``) over the window its own MSD chose, so the combined
+    value need not lie between the per-run values.
+    """
+    out = []
+    for key, est in sorted(c.estimates().items()):
+        window = (est.details or {}).get("window_ps")
+        if not key.startswith("D[") or not _is_pair(window):
+            continue
+        own = []
+        for r in c.runs:
+            rec = read_results(data.root / "runs" / r["run_id"] / "results.json") or {}
+            for res in (rec.get("results") or {}).values():
+                run_est = (res.get("estimates") or {}).get(key)
+                w = ((run_est or {}).get("details") or {}).get("window_ps")
+                if run_est and _is_pair(w) and run_est.get("value") is not None:
+                    own.append((float(run_est["value"]), w))
+        if not own or all(_same(w, window) for _, w in own):
+            continue
+        runs = ", ".join(f"{v:.3g} over {_span(w)}" for v, w in own)
+        out.append(
+            f"{key}: the combined value ({est.value:.3g}) is fitted to the pooled MSD over "
+            f"{_span(window)}; the runs' own values ({runs}) use their own windows, so the "
+            "combined value need not lie between them"
+        )
+    return out
+
+
+def _is_pair(w: Any) -> bool:
+    return (
+        isinstance(w, list | tuple) and len(w) == 2 and all(isinstance(x, int | float) for x in w)
+    )
+
+
+def _same(a: Any, b: Any) -> bool:
+    return all(
+        abs(float(x) - float(y)) <= 1e-9 * max(1.0, abs(float(y)))
+        for x, y in zip(a, b, strict=True)
+    )
+
+
+def _span(w: Any) -> str:
+    return f"{float(w[0]):.3g}–{float(w[1]):.3g} ps"
 
 
 def _at(c: Any, conds: list[Any]) -> str:

@@ -17,6 +17,12 @@ from typing import Any
 from elyte.estimate import Estimate
 from elyte.io.results_store import ResultsStore as CampaignStore
 from elyte.io.results_store import read_results
+from elyte.report.protocol import (
+    early_failure,
+    protocol_warnings,
+    stability_sentence,
+    system_facts,
+)
 from elyte.report.scores import score_rows
 from elyte.report.status import compare, estimator_tag, value_text
 
@@ -135,12 +141,18 @@ def load_report_data(root: str | Path) -> ReportData:
     return ReportData(root, campaign, list(conds.values()), arrhenius, runs)
 
 
+_NOT_EQUILIBRATED = re.compile(r"more than half of the run discarded|may (still )?drift")
+
+
 def implied_status(key: str, est: Estimate, notes: list[str]) -> Estimate:
     """``est`` with the status its notes imply, when it still says "measured"."""
     if not est.measured:
         return est
     if key == "density" and any("fixed by the box" in n for n in notes):
         return est.with_status("input", "NVT box: the density is fixed by the box, not measured")
+    if key == "density" and any(_NOT_EQUILIBRATED.search(n) for n in notes):
+        # a replica still drifting: its mean is not the equilibrium density
+        return est.with_status("unreliable", "not equilibrated: a replica's density may drift")
     m = re.match(r"^D\[(?P<x>[^\]]+)\]$", key)
     if m:
         for n in notes:
@@ -185,6 +197,7 @@ def observable_table(data: ReportData, system: str) -> Table:
     multi_t = len({c.temperature for c in conds}) > 1
     columns = [f"{c.potential} @ {c.temperature:g} K" if multi_t else c.potential for c in conds]
     refs = data.references(system)
+    smoke = bool(data.campaign.get("smoke"))
     rows: list[tuple[str, list[Cell]]] = []
     seen_keys: list[tuple[str, str, str | None, str | None]] = []
     for label, pattern, ref_key in OBSERVABLES:
@@ -204,7 +217,7 @@ def observable_table(data: ReportData, system: str) -> Table:
         for c in conds:
             est = c.estimates().get(key)
             ref = reference_value(refs, ref_key, sub, c.temperature, key)
-            agrees = compare(est, ref, ref_key)
+            agrees = compare(est, ref, ref_key, smoke=smoke)
             if ref is not None:
                 ref_cell = Cell(text=_ref_text(ref))
                 has_ref = True
@@ -225,14 +238,20 @@ def observable_table(data: ReportData, system: str) -> Table:
             ref = refs.get("activation_energy")
             cells = []
             for c in conds:
-                agrees = compare(ea, ref, "activation_energy") if c.potential == pot else None
+                agrees = (
+                    compare(ea, ref, "activation_energy", smoke=smoke)
+                    if c.potential == pot
+                    else None
+                )
                 cells.append(Cell(estimate=ea, agrees=agrees) if c.potential == pot else Cell())
             ref_cell = Cell(text=_ref_text(ref)) if ref else Cell()
             has_ref = has_ref or bool(ref)
             rows.append((f"Ea ({obs}, {pot}) / {ea.unit}", cells + [ref_cell]))
     # ml-peg / MLIPAudit scores, elyte's own estimate beside each
     rows += [(name, [Cell(text=t) for t in texts] + [Cell()]) for name, texts in score_rows(conds)]
-    rows.append(("stability", [Cell(text=stability_text(c)) for c in conds] + [Cell()]))
+    md, _, suspect = protocol_of(data, system)
+    cells = [Cell(text=stability_text(c, md, suspect)) for c in conds]
+    rows.append(("stability", cells + [Cell()]))
     rows.append(("throughput / ns/day", [Cell(text=_throughput(c)) for c in conds] + [Cell()]))
     if has_ref:
         columns = columns + ["reference"]
@@ -258,17 +277,44 @@ def reference_value(
     return value if isinstance(value, dict) and "value" in value else None
 
 
-def stability_text(c: Condition) -> str:
+def stability(data: ReportData, system: str, potential: str) -> tuple[bool | None, str]:
+    """Stable? (None: not tested) and the verdict's sentence; runs that failed in their
+    first steps are the protocol's failure, not the potential's
+    (:func:`elyte.report.protocol.stability_sentence`)."""
+    conds = data.conditions_of(system, potential)
+    runs = [r for c in conds for r in c.runs]
+    failed_at = {r["run_id"]: _time_to_failure(c, r) for c in conds for r in c.runs}
+    md, elements, suspect = protocol_of(data, system)
+    return stability_sentence(potential, runs, failed_at, md, elements, suspect)
+
+
+def protocol_of(data: ReportData, system: str) -> tuple[dict[str, Any], Any, bool]:
+    """The campaign's ``[md]`` table, the system's elements, and whether the protocol is
+    suspect for it (a packed box not minimised, a timestep too long: see
+    :func:`elyte.report.protocol.protocol_warnings`)."""
+    md = (data.campaign.get("campaign") or {}).get("md") or {}
+    elements, packed = system_facts(data.campaign.get("campaign") or {}, system)
+    return md, elements, bool(protocol_warnings(system, md, elements, packed=packed))
+
+
+def stability_text(c: Condition, md: dict[str, Any], suspect: bool) -> str:
+    """The table's stability cell; with a ``suspect`` protocol, runs that failed in their
+    first steps (``md``: the campaign's ``[md]`` table) are a protocol failure, not an
+    unstable potential."""
     if not c.runs:
         return "not run"
     failed = [r for r in c.runs if r.get("status") != "completed"]
     if not failed:
         return f"stable ({len(c.runs)}/{len(c.runs)} runs)"
-    first = failed[0]
+    early = [r for r in failed if suspect and early_failure(r, _time_to_failure(c, r), md)]
+    late = [r for r in failed if r not in early]
+    first = (late or early)[0]
     ps = _time_to_failure(c, first)
     when = f" at {ps:.3g} ps" if ps is not None else ""
     mode = str(first.get("failure") or "failed").split(":")[0]
-    return f"UNSTABLE: {len(failed)}/{len(c.runs)} failed ({mode}{when})"
+    if not late:
+        return f"protocol failed: {len(early)}/{len(c.runs)} in the first steps ({mode}{when})"
+    return f"UNSTABLE: {len(late)}/{len(c.runs)} failed ({mode}{when})"
 
 
 def _time_to_failure(c: Condition, run: dict[str, Any]) -> float | None:
@@ -296,19 +342,8 @@ def _ref_text(ref: dict[str, Any]) -> str:
 def verdict(data: ReportData, system: str, potential: str, table: Table) -> str:
     """A plain-language verdict: stable?, which observables agree with the reference."""
     conds = data.conditions_of(system, potential)
-    runs = [r for c in conds for r in c.runs]
-    failed = [r for r in runs if r.get("status") != "completed"]
-    if not runs:
-        parts = [f"{potential}: no runs recorded."]
-    elif not failed:
-        sim = sum(float(r.get("simulated_ps") or 0) for r in runs)
-        parts = [f"{potential} ran stably in all {len(runs)} runs ({sim:.3g} ps in total)."]
-    else:
-        modes = sorted({str(r.get("failure") or "failed").split(":")[0] for r in failed})
-        parts = [
-            f"{potential} is UNSTABLE: {len(failed)} of {len(runs)} runs failed "
-            f"({', '.join(modes)})."
-        ]
+    failed = [r for c in conds for r in c.runs if r.get("status") != "completed"]
+    parts = [stability(data, system, potential)[1]]
     cols = [
         i
         for i, col in enumerate(table.columns)
@@ -325,7 +360,9 @@ def verdict(data: ReportData, system: str, potential: str, table: Table) -> str:
         parts.append(f"Within error of the reference: {', '.join(sorted(agree))}.")
     if disagree:
         parts.append(f"Outside the error of the reference: {', '.join(sorted(disagree))}.")
-    if table.reference_column and not agree and not disagree and not failed:
+    if data.campaign.get("smoke") and table.reference_column:
+        parts.append("Smoke run (a few steps): no value is compared with the reference.")
+    elif table.reference_column and not agree and not disagree and not failed:
         parts.append("No observable with a reference value was computed.")
     if not table.reference_column:
         parts.append("The campaign names no reference values for this system.")

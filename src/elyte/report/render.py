@@ -17,6 +17,10 @@ from elyte.report.data import ReportData, Table, load_report_data, observable_ta
 from elyte.report.figures import system_figures
 from elyte.report.stability import thermo_figure
 
+#: Said once per table, in its header: what the ± of every value is.
+OBSERVABLE_HEADER = "observable (value ± 1 standard error)"
+VALUE_HEADER = "value ± 1 standard error"
+
 HTML_NAME = "report.html"
 MD_NAME = "report.md"
 
@@ -135,7 +139,7 @@ def _checklist_html(cl: Checklist, png: bytes | None) -> str:
             "</figcaption></figure>"
         )
     out.append(
-        "<table><thead><tr><th>observable</th><th>value</th><th>status</th>"
+        f"<table><thead><tr><th>observable</th><th>{e(VALUE_HEADER)}</th><th>status</th>"
         "<th>reference</th><th>within error</th></tr></thead><tbody>"
     )
     for name, value, status, ref, ok in cl.rows:
@@ -164,7 +168,7 @@ def _checklist_md(cl: Checklist) -> list[str]:
     lines = ["", f"#### Checklist: {cl.potential}", "", f"- {mark} stable — {cl.stable_text}"]
     lines += [
         "",
-        "| observable | value | status | reference | within error |",
+        f"| observable | {VALUE_HEADER} | status | reference | within error |",
         "|---|---|---|---|---|",
     ]
     for row in cl.rows:
@@ -179,7 +183,7 @@ def _checklist_md(cl: Checklist) -> list[str]:
 
 def _html_table(table: Table) -> str:
     e = html.escape
-    out = ["<table><thead><tr><th>observable</th>"]
+    out = [f"<table><thead><tr><th>{e(OBSERVABLE_HEADER)}</th>"]
     out += [f"<th>{e(c)}</th>" for c in table.columns]
     out.append("</tr></thead><tbody>")
     for name, cells in table.rows:
@@ -224,7 +228,7 @@ def _status_notes(table: Table) -> list[str]:
 
 
 def _md_table(table: Table) -> list[str]:
-    lines = ["| observable | " + " | ".join(table.columns) + " |"]
+    lines = [f"| {OBSERVABLE_HEADER} | " + " | ".join(table.columns) + " |"]
     lines.append("|---" * (len(table.columns) + 1) + "|")
     for name, cells in table.rows:
         texts = []

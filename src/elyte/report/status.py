@@ -49,7 +49,14 @@ def estimator_tag(est: Estimate | None) -> str:
 
 
 def value_text(est: Estimate) -> str:
-    """The value ± error without its unit (the table row names it), then the status."""
+    """The value ± error without its unit (the table row names it), then the status.
+
+    An "apparent" value (the data do not reach the regime the observable is defined in,
+    e.g. an MSD that is not yet linear) is no measurement: its error bar says how well
+    the wrong quantity was sampled, so it is shown without one, as "not measured".
+    """
+    if est.status == "apparent" and math.isfinite(est.value):
+        return f"not measured (apparent value {est.value:.2g}) [apparent]"
     text = replace(est, unit="").format_value()
     mark = STATUS_MARK.get(est.status, est.status)
     return f"{text} [{mark}]" if mark else text
@@ -64,13 +71,18 @@ def reference_error(ref: dict[str, Any], ref_key: str | None) -> tuple[float, bo
     return tol * abs(float(ref["value"])), True
 
 
-def compare(est: Estimate | None, ref: dict[str, Any] | None, ref_key: str | None) -> bool | None:
+def compare(
+    est: Estimate | None, ref: dict[str, Any] | None, ref_key: str | None, *, smoke: bool = False
+) -> bool | None:
     """✔ True / ✘ False / — None: within 2 combined standard errors of the reference.
 
-    ``None`` when there is no reference, no finite value, or the status is not "measured"
-    (an apparent or input value is not evidence for or against the potential).
+    ``None`` when there is no reference, no finite value, the status is not "measured"
+    (an apparent, input or non-equilibrated value is not evidence for or against the
+    potential), or the campaign is a smoke run (a few steps: nothing is equilibrated).
     """
     if est is None or ref is None or not est.measured or not math.isfinite(est.value):
+        return None
+    if smoke:
         return None
     err, _ = reference_error(ref, ref_key)
     stderr = est.stderr if math.isfinite(est.stderr) else 0.0

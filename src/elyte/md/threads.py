@@ -8,7 +8,8 @@ processes keep busy (the 1-minute load average, rounded), and those free cores a
 shared out: with at least as many runs as free cores, each run gets one thread and runs
 beside the others; with fewer runs, the runs share the free cores' threads.
 
-The choice is recorded in each run's provenance (``threads``).
+The choice is recorded in each run's provenance (``threads``). A run started from Python
+(:func:`elyte.md.driver.run_md`) gets the same policy (:func:`apply_thread_policy`).
 """
 
 from __future__ import annotations
@@ -83,3 +84,24 @@ def apply_threads(threads: int) -> None:
     torch = sys.modules.get("torch")  # not yet imported: it reads OMP_NUM_THREADS then
     if torch is not None and torch.get_num_threads() != threads:
         torch.set_num_threads(threads)
+
+
+def apply_thread_policy() -> dict[str, int | str]:
+    """The campaign runner's thread policy for a single run started from Python
+    (:func:`elyte.md.driver.run_md`): one run on the free cores, unless the threads were
+    already chosen (``OMP_NUM_THREADS`` set by the user, or by elyte earlier in this
+    process: a campaign worker's plan, or a previous run).
+
+    Returns what was decided, for the run's provenance: ``{"threads", "source"}`` with
+    source "policy" (chosen here), "OMP_NUM_THREADS" (the user's) or "elyte" (kept).
+    """
+    if os.environ.get("ELYTE_SET_THREADS") == "1":
+        return {"threads": int(os.environ.get("OMP_NUM_THREADS") or 1), "source": "elyte"}
+    if "OMP_NUM_THREADS" in os.environ:
+        threads = max(1, int(os.environ["OMP_NUM_THREADS"] or 1))
+        apply_threads(threads)  # torch may have been imported with its own default
+        return {"threads": threads, "source": "OMP_NUM_THREADS"}
+    cores = usable_cores()
+    plan = plan_threads(1, cores, busy_cores(cores))
+    apply_threads(plan.threads)
+    return {"threads": plan.threads, "source": "policy"}
