@@ -15,7 +15,8 @@ s⁻³; bonds still judged against their built lengths), ``runs_per_temperature`
 temperature from the same start (seeds differ). Steps are counted over all MD stages of a
 run (``step``); every ``sample_every`` steps of a stage a frame is kept and the whole
 committee is evaluated on it (max and mean over atoms of the force disagreement ε, eV/Å;
-energy spread, eV/atom), with its stage, the thermostat target and the instantaneous temperature (K) and the volume
+energy spread, eV/atom), with its stage, the thermostat target and the instantaneous
+temperature (K) and the volume
 (Å³). The monitors (:class:`elyte.md.monitors.StabilityMonitor`, restarted per stage so
 NPT stages watch the density drift) check every ``monitors.every`` steps of a stage (and at
 its start) and a run stops at its first trip, keeping that frame (flagged ``tripped``).
