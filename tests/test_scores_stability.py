@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import importlib.util
+import os
+
 import numpy as np
 import pytest
 from optional import need
@@ -119,6 +122,10 @@ def test_planned_frames_counts_frame_zero_and_every_write():
 
 
 def test_same_numbers_as_mlipaudit_code():
+    # MLIPAudit pulls jax and pins of its own: it lives in `.ci/suites-env`'s environment,
+    # where `.ci/run` runs this file with ELYTE_SUITES_ENV=1 (then a missing package fails)
+    if importlib.util.find_spec("mlipaudit") is None and not os.environ.get("ELYTE_SUITES_ENV"):
+        pytest.skip("mlipaudit lives in its own environment (.ci/suites-env)")
     need("mlipaudit")
     md = need("mdtraj")
     from mlip.simulation import SimulationState
