@@ -8,17 +8,21 @@ detected automatically), as ``elyte analyze`` does.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import math
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from elyte.analysis.result import Result
 from elyte.analysis.spec import AnalysisSpec, DiffusionSpec, RDFSpec, StructureFactorSpec
+from elyte.analysis.species import _molecule_names
 from elyte.api.arguments import pairs_arg, positive_number, species_arg, temperature_arg
 from elyte.api.results import Results
 from elyte.api.trajectories import TrajectoryLike, replicas
-from elyte.errors import ConfigError
-from elyte.selection import parse_pair, require_present
+from elyte.errors import ConfigError, option
+from elyte.selection import check_element, parse_pair, require_present
 
 #: The analyses ``analyze(analyses=...)`` (and ``elyte analyze --analyses``) know.
 ANALYSES = ("density", "rdf", "cn", "diffusion", "conductivity", "viscosity", "sq", "dimers")
@@ -31,7 +35,7 @@ def analyze(
     analyses: str | tuple[str, ...] | list[str] = ("density", "rdf"),
     pairs: Any = (),
     species: Any = (),
-    temperature: float = 300.0,
+    temperature: float | None = None,
     equilibration_ps: float | None = None,
     charges: dict[str, float] | str | None = None,
     timestep_ps: float | None = None,
@@ -47,7 +51,9 @@ def analyze(
         analyses: names from :data:`ANALYSES`, as a tuple or ``"density,rdf"``.
         pairs: for g(r), CN series and dimers: ``"Li-O"``, ``("Li", "O")`` or a list.
         species: for diffusion: ``"Li"``, ``("Li", "Cl")``, molecules as ``"H2O"``.
-        temperature: run temperature in K (conductivity, viscosity).
+        temperature: run temperature in K (conductivity, viscosity); default: the mean
+            temperature the trajectories record (refused when they record none and an
+            analysis needs it).
         equilibration_ps: ps discarded at the start of each replica (default: detected).
         charges: formal charges ``{"Li": 1, "Cl": -1}`` or ``"guess"`` (conductivity).
         timestep_ps: time between frames in ps, for sources that store no times.
@@ -58,9 +64,11 @@ def analyze(
         ``"cn_series[Li-O]"``, ``"conductivity"``, … plus ``"equilibration"``.
     """
     trajs = replicas(traj, timestep_ps)
-    t = temperature_arg(temperature)
+    if temperature is not None:
+        temperature = temperature_arg(temperature)
     if spec is None:
         spec = _spec(analyses, pairs_arg(pairs), species_arg(species), equilibration_ps, charges)
+    t = run_temperature(trajs, spec, temperature)
     _check_against(trajs, spec)
     from elyte.analysis import analyze as run_analyses
 
@@ -135,7 +143,13 @@ def _check_against(trajs: list, spec: AnalysisSpec) -> None:
     present = {str(s) for t in trajs for s in t.symbols}
     pairs = (list(spec.rdf.pairs) if spec.rdf else []) + list(spec.coordination_series)
     named = [e for p in pairs for e in parse_pair(p)]
-    named += [s for s in (spec.diffusion.species if spec.diffusion else []) if _is_element(s)]
+    # a species is an element or a molecule of the trajectory ("H2O", as campaigns take)
+    molecules = {name for t in trajs for name in _molecule_names(t).values()}
+    for sp in spec.diffusion.species if spec.diffusion else []:
+        if sp not in molecules:
+            where = f" (nor a molecule here: {', '.join(sorted(molecules))})" if molecules else ""
+            check_element(sp, what=f"{option('species')} entry{where}")
+            named.append(sp)
     require_present(named, present, what="pairs/species element")
 
 
@@ -298,3 +312,24 @@ def structure_factor(
         structure_factor=sq,
     )
     return _one(analyze(traj, spec, timestep_ps=timestep_ps), "structure_factor")
+
+
+def run_temperature(trajs: Sequence[Any], spec: AnalysisSpec, given: float | None) -> float:
+    """The temperature (K) for conductivity and viscosity: ``--temperature`` when given,
+    else the mean temperature the trajectories record; refused when neither exists and
+    an analysis needs it (nan when none does)."""
+    if given is not None:
+        if not (math.isfinite(given) and 0 < given < 1e5):
+            raise ConfigError(
+                f"{option('temperature')} {given}: give the run's temperature in K (0 < T < 1e5)"
+            )
+        return float(given)
+    series = [t.temperature for t in trajs]
+    if all(s is not None and np.size(s) for s in series):
+        return float(np.mean([np.mean(s) for s in series]))
+    if spec.conductivity or spec.viscosity:
+        raise ConfigError(
+            "conductivity and viscosity need the run's temperature and the trajectory "
+            f"records none: give it with {option('temperature')} K (e.g. 300)"
+        )
+    return math.nan

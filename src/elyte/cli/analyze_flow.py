@@ -8,7 +8,6 @@ checked here, at the edge, against the trajectories before any analysis runs.
 
 from __future__ import annotations
 
-import math
 import tomllib
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -25,7 +24,7 @@ from elyte.analysis.spec import (
     RDFSpec,
     StructureFactorSpec,
 )
-from elyte.api.analyses import analyze
+from elyte.api.analyses import analyze, run_temperature
 from elyte.errors import ConfigError, InputFileError
 from elyte.io.results_files import read_trajectories, write_results
 from elyte.provenance import file_sha256
@@ -159,27 +158,6 @@ def check_charges(spec: AnalysisSpec, trajs: Sequence[Any], allow_net_charge: bo
         )
 
 
-def run_temperature(trajs: Sequence[Any], spec: AnalysisSpec, given: float | None) -> float:
-    """The temperature (K) for conductivity and viscosity: ``--temperature`` when given,
-    else the mean temperature the trajectories record; refused when neither exists and
-    an analysis needs it (nan when none does)."""
-    if given is not None:
-        if not (math.isfinite(given) and 0 < given < 1e5):
-            raise ConfigError(
-                f"--temperature {given}: give the run's temperature in K (0 < T < 1e5)"
-            )
-        return float(given)
-    series = [t.temperature for t in trajs]
-    if all(s is not None and np.size(s) for s in series):
-        return float(np.mean([np.mean(s) for s in series]))
-    if spec.conductivity or spec.viscosity:
-        raise ConfigError(
-            "conductivity and viscosity need the run's temperature and the trajectory "
-            "records none: give it with --temperature K (e.g. --temperature 300)"
-        )
-    return math.nan
-
-
 def analyze_files(
     paths: Sequence[str | Path],
     spec: AnalysisSpec,
@@ -199,7 +177,6 @@ def analyze_files(
     if temperature is not None:
         run_temperature([], spec, temperature)  # a bad value is refused before reading
     trajs = read_trajectories(paths, timestep_ps)
-    temperature = run_temperature(trajs, spec, temperature)
     check_charges(spec, trajs, allow_net_charge)
     # the public function a notebook calls: the same checks, the same numbers
     results = analyze(trajs, spec, temperature=temperature, progress=progress)
