@@ -66,12 +66,16 @@ def _raw(root):
     return runs, ests
 
 
-def _expected_replicas_and_length(rel, target, reps, analysed, discarded, window_end):
-    """The planner's model, written out: replicas first, then longer runs past 32."""
+def _expected_replicas_and_length(rel, target, reps, analysed, discarded, window_end, mean):
+    """The planner's model, written out: replicas first, then longer runs past 32; a mean
+    (viscosity: variance ∝ 1 / total time) shares the total time over whole replicas."""
     factor = (rel / target) ** 2
     if factor <= 1:
         return None
     n = math.ceil(reps * factor)
+    if mean:
+        n = min(n, 32)
+        return n, analysed * factor * reps / n + discarded
     if n <= 32:
         return n, analysed + discarded
     t_w = window_end if window_end is not None else analysed / 2
@@ -115,7 +119,7 @@ def test_check_prints_a_plan_per_transport_observable_that_matches_the_model(cam
         diffusive = not name.startswith("visc")
         window_end = window[1] if diffusive and window and window[1] < analysed else None
         expected = _expected_replicas_and_length(
-            rel, 0.10, reps, analysed, sim - analysed, window_end
+            rel, 0.10, reps, analysed, sim - analysed, window_end, mean=not diffusive
         )
         if expected is None:
             reached = "reached" if est["status"] == "measured" else "not reached"

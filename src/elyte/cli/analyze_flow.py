@@ -28,7 +28,7 @@ from elyte.api.analyses import analyze, run_temperature
 from elyte.errors import ConfigError, InputFileError
 from elyte.io.results_files import read_trajectories, write_results
 from elyte.provenance import file_sha256
-from elyte.selection import parse_pair
+from elyte.selection import check_element, parse_pair
 
 ANALYSES = ("density", "rdf", "cn", "diffusion", "conductivity", "viscosity", "sq", "dimers")
 
@@ -74,6 +74,9 @@ def build_spec(
     species_list = _split(species)
     for pair in pair_list:
         parse_pair(pair, what="--pairs entry")
+    for name in species_list:  # an element-like name must be an element; "H2O" is a molecule
+        if not any(c.isdigit() for c in name) and sum(c.isupper() for c in name) == 1:
+            check_element(name, what="--species entry")
     if analyses is None and config is not None:
         return spec
     chosen = _split(analyses) or ["density", "rdf"]

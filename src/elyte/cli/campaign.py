@@ -92,8 +92,8 @@ def _is_learn_file(config: str) -> bool:
     try:
         with open(config, "rb") as fh:
             data = tomllib.load(fh)
-    except (OSError, ValueError):
-        return False  # load_campaign says what is wrong with it
+    except (OSError, ValueError, RecursionError):
+        return False  # load_campaign says what is wrong with it (also of a too-deep nesting)
     return isinstance(data.get("learn"), dict) and "md" not in data
 
 
