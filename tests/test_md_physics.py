@@ -136,7 +136,7 @@ def test_mtk_npt_density_reproduces_nvt_pressure(tmp_path):
         stages=[
             StageSpec(
                 kind="npt",
-                duration_ps=28,
+                duration_ps=40,
                 timestep_fs=10,
                 barostat="mtk",
                 tau_t_fs=100,
