@@ -227,12 +227,11 @@ class _Sampler(Observer):
             dev_max = dev_mean = e_std = float("inf")
         if not np.isfinite(dev_max):
             dev_max = dev_mean = e_std = float("inf")
+        time_ps = loop.simulated_ps()
         if stage.kind == "minimize":
-            time_ps, target = c.stage_t0, temp
+            target = temp
         else:
-            n = stage.md_steps(temp)
-            time_ps = c.stage_t0 + c.k * stage.timestep_fs / 1000.0
-            target = stage.target_temperature(temp, c.k, n)
+            target = stage.target_temperature(temp, c.k, stage.md_steps(temp))
         idx = len(self.out.frames)
         self.out.frames.append(frame)
         meta = {

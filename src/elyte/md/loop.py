@@ -188,15 +188,11 @@ class Loop:
             raise MDInterrupted(f"stopped by signal at step {self.cursor.global_step}")
 
     def _engine_failed(self, exc: Exception, within: int) -> None:
-        c = self.cursor
-        stage = self.spec.stages[c.stage_index]
-        dt_ps = 0.0 if stage.kind == "minimize" else stage.timestep_fs / 1000.0
+        message = f"integrator or calculator raised {type(exc).__name__}: {exc}"
+        message += f" (within {within} step(s) from this one)"
+        failure = Failure("engine_error", self.cursor.global_step, self.simulated_ps(), message)
         for r in np.flatnonzero(self.active):
-            message = f"integrator or calculator raised {type(exc).__name__}: {exc}"
-            message += f" (within {within} step(s) from this one)"
-            self.trip(
-                int(r), Failure("engine_error", c.global_step, c.stage_t0 + c.k * dt_ps, message)
-            )
+            self.trip(int(r), failure)
         self._flush_trips()
 
     def _minimize(self, stage: StageSpec) -> bool:
@@ -297,7 +293,7 @@ class Loop:
         return True
 
     def simulated_ps(self) -> float:
-        """Simulated time so far in ps (all MD stages)."""
+        """Simulated time so far in ps (all MD stages): the time of the current frame."""
         c = self.cursor
         simulated = c.stage_t0
         if c.stage_index < len(self.spec.stages):

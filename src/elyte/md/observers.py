@@ -57,13 +57,11 @@ class Monitors(Observer):
 
     def on_check(self, loop: Loop, stage: StageSpec) -> None:
         c = loop.cursor
-        stage_time = c.k * stage.timestep_fs / 1000.0
+        time_ps, stage_time = loop.simulated_ps(), c.k * stage.timestep_fs / 1000.0
         target = stage.monitor_temperature(loop.temperature)
         for r in np.flatnonzero(loop.observed):
             snap = loop.engine.snapshot(int(r), stress=False)
-            row, failure = self.monitors[r].check(
-                snap, c.global_step, c.stage_t0 + stage_time, stage_time, target
-            )
+            row, failure = self.monitors[r].check(snap, c.global_step, time_ps, stage_time, target)
             row["failed"] = float(failure is not None)
             if self.recorders is not None:
                 self.recorders[r].monitor_row(row)
@@ -86,8 +84,7 @@ class Record(Observer):
         self.forces, self.stress, self.velocities = forces, stress, velocities
 
     def on_frame(self, loop: Loop, stage: StageSpec) -> None:
-        c = loop.cursor
-        time_ps = c.stage_t0 + c.k * stage.timestep_fs / 1000.0
+        c, time_ps = loop.cursor, loop.simulated_ps()
         for r in np.flatnonzero(loop.observed):
             snap = loop.engine.snapshot(int(r), stress=self.stress, velocities=self.velocities)
             self.recorders[r].frame(
