@@ -28,7 +28,7 @@ import numpy as np
 from elyte.analysis.equilibration import combine_replicas, statistical_inefficiency
 from elyte.analysis.mlpeg_scores import mlpeg_metric
 from elyte.analysis.result import Result
-from elyte.analysis.stability import combine_stability, min_image_distances, stability_score
+from elyte.analysis.stability import combine_stability, min_image_distances, trajectory_stability
 from elyte.errors import ConfigError
 from elyte.estimate import Estimate
 from elyte.io.trajectory import Trajectory
@@ -211,14 +211,7 @@ def ml_peg_analyses(
         for k, traj in enumerate(trajs):
             out = run(
                 f"stability[{k}]",
-                lambda traj=traj: stability_score(
-                    traj.temperature,
-                    temperature,
-                    traj.positions,
-                    traj.cells,
-                    traj.symbols,
-                    mol_id=traj.mol_id,
-                ),
+                lambda traj=traj: trajectory_stability(traj, temperature),
             )
             if out is not None and "stability_score" in out.estimates:
                 scores.append(out.estimates["stability_score"].value)

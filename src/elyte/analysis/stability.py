@@ -229,9 +229,13 @@ def planned_frames(stages: Sequence[Any], temperature: float) -> int:
     return (1 if md else 0) + sum(s.md_steps(temperature) // s.write_every for s in md)
 
 
-def stopped_run_stability(traj: Any, temperature: float, stages: Sequence[Any]) -> Result:
-    """Stability of a run a monitor stopped (``traj``, a Trajectory): its written frames,
-    failing at the next one, over the frames its ``stages`` planned."""
+def trajectory_stability(
+    traj: Any, temperature: float, stages: Sequence[Any] | None = None
+) -> Result:
+    """:func:`stability_score` of a Trajectory at ``temperature`` (K). With ``stages``
+    (:class:`~elyte.md.spec.StageSpec`), the run was stopped by a monitor: its written
+    frames, failing at the next one, over the frames its ``stages`` planned."""
+    stopped = stages is not None
     return stability_score(
         traj.temperature,
         temperature,
@@ -239,8 +243,8 @@ def stopped_run_stability(traj: Any, temperature: float, stages: Sequence[Any]) 
         traj.cells,
         traj.symbols,
         mol_id=traj.mol_id,
-        n_planned=max(planned_frames(stages, temperature), traj.n_frames),
-        stopped=True,
+        n_planned=max(planned_frames(stages, temperature), traj.n_frames) if stopped else None,
+        stopped=stopped,
     )
 
 

@@ -243,11 +243,11 @@ def execute_run(payload: RunPayload, out_dir: Path) -> dict[str, Any]:
             record["analysis_errors"] = errors
     elif traj_path.exists() and failure is not None and payload.analyses.stability:
         # a stopped run is a stability failure to be scored, never dropped
-        from elyte.analysis.stability import stopped_run_stability
+        from elyte.analysis.stability import trajectory_stability
 
         traj = read_trajectory(traj_path)
         stages = payload.md.stages
-        results["stability[0]"] = stopped_run_stability(traj, payload.temperature, stages).to_dict()
+        results["stability[0]"] = trajectory_stability(traj, payload.temperature, stages).to_dict()
     record["results"] = results
     return record
 
