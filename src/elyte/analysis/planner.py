@@ -89,6 +89,14 @@ def plan_precision(
         )
     if kind not in ("diffusion", "mean"):
         raise ConfigError(f"kind must be 'diffusion' or 'mean', got {kind!r}")
+
+    def unplanned(current_rel: float, text: str) -> Plan:
+        """No replicas × length: the runs as they are, and why."""
+        return Plan(
+            name, target_rel, current_rel, replicas, length_ps + discarded_ps, math.nan,
+            None, None, estimate.status, text, plannable=False,
+        )  # fmt: skip
+
     value = float(estimate.value)
     err = math.nan if estimate.stderr is None else float(estimate.stderr)
     unreliable = estimate.status in ("unreliable", "not computed")
@@ -97,19 +105,7 @@ def plan_precision(
         what = "value" if not math.isfinite(value) else "error bar"
         if unreliable and math.isfinite(err):
             what = "trustworthy error bar"
-        return Plan(
-            name,
-            target_rel,
-            math.nan,
-            replicas,
-            length_ps + discarded_ps,
-            math.nan,
-            None,
-            None,
-            estimate.status,
-            f"{name}: no {what} to plan from" + _status_clause(estimate),
-            plannable=False,
-        )
+        return unplanned(math.nan, f"{name}: no {what} to plan from" + _status_clause(estimate))
     rel = abs(err / value)
     if estimate.status == "apparent":
         # the data do not reach the observable's regime (e.g. an MSD not yet linear):
@@ -120,19 +116,7 @@ def plan_precision(
             + f": the runs are too short, not too few; lengthen each run well beyond "
             f"{length_ps + discarded_ps:.3g} ps (until the MSD is linear) and plan again"
         )
-        return Plan(
-            name,
-            target_rel,
-            rel,
-            replicas,
-            length_ps + discarded_ps,
-            math.nan,
-            None,
-            None,
-            estimate.status,
-            text,
-            plannable=False,
-        )
+        return unplanned(rel, text)
     ratio = (rel / target_rel) ** 2  # factor of variance to remove
     n_rep, length = replicas, length_ps
     if ratio > 1:
