@@ -5,26 +5,11 @@ every command that has them, on/off flags shown as flags, `build` keeps an exist
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import click
 import typer
+from cli_helpers import ROOT, elyte
 
 from elyte.cli import app
-
-SRC = str(Path(__file__).resolve().parent.parent / "src")
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def elyte(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
-    env = dict(os.environ, PYTHONPATH=SRC, COLUMNS="250", OMP_NUM_THREADS="1")
-    return subprocess.run(
-        [sys.executable, "-m", "elyte", *args],
-        capture_output=True, text=True, cwd=cwd or ROOT, env=env, timeout=120,
-    )  # fmt: skip
 
 
 def _commands() -> dict[str, click.Command]:

@@ -6,13 +6,11 @@ way at a time.
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 from campaign_helpers import campaign_toml, nvt
+from cli_helpers import elyte
 
 GOOD = campaign_toml(
     name="t",
@@ -24,22 +22,6 @@ GOOD = campaign_toml(
     stages=[nvt(1.0, 1.0)],
     analyses=None,
 )
-
-SRC = str(Path(__file__).resolve().parent.parent / "src")
-
-
-def elyte(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
-    env = dict(os.environ)
-    env["PYTHONPATH"] = SRC + os.pathsep + env.get("PYTHONPATH", "")
-    env["COLUMNS"] = "200"
-    return subprocess.run(
-        [sys.executable, "-m", "elyte", *args],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        env=env,
-        timeout=120,
-    )
 
 
 # (case id, replacement applied to GOOD (old, new) or whole text, expected fragments)

@@ -4,27 +4,12 @@ from Python; ``elyte build`` on the CLI, ``elyte.systems.build_system`` from Pyt
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 from ase import Atoms
 from ase.io import write
+from cli_helpers import elyte
 
 from elyte.errors import INTERFACE_ENV, ElyteError, option, render, say
-
-SRC = str(Path(__file__).resolve().parent.parent / "src")
-
-
-def elyte(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
-    env = dict(os.environ, PYTHONPATH=SRC, COLUMNS="250", OMP_NUM_THREADS="1")
-    env.pop(INTERFACE_ENV, None)
-    return subprocess.run(
-        [sys.executable, "-m", "elyte", *args],
-        capture_output=True, text=True, cwd=cwd, env=env, timeout=120,
-    )  # fmt: skip
 
 
 @pytest.fixture(autouse=True)

@@ -5,18 +5,15 @@ atom; a run that fails in its first steps says what to change; the report's verd
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from cli_helpers import elyte
 
 from elyte.campaign.store import CampaignStore, write_results
 from elyte.report import write_report
 from elyte.report.protocol import lightest_mass, max_timestep_fs, protocol_warnings
 
-SRC = str(Path(__file__).resolve().parent.parent / "src")
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
 BAD = """
@@ -35,18 +32,6 @@ kind = "nvt"
 duration_ps = 0.2
 timestep_fs = 4.0
 """
-
-
-def elyte(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
-    env = dict(os.environ, PYTHONPATH=SRC, COLUMNS="200", OMP_NUM_THREADS="1")
-    return subprocess.run(
-        [sys.executable, "-m", "elyte", *args],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        env=env,
-        timeout=120,
-    )
 
 
 def _md(stages, **masses):

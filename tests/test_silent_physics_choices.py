@@ -14,20 +14,11 @@ import numpy as np
 import pytest
 from ase import Atoms
 from ase.io import write
+from cli_helpers import elyte
 
 from elyte.analysis.spec import AnalysisSpec
 from elyte.cli.analyze_flow import run_temperature
 from elyte.io.trajectory import Trajectory
-
-SRC = str(Path(__file__).resolve().parent.parent / "src")
-
-
-def elyte(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
-    env = dict(os.environ, PYTHONPATH=SRC, COLUMNS="250", OMP_NUM_THREADS="1")
-    return subprocess.run(
-        [sys.executable, "-m", "elyte", *args],
-        capture_output=True, text=True, cwd=cwd, env=env, timeout=120,
-    )  # fmt: skip
 
 
 @pytest.fixture(scope="module")
