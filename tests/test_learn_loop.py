@@ -228,6 +228,31 @@ def _written(out: Path) -> int:
     return sum(1 for _ in out.rglob("*")) + lines
 
 
+def kill_and_resume(cfg: Path, out: Path, seed: int) -> list[tuple[float, int]]:
+    """``elyte learn CFG -o OUT`` killed with SIGKILL three times, each run resuming the
+    one before, then run to the end (asserted to succeed). Each kill lands a seeded random
+    0-3 s after the run has written something new (a label, a model, a phase file), so
+    every kill falls inside the loop's work, whatever the machine's speed. Returns the
+    kills as (delay s, files and labels written then)."""
+    cmd = [sys.executable, "-m", "elyte", "learn", str(cfg), "-o", str(out)]
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    kills = []
+    for delay in np.random.default_rng(seed).uniform(0.0, 3.0, size=3):
+        proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        before = _written(out)
+        while proc.poll() is None and _written(out) <= before:
+            time.sleep(0.05)
+        try:
+            proc.wait(timeout=delay)
+        except subprocess.TimeoutExpired:
+            proc.send_signal(signal.SIGKILL)
+            proc.wait()
+            kills.append((round(float(delay), 2), _written(out)))
+    done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stderr[-2000:]
+    return kills
+
+
 def _toml(d: dict, path: Path) -> None:
     def val(v):
         if isinstance(v, dict):
@@ -243,25 +268,7 @@ def test_kill_at_random_moment_and_resume_labels_everything_once(tmp_path):
     cfg = tmp_path / "learn.toml"
     _toml(KILL, cfg)
     out = tmp_path / "run"
-    cmd = [sys.executable, "-m", "elyte", "learn", str(cfg), "-o", str(out)]
-    env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    kills = []
-    for delay in np.random.default_rng(12).uniform(0.0, 3.0, size=3):
-        # three SIGKILLs, each run resuming the one before: each lands a seeded random
-        # 0-3 s after the run has written something new (a label, a model, a phase file),
-        # so every kill falls inside the loop's work, whatever the machine's speed
-        proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        before = _written(out)
-        while proc.poll() is None and _written(out) <= before:
-            time.sleep(0.05)
-        try:
-            proc.wait(timeout=delay)
-        except subprocess.TimeoutExpired:
-            proc.send_signal(signal.SIGKILL)
-            proc.wait()
-            kills.append((round(float(delay), 2), _written(out)))
-    done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=900)
-    assert done.returncode == 0, done.stderr[-2000:]
+    kills = kill_and_resume(cfg, out, seed=12)
     store = LabelStore(out)
     ledger = store.ledger()
     ids = [r["label_id"] for r in ledger]

@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 from ase import Atoms
 from ase.calculators.singlepoint import SinglePointCalculator
+from optional import need
 
 from elyte.learn.oracle import Oracle, bare, label_frame
 from elyte.learn.select import classify, select_frames
@@ -120,7 +121,7 @@ def test_spcfw_oracle_labels_water_and_bad_kwargs_name_the_key():
 
 @pytest.mark.slow
 def test_stability_separates_a_two_frame_model_from_the_oracle(tmp_path):
-    pytest.importorskip("mace")
+    need("mace")
     from elyte.learn.committee import load_committee, train_committee
 
     spec = load_learn_spec(CONFIG)
@@ -157,15 +158,10 @@ def test_onthefly_killed_at_random_moments_labels_each_stop_frame_once(tmp_path)
     """On-the-fly labelling (each run stops at its first uncertain frame, that frame is
     labelled, the committee retrained every 4 labels) under three SIGKILLs: the kill
     test of tests/test_learn_loop.py with ``selection = "onthefly"``."""
-    pytest.importorskip("mace")
+    need("mace")
     import json
-    import os
-    import signal
-    import subprocess
-    import sys
-    import time
 
-    from test_learn_loop import KILL, _toml, _written
+    from test_learn_loop import KILL, _toml, kill_and_resume
 
     from elyte.learn.store import LabelStore
 
@@ -174,22 +170,7 @@ def test_onthefly_killed_at_random_moments_labels_each_stop_frame_once(tmp_path)
     path = tmp_path / "learn.toml"
     _toml(cfg, path)
     out = tmp_path / "run"
-    cmd = [sys.executable, "-m", "elyte", "learn", str(path), "-o", str(out)]
-    env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    kills = 0
-    for delay in np.random.default_rng(3).uniform(0.0, 3.0, size=3):
-        proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        before = _written(out)
-        while proc.poll() is None and _written(out) <= before:
-            time.sleep(0.05)
-        try:
-            proc.wait(timeout=delay)
-        except subprocess.TimeoutExpired:
-            proc.send_signal(signal.SIGKILL)
-            proc.wait()
-            kills += 1
-    done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=900)
-    assert done.returncode == 0, done.stderr[-2000:]
+    kills = len(kill_and_resume(path, out, seed=3))
     store = LabelStore(out)
     ids = [r["label_id"] for r in store.ledger()]
     assert len(ids) == len(set(ids)), "a frame was labelled twice"
