@@ -233,3 +233,12 @@ def test_version_from_python_and_the_command_line():
     out = subprocess.run([sys.executable, "-m", "elyte", "--version"], capture_output=True,
                          text=True, check=True)  # fmt: skip
     assert out.stdout.strip() == f"elyte {version}"
+
+
+def test_import_elyte_exposes_every_name_of_the_api_floor():
+    # elyte/__init__ (base floor) cannot import elyte.api to read its names: the two lists
+    # must not drift apart
+    import elyte.api
+
+    for name in elyte.api.__all__:
+        assert name in elyte.__all__ and getattr(elyte, name) is getattr(elyte.api, name), name

@@ -25,7 +25,6 @@ __version__ = "0.1.0"
 _WHERE = {
     name: "api"
     for name in (
-        "Result",
         "Results",
         "Run",
         "analyze",
