@@ -242,3 +242,5 @@ def test_import_elyte_exposes_every_name_of_the_api_floor():
 
     for name in elyte.api.__all__:
         assert name in elyte.__all__ and getattr(elyte, name) is getattr(elyte.api, name), name
+    # the api floor's literal __all__ (for type checkers) is its lazy table's names
+    assert sorted(elyte.api.__all__) == sorted(elyte.api.WHERE)

@@ -58,6 +58,22 @@ WHERE = {
     "run_campaign": "campaigns",
 }
 
-__all__ = sorted(WHERE)
+__all__ = [
+    "Results",
+    "Run",
+    "analyze",
+    "build",
+    "campaign_results",
+    "conductivity",
+    "coordination",
+    "density",
+    "diffusion",
+    "open_trajectory",
+    "rdf",
+    "run_campaign",
+    "run_md",
+    "structure_factor",
+    "viscosity",
+]
 
 __getattr__, __dir__ = lazy_exports(__name__, WHERE)
