@@ -28,6 +28,30 @@ def test_overlap_found_across_the_periodic_boundary_and_not_for_close_neighbours
     assert overlapping_pair(b.positions, b.cell.array, b.pbc) is None
 
 
+@pytest.mark.parametrize("pbc", [True, False])
+def test_every_planted_overlap_is_found_as_ase_measures_it(pbc):
+    # pairs 0.01-0.099 Å apart in random directions (also straddling any grid a search
+    # might bin on, e.g. 0.19/0.21 in x and 0.09/0.11 in y), against ASE's all-pairs
+    # minimum-image distances
+    from ase.geometry import get_distances
+
+    rng = np.random.default_rng(7)
+    cases = [np.array([[0.19, 0.09, 0.0], [0.21, 0.11, 0.0]])]
+    for _ in range(40):
+        pos = rng.uniform(0, 10, (30, 3))
+        i, j = rng.choice(30, 2, replace=False)
+        step = rng.normal(size=3)
+        pos[j] = pos[i] + rng.uniform(0.01, 0.099) * step / np.linalg.norm(step)
+        cases.append(pos)
+    for pos in cases:
+        _, d = get_distances(pos, cell=np.eye(3) * 10, pbc=pbc)
+        d[np.diag_indices_from(d)] = np.inf
+        want = np.unravel_index(np.argmin(d), d.shape)
+        found = overlapping_pair(pos, np.eye(3) * 10, [pbc] * 3)
+        assert found is not None, pos
+        assert found[:2] == tuple(sorted(map(int, want))) and found[2] == pytest.approx(d.min())
+
+
 @pytest.mark.parametrize("command", ["analyze", "md", "build"])
 def test_overlapping_atoms_are_refused_by_name(tmp_path, command):
     rng = np.random.default_rng(2)

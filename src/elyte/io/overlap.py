@@ -11,7 +11,7 @@ OVERLAP_A = 0.1
 
 
 def overlapping_pair(positions: np.ndarray, cell: np.ndarray, pbc) -> tuple[int, int, float] | None:
-    """First pair of atoms closer than :data:`OVERLAP_A` in one frame, or ``None``.
+    """The closest pair of atoms closer than :data:`OVERLAP_A` in one frame, or ``None``.
 
     Args:
         positions: (N, 3) Å. cell: (3, 3) rows are cell vectors, Å. pbc: 3 booleans.
@@ -22,27 +22,18 @@ def overlapping_pair(positions: np.ndarray, cell: np.ndarray, pbc) -> tuple[int,
     pos = np.asarray(positions, dtype=float)
     if len(pos) < 2:
         return None
+    # ASE's binned neighbour list (O(N), any cell, pure numpy: vesin would pull in torch
+    # at every input check); a cell with no volume is searched as an open box
+    from ase.neighborlist import primitive_neighbor_list
+
     cell = np.asarray(cell, dtype=float)
-    periodic = bool(np.all(pbc)) and abs(np.linalg.det(cell)) > 1e-9
-    if periodic:
-        frac = np.linalg.solve(cell.T, pos.T).T % 1.0
-        pos = frac @ cell
-    # hash on two grids offset by half a bin: a pair closer than half a bin shares a bin
-    # in at least one of them along a line; candidates are then checked exactly
-    for shift in (0.0, 0.5):
-        keys = np.floor(pos / (2 * OVERLAP_A) + shift).astype(np.int64)
-        _, inverse, counts = np.unique(keys, axis=0, return_inverse=True, return_counts=True)
-        for b in np.flatnonzero(counts > 1):
-            idx = np.flatnonzero(inverse.ravel() == b)
-            for a, i in enumerate(idx):
-                for j in idx[a + 1 :]:
-                    d = pos[j] - pos[i]
-                    if periodic:
-                        d = d - np.round(np.linalg.solve(cell.T, d)) @ cell
-                    dist = float(np.linalg.norm(d))
-                    if dist < OVERLAP_A:
-                        return int(i), int(j), dist
-    return None
+    pbc = np.asarray(pbc, dtype=bool) & (abs(np.linalg.det(cell)) > 1e-9)
+    i, j, d = primitive_neighbor_list("ijd", pbc, cell, pos, OVERLAP_A, self_interaction=False)
+    if len(d) == 0:
+        return None
+    k = int(np.argmin(d))
+    a, b = sorted((int(i[k]), int(j[k])))
+    return a, b, float(d[k])
 
 
 def check_no_overlap(
