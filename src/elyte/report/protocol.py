@@ -26,21 +26,24 @@ MINIMIZE_FIX = 'add a first stage [[md.stages]] kind = "minimize"'
 
 def lightest_mass(elements: set[str] | frozenset[str], masses: dict[str, Any]) -> float | None:
     """The smallest atomic mass (amu) among ``elements`` under the mass scheme ``masses``
-    (``scheme`` physical/hmr/deuterium, ``hydrogen_mass``, ``overrides``)."""
+    (the ``[md] masses`` table, :class:`~elyte.md.spec.MassSpec`): hydrogen at the HMR or
+    deuterium mass, then the per-element overrides (the heavy atoms' loss under HMR
+    never makes them the lightest)."""
     from ase.data import atomic_masses, atomic_numbers
 
-    scheme = masses.get("scheme", "physical")
-    overrides = masses.get("overrides") or {}
+    from elyte.md.masses import DEUTERIUM_MASS
+    from elyte.md.spec import MassSpec
+
+    spec = MassSpec.model_validate(masses)
+    hydrogen = {"hmr": spec.hydrogen_mass, "deuterium": DEUTERIUM_MASS}.get(spec.scheme)
     values = []
     for el in elements:
         if el not in atomic_numbers:
             continue
         m = float(atomic_masses[atomic_numbers[el]])
-        if el == "H" and scheme == "hmr":
-            m = float(masses.get("hydrogen_mass", 3.0))
-        elif el == "H" and scheme == "deuterium":
-            m = 2.014
-        values.append(float(overrides.get(el, m)))
+        if el == "H" and hydrogen is not None:
+            m = hydrogen
+        values.append(float(spec.overrides.get(el, m)))
     return min(values) if values else None
 
 
