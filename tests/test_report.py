@@ -546,7 +546,7 @@ def test_every_status_reaches_csv_json_and_terminal(status_dir):
         if status != "measured":
             assert f"[{status}: {reason}]" in text, status
     assert "13.040 ± 0.030 [unreliable" in text  # dimensionless: no "1"
-    assert "0.9969800 ± 0.0000025 g/cm^3\n" in text
+    assert "0.9969800 ± 0.0000025 g/cm^3 [measured]\n" in text  # every line says its status
     assert "the first shell may be too short to resolve" in text
 
 

@@ -178,6 +178,18 @@ def analyze(
         how = spec.viscosity_estimator
         run("viscosity", lambda: shear_viscosity(dynamic, temperature, estimator=how))
 
+    eta = spec.viscosity_mPa_s
+    if eta is None and "viscosity" in results:
+        eta = results["viscosity"].estimates.get("viscosity")
+    if diffusion and eta is not None:
+        from elyte.analysis.finite_size import corrected_diffusion
+
+        cells = [np.asarray(t.cells) for t in dynamic]
+        for s, d in diffusion.items():
+            extra, note = corrected_diffusion({f"D[{s}]": d}, eta, temperature, cells)
+            results[f"diffusion[{s}]"].estimates.update(extra)
+            results[f"diffusion[{s}]"].notes.append(note)
+
     if spec.structure_factor is not None:
         run("structure_factor", lambda: _structure_factor(trimmed, spec, trajs))
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import math
 
-from elyte.errors import ConfigError
+import numpy as np
+
+from elyte.errors import ConfigError, option
 from elyte.estimate import STATUSES, Estimate
 from elyte.units import KB_SI
 
@@ -59,3 +61,63 @@ def yeh_hummer(
         reason=worst.reason if worst is D else f"viscosity: {worst.reason}",
         positive=True,
     )
+
+
+def cubic_box_length(cells: list[np.ndarray]) -> float | None:
+    """Mean edge V^(1/3) in Å of (T, 3, 3) cell series (Å), or None when a cell is not
+    cubic (edges equal and angles 90° to 1 %): ξ = 2.837297 holds for cubes only."""
+    lengths = []
+    for series in cells:
+        series = np.asarray(series, dtype=float)
+        edges = np.linalg.norm(series, axis=2)  # (T, 3)
+        cosines = np.einsum("tij,tkj->tik", series, series) / (
+            edges[:, :, None] * edges[:, None, :]
+        )
+        off = np.abs(cosines[:, [0, 0, 1], [1, 2, 2]])
+        if np.ptp(edges, axis=1).max() > 0.01 * edges.min() or off.max() > 0.01:
+            return None
+        lengths.append(np.abs(np.linalg.det(series)) ** (1 / 3))
+    return float(np.mean(np.concatenate(lengths)))
+
+
+def corrected_diffusion(
+    d_estimates: dict[str, Estimate],
+    viscosity_mPa_s: float | Estimate,
+    temperature: float,
+    cells: list[np.ndarray],
+) -> tuple[dict[str, Estimate], str]:
+    """Yeh–Hummer D∞ beside each D_PBC: ``{"D_YH[X]": estimate}`` and a note.
+
+    ``d_estimates`` maps ``"D[X]"`` to D_PBC (1e-9 m²/s); ``viscosity_mPa_s`` is given or
+    the run's own (an Estimate, its error and status carried over); T in K; ``cells``
+    one (T, 3, 3) Å series per replica. Nothing is corrected (empty dict, the note says
+    why) for a non-cubic box, a viscosity that is not a positive finite number, or no T.
+    """
+    eta = viscosity_mPa_s.value if isinstance(viscosity_mPa_s, Estimate) else viscosity_mPa_s
+    where = "the run's" if isinstance(viscosity_mPa_s, Estimate) else "the given"
+    length = cubic_box_length(cells)
+    why = ""
+    if length is None:
+        why = "the box is not cubic (ξ = 2.837297 holds for a cube)"
+    elif not (math.isfinite(eta) and eta > 0):
+        why = f"{where} viscosity is not a positive number"
+    elif not (math.isfinite(temperature) and temperature > 0):
+        why = f"the trajectory records no temperature (give {option('temperature')})"
+    if why:
+        missing = {
+            "D_YH" + key.removeprefix("D"): Estimate(
+                math.nan, math.nan, d.unit, "Yeh-Hummer", status="not computed", reason=why
+            )
+            for key, d in d_estimates.items()
+        }
+        return missing, f"finite-size (Yeh–Hummer) correction of D not computed: {why}"
+    out = {
+        "D_YH" + key.removeprefix("D"): yeh_hummer(d, temperature, viscosity_mPa_s, length)
+        for key, d in d_estimates.items()
+        if math.isfinite(d.value)
+    }
+    note = (
+        f"D_YH: D corrected for the periodic box (Yeh–Hummer, L = {length:.4g} Å, "
+        f"η = {eta:.4g} mPa s ({where}), T = {temperature:.4g} K); D is the raw D_PBC"
+    )
+    return out, note

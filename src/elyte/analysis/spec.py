@@ -106,6 +106,12 @@ class AnalysisSpec(Spec):
         "Lorentz fit of the stress spectrum; narrower error, seconds per system; needs the "
         "analysis extra).",
     )
+    viscosity_mPa_s: float | None = Field(
+        None,
+        gt=0,
+        description="Shear viscosity η in mPa s for the Yeh–Hummer finite-size correction "
+        "of D (D_YH beside the raw D); default: the run's own when viscosity is computed.",
+    )
     structure_factor: StructureFactorSpec | None = Field(None, description="X-ray S(q).")
     dimers: list[DimerSpec] = Field(default_factory=list, description="Dimer counts vs time.")
     speciation: list[SpeciationSpec] = Field(

@@ -43,6 +43,13 @@ def analyze_command(
         "--viscosity-estimator",
         help="green-kubo (default) or stacie (STACIE's spectrum fit; the analysis extra).",
     ),
+    viscosity_mpa_s: float = typer.Option(
+        None,
+        "--viscosity-mpa-s",
+        help="Shear viscosity in mPa s: D is also shown corrected for the periodic box "
+        "(Yeh–Hummer, D_YH beside the raw D); default: the run's own with --analyses viscosity.",
+        show_default=False,
+    ),
     allow_net_charge: bool = typer.Option(
         False,
         "--allow-net-charge",
@@ -59,7 +66,7 @@ def analyze_command(
     from rich.console import Console
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-    from elyte.cli.analyze_flow import analyze_files, build_spec, with_estimator
+    from elyte.cli.analyze_flow import analyze_files, build_spec, with_option
 
     spec = build_spec(analyses, pairs, species, config, equilibration_ps)
     if charges is not None:
@@ -67,7 +74,10 @@ def analyze_command(
 
         spec = type(spec)(**{**spec.model_dump(), "charges": parse_charges(charges)})
     if viscosity_estimator is not None:
-        spec = with_estimator(spec, viscosity_estimator)
+        spec = with_option(spec, "viscosity_estimator", viscosity_estimator,
+                           "--viscosity-estimator")  # fmt: skip
+    if viscosity_mpa_s is not None:
+        spec = with_option(spec, "viscosity_mPa_s", viscosity_mpa_s, "--viscosity-mpa-s")
     console = Console()
     with Progress(
         SpinnerColumn(),
@@ -100,13 +110,16 @@ def analyze_command(
 
 
 def print_results(console, results: dict) -> None:
-    """Terminal lines: ``name: value ± err unit [status: reason]``, then caveat notes."""
+    """Terminal lines: ``name: value ± err unit [status]`` (``[status: reason]`` when not
+    measured), then caveat notes."""
     from elyte.report.status import estimator_tag, is_caveat, phrase_note
 
     for key, res in results.items():
         for name, est in res.estimates.items():
-            # Estimate.__str__: value ± err unit [status: reason]; no "1" for dimensionless
-            line = f"{key:>18}  {name}{estimator_tag(est)}: {est}"
+            # Estimate.__str__: value ± err unit [status: reason]; no "1" for dimensionless.
+            # It leaves "measured" out; on the terminal every estimate says its status.
+            shown = f"{est} [measured]" if est.status == "measured" else str(est)
+            line = f"{key:>18}  {name}{estimator_tag(est)}: {shown}"
             console.print(line, markup=False, highlight=False)
         for note in res.notes:
             text = phrase_note(note, res.estimates)

@@ -124,13 +124,13 @@ def build_spec(
     return AnalysisSpec(**{**spec.model_dump(), **update})
 
 
-def with_estimator(spec: AnalysisSpec, estimator: str) -> AnalysisSpec:
-    """``spec`` with ``viscosity_estimator`` set (``--viscosity-estimator``), checked."""
+def with_option(spec: AnalysisSpec, field: str, value: Any, flag: str) -> AnalysisSpec:
+    """``spec`` with ``field`` set from the command-line ``flag``, checked."""
     try:
-        return AnalysisSpec(**{**spec.model_dump(), "viscosity_estimator": estimator})
+        return AnalysisSpec(**{**spec.model_dump(), field: value})
     except ValidationError as exc:
         why = exc.errors()[0]["msg"].removeprefix("Value error, ")
-        raise ConfigError(f"--viscosity-estimator {estimator}: {why}") from exc
+        raise ConfigError(f"{flag} {value}: {why}") from exc
 
 
 def check_charges(spec: AnalysisSpec, trajs: Sequence[Any], allow_net_charge: bool) -> None:
