@@ -11,8 +11,8 @@ import numpy as np
 from elyte.analysis.equilibration import (
     combine_replicas,
     detect_equilibration,
+    mean_standard_error,
     mser_start,
-    statistical_inefficiency,
 )
 from elyte.analysis.result import Result
 from elyte.errors import ConfigError
@@ -55,9 +55,11 @@ def density(
     Each replica's start is discarded — ``equilibration_ps`` ps of it (one number, or one
     per replica), or, by default, the start found by :func:`mser_start` on that
     replica's density. The replica mean has the standard error ``std · sqrt(g / N)`` with
-    ``g`` the statistical inefficiency. Replicas are combined weighting each by its
-    ``N_eff``; the reported standard error is the larger of the propagated within-replica
-    error and, with ≥ 2 replicas, the spread of the replica means ``std / sqrt(R)``.
+    ``g`` the statistical inefficiency, corrected for short series
+    (:func:`~elyte.analysis.equilibration.mean_standard_error`). Replicas are combined
+    weighting each by its ``N_eff``; the reported standard error is the larger of the
+    propagated within-replica error and, with ≥ 2 replicas, the spread of the replica
+    means ``std / sqrt(R)``.
 
     Args:
         trajs: replicas (same system).
@@ -90,12 +92,11 @@ def density(
             how = f"first {cut:g} ps discarded"
         t0 = min(t0, max(0, rho.size - 2))
         kept = rho[t0:]
-        g = statistical_inefficiency(kept)
+        stderr, g = mean_standard_error(kept)
         n = kept.size
         varies = float(np.ptp(rho)) > 1e-12 * float(np.mean(rho))
         mean = float(np.mean(kept))
         constant &= not varies
-        stderr = float(np.std(kept, ddof=1) * np.sqrt(g / n)) if n > 1 else float("nan")
         if not varies:
             stderr = 0.0  # fixed box: no sampling error (np.std leaves rounding noise)
         n_eff = n / g
@@ -117,7 +118,7 @@ def density(
             stderr,
             "g/cm^3",
             f"mean after equilibration ({how}: {t0} frames, {times[t0] - times[0]:.4g} ps); "
-            f"stderr = std·sqrt(g/N), g = {g:.3g}",
+            f"stderr = std·sqrt(g/N) (bias-corrected, Student-t widened), g = {g:.3g}",
             n_eff=n_eff,
             details={"t0_index": t0, "t0_ps": float(times[t0]), "g": g, "n_frames": n},
             status=status,

@@ -91,6 +91,34 @@ def statistical_inefficiency(x: Sequence[float] | np.ndarray, mintime: int = 3) 
     return max(g, 1.0)
 
 
+def mean_standard_error(x: Sequence[float] | np.ndarray) -> tuple[float, float]:
+    """Standard error of the time mean of a correlated series, and its ``g``.
+
+    ``std · sqrt(g / N)`` with :func:`statistical_inefficiency` ``g`` is too small on
+    short series: the sample variance of a correlated series is low by ``(1 − g/N)`` and
+    the error of an error from ``N_eff = N/g`` samples is large. So the variance is
+    divided by ``1 − g/N`` and the error widened by ``t_{0.975}(N_eff − 1) / 1.96``, so
+    that ±1.96 σ is the Student-t 95 % interval. On AR(1) series (2000 each) ±1.96 σ
+    covers the mean in 92.6 % at N/g ≈ 16 (φ = 0.9, 300 samples; 90.2 % without the
+    corrections), 91.0 % at N/g ≈ 15 (φ = 0.99, 3000; 88.1 %), 93.2 % at N/g ≈ 26
+    (φ = 0.95, 1000; 91.9 %) and 94.7 % at N/g ≈ 46 (φ = 0.97, 3000; 94.0 %);
+    ``tests/test_density_coverage.py``. Below N/g ≈ 15 no error from
+    the series alone covers 90 %: the correlation is not yet visible. Returns
+    ``(stderr, g)``; ``nan`` below 2 samples.
+    """
+    from scipy.stats import t as student_t
+
+    a = np.asarray(x, dtype=float).ravel()
+    n = a.size
+    if n < 2:
+        return float("nan"), 1.0
+    g = statistical_inefficiency(a)
+    n_eff = n / g
+    var = float(np.var(a)) / max(1.0 - g / n, 1.0 / n)
+    widen = float(student_t.ppf(0.975, max(n_eff - 1.0, 1.0))) / 1.959963984540054
+    return float(np.sqrt(var * g / n)) * widen, g
+
+
 def detect_equilibration(
     x: Sequence[float] | np.ndarray, nskip: int | None = None
 ) -> tuple[int, float, float]:
