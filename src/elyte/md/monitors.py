@@ -19,10 +19,14 @@ from ase.data import atomic_numbers, chemical_symbols, covalent_radii
 from ase.io import write
 
 from elyte.errors import ConfigError
+from elyte.md.drift import trend
 from elyte.md.spec import MonitorSpec, StageSpec
 from elyte.md.state import Snapshot
 from elyte.md.topology import mic_distances, pair_list_arrays
 from elyte.units import mass_density_g_cm3
+
+#: A density drift trips only when its slope is this many standard errors from zero.
+DRIFT_Z = 3.0
 
 #: Built-in minimum distances (Å), over the covalent-radius default.
 DEFAULT_MIN_DISTANCE = {"H-H": 0.5, "O-O": 1.8}
@@ -109,6 +113,7 @@ class StabilityMonitor:
         self._series_t: list[float] = []
         self._series_v: list[float] = []
         self._stage_kind: str | None = None
+        self._judged_n = 0  # density series length at the last trend fit
 
     # ------------------------------------------------------------------ stage bookkeeping
     def start_stage(self, stage: StageSpec) -> None:
@@ -116,17 +121,20 @@ class StabilityMonitor:
         self._stage_kind = stage.kind
         self._series_t.clear()
         self._series_v.clear()
+        self._judged_n = 0
 
     def get_state(self) -> dict[str, np.ndarray]:
         return {
             "series_t": np.array(self._series_t),
             "series_v": np.array(self._series_v),
             "max_dimers": np.array([self.max_dimers_seen[k] for k in self.dimers]),
+            "judged_n": np.array(self._judged_n),
         }
 
     def set_state(self, state: dict[str, np.ndarray]) -> None:
         self._series_t = [float(x) for x in state["series_t"]]
         self._series_v = [float(x) for x in state["series_v"]]
+        self._judged_n = int(state.get("judged_n", 0))  # absent in older checkpoints
         for k, v in zip(self.dimers, state["max_dimers"], strict=False):
             self.max_dimers_seen[k] = int(v)
 
@@ -255,13 +263,17 @@ class StabilityMonitor:
                     f"density {rho:.3f} g/cm³ left [{lo}, {hi}] × starting {self.rho0:.3f} g/cm³",
                 )
             if self._stage_kind == "npt":
-                slope = self._drift(
-                    row, "density_drift_per_ps", stage_time_ps, rho / self.rho0, after_ps=2.0
-                )
-                if slope is not None and abs(slope) > spec.max_density_drift:
+                found = self._density_trend(row, stage_time_ps, rho / self.rho0)
+                if (
+                    found is not None
+                    and found.judged
+                    and abs(found.slope) > spec.max_density_drift
+                    and abs(found.slope) > DRIFT_Z * found.stderr
+                ):
                     trip(
                         "density_drift",
-                        f"density still drifts {slope:+.3f} × ρ0 per ps after "
+                        f"density still drifts {found.slope:+.3f} ± {found.stderr:.3f} × ρ0 "
+                        f"per ps over the last {stage_time_ps / 2:.1f} ps of "
                         f"{stage_time_ps:.1f} ps (limit {spec.max_density_drift})",
                     )
         if self._stage_kind == "nve":
@@ -296,6 +308,20 @@ class StabilityMonitor:
             return None
         row[key] = slope = self._slope(second_half=not whole)
         return slope
+
+    def _density_trend(self, row: dict[str, float], stage_time_ps: float, value: float):
+        """Add ``value`` to the stage's density series; from 2 ps on, and each time the
+        series has grown by 2 % (the fit costs O(n)), its :func:`~elyte.md.drift.trend`
+        (slope stored as ``row["density_drift_per_ps"]``)."""
+        self._series_t.append(stage_time_ps)
+        self._series_v.append(value)
+        n = len(self._series_t)
+        if stage_time_ps < 2.0 or n < self._judged_n * 1.02:
+            return None
+        self._judged_n = n
+        found = trend(np.asarray(self._series_t), np.asarray(self._series_v))
+        row["density_drift_per_ps"] = found.slope
+        return found
 
     def _slope(self, *, second_half: bool) -> float:
         t = np.asarray(self._series_t)
