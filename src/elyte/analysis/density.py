@@ -19,6 +19,7 @@ from elyte.errors import ConfigError
 from elyte.estimate import Estimate
 from elyte.io.trajectory import Trajectory
 from elyte.units import mass_density_g_cm3
+from elyte.wording import counted
 
 
 @dataclass
@@ -117,7 +118,8 @@ def density(
             mean,
             stderr,
             "g/cm^3",
-            f"mean after equilibration ({how}: {t0} frames, {times[t0] - times[0]:.4g} ps); "
+            f"mean after equilibration ({how}: {counted(t0, 'frame')}, "
+            f"{times[t0] - times[0]:.4g} ps); "
             f"stderr = std·sqrt(g/N) (bias-corrected, Student-t widened), g = {g:.3g}",
             n_eff=n_eff,
             details={"t0_index": t0, "t0_ps": float(times[t0]), "g": g, "n_frames": n},

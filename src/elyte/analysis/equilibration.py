@@ -23,6 +23,7 @@ import numpy as np
 
 from elyte.io.trajectory import Trajectory
 from elyte.units import mass_density_g_cm3
+from elyte.wording import counted
 
 
 def combine_replicas(
@@ -225,7 +226,8 @@ def equilibration_start(traj: Trajectory) -> tuple[int, str]:
     return index, (
         f"automatic detection (MSER-5 in the first half, kept only if the discarded part "
         f"is {TRANSIENT_Z:g} standard errors off) on {', '.join(n for n, _ in series)}: "
-        f"discarded {index} frames ({index * dt:.4g} ps), {how}; max-N_eff (Chodera 2016, "
+        f"discarded {counted(index, 'frame')} ({index * dt:.4g} ps), {how}; "
+        "max-N_eff (Chodera 2016, "
         f"pymbar's detect_equilibration) would discard {anchor} ({anchor * dt:.4g} ps)"
     )
 
@@ -258,10 +260,15 @@ def discard_equilibration(
             )
             times = np.asarray(traj.times, dtype=float)
             start = int(np.searchsorted(times - times[0], cut - 1e-9 * max(1.0, abs(cut))))
-            note = f"discarded the first {cut:g} ps ({start} frames) as requested"
-        if start >= traj.n_frames - 1:
-            start = max(0, traj.n_frames - 2)
-            note += "; fewer than 2 frames would remain, so only the last 2 are kept"
+            note = f"discarded the first {cut:g} ps ({counted(start, 'frame')}) as requested"
+        if traj.n_frames < 2:
+            note += "; the trajectory has 1 frame"
+        elif start >= traj.n_frames - 1:
+            start = traj.n_frames - 2
+            note += (
+                f"; fewer than 2 frames would remain, so the last 2 of "
+                f"{counted(traj.n_frames, 'frame')} are kept"
+            )
         if start > traj.n_frames // 2:
             note += "; more than half of the run discarded: it may not be equilibrated"
         out.append(traj.frames(start))

@@ -13,6 +13,7 @@ import numpy as np
 from elyte.analysis.msd import displacement_moments, msd_fft
 from elyte.errors import ConfigError, InputFileError
 from elyte.io.trajectory import Trajectory
+from elyte.wording import counted
 
 
 @dataclass
@@ -54,7 +55,9 @@ def common_timestep(trajs: list[Trajectory]) -> float:
     dts = []
     for k, tr in enumerate(trajs):
         if tr.n_frames < 4:
-            raise InputFileError(f"replica {k} has {tr.n_frames} frames; need at least 4")
+            raise InputFileError(
+                f"replica {k} has {counted(tr.n_frames, 'frame')}; need at least 4"
+            )
         steps = np.diff(np.asarray(tr.times, float))
         dt = float(np.median(steps))
         if not dt > 0 or np.max(np.abs(steps - dt)) > 1e-3 * dt:

@@ -8,6 +8,8 @@ import numpy as np
 from scipy.ndimage import gaussian_filter1d
 from scipy.stats import t as t_dist
 
+from elyte.wording import counted
+
 
 def t_factor(n: int) -> float:
     """``t_{0.975,n−1} / 1.96``: widens a standard error from ``n`` groups so that
@@ -92,7 +94,7 @@ def shell_quality(
         return "not computed", f"g(r) has no minimum after its first peak below {r[-1]:.2f} Å"
     if n_frames < MIN_SHELL_FRAMES:
         return "unreliable", (
-            f"only {n_frames} frames: g(r) too noisy to locate its first minimum "
+            f"only {counted(n_frames, 'frame')}: g(r) too noisy to locate its first minimum "
             f"(need ≥ {MIN_SHELL_FRAMES})"
         )
     if err is None or not np.all(np.isfinite(err)):

@@ -18,6 +18,7 @@ from elyte.analysis.diffusion import common_timestep
 from elyte.errors import InputFileError
 from elyte.io.trajectory import Trajectory
 from elyte.units import KB_EV
+from elyte.wording import counted
 
 #: 1 eV·ps/Å³ in mPa·s (1 eV/Å³ = 1.602176634e11 Pa, 1 ps = 1e-12 s)
 EV_PS_PER_A3_TO_MPA_S = 1.602176634e11 * 1e-12 * 1e3
@@ -51,5 +52,7 @@ def stress_series(
     prefactor = volume / (KB_EV * temperature) * EV_PS_PER_A3_TO_MPA_S
     n_t = min(tr.n_frames for tr in trajs)
     if n_t < min_frames:
-        raise InputFileError(f"trajectory too short for {method}: {n_t} frames; {advice}")
+        raise InputFileError(
+            f"trajectory too short for {method}: {counted(n_t, 'frame')}; {advice}"
+        )
     return StressSeries(dt, volume, prefactor, n_t)

@@ -10,6 +10,7 @@ from typing import Any
 from elyte.api.arguments import positive_number
 from elyte.errors import ConfigError, InputFileError
 from elyte.io.trajectory import Trajectory
+from elyte.wording import counted
 
 #: What ``open_trajectory`` and every observable accept as a trajectory.
 TrajectoryLike = Any
@@ -82,7 +83,7 @@ def _from_frames(frames: list[Any], timestep_ps: float | None) -> Trajectory:
         raise ConfigError(
             f"open_trajectory: frame {bad} is a {type(frames[bad]).__name__}, not ase.Atoms"
         )
-    source = f"list of {len(frames)} frames"
+    source = f"list of {counted(len(frames), 'frame')}"
     times = frame_times(Path(source), "ase.Atoms", frames, timestep_ps)
     traj = frames_to_trajectory(frames, times, {"source": source, "format": "atoms"})
     check_trajectory(traj, source)

@@ -60,6 +60,8 @@ def analyze_command(
     """Compute observables with error bars from one or more trajectories.
 
     Writes OUT/results.json (values, errors, units, provenance) and one PNG per result.
+    Exit status: 0 when every analysis asked for was computed, 1 when one was not (its
+    note says why; the others are still written), 2 for bad input.
 
     Example: elyte analyze run1.xyz run2.xyz --analyses density,rdf,sq --pairs Li-O -o out
     """
@@ -107,6 +109,27 @@ def analyze_command(
         )
     print_results(console, results)
     console.print(f"wrote {path}")
+    missing = not_computed(results)
+    if missing:
+        from elyte.cli._console import err_console
+
+        err_console.print(
+            f"not computed: {', '.join(missing)} (the notes above say why); exit status 1",
+            markup=False,
+            highlight=False,
+        )
+        raise typer.Exit(1)
+
+
+def not_computed(results: dict) -> list[str]:
+    """Keys of the analyses asked for that gave no estimate: a "not computed" note and no
+    estimate that is computed (each such analysis makes ``elyte analyze`` exit 1)."""
+    return [
+        key
+        for key, res in results.items()
+        if any(n.startswith("not computed") for n in res.notes)
+        and all(e.status == "not computed" for e in res.estimates.values())
+    ]
 
 
 def print_results(console, results: dict) -> None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import typer
 
+from elyte.wording import counted
+
 
 def export_command(
     run: str = typer.Argument(..., help="Run folder or trajectory file."),
@@ -38,4 +40,4 @@ def export_command(
     if not target.parent.is_dir():
         raise InputFileError(f"-o {out}: folder {target.parent} does not exist")
     n = export_trajectory(run, target, fmt, frames=parse_frames(frames), stage=stage)
-    Console().print(f"wrote {n} frames to {target} ({fmt})", highlight=False)
+    Console().print(f"wrote {counted(n, 'frame')} to {target} ({fmt})", highlight=False)

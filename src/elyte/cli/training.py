@@ -13,6 +13,8 @@ builds them, not a silently dropped value.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
 
 from elyte.cli._console import err_console
@@ -184,6 +186,11 @@ def evaluate_command(
     if len(args) < 2:
         raise ElyteError("give at least one MODEL and then the DATA to evaluate on")
     *models, data = args
+    if not Path(data).exists():  # before the models: a stray last argument is named as such
+        raise ElyteError(
+            f"the data {data} (the last argument) does not exist: give MODEL... DATA, the "
+            "labelled frames last"
+        )
     device = resolve_device(device)  # a typo is named before any model or data is read
     for model in models:  # the model files first: a bad one is named before the data
         check_model(model, trust_model_file)

@@ -27,6 +27,7 @@ from elyte.io.pdb import pdb_text
 from elyte.io.readers import read_trajectory
 from elyte.io.trajectory import Trajectory
 from elyte.jsonio import atomic_write_text
+from elyte.wording import counted
 
 EXPORT_FORMATS = ("extxyz", "xyz", "pdb", "lammps-dump")
 
@@ -82,7 +83,9 @@ def export_trajectory(
         index = index[stages == wanted]
     index = index[frames]
     if index.size == 0:
-        raise InputFileError(f"{source}: the frame selection is empty ({traj.n_frames} frames)")
+        raise InputFileError(
+            f"{source}: the frame selection is empty ({counted(traj.n_frames, 'frame')})"
+        )
     forces = None
     if traj.metadata.get("format") == "h5md":
         forces = read_forces(traj.metadata["source"])

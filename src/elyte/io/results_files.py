@@ -24,9 +24,16 @@ def read_trajectories(
     """Replicas from files (any format ``elyte.io.readers`` reads)."""
     from elyte.io.readers import read_trajectories as reader
 
+    seen: dict[Path, str | Path] = {}
     for p in paths:
         if not Path(p).exists():
             raise InputFileError(f"trajectory file {p} does not exist")
+        again = seen.setdefault(Path(p).resolve(), p)
+        if again is not p:
+            raise InputFileError(
+                f"trajectory file {p} is given twice (also as {again}): each file is one "
+                "replica, and a repeated one would shrink the error bars; give it once"
+            )
     return list(reader(list(paths), timestep_ps=timestep_ps))
 
 

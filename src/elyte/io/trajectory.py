@@ -13,6 +13,8 @@ from typing import Any
 
 import numpy as np
 
+from elyte.wording import counted
+
 
 @dataclass
 class Trajectory:
@@ -147,7 +149,7 @@ class Trajectory:
             source = self.metadata.get("source", "trajectory")
             raise InputFileError(
                 f"{source}: frames are not evenly spaced in time: only the last "
-                f"{tail.n_frames} of {self.n_frames} frames share one interval, and "
+                f"{tail.n_frames} of {counted(self.n_frames, 'frame')} share one interval, and "
                 f"time-correlation analyses need at least {min_frames}; write frames at one "
                 "interval (or give the production frames alone)"
             )
