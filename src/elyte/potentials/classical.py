@@ -361,6 +361,14 @@ def load_spcfw(spec: PotentialSpec) -> LoadedPotential:
             f"potential 'spcfw' does not know the option(s) {', '.join(unknown)}; "
             f"it takes {', '.join(sorted(allowed))}"
         )
+    for key, value in spec.kwargs.items():
+        wanted = bool if key == "tail_correction" else (int, float)
+        if isinstance(value, bool) != (wanted is bool) or not isinstance(value, wanted):
+            what = "true or false" if wanted is bool else "a number (Å or 1/Å)"
+            raise PotentialError(
+                f"potential 'spcfw' option {key} = {value!r}: give {what}, e.g. "
+                + ("tail_correction = false" if wanted is bool else f"{key} = 1.0")
+            )
     calc = SPCFwWater(**spec.kwargs)
     return LoadedPotential(
         calc,
@@ -372,6 +380,7 @@ def load_spcfw(spec: PotentialSpec) -> LoadedPotential:
                 "cutoff_A": calc.cutoff,
                 "dsf_alpha_per_A": calc.alpha,
                 "lj_tail_correction": calc.tail_correction,
+                "verlet_skin_A": calc.skin if calc.reuse_list else None,
             },
             "packages": versions("vesin", "scipy"),
             "device": "cpu",
