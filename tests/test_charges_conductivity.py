@@ -90,9 +90,10 @@ def test_xdatcar_conductivity_with_cli_charges_matches_kinisi(tmp_path):
     kinisi_analyze = need("kinisi.analyze")
     import ase.io
 
-    # without charges the XDATCAR cannot give σ, and says how to fix it
+    # without charges the XDATCAR cannot give σ, says how to fix it, and exits 1 (asked for,
+    # not computed)
     proc, out = _cli(tmp_path)
-    assert proc.returncode == 0, proc.stderr
+    assert proc.returncode == 1 and "not computed: conductivity" in proc.stderr, proc.stderr
     res = json.loads((out / "results.json").read_text())["results"]["conductivity"]
     assert any("charges" in n for n in res["notes"])
     assert "sigma_EH" not in res["estimates"]
