@@ -111,3 +111,14 @@ def test_all_computed_exits_0_and_every_estimate_shows_its_status(tmp_path):
     lines = [ln for ln in out.stdout.splitlines() if "density" in ln and ":" in ln]
     estimates = [ln for ln in lines if "g/cm^3" in ln]
     assert estimates and all("[" in ln for ln in estimates)  # the combined line too
+
+
+def test_md_stopped_by_a_monitor_exits_1_and_keeps_what_it_wrote(tmp_path):
+    box = tmp_path / "w.extxyz"
+    assert elyte("build", "H2O", "--count", "8", "-o", str(box)).returncode == 0
+    # unminimised, a 1 fs step heats the built box past 3 × 300 K within 20 steps
+    out = elyte("md", str(box), "--potential", "spcfw", "--stage", "nvt:0.01ps",
+                "-o", str(tmp_path / "r"))  # fmt: skip
+    assert out.returncode == 1, out.stderr
+    assert "failed" in out.stderr and "Traceback" not in out.stderr
+    assert (tmp_path / "r" / "trajectory.h5md").exists()

@@ -64,4 +64,9 @@ class InputFileError(ElyteError):
 
 
 class SimulationFailure(ElyteError):
-    """An MD run was stopped by a stability monitor (an unphysical trajectory)."""
+    """An MD run was stopped by a stability monitor (an unphysical trajectory).
+
+    Exit status 1, not 2: the input was accepted, the run could not do all it was asked
+    (what it wrote before the trip is kept)."""
+
+    exit_code = 1

@@ -39,7 +39,8 @@ app = typer.Typer(
     name="elyte",
     help="Build, simulate, analyse and validate battery electrolytes with ML potentials.",
     epilog="Exit status: 0 when the command did everything asked; 1 when part of it could "
-    "not be done (an analysis not computed, a failed campaign run; the output says which); "
+    "not be done (an analysis not computed, an MD run stopped by a monitor, a failed "
+    "campaign run; the output says which); "
     "2 for bad input (one message naming the culprit; --debug shows the traceback).",
     no_args_is_help=True,
     add_completion=False,
