@@ -87,3 +87,18 @@ def test_elyte_analyze_prints_raw_and_corrected_d_with_their_status(tmp_path):
     raw = float(lines["D[Li]"].split(":")[1].split("±")[0])
     corrected = float(lines["D_YH[Li]"].split(":")[1].split("±")[0])
     assert corrected - raw == pytest.approx(_delta(BOX, ETA), abs=0.01)
+
+
+def test_the_report_shows_raw_and_corrected_d_side_by_side(tmp_path):
+    from elyte.report.data import Condition, ReportData, observable_table
+
+    d = Estimate(2.0, 0.1, "1e-9 m^2/s")
+    corrected = Estimate(2.5, 0.1, "1e-9 m^2/s", status="apparent", reason="short run")
+    res = {"diffusion[Li]": {"name": "diffusion", "estimates": {
+        "D[Li]": d.to_dict(), "D_YH[Li]": corrected.to_dict()}}}  # fmt: skip
+    cond = Condition("licl", "chgnet", 300.0, group={"results": res})
+    rows = dict(observable_table(ReportData(tmp_path, {"name": "t"}, [cond], [], []), "licl").rows)
+    names = list(rows)
+    raw, yh = names.index("D[Li] / 1e-9 m^2/s"), names.index("D (Yeh–Hummer)[Li] / 1e-9 m^2/s")
+    assert yh == raw + 1  # side by side
+    assert rows["D (Yeh–Hummer)[Li] / 1e-9 m^2/s"][0].estimate.status == "apparent"

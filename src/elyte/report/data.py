@@ -30,6 +30,8 @@ from elyte.report.status import compare, estimator_tag, value_text
 OBSERVABLES: list[tuple[str, str, str | None]] = [
     ("density", r"^density$", "density"),
     ("D", r"^D\[(?P<x>[^\]]+)\]$", "diffusion"),
+    # finite-size corrected D beside the raw one (analysis/finite_size.corrected_diffusion)
+    ("D (Yeh–Hummer)", r"^D_YH\[(?P<x>[^\]]+)\]$", "diffusion"),
     ("σ_NE", r"^(sigma|σ)_?NE$", "conductivity"),
     ("σ_EH", r"^(sigma|σ)_?EH$", "conductivity"),
     ("η", r"^(eta|η|viscosity)$", "viscosity"),
