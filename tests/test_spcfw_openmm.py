@@ -5,7 +5,9 @@ Voth, J. Chem. Phys. 124, 024503 (2006); DSF of Fennell & Gezelter, J. Chem. Phy
 234104 (2006)): HarmonicBondForce and HarmonicAngleForce (E = k/2 (x - x0)², the paper's
 convention), and one CustomNonbondedForce holding the DSF Coulomb pair term and the O–O
 Lennard-Jones shifted to zero at Rc, with the three intramolecular pairs of each molecule
-excluded. The DSF self term is a constant, added by hand.
+excluded. The DSF self term is a constant, added by hand. elyte's homogeneous LJ tail
+correction (a function of the volume alone, no pair term) is switched off on both
+sides: it is not compared here.
 
 Geometry: 128 waters at ~1 g/cm³ make a 15.7 Å cube, thinner than 2 Rc = 18 Å, so a
 pair of molecules interacts through several periodic images (and a molecule with its
