@@ -19,8 +19,8 @@ from elyte.jsonio import read_json, write_json
 
 
 class ProgressFile:
-    """A ``progress(steps_done, steps_total)`` callback for ``run_md`` that leaves the
-    latest state in a small JSON file.
+    """A ``progress(steps_done, steps_total, info)`` callback for ``run_md`` that leaves
+    the latest state in a small JSON file (``info`` is not recorded).
 
     Written at most once every ``every_s`` seconds, atomically. ``total_ps`` (the run's
     planned simulated time, ps) turns step counts into ps and ns/day.
@@ -33,7 +33,7 @@ class ProgressFile:
         self._last = 0.0
         self._first: tuple[float, int] | None = None
 
-    def __call__(self, steps_done: int, steps_total: int, *_: Any) -> None:
+    def __call__(self, steps_done: int, steps_total: int, info: dict[str, Any]) -> None:
         now = time.monotonic()
         if self._first is None:
             self._first = (now, int(steps_done))

@@ -81,7 +81,8 @@ def md_command(
     with Progress(console=err_console, transient=True, disable=not err_console.is_terminal) as bar:
         tasks: dict[str, int] = {}
 
-        def progress(label: str, done: int, total: int) -> None:
+        def progress(done: int, total: int, info: dict) -> None:
+            label = info["run"]
             if label not in tasks:
                 tasks[label] = bar.add_task(f"md {label}", total=total)
             if done % 10 == 0 or done == total:

@@ -17,11 +17,9 @@ through every integrator and a FIRE or BFGS minimisation interrupted part-way.
 
 from __future__ import annotations
 
-import inspect
 import signal
 import sys
 import threading
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +29,7 @@ from ase import Atoms
 from elyte.errors import ConfigError
 from elyte.md.engines import Engine, make_engine
 from elyte.md.identity import run_hash
+from elyte.md.observers import ProgressFn
 from elyte.md.outcome import MDInterrupted, MDOutcome
 from elyte.md.run_setup import compose as _compose
 from elyte.md.run_setup import finish, stored_outcome
@@ -59,24 +58,6 @@ def thread_counts() -> dict[str, Any]:
     return out
 
 
-def _adapt(progress: Callable[..., None] | None) -> Callable[[int, int, dict], None] | None:
-    """Call ``progress(done, total)`` or, when it takes a third argument, with the stage
-    info dict too."""
-    if progress is None:
-        return None
-    try:
-        params = list(inspect.signature(progress).parameters.values())
-    except (TypeError, ValueError):
-        params = []
-    takes_info = (
-        any(p.kind is p.VAR_POSITIONAL for p in params)
-        or len([p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]) >= 3
-    )
-    if takes_info:
-        return progress
-    return lambda done, total, info: progress(done, total)
-
-
 def run_md(
     atoms: Atoms,
     calculator: Any,
@@ -87,7 +68,7 @@ def run_md(
     pressure_bar: float | None,
     seed: int,
     metadata: dict[str, Any] | None = None,
-    progress: Callable[..., None] | None = None,
+    progress: ProgressFn | None = None,
     engine: Engine | None = None,
 ) -> MDOutcome:
     """Run all stages of ``spec`` on ``atoms`` with ``calculator``; write into ``out_dir``.
@@ -104,10 +85,11 @@ def run_md(
         seed: seeds velocities and thermostat noise.
         metadata: JSON-serialisable extras recorded in the file (``potential`` is copied
             into the provenance: name, file hash, …).
-        progress: ``progress(md_steps_done, md_steps_total)`` or, if it takes a third
-            argument, ``progress(done, total, info)`` with ``info`` = {stage, kind, k, n,
-            eta_s, and for a minimisation fmax (eV/Å) and energy (eV)}; called at every
-            event (at least every ``monitors.every`` MD steps) and every minimiser step.
+        progress: ``progress(md_steps_done, md_steps_total, info)`` with ``info`` =
+            {stage (index), kind, k (step or iteration in the stage), n (its steps),
+            eta_s (s, to the stage's end), and for a minimisation fmax (eV/Å) and
+            energy (eV)}; called at every event (at least every ``monitors.every`` MD
+            steps) and every minimiser step (:class:`~elyte.md.observers.Progress`).
         engine: an :class:`~elyte.md.engines.Engine` (default: ``spec.engine`` from the
             registry, on a copy of ``atoms``).
 
@@ -146,7 +128,7 @@ def run_md(
         return stored
     run = _compose(
         atoms, engine, spec, out, float(temperature), pressure_bar, int(seed), identity,
-        dict(metadata or {}), _adapt(progress), {**thread_counts(), "policy": policy},
+        dict(metadata or {}), progress, {**thread_counts(), "policy": policy},
     )  # fmt: skip
     loop, recorders = run["loop"], run["recorders"]
 
