@@ -1,9 +1,12 @@
-"""``run_md``: the loop. Runs a protocol's stages, stepping the engine to the next event.
+"""``run_md``: a protocol's stages on an engine's R replicas, through the one MD loop
+(:mod:`elyte.md.loop`) with the observers :mod:`elyte.md.run_setup` attaches.
 
-One call runs one replica at one temperature (R = 1). Files in ``out_dir`` (names from
-:mod:`elyte.io.run_files`): ``trajectory.h5md`` (H5MD frames, observables, monitor rows,
-failure record), ``thermo.csv``, ``checkpoint.npz`` (written atomically),
-``outcome.json`` once the run has ended, ``failure_snapshot.extxyz`` when a monitor trips.
+One call runs the engine's replicas at one temperature (the ``"ase"`` engine: R = 1).
+Files in ``out_dir`` (names from :mod:`elyte.io.run_files`): ``trajectory.h5md`` (H5MD
+frames, observables, monitor rows, failure record), ``thermo.csv``, ``checkpoint.npz``
+(written atomically), ``outcome.json`` once the run has ended,
+``failure_snapshot.extxyz`` when a monitor trips. With R > 1 each replica's files but
+the checkpoint are in ``r{r}/`` and ``outcome.json`` in ``out_dir`` is the run's.
 
 Starting the same run (same structure, protocol, temperature, pressure, seed) again in the
 same folder resumes from the checkpoint, or returns the stored outcome if it had ended.
@@ -82,7 +85,7 @@ def run_md(
         out_dir: folder for trajectory.h5md, thermo.csv, checkpoint.npz, outcome.json.
         temperature: run temperature in K (nvt/npt target, heat-ramp end, initial velocities).
         pressure_bar: pressure in bar for npt stages (None if there are none).
-        seed: seeds velocities and thermostat noise.
+        seed: seeds velocities and thermostat noise (replica r: ``seed + r``).
         metadata: JSON-serialisable extras recorded in the file (``potential`` is copied
             into the provenance: name, file hash, …).
         progress: ``progress(md_steps_done, md_steps_total, info)`` with ``info`` =
@@ -90,11 +93,14 @@ def run_md(
             eta_s (s, to the stage's end), and for a minimisation fmax (eV/Å) and
             energy (eV)}; called at every event (at least every ``monitors.every`` MD
             steps) and every minimiser step (:class:`~elyte.md.observers.Progress`).
-        engine: an :class:`~elyte.md.engines.Engine` (default: ``spec.engine`` from the
-            registry, on a copy of ``atoms``).
+        engine: an :class:`~elyte.md.engines.Engine` of R replicas, holding their
+            starting state (default: ``spec.engine`` from the registry, on a copy of
+            ``atoms``); ``atoms`` then gives topology, masses and monitor references.
 
-    Returns the :class:`MDOutcome`. A tripped monitor does not raise: the outcome has status
-    ``"failed"``; ``spec.max_wall_s`` reached gives ``"timed_out"`` (checkpoint kept).
+    Returns the :class:`MDOutcome` (R > 1: the run's; each replica's is in its folder). A
+    tripped monitor does not raise: it stops that replica only, and its outcome has
+    status ``"failed"`` (R > 1: so has the run's, ``failed_replicas`` saying which);
+    ``spec.max_wall_s`` reached gives ``"timed_out"`` (checkpoint kept).
     SIGINT/SIGTERM write a checkpoint and raise :class:`MDInterrupted`, also during a
     minimisation. Resumes automatically from ``out_dir/checkpoint.npz`` of the same run,
     and returns the stored outcome at once if the run had already ended.

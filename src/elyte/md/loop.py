@@ -86,7 +86,7 @@ class Loop:
         self._pending: list[int] = []
         self.checkpoint_every = spec.checkpoint_every
         self.wall_before = 0.0
-        self.engine_state: dict[str, np.ndarray] | None = None
+        self.engine_state: dict[str, np.ndarray] | None = None  # set: resumed mid-stage
         self.minimizer_state: dict[str, np.ndarray] = {}
         self.stop_requested = False
         self.timed_out = False
@@ -147,7 +147,11 @@ class Loop:
         self.cursor = Cursor.from_dict(meta["cursor"])
         self.checkpoint_every = meta["checkpoint_every"]
         self.wall_before = float(meta["wall_seconds"])
-        self.engine_state = prefixed(arrays, "engine") or None
+        # mid-MD-stage: the integrator's state (may be empty: velocity Verlet's is); the
+        # stage's opening check is not repeated
+        stages, i = self.spec.stages, self.cursor.stage_index
+        mid_md = self.cursor.k > 0 and i < len(stages) and stages[i].kind != "minimize"
+        self.engine_state = prefixed(arrays, "engine") if mid_md else None
         self.minimizer_state = prefixed(arrays, "minimizer")
         self.active = np.array(meta.get("active", [True] * self.R), bool)
         self.failures = [None if f is None else Failure(**f) for f in meta.get("failures", [])]
