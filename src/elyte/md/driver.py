@@ -1,7 +1,8 @@
 """``run_md``: a protocol's stages on an engine's R replicas, through the one MD loop
 (:mod:`elyte.md.loop`) with the observers :mod:`elyte.md.run_setup` attaches.
 
-One call runs the engine's replicas at one temperature (the ``"ase"`` engine: R = 1).
+One call runs the engine's replicas at one temperature (``replicas``; the ``"ase"``
+engine: R = 1, ``"batched"``: R in one model call per step).
 Files in ``out_dir`` (names from :mod:`elyte.io.run_files`): ``trajectory.h5md`` (H5MD
 frames, observables, monitor rows, failure record), ``thermo.csv``, ``checkpoint.npz``
 (written atomically), ``outcome.json`` once the run has ended,
@@ -73,6 +74,7 @@ def run_md(
     metadata: dict[str, Any] | None = None,
     progress: ProgressFn | None = None,
     engine: Engine | None = None,
+    replicas: int | None = None,
 ) -> MDOutcome:
     """Run all stages of ``spec`` on ``atoms`` with ``calculator``; write into ``out_dir``.
 
@@ -96,6 +98,8 @@ def run_md(
         engine: an :class:`~elyte.md.engines.Engine` of R replicas, holding their
             starting state (default: ``spec.engine`` from the registry, on a copy of
             ``atoms``); ``atoms`` then gives topology, masses and monitor references.
+        replicas: R (default: the given engine's, else 1); R > 1 needs an engine that
+            batches them (``MDSpec(engine="batched")``).
 
     Returns the :class:`MDOutcome` (R > 1: the run's; each replica's is in its folder). A
     tripped monitor does not raise: it stops that replica only, and its outcome has
@@ -111,6 +115,9 @@ def run_md(
         pressure_bar is None or not np.isfinite(pressure_bar)
     ):
         raise ConfigError("the protocol has an npt stage: give a finite pressure in bar")
+    n_rep = int(replicas if replicas is not None else getattr(engine, "n_replicas", 1))
+    if engine is not None and engine.n_replicas != n_rep:
+        raise ConfigError(f"replicas = {n_rep} but the engine holds {engine.n_replicas}")
     potential = (metadata or {}).get("potential")
     identity = run_hash(
         atoms,
@@ -120,11 +127,12 @@ def run_md(
         pressure_bar,
         seed,
         potential=potential if isinstance(potential, dict) else None,
+        replicas=n_rep,
     )
     policy = apply_thread_policy()  # the campaign runner's, also for a run from Python
     if engine is None:
         live = atoms.copy()
-        engine = make_engine(spec.engine, live, calculator)
+        engine = make_engine(spec.engine, live, calculator, n_rep)
     elif hasattr(engine, "atoms"):  # an ASE-style engine handed in: give it this system
         engine.atoms = atoms.copy()
         engine.atoms.calc = calculator
