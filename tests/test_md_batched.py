@@ -185,6 +185,10 @@ def test_what_the_batched_engine_cannot_do_is_refused_with_the_way_out(tmp_path)
         eng.minimize(bfgs, lambda *a: False)
     with pytest.raises(ConfigError, match="one replica per process"):
         make_engine("ase", atoms, _spcfw(), 2)
+    # and a protocol that needs them is refused before anything runs
+    for stage in (npt, bfgs):
+        with pytest.raises(ValueError, match="runs? on engine = 'ase'"):
+            MDSpec(stages=[stage], engine="batched")
 
 
 # ---------------------------------------------------------------------- physics

@@ -222,6 +222,23 @@ class MDSpec(Spec):
             raise ValueError("`stages` must name at least one stage")
         return self
 
+    @model_validator(mode="after")
+    def _engine_runs_every_stage(self) -> MDSpec:
+        if self.engine != "batched":
+            return self
+        for i, stage in enumerate(self.stages):
+            if stage.kind == "npt":
+                raise ValueError(
+                    f"stages[{i}]: npt stages run on engine = 'ase' (the batched engine has "
+                    "no barostat)"
+                )
+            if stage.kind == "minimize" and stage.optimizer == "bfgs":
+                raise ValueError(
+                    f"stages[{i}]: the batched engine minimises with optimizer = 'fire'; "
+                    "BFGS runs on engine = 'ase'"
+                )
+        return self
+
     def check_for_system(self, symbols: list[str] | set[str]) -> None:
         """Refuse a protocol that cannot run on a system of these elements (ValueError
         naming the stage): a timestep above :data:`MAX_TIMESTEP_WITH_H_FS` with hydrogen."""
