@@ -148,30 +148,36 @@ def nhc_energy(extra: dict[str, np.ndarray], kT: np.ndarray, prm: Params) -> np.
 
 
 def _nhc_half(p: np.ndarray, extra: dict, kT: np.ndarray, prm: Params, delta: float):
-    """exp(iL_NHC δ) with Yoshida sub-steps (Martyna–Tuckerman–Klein; ASE's scheme)."""
-    eta, p_eta, q = extra["eta"].copy(), extra["p_eta"].copy(), nhc_masses(kT, prm)
-    m3 = prm.m[None, :, None]
+    """exp(iL_NHC δ) with Yoshida sub-steps (Martyna–Tuckerman–Klein; ASE's scheme). The
+    momenta are only rescaled, so 2 KE is carried as a number per replica and the
+    accumulated factor applied once (the chain is small arrays of shape (A,))."""
+    inv_q = list((1.0 / nhc_masses(kT, prm)).T)
+    p_eta = [c.copy() for c in extra["p_eta"].T]
+    eta = [c.copy() for c in extra["eta"].T]
+    two_ke = (p**2 / prm.m[None, :, None]).sum(axis=(1, 2))
+    target = prm.n_dof * kT
+    scale = np.ones(len(p))
 
     def chain_j(j: int, d2: float, d4: float) -> None:
         if j < CHAIN - 1:
-            p_eta[:, j] *= np.exp(-d4 * p_eta[:, j + 1] / q[:, j + 1])
-        if j == 0:
-            g = (p**2 / m3).sum(axis=(1, 2)) - prm.n_dof * kT
-        else:
-            g = p_eta[:, j - 1] ** 2 / q[:, j - 1] - kT
-        p_eta[:, j] += d2 * g
+            damp = np.exp(-d4 * p_eta[j + 1] * inv_q[j + 1])
+            p_eta[j] *= damp
+        g = two_ke * scale**2 - target if j == 0 else p_eta[j - 1] ** 2 * inv_q[j - 1] - kT
+        p_eta[j] += d2 * g
         if j < CHAIN - 1:
-            p_eta[:, j] *= np.exp(-d4 * p_eta[:, j + 1] / q[:, j + 1])
+            p_eta[j] *= damp
 
     for w in YOSHIDA:
         d = w * delta
         for j in reversed(range(CHAIN)):
             chain_j(j, d / 2, d / 4)
-        eta += d * p_eta / q
-        p = p * np.exp(-d * p_eta[:, 0] / q[:, 0])[:, None, None]
+        for j in range(CHAIN):
+            eta[j] += d * p_eta[j] * inv_q[j]
+        scale *= np.exp(-d * p_eta[0] * inv_q[0])
         for j in range(CHAIN):
             chain_j(j, d / 2, d / 4)
-    return p, {"eta": eta, "p_eta": p_eta}
+    extra = {"eta": np.stack(eta, axis=1), "p_eta": np.stack(p_eta, axis=1)}
+    return p * scale[:, None, None], extra
 
 
 def _nose_hoover(s: Dyn, prm: Params, force: Force, kT: np.ndarray, rngs) -> Dyn:
