@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from ase import units
+from ase.constraints import FixCom
 from md_helpers import AR_EPSILON, AR_SIGMA, ShiftedForceLJ, lj_argon
 
 from elyte.errors import ConfigError
@@ -52,6 +53,8 @@ STAGES = {
     "langevin": dict(kind="nvt", thermostat="langevin", tau_t_fs=50),
     "bussi": dict(kind="nvt", thermostat="bussi", tau_t_fs=50),
     "nose-hoover": dict(kind="nvt", thermostat="nose-hoover", tau_t_fs=50),
+    "heat-langevin": dict(kind="heat", thermostat="langevin", tau_t_fs=50),
+    "heat-bussi": dict(kind="heat", thermostat="bussi", tau_t_fs=50),
 }
 T_REPLICA = np.array([250.0, 300.0, 350.0])  # a different target for each replica
 
@@ -65,8 +68,12 @@ def _run_engine(name: str, replicas: list[int], n_steps: int = 200) -> BatchedEn
     eng.thermalize(temps, rngs)
     eng.remove_com_momentum()
     eng.init_stage(StageSpec(timestep_fs=0.5, **STAGES[name]), temps, None, rngs)
-    eng.step(n_steps // 2)
-    eng.step(n_steps - n_steps // 2)  # two calls: the state between them is carried
+    ramps = None  # heat: each replica ramps from its target up by 200 K
+    if name.startswith("heat"):
+        ramps = temps[None, :] + np.linspace(0.0, 200.0, n_steps)[:, None]
+    half = n_steps // 2
+    eng.step(half, None if ramps is None else ramps[:half])
+    eng.step(n_steps - half, None if ramps is None else ramps[half:])  # state carried over
     return eng
 
 
@@ -80,6 +87,8 @@ def test_batched_equals_sequential_runs(name):
         assert np.abs(batch.p[r] - eng.p[0]).max() <= 1e-6 * np.abs(eng.p[0]).max()
     # the replicas really are different trajectories (the comparison is not vacuous)
     assert np.abs(batch.q[0] - batch.q[1]).max() > 1e-2
+    if name.startswith("heat"):  # each replica's ramp reached the thermostat
+        np.testing.assert_allclose(batch.kT / units.kB, T_REPLICA + 200.0, rtol=1e-12)
 
 
 class _Counting:
@@ -114,6 +123,26 @@ def test_a_stopped_replica_is_left_out_and_the_others_go_on():
         alone = _run_engine("langevin", [r], n_steps=100)
         assert np.abs(eng.q[r] - alone.q[0]).max() <= 1e-6
     eng.remove_com_momentum()  # a non-finite replica must not make the engine raise
+
+
+def test_snapshot_equals_ase_atoms_of_the_same_replica():
+    """Energy, forces, temperature (3N − 3), stress with the ideal-gas term, velocities."""
+    atoms = lj_argon(2, 0.8, seed=2)
+    eng = BatchedEngine(atoms, ShiftedForceLJ(), n_replicas=2)
+    eng.thermalize(np.array([80.0, 120.0]), _rngs([0, 1]))
+    eng.q[1] += 0.05
+    snap = eng.snapshot(1, stress=True, velocities=True)
+    ref = atoms.copy()
+    ref.positions, ref.calc = eng.q[1], ShiftedForceLJ()
+    ref.set_momenta(eng.p[1])
+    ref.set_constraint(FixCom())  # 3 DOF removed, as the engine counts
+    assert abs(snap.potential_energy - ref.get_potential_energy()) < 1e-12
+    np.testing.assert_allclose(snap.forces, ref.get_forces(), rtol=0, atol=1e-12)
+    assert abs(snap.temperature - ref.get_temperature()) < 1e-9
+    ideal = ref.get_stress(voigt=False, include_ideal_gas=True)
+    np.testing.assert_allclose(snap.stress, ideal, rtol=1e-12, atol=1e-15)
+    vel = ref.get_velocities() * 1000 * units.fs  # Å/ps, as the ase engine reports
+    np.testing.assert_allclose(snap.velocities, vel, rtol=1e-12)
 
 
 # ---------------------------------------------------------------------- against ASE
@@ -158,7 +187,8 @@ def test_follows_the_ase_engine_to_round_off(tmp_path, case):
 
 
 def test_run_md_replica_r_is_the_one_replica_run_with_replica_seed(tmp_path):
-    stages = [StageSpec(duration_ps=0.05, timestep_fs=0.5, write_every=10, **STAGES["bussi"])]
+    heat = dict(STAGES["heat-bussi"], t_start=200.0)
+    stages = [StageSpec(duration_ps=0.05, timestep_fs=0.5, write_every=10, **heat)]
     both = _run_md(tmp_path / "r2", "batched", stages, replicas=2)
     assert both.failed_replicas == []
     spec_one = MDSpec(stages=stages, engine="batched", velocities=True, forces=True,
