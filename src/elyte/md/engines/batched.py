@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 from ase import Atoms, units
+from ase.calculators.calculator import BaseCalculator
 from ase.constraints import FixCom
 
 from elyte.errors import ConfigError
@@ -47,7 +48,9 @@ class BatchedEngine:
             )
         calculator = calculator if calculator is not None else atoms.calc
         self.potential: BatchedPotential = (
-            calculator if hasattr(calculator, "compute") else batched_potential(atoms, calculator)
+            batched_potential(atoms, calculator)
+            if isinstance(calculator, BaseCalculator) or not hasattr(calculator, "compute")
+            else calculator
         )
         self.template = atoms.copy()
         self.template.set_constraint()
