@@ -23,7 +23,7 @@ from ase.constraints import FixCom
 from md_helpers import AR_EPSILON, AR_SIGMA, ShiftedForceLJ, lj_argon
 
 from elyte.errors import ConfigError
-from elyte.io.h5md import read_h5md
+from elyte.io.h5md import read_h5md, read_monitors
 from elyte.md import MDSpec, MonitorSpec, StageSpec, run_md
 from elyte.md.engines import make_engine
 from elyte.md.engines.batched import BatchedEngine
@@ -417,5 +417,9 @@ def test_sigkill_twice_then_resume_equals_uninterrupted_for_both_replicas(tmp_pa
         np.testing.assert_array_equal(a.potential_energy, b.potential_energy)
         thermo = [(d / r / "thermo.csv").read_text() for d in (out, tmp_path / "ref")]
         assert thermo[0] == thermo[1]
+        rows = [read_monitors(d / r / "trajectory.h5md") for d in (out, tmp_path / "ref")]
+        assert rows[0].keys() == rows[1].keys()
+        for key in rows[0]:  # one row per check, no check repeated at a resume
+            np.testing.assert_array_equal(rows[0][key], rows[1][key], err_msg=key)
     r0, r1 = (read_h5md(out / r / "trajectory.h5md").positions for r in ("r0", "r1"))
     assert np.abs(r0[-1] - r1[-1]).max() > 0.1  # two replicas, not one twice
