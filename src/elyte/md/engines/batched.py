@@ -180,12 +180,12 @@ class BatchedEngine:
             self.kT[idx] = kT
 
     def get_integrator_state(self) -> dict[str, np.ndarray]:
-        """The thermostat targets kT (R,) eV and the chain's variables (never empty: the
-        loop reads an empty state as "nothing to restore")."""
+        """The thermostat targets kT (R,) eV (a heat ramp's last) and the chain's variables."""
         return {"kT": self.kT.copy(), **{k: v.copy() for k, v in self.extra.items()}}
 
     def set_integrator_state(self, state: dict[str, np.ndarray]) -> None:
-        self.kT = np.array(state["kT"], dtype=float)
+        if "kT" in state:
+            self.kT = np.array(state["kT"], dtype=float)
         for k in self.extra:
             self.extra[k] = np.array(state[k], dtype=float)
 
