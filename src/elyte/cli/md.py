@@ -53,7 +53,9 @@ def md_command(
 ) -> None:
     """Run one MD simulation (stages, monitors, checkpoints) on a structure.
 
-    Example: elyte md water.extxyz --potential chgnet-0.3.0 --stage nvt:2ps -T 300 -o run
+    Example (after the `elyte build` example):
+
+      elyte md wise.extxyz --potential chgnet-0.3.0 --stage minimize --stage nvt:2ps -o run1
     """
     from rich.progress import Progress
 
