@@ -211,6 +211,11 @@ def run_command(
 
         for line in protocol_failures(summary.root):
             out.print(f"  {line}", markup=False, highlight=False)
+    if summary.n_completed + summary.n_cached:
+        from elyte.cli.run_flow import headline_tables
+
+        for table in headline_tables(summary.root):
+            out.print(table, markup=False, highlight=False)
     if summary.report_html is not None:
         out.print(f"report: {summary.report_html}  (summary: {summary.report_md})", highlight=False)
     if summary.n_failed:

@@ -57,8 +57,7 @@ def md_command(
 
       elyte md wise.extxyz --potential chgnet-0.3.0 --stage minimize --stage nvt:2ps -o run1
     """
-    from rich.progress import Progress
-
+    from elyte.cli.live_view import MDView
     from elyte.errors import SimulationFailure
     from elyte.md.command import build_spec
     from elyte.md.command import md_command as run_command
@@ -80,15 +79,7 @@ def md_command(
         device=device,
         trust_model_file=trust_model_file,
     )
-    with Progress(console=err_console, transient=True, disable=not err_console.is_terminal) as bar:
-        tasks: dict[str, int] = {}
-
-        def progress(label: str, done: int, total: int) -> None:
-            if label not in tasks:
-                tasks[label] = bar.add_task(f"md {label}", total=total)
-            if done % 10 == 0 or done == total:
-                bar.update(tasks[label], completed=done)
-
+    with MDView(err_console) as view:
         try:
             results = run_command(
                 structure,
@@ -100,7 +91,7 @@ def md_command(
                 seed=seed,
                 replicas=replicas,
                 resume=resume,
-                progress=progress,
+                progress=view,
             )
         except SimulationFailure as exc:
             for folder, outcome in getattr(exc, "failed", []):

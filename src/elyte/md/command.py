@@ -181,7 +181,7 @@ def md_command(
     seed: int,
     replicas: int = 1,
     resume: bool = False,
-    progress: Callable[[str, int, int], None] | None = None,
+    progress: Callable[[str, int, int, dict], None] | None = None,
 ) -> list[tuple[Path, MDOutcome]]:
     """Run every (temperature, replica) into ``out_dir`` (sub-folders ``T300_r0`` when
     there is more than one); replica r uses :func:`~elyte.md.identity.replica_seed`
@@ -229,7 +229,7 @@ def md_command(
 
         def report(done: int, total: int, info: dict | None = None, _label: str = label) -> None:
             if progress is not None:
-                progress(_label, done, total)
+                progress(_label, done, total, info or {})
 
         outcome = run_md(
             atoms,

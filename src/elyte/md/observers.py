@@ -117,8 +117,8 @@ class Checkpointer(Observer):
 
 class Progress(Observer):
     """``progress(md_steps_done, md_steps_total, info)`` with ``info`` = {stage, kind, k,
-    n, eta_s (s, from this stage's speed so far), and for a minimisation fmax (eV/Å) and
-    energy (eV)}."""
+    n, eta_s (s, from this stage's speed so far), for MD temperature_K (replica 0's
+    instantaneous T, K), and for a minimisation fmax (eV/Å) and energy (eV)}."""
 
     def __init__(self, progress: Callable[[int, int, dict], None], total_steps: int):
         self.progress, self.total = progress, total_steps
@@ -136,6 +136,8 @@ class Progress(Observer):
         rate = (c.k - k0) / (now - t0) if now > t0 and c.k > k0 else None
         eta = (n - c.k) / rate if rate else None
         full = {"stage": c.stage_index, "kind": stage.kind, "k": c.k, "n": n, "eta_s": eta}
+        if stage.kind != "minimize":  # the live views show T; the calculator's cache is reused
+            full["temperature_K"] = float(loop.engine.snapshot(0, stress=False).temperature)
         self.progress(c.global_step, self.total, {**full, **info})
 
 

@@ -24,6 +24,7 @@ from elyte.report.plotting import (
     _panels,
     _plt,
     _png,
+    _tight,
 )
 
 
@@ -224,7 +225,7 @@ def sq_overlay(conds: list[Condition]) -> list[Figure]:
         axes[1, 0].set_xlabel("q / Å$^{-1}$")
     else:
         ax.set_xlabel("q / Å$^{-1}$")
-    fig.tight_layout()
+    _tight(fig)
     return [("Structure factor S(q)", _png(fig))]
 
 

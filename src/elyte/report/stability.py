@@ -30,7 +30,7 @@ def read_thermo(path: Path) -> dict[str, np.ndarray]:
 
 def thermo_figure(data: ReportData, system: str, potential: str) -> bytes | None:
     """PNG of temperature (K) and total energy per atom-free total (eV) vs time (ps)."""
-    from elyte.report.plotting import _plt, _png
+    from elyte.report.plotting import _plt, _png, _tight
 
     series = []
     for c in data.conditions_of(system, potential):
@@ -49,5 +49,5 @@ def thermo_figure(data: ReportData, system: str, potential: str) -> bytes | None
     ax_t.set(xlabel="time / ps", ylabel="T / K", title="temperature")
     ax_e.set(xlabel="time / ps", ylabel="E_total / eV", title="total energy")
     ax_t.legend(fontsize=7)
-    fig.tight_layout()
+    _tight(fig)
     return _png(fig)
