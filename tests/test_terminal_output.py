@@ -49,7 +49,7 @@ def test_run_piped_to_a_file_is_line_based_and_ends_with_the_headline_numbers(tm
     assert proc.returncode == 0, proc.stderr
     assert not ESCAPES.search(proc.stdout + proc.stderr)
     assert "━" not in proc.stderr  # no progress bar drawn into the file
-    assert "run cu__emt__T300__r0: started" in proc.stderr
+    assert "run cu__emt__T300__r0: submitted" in proc.stderr
     assert re.search(r"run cu__emt__T300__r0: completed, 0\.02 ps, \S+ ns/day", proc.stderr)
     out = proc.stdout
     assert "observable (value ± 1 standard error)" in out

@@ -186,7 +186,7 @@ def _finished_text(st: Any) -> str:
         extra = "" if ps is None else f", {float(ps):.3g} ps"
         extra += f", {float(rate):.3g} ns/day" if rate and st.state == "completed" else ""
         return st.state + extra
-    return "started" if st.state == "running" else st.state
+    return "submitted" if st.state == "running" else st.state  # queued or started
 
 
 class MDView:
