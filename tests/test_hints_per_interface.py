@@ -100,3 +100,21 @@ def test_missing_neutron_length_hint_names_python_only_where_it_exists():
     assert render(message, "cli").endswith("from Python: elyte.structure_factor(..., "
                                            "neutron_lengths={'Xx': b_fm})")  # fmt: skip
     assert render(message, "python").endswith("pass it with neutron_lengths={'Xx': b_fm}")
+
+
+def test_missing_charges_hint_names_the_flag_on_the_cli_and_the_key_in_toml():
+    import numpy as np
+
+    from elyte.analysis.conductivity import charge_carriers
+    from elyte.io.readers import frames_to_trajectory
+
+    frames = [Atoms("Li2Cl2", positions=np.random.default_rng(i).uniform(0, 8, (4, 3)),
+                    cell=[8] * 3, pbc=True) for i in range(3)]  # fmt: skip
+    traj = frames_to_trajectory(frames, np.arange(3) * 0.1, {})
+    with pytest.raises(ElyteError) as exc:
+        charge_carriers(traj)
+    message = exc.value.args[0]
+    assert "--charges Li=1,P=5,S=-2,Cl=-1" in render(message, "cli")
+    assert "charges={" not in render(message, "cli")
+    assert "[analyses] charges = {Li = 1" in render(message, "toml")
+    assert "charges={species: z}" in render(message, "python")
