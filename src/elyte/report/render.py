@@ -230,14 +230,14 @@ def _status_notes(table: Table) -> list[str]:
     A reason that quotes an earlier row's (σ from an apparent D) refers to it instead
     of repeating it."""
     notes: list[str] = []
-    said: list[tuple[str, str]] = []  # (reason text, "row, column")
+    said: list[tuple[str, str]] = []  # (reason, the row that gave it)
     for name, cells in table.rows:
         for col, cell in zip(table.columns, cells, strict=False):
             if not cell.reason:
                 continue
             text = cell.estimate.reason if cell.estimate is not None else ""
             for earlier, where in said:
-                if len(earlier) >= 20 and earlier in text:
+                if len(earlier) >= 20 and earlier in text:  # a phrase, not a word
                     text = text.replace(earlier, f"as for {where}")
             if cell.estimate is not None and cell.estimate.reason:
                 said.append((cell.estimate.reason, name.split(" / ")[0]))
