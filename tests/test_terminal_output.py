@@ -87,8 +87,8 @@ def test_md_view_on_a_terminal_is_a_table_with_headers():
 
     console = Console(record=True, width=120, force_terminal=True)
     view = MDView(console)
-    view("T300_r0", 0, 200, {"stage": 0, "kind": "minimize", "fmax": 2.0})
-    view("T300_r0", 50, 200, {"stage": 1, "kind": "nvt", "temperature_K": 305.4})
+    view(0, 200, {"run": "T300_r0", "stage": 0, "kind": "minimize", "fmax": 2.0})
+    view(50, 200, {"run": "T300_r0", "stage": 1, "kind": "nvt", "temperature_K": 305.4})
     console.print(view)
     lines = console.export_text().splitlines()
     assert lines[0].split() == ["run", "stage", "step", "T", "/", "K", "ETA"]

@@ -34,9 +34,8 @@ class ProgressFile:
         self._last = 0.0
         self._first: tuple[float, int] | None = None
 
-    def __call__(self, steps_done: int, steps_total: int, info: dict | None = None) -> None:
+    def __call__(self, steps_done: int, steps_total: int, info: dict[str, Any]) -> None:
         now = time.monotonic()
-        info = info or {}
         if self._first is None or info.get("kind") == "minimize":
             self._first = (now, int(steps_done))  # the MD clock starts after minimising
         if now - self._last < self.every_s:

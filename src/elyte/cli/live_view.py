@@ -194,8 +194,9 @@ class MDView:
 
     On a terminal a table under column headers, redrawn in place; elsewhere (a file, a
     pipe) whole lines on ``console``'s stream: one when a stage starts, one when a run
-    ends, and one every ``every_s`` seconds in between. Call it as the ``progress(label,
-    steps_done, steps_total, info)`` hook of :func:`elyte.md.command.md_command`.
+    ends, and one every ``every_s`` seconds in between. It is the ``progress(steps_done,
+    steps_total, info)`` hook of :func:`elyte.md.command.md_command` (``info["run"]``:
+    the run's folder name).
     """
 
     COLUMNS = ("run", "stage", "step", "T / K", "ETA")
@@ -220,7 +221,8 @@ class MDView:
         if self._live is not None:
             self._live.__exit__(*exc)
 
-    def __call__(self, label: str, done: int, total: int, info: dict[str, Any]) -> None:
+    def __call__(self, done: int, total: int, info: dict[str, Any]) -> None:
+        label = str(info.get("run", ""))
         now = time.monotonic()
         if label not in self._clock or info.get("kind") == "minimize":
             self._clock[label] = (now, done)  # the MD clock starts after minimising

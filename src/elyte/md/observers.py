@@ -57,7 +57,7 @@ class Monitors(Observer):
 
     def on_check(self, loop: Loop, stage: StageSpec) -> None:
         c = loop.cursor
-        time_ps, stage_time = loop.simulated_ps(), c.k * stage.timestep_fs / 1000.0
+        time_ps, stage_time = loop.simulated_ps(), stage.time_ps(c.k)
         target = stage.monitor_temperature(loop.temperature)
         for r in np.flatnonzero(loop.observed):
             snap = loop.engine.snapshot(int(r), stress=False)
@@ -115,12 +115,18 @@ class Checkpointer(Observer):
         save_checkpoint(self.path, arrays, meta)
 
 
+#: The one shape of an MD progress callback: ``progress(md_steps_done, md_steps_total,
+#: info)`` (``info``: :class:`Progress`).
+ProgressFn = Callable[[int, int, dict[str, Any]], None]
+
+
 class Progress(Observer):
-    """``progress(md_steps_done, md_steps_total, info)`` with ``info`` = {stage, kind, k,
-    n, eta_s (s, from this stage's speed so far), for MD temperature_K (replica 0's
+    """Calls ``progress(md_steps_done, md_steps_total, info)`` with ``info`` = {stage
+    (index), kind, k (step or iteration in the stage), n (its steps), eta_s (s, from this
+    stage's speed so far; None until known), for MD temperature_K (replica 0's
     instantaneous T, K), and for a minimisation fmax (eV/Å) and energy (eV)}."""
 
-    def __init__(self, progress: Callable[[int, int, dict], None], total_steps: int):
+    def __init__(self, progress: ProgressFn, total_steps: int):
         self.progress, self.total = progress, total_steps
         self._clock: tuple[float, int] | None = None
 
@@ -142,16 +148,17 @@ class Progress(Observer):
 
 
 class FrameCollector(Observer):
-    """Keeps ``(replica, step, snapshot)`` of each frame event after global step 0
-    (snapshots with forces and energy; velocities when asked)."""
+    """Keeps ``(replica, step, snapshot)`` of each frame event after global step ``after``
+    (default 0: the start structure is no sample); snapshots with forces and energy,
+    stress and velocities when asked (``stress`` None: when the calculator computed it)."""
 
-    def __init__(self, *, velocities: bool = False, stress: bool | None = None):
-        self.velocities, self.stress = velocities, stress
+    def __init__(self, *, after: int = 0, velocities: bool = False, stress: bool | None = None):
+        self.after, self.velocities, self.stress = after, velocities, stress
         self.frames: list[tuple[int, int, Snapshot]] = []
 
     def on_frame(self, loop: Loop, stage: StageSpec) -> None:
-        if loop.cursor.global_step == 0:
-            return  # the start structure is no sample
+        if loop.cursor.global_step <= self.after:
+            return
         for r in np.flatnonzero(loop.observed):
             snap = loop.engine.snapshot(int(r), stress=self.stress, velocities=self.velocities)
             self.frames.append((int(r), loop.cursor.global_step, snap))

@@ -75,6 +75,17 @@ class StageSpec(Spec):
         """Number of integration steps (0 for minimisation)."""
         return int(round(self.simulated_ps(temperature) * 1000.0 / self.timestep_fs))
 
+    def time_ps(self, k: int) -> float:
+        """Simulated time in ps of ``k`` steps of this stage (0 for minimisation)."""
+        return 0.0 if self.kind == "minimize" else k * self.timestep_fs / 1000.0
+
+    @classmethod
+    def of_steps(cls, n_steps: int, **fields: object) -> StageSpec:
+        """An MD stage of exactly ``n_steps`` steps: ``duration_ps`` set from them and the
+        time step (``fields``: every other field)."""
+        stage = cls(**fields)  # type: ignore[arg-type]
+        return stage.model_copy(update={"duration_ps": stage.time_ps(n_steps)})
+
     def step_budget(self, temperature: float) -> int:
         """Most force evaluations the stage may take: its MD steps, or for a minimisation
         its step limit (what a cost estimate or a progress bar needs)."""
