@@ -98,10 +98,12 @@ def headline_tables(root: Path) -> list[Any]:
     from elyte.report.render import OBSERVABLE_HEADER
 
     data = load_report_data(root)
+    smoke = " (smoke mode: a few steps only — numbers are not meaningful)"
+    title = smoke if data.campaign.get("smoke") else ""
     tables = []
     for system in data.systems():
         table = observable_table(data, system)
-        out = Table(title=system, title_justify="left")
+        out = Table(title=Text(system + title), title_justify="left")
         out.add_column(OBSERVABLE_HEADER)
         for col in table.columns:
             out.add_column(col)
