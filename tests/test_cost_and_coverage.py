@@ -32,6 +32,7 @@ def test_cost_times_one_call_per_potential_and_scales_the_others_by_atom_count(
 
     cost = estimate_cost(campaign, timer=timer)
     assert sorted(p for _, p in timed) == ["a", "b"]  # one call per potential, not per system
+    assert cost.timed_on == {"a": "large", "b": "large"}  # the larger box dominates the cost
     per_call = {
         (r.run_id.split("__")[0], r.run_id.split("__")[1]): r.seconds_per_call for r in cost.runs
     }

@@ -1,6 +1,6 @@
 """What a campaign will cost on this machine, from one timed force call per potential.
 
-For each potential one system (its first) is built, the model loaded and one force call
+For each potential one system (its largest) is built, the model loaded and one force call
 timed (after a warm-up call, which pays for graph set-up and neighbour-list allocation).
 The other systems' calls are scaled from it by atom count: a machine-learned or
 short-ranged potential's cost grows linearly with the atoms at a fixed density, and
@@ -129,7 +129,9 @@ def estimate_cost(campaign: Campaign, timer: Any = time_force_call) -> CampaignC
         return cache[key]
 
     sizes = {name: estimate_atoms(spec) for name, spec in campaign.systems.items()}
-    for run in runs:
+    # each potential is timed on its largest system, which dominates the campaign's cost:
+    # scaling down from it errs on the small systems, where a call's fixed overhead shows
+    for run in sorted(runs, key=lambda r: -(sizes[r.system] or 0)):
         pair = (run.system, run.potential)
         if pair in per_call:
             continue
