@@ -45,6 +45,7 @@ BASE = {
     "_lazy",
     "_torch_compat",
     "security",
+    "warnings_summary",
     "data",  # package data (scattering tables), no code of its own
 }
 

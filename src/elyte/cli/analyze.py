@@ -54,7 +54,9 @@ def analyze_command(
 
     Writes OUT/results.json (values, errors, units, provenance) and one PNG per result.
 
-    Example: elyte analyze run1.xyz run2.xyz --analyses density,rdf,sq --pairs Li-O -o out
+    Example (after the `elyte md` example):
+
+      elyte analyze run1/trajectory.h5md --analyses density,rdf --pairs Li-O -o out
     """
     from rich.console import Console
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn

@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from elyte.errors import ConfigError, InputFileError, SimulationFailure
+from elyte.errors import ConfigError, InputFileError, SimulationFailure, say
 from elyte.io.run_files import CHECKPOINT
 from elyte.md.driver import run_md
 from elyte.md.identity import replica_seed
@@ -150,9 +150,10 @@ def validate_run(
         cell = atoms.cell.array
         volume = abs(float(np.linalg.det(cell))) if np.isfinite(cell).all() else 0.0
         if not atoms.pbc.all():
+            fix = 'pbc="T T T" (or "F F F") in the extxyz header'
             raise ConfigError(
-                "the structure is periodic in some directions only: use pbc=True "
-                "or False in all three"
+                "the structure is periodic in some directions only: make it periodic in "
+                + say(python="all three (atoms.pbc = True) or none", cli=fix, toml=fix)
             )
         if volume <= 1e-6:
             raise ConfigError(

@@ -123,8 +123,8 @@ ProgressFn = Callable[[int, int, dict[str, Any]], None]
 class Progress(Observer):
     """Calls ``progress(md_steps_done, md_steps_total, info)`` with ``info`` = {stage
     (index), kind, k (step or iteration in the stage), n (its steps), eta_s (s, from this
-    stage's speed so far; None until known), and for a minimisation fmax (eV/Å) and
-    energy (eV)}."""
+    stage's speed so far; None until known), for MD temperature_K (replica 0's
+    instantaneous T, K), and for a minimisation fmax (eV/Å) and energy (eV)}."""
 
     def __init__(self, progress: ProgressFn, total_steps: int):
         self.progress, self.total = progress, total_steps
@@ -142,6 +142,8 @@ class Progress(Observer):
         rate = (c.k - k0) / (now - t0) if now > t0 and c.k > k0 else None
         eta = (n - c.k) / rate if rate else None
         full = {"stage": c.stage_index, "kind": stage.kind, "k": c.k, "n": n, "eta_s": eta}
+        if stage.kind != "minimize":  # the live views show T; the calculator's cache is reused
+            full["temperature_K"] = float(loop.engine.snapshot(0, stress=False).temperature)
         self.progress(c.global_step, self.total, {**full, **info})
 
 
