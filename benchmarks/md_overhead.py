@@ -165,7 +165,7 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as tmp:
             stamps: dict[int, float] = {}
 
-            def stamp(done: int, total: int, *, stamps: dict[int, float] = stamps) -> None:
+            def stamp(done: int, total: int, info: dict, *, stamps: dict = stamps) -> None:
                 stamps[done] = time.perf_counter()
 
             calls["n"] = 0

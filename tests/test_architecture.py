@@ -46,6 +46,7 @@ BASE = {
     "_torch_compat",
     "security",
     "wording",
+    "warnings_summary",
     "data",  # package data (scattering tables), no code of its own
 }
 

@@ -305,9 +305,9 @@ def test_progress_display_shows_runs_ps_and_speed(tmp_path):
     run_dir = Path(jobs[2].out_dir)
     run_dir.mkdir(parents=True)
     callback = ProgressFile(run_dir / "progress.json", total_ps=4.0, every_s=0.0)
-    callback(0, 400)
+    callback(0, 400, {})
     time.sleep(0.05)
-    callback(100, 400)  # 1 ps of 4 done
+    callback(100, 400, {})  # 1 ps of 4 done
     console = Console(record=True, width=140, force_terminal=False)
     display = CampaignDisplay(console)
     display.attach(states)
@@ -350,7 +350,7 @@ def test_live_view_counts_only_started_runs_as_running(tmp_path):
         states[rid].state = "running"  # both submitted; only the first has started
     started = Path(jobs[0].out_dir)
     started.mkdir(parents=True)
-    ProgressFile(started / "progress.json", total_ps=1.0, every_s=0.0)(1, 10)
+    ProgressFile(started / "progress.json", total_ps=1.0, every_s=0.0)(1, 10, {})
     console = Console(record=True, width=140, force_terminal=False)
     display = CampaignDisplay(console)
     display(states, "pool (2)")

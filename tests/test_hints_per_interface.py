@@ -78,3 +78,43 @@ def test_water_without_molecule_ids(files):
     with pytest.raises(ElyteError) as exc:
         water_topology(read(files / "water.xyz"))
     assert "elyte.systems.build_system" in str(exc.value)
+
+
+def test_mixed_periodicity_hint_on_the_cli_names_the_extxyz_header(tmp_path):
+    slab = Atoms("OH2", positions=[[0, 0, 0], [0.96, 0, 0], [-0.24, 0.93, 0]], cell=[9] * 3,
+                 pbc=[True, True, False])  # fmt: skip
+    write(tmp_path / "slab.extxyz", slab)
+    proc = elyte("md", "slab.extxyz", "--potential", "spcfw", "--stage", "nvt:0.01ps",
+                 "-o", "run1", cwd=tmp_path)  # fmt: skip
+    assert proc.returncode == 2
+    assert 'pbc="T T T"' in proc.stderr and "pbc=True" not in proc.stderr
+
+
+def test_missing_neutron_length_hint_names_python_only_where_it_exists():
+    from elyte.analysis.form_factors import neutron_scattering_length
+
+    with pytest.raises(ElyteError) as exc:
+        neutron_scattering_length("Xx")
+    message = exc.value.args[0]
+    # no CLI flag or TOML key takes a length: the CLI reader is told where it can be given
+    assert render(message, "cli").endswith("from Python: elyte.structure_factor(..., "
+                                           "neutron_lengths={'Xx': b_fm})")  # fmt: skip
+    assert render(message, "python").endswith("pass it with neutron_lengths={'Xx': b_fm}")
+
+
+def test_missing_charges_hint_names_the_flag_on_the_cli_and_the_key_in_toml():
+    import numpy as np
+
+    from elyte.analysis.conductivity import charge_carriers
+    from elyte.io.readers import frames_to_trajectory
+
+    frames = [Atoms("Li2Cl2", positions=np.random.default_rng(i).uniform(0, 8, (4, 3)),
+                    cell=[8] * 3, pbc=True) for i in range(3)]  # fmt: skip
+    traj = frames_to_trajectory(frames, np.arange(3) * 0.1, {})
+    with pytest.raises(ElyteError) as exc:
+        charge_carriers(traj)
+    message = exc.value.args[0]
+    assert "--charges Li=1,P=5,S=-2,Cl=-1" in render(message, "cli")
+    assert "charges={" not in render(message, "cli")
+    assert "[analyses] charges = {Li = 1" in render(message, "toml")
+    assert "charges={species: z}" in render(message, "python")

@@ -191,7 +191,7 @@ class _Crash(Exception):
 
 
 def _crash_at(step: int):
-    def progress(done: int, total: int) -> None:
+    def progress(done: int, total: int, info: dict) -> None:
         if done == step:
             raise _Crash
 

@@ -449,7 +449,7 @@ def test_every_status_reaches_report_table_checklist_and_notes(status_dir):
     details = html[html.index("<summary>Routine notes") :]
     assert "automatic detection" in details[: details.index("</details>")]
     # the stable verdict is backed by a T(t)/E(t) figure
-    assert "Temperature and total energy vs time — chgnet" in html
+    assert "Temperature against its target, and energy vs time — chgnet" in html
 
 
 def test_planner_line_per_transport_observable(status_dir):

@@ -59,7 +59,7 @@ class _Stop(Exception):
 
 
 def _stop_after(step: int):
-    def progress(done: int, total: int, *info) -> None:
+    def progress(done: int, total: int, info: dict) -> None:
         if done >= step:
             raise _Stop
 

@@ -45,10 +45,17 @@ from elyte.analysis.diffusion import (
 )
 from elyte.analysis.msd_fit import ols_model_fit
 from elyte.analysis.result import Result
-from elyte.errors import ConfigError
+from elyte.errors import ConfigError, say
 from elyte.estimate import Estimate
 from elyte.io.trajectory import Trajectory
 from elyte.units import ELEMENTARY_CHARGE, KB_SI, S_PER_M_TO_MS_PER_CM
+
+#: Where the formal charges go, in the words of the interface the user is in.
+_CHARGES_HINT = say(
+    python="pass charges={species: z}, e.g. {'Li': 1, 'P': 5, 'S': -2, 'Cl': -1}",
+    cli="give --charges Li=1,P=5,S=-2,Cl=-1 (or --charges guess)",
+    toml='set [analyses] charges = {Li = 1, P = 5, S = -2, Cl = -1} (or "guess")',
+)
 
 
 @dataclass
@@ -95,8 +102,8 @@ def charge_carriers(traj: Trajectory, charges: dict[str, float] | None = None) -
         zs = np.unique(q[free & (traj.symbols == sym)])
         if len(zs) > 1:
             raise ConfigError(
-                f"atoms of {sym} carry different formal charges {zs.tolist()}; pass "
-                "charges={element: z} to conductivity()"
+                f"atoms of {sym} carry different formal charges {zs.tolist()}; give one "
+                f"per element: {_CHARGES_HINT}"
             )
         if zs[0] != 0:
             out[str(sym)] = float(zs[0])
@@ -109,8 +116,7 @@ def charge_carriers(traj: Trajectory, charges: dict[str, float] | None = None) -
             out[name] = z
     if not out:
         raise ConfigError(
-            "the trajectory carries no formal charges (e.g. VASP XDATCAR); pass "
-            "charges={species: z}, e.g. {'Li': 1, 'P': 5, 'S': -2, 'Cl': -1}"
+            f"the trajectory carries no formal charges (e.g. VASP XDATCAR); {_CHARGES_HINT}"
         )
     return out
 

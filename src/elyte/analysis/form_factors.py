@@ -26,7 +26,7 @@ from importlib import resources
 
 import numpy as np
 
-from elyte.errors import ConfigError
+from elyte.errors import ConfigError, say
 from elyte.io.trajectory import Trajectory
 
 FORM_FACTOR_SETS = ("waasmaier-kirfel", "cromer-mann", "ml-peg")
@@ -119,9 +119,18 @@ def neutron_scattering_length(symbol: str) -> float:
     """Bound coherent scattering length, fm (Sears 1992); ``"D"``, ``"6Li"``, ``"7Li"`` too."""
     table = _neutron_lengths()
     if symbol not in table:
+        python_only = (
+            "give its length (fm) from Python: elyte.structure_factor(..., "
+            f"neutron_lengths={{'{symbol}': b_fm}})"
+        )
         raise ConfigError(
             f"no neutron scattering length for {symbol!r} in elyte's table "
-            f"({', '.join(table)}); pass it with neutron_lengths={{'{symbol}': b_fm}}"
+            f"({', '.join(table)}); "
+            + say(
+                python=f"pass it with neutron_lengths={{'{symbol}': b_fm}}",
+                cli=python_only,
+                toml=python_only,
+            )
         )
     return table[symbol]
 

@@ -143,7 +143,7 @@ def run_md(
     monitors: str = "stop",
     velocities: bool = False,
     forces: bool = False,
-    progress: Callable[..., None] | None = None,
+    progress: Callable[[int, int, dict], None] | None = None,
 ) -> Run:
     """Run MD stages on ``atoms`` with stability monitors, checkpoints and H5MD output.
 
@@ -167,7 +167,9 @@ def run_md(
             ``"warn"`` (recorded in ``Run.events``).
         velocities: store velocities in the trajectory.
         forces: store forces in the trajectory.
-        progress: ``progress(done_steps, total_steps)``.
+        progress: ``progress(done_steps, total_steps, info)``, MD steps over all stages;
+            ``info`` says where the run is: stage (index), kind, k and n (step of the
+            stage's n), eta_s (s), and in a minimisation fmax (eV/Å) and energy (eV).
 
     Returns:
         A :class:`Run`: ``.trajectory``, ``.thermo`` (DataFrame), ``.outcome``,

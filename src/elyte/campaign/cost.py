@@ -1,11 +1,15 @@
-"""What a campaign will cost on this machine, from one timed force call per system × potential.
+"""What a campaign will cost on this machine, from one timed force call per potential.
 
-For each (system, potential) the system is built, the model loaded and one force call
+For each potential one system (its largest) is built, the model loaded and one force call
 timed (after a warm-up call, which pays for graph set-up and neighbour-list allocation).
-A run then costs about (force evaluations of its stages) × (seconds per call); the
-campaign, its runs divided over the runs that go side by side. Timings are cached per
-host, core count, system and potential in ``$XDG_CACHE_HOME/elyte/force_timings.json``
-(default ``~/.cache``), so a second ``elyte check --cost`` loads no model.
+The other systems' calls are scaled from it by atom count: a machine-learned or
+short-ranged potential's cost grows linearly with the atoms at a fixed density, and
+loading a model and packing a box per system made ``--cost`` take minutes. A system
+whose atom count cannot be told without building it is timed itself. A run then costs
+about (force evaluations of its stages) × (seconds per call); the campaign, its runs
+divided over the runs that go side by side. Timings are cached per host, core count,
+system and potential in ``$XDG_CACHE_HOME/elyte/force_timings.json`` (default
+``~/.cache``), so a second ``elyte check --cost`` loads no model.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ from __future__ import annotations
 import os
 import socket
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +27,7 @@ from elyte.config import Campaign
 from elyte.errors import ConfigError, ElyteError
 from elyte.jsonio import read_json, write_json
 from elyte.md.threads import busy_cores, plan_threads, usable_cores
+from elyte.systems.content import estimate_atoms
 
 #: A campaign estimated to take longer than this (s) is warned about.
 ONE_DAY_S = 86_400.0
@@ -47,6 +52,8 @@ class CampaignCost:
 
     runs: list[RunCost]
     workers: int
+    timed_on: dict[str, str] = field(default_factory=dict)
+    """Per potential, the system whose force call was timed (the others are scaled)."""
 
     @property
     def wall_seconds(self) -> float:
@@ -108,19 +115,32 @@ def estimate_cost(campaign: Campaign, timer: Any = time_force_call) -> CampaignC
     except (OSError, ValueError, TypeError):
         cache = {}
     per_call: dict[tuple[str, str], float] = {}
-    for run in runs:
+    timed_on: dict[str, str] = {}
+
+    def timed(system: str, potential: str) -> float:
+        key = _key(campaign, system, potential, plan.threads)
+        if key not in cache:
+            try:
+                cache[key] = float(timer(campaign, system, potential, plan.threads))
+            except ElyteError as exc:
+                raise ConfigError(
+                    f"systems.{system} with potentials.{potential}: cannot time a force call: {exc}"
+                ) from None
+        return cache[key]
+
+    sizes = {name: estimate_atoms(spec) for name, spec in campaign.systems.items()}
+    # each potential is timed on its largest system, which dominates the campaign's cost:
+    # scaling down from it errs on the small systems, where a call's fixed overhead shows
+    for run in sorted(runs, key=lambda r: -(sizes[r.system] or 0)):
         pair = (run.system, run.potential)
         if pair in per_call:
             continue
-        key = _key(campaign, *pair, plan.threads)
-        if key not in cache:
-            try:
-                cache[key] = float(timer(campaign, *pair, plan.threads))
-            except ElyteError as exc:
-                raise ConfigError(
-                    f"systems.{pair[0]} with potentials.{pair[1]}: cannot time a force call: {exc}"
-                ) from None
-        per_call[pair] = cache[key]
+        ref = timed_on.get(run.potential)
+        if ref is None or not sizes[ref] or not sizes[run.system]:
+            per_call[pair] = timed(*pair)
+            timed_on.setdefault(run.potential, run.system)
+        else:
+            per_call[pair] = per_call[(ref, run.potential)] * sizes[run.system] / sizes[ref]
     try:
         write_json(path, cache)
     except OSError:
@@ -129,4 +149,4 @@ def estimate_cost(campaign: Campaign, timer: Any = time_force_call) -> CampaignC
     for run in runs:
         calls = sum(s.step_budget(run.temperature) for s in campaign.md.stages)
         costs.append(RunCost(run.run_id, per_call[(run.system, run.potential)], calls))
-    return CampaignCost(costs, plan.workers)
+    return CampaignCost(costs, plan.workers, timed_on)

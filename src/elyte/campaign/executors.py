@@ -14,11 +14,13 @@ from __future__ import annotations
 import concurrent.futures as cf
 import multiprocessing
 import os
+import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from elyte.errors import ConfigError
+from elyte.warnings_summary import show_each_kind_once
 
 #: How many times a task whose worker died is resubmitted before it counts as failed.
 MAX_WORKER_DEATHS = 3
@@ -82,6 +84,8 @@ def _share_cores(threads: int) -> None:
     """
     for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
         os.environ.setdefault(var, str(threads))
+    # a library's warning repeated every step would bury the parent's live view
+    show_each_kind_once(lambda line: print(line, file=sys.stderr, flush=True))
 
 
 class ProcessPoolExecutor:

@@ -19,8 +19,9 @@ from elyte.jsonio import read_json, write_json
 
 
 class ProgressFile:
-    """A ``progress(steps_done, steps_total)`` callback for ``run_md`` that leaves the
-    latest state in a small JSON file.
+    """A ``progress(steps_done, steps_total, info)`` callback for ``run_md`` that leaves
+    the latest state in a small JSON file: steps, the stage (index and kind), replica 0's
+    temperature (K) and the run's ETA (s, at its speed so far).
 
     Written at most once every ``every_s`` seconds, atomically. ``total_ps`` (the run's
     planned simulated time, ps) turns step counts into ps and ns/day.
@@ -33,19 +34,24 @@ class ProgressFile:
         self._last = 0.0
         self._first: tuple[float, int] | None = None
 
-    def __call__(self, steps_done: int, steps_total: int, *_: Any) -> None:
+    def __call__(self, steps_done: int, steps_total: int, info: dict[str, Any]) -> None:
         now = time.monotonic()
-        if self._first is None:
-            self._first = (now, int(steps_done))
+        if self._first is None or info.get("kind") == "minimize":
+            self._first = (now, int(steps_done))  # the MD clock starts after minimising
         if now - self._last < self.every_s:
             return
         self._last = now
         state: dict[str, Any] = {"step": int(steps_done), "n_steps": int(steps_total)}
+        for key in ("stage", "kind", "temperature_K"):
+            if info.get(key) is not None:
+                state[key] = info[key]
+        t0, s0 = self._first
+        if now > t0 and steps_done > s0:
+            state["eta_s"] = (steps_total - steps_done) * (now - t0) / (steps_done - s0)
         if self.total_ps and steps_total:
             ps_per_step = self.total_ps / steps_total
             state["total_ps"] = self.total_ps
             state["simulated_ps"] = steps_done * ps_per_step
-            t0, s0 = self._first
             if now > t0 and steps_done > s0:
                 state["ns_per_day"] = (steps_done - s0) * ps_per_step / 1000 / (now - t0) * 86400
         try:

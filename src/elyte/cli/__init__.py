@@ -32,6 +32,7 @@ from elyte.cli import (
 )
 from elyte.cli._console import err_console
 from elyte.errors import INTERFACE_ENV, ElyteError
+from elyte.warnings_summary import summarised_warnings
 
 __all__ = ["app", "main"]
 
@@ -97,6 +98,10 @@ for _name, _command in (
     app.command(_name)(_command)
 
 
+def _warn_line(text: str) -> None:
+    err_console.print(text, markup=False, highlight=False, soft_wrap=True)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the ``elyte`` command."""
     args = sys.argv[1:] if argv is None else argv
@@ -106,7 +111,8 @@ def main(argv: list[str] | None = None) -> None:
     command = next((a for a in args if not a.startswith("-")), "")
     os.environ[INTERFACE_ENV] = "toml" if command in ("run", "check") else "cli"
     try:
-        app(args=args, prog_name="elyte")
+        with summarised_warnings(_warn_line):
+            app(args=args, prog_name="elyte")
     except ElyteError as exc:
         if "--debug" in args:
             traceback.print_exc()

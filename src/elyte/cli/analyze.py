@@ -63,7 +63,9 @@ def analyze_command(
     Exit status: 0 when every analysis asked for was computed, 1 when one was not (its
     note says why; the others are still written), 2 for bad input.
 
-    Example: elyte analyze run1.xyz run2.xyz --analyses density,rdf,sq --pairs Li-O -o out
+    Example (after the `elyte md` example):
+
+      elyte analyze run1/trajectory.h5md --analyses density,rdf --pairs Li-O -o out
     """
     from rich.console import Console
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn

@@ -110,7 +110,9 @@ def _print_cost(out, campaign) -> None:
     from elyte.campaign.cost import estimate_cost
 
     est = estimate_cost(campaign)
-    table = Table(title="Cost on this machine (one timed force call)", title_justify="left")
+    table = Table(
+        title="Cost on this machine (one timed force call per potential)", title_justify="left"
+    )
     for col in ("run id", "s / force call", "force calls", "hours"):
         table.add_column(col, justify="left" if col == "run id" else "right")
     for r in est.runs:
@@ -118,6 +120,13 @@ def _print_cost(out, campaign) -> None:
             r.run_id, f"{r.seconds_per_call:.3g}", f"{r.calls:,}", f"{r.seconds / 3600:.3g}"
         )
     out.print(table)
+    if len(campaign.systems) > 1:
+        for pot, system in est.timed_on.items():
+            out.print(
+                f"{pot}: timed on {system}; the other systems scaled by their atom count",
+                markup=False,
+                highlight=False,
+            )
     hours = est.wall_seconds / 3600
     out.print(
         f"campaign: about {hours:.3g} h with {est.workers} run(s) at a time",
@@ -202,6 +211,11 @@ def run_command(
 
         for line in protocol_failures(summary.root):
             out.print(f"  {line}", markup=False, highlight=False)
+    if summary.n_completed + summary.n_cached:
+        from elyte.cli.run_flow import headline_tables
+
+        for table in headline_tables(summary.root):
+            out.print(table, markup=False, highlight=False)
     if summary.report_html is not None:
         out.print(f"report: {summary.report_html}  (summary: {summary.report_md})", highlight=False)
     if summary.n_failed:
@@ -220,7 +234,7 @@ def report_command(
 ) -> None:
     """Render the HTML/Markdown report of a campaign folder.
 
-    Example: elyte report runs/quickstart
+    Example: elyte report examples/runs/quickstart
     """
     from elyte.report import write_report
 
@@ -234,7 +248,7 @@ def status_command(
 ) -> None:
     """Summarise a campaign folder: runs per status, failures, simulated time, speed.
 
-    Example: elyte status runs/quickstart
+    Example: elyte status examples/runs/quickstart
     """
     from rich.console import Console
     from rich.table import Table
@@ -280,7 +294,7 @@ def results_command(
 ) -> None:
     """Export a tidy table: one row per run x observable (value, stderr, unit).
 
-    Example: elyte results runs/quickstart --format csv > results.csv
+    Example: elyte results examples/runs/quickstart --format csv > results.csv
     """
     from elyte.campaign.aggregate import format_table, results_table
     from elyte.errors import ConfigError

@@ -74,7 +74,10 @@ def learning_curve_command(
 ) -> None:
     """Test error vs training-set size N, fine-tuning vs from scratch, with replicas.
 
-    Example: elyte learning-curve data --sizes 10,20,40 --replicas 3 --finetune base.model
+    Example (after the `elyte train` example):
+
+      elyte learning-curve examples/learn/data/water4_gfn2_md.extxyz --sizes 8,16
+      --finetune mace1/model.model
     """
     from rich.progress import Progress
 

@@ -62,10 +62,11 @@ def md_command(
 ) -> None:
     """Run one MD simulation (stages, monitors, checkpoints) on a structure.
 
-    Example: elyte md water.extxyz --potential chgnet-0.3.0 --stage nvt:2ps -T 300 -o run
-    """
-    from rich.progress import Progress
+    Example (after the `elyte build` example):
 
+      elyte md wise.extxyz --potential chgnet-0.3.0 --stage minimize --stage nvt:2ps -o run1
+    """
+    from elyte.cli.live_view import MDView
     from elyte.errors import SimulationFailure
     from elyte.md.command import build_spec
     from elyte.md.command import md_command as run_command
@@ -88,15 +89,7 @@ def md_command(
         trust_model_file=trust_model_file,
         kwargs=potential_options(potential_option or []),
     )
-    with Progress(console=err_console, transient=True, disable=not err_console.is_terminal) as bar:
-        tasks: dict[str, int] = {}
-
-        def progress(label: str, done: int, total: int) -> None:
-            if label not in tasks:
-                tasks[label] = bar.add_task(f"md {label}", total=total)
-            if done % 10 == 0 or done == total:
-                bar.update(tasks[label], completed=done)
-
+    with MDView(err_console) as view:
         try:
             results = run_command(
                 structure,
@@ -108,7 +101,7 @@ def md_command(
                 seed=seed,
                 replicas=replicas,
                 resume=resume,
-                progress=progress,
+                progress=view,
             )
         except SimulationFailure as exc:
             for folder, outcome in getattr(exc, "failed", []):

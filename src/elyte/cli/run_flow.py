@@ -26,9 +26,10 @@ def run_and_report(
     """:func:`run_campaign` with ``options``; a live view on ``console`` (a rich
     ``Console``) when given; then the report unless ``report`` is false."""
     if console is not None:
-        from elyte.cli.live_view import CampaignDisplay
+        from elyte.cli.live_view import CampaignDisplay, CampaignLog
 
-        display = CampaignDisplay(console)
+        # a file or a pipe gets whole lines: no bar redrawn with cursor movements
+        display = CampaignDisplay(console) if console.is_terminal else CampaignLog(console.file)
         with display:
             summary = run_campaign(campaign_file, observer=display, **options)
     else:
@@ -85,3 +86,34 @@ def protocol_warnings_of(campaign: Any) -> list[str]:
         elements = None if content is None else content.elements
         out += protocol_warnings(name, md, elements, packed=spec.composition is not None)
     return out
+
+
+def headline_tables(root: Path) -> list[Any]:
+    """The report's observable table of every system as rich Tables for the terminal:
+    each value with its status (``[measured]`` too), ✔/✘ against a reference."""
+    from rich.table import Table
+    from rich.text import Text
+
+    from elyte.report.data import load_report_data, observable_table
+    from elyte.report.render import OBSERVABLE_HEADER
+
+    data = load_report_data(root)
+    smoke = " (smoke mode: a few steps only — numbers are not meaningful)"
+    title = smoke if data.campaign.get("smoke") else ""
+    tables = []
+    for system in data.systems():
+        table = observable_table(data, system)
+        out = Table(title=Text(system + title), title_justify="left")
+        out.add_column(OBSERVABLE_HEADER)
+        for col in table.columns:
+            out.add_column(col)
+        for name, cells in table.rows:
+            texts = []
+            for cell in cells:
+                text = str(cell)
+                if cell.estimate is not None and cell.estimate.measured:
+                    text += " [measured]"
+                texts.append(Text(text + {True: " ✔", False: " ✘", None: ""}[cell.agrees]))
+            out.add_row(Text(name), *texts)  # Text: "[apparent]" is no markup
+        tables.append(out)
+    return tables

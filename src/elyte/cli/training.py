@@ -98,7 +98,9 @@ def train_command(
 ) -> None:
     """Train a potential from scratch on labelled DFT frames.
 
-    Example: elyte train data.extxyz --family mace --epochs 100 -o run1
+    Example:
+
+      elyte train examples/learn/data/water4_gfn2_md.extxyz --family mace --epochs 100 -o mace1
     """
     from elyte.training.train import train
 
@@ -169,7 +171,9 @@ def evaluate_command(
     Evaluates what the data have: forces-only data (many AIMD releases) give force
     metrics, per-element force errors and plots, with energy rows "not in data".
 
-    Example: elyte evaluate model.model chgnet-0.3.0 test.extxyz -o eval
+    Example (after the `elyte train` example):
+
+      elyte evaluate mace1/model.model chgnet-0.3.0 examples/learn/data/water4_gfn2_md.extxyz
     """
     from rich.progress import Progress
 
@@ -271,7 +275,9 @@ def finetune_command(
 ) -> None:
     """Fine-tune a model file on labelled DFT frames (naive, or multi-head with --replay).
 
-    Example: elyte finetune foundation.model data.extxyz --epochs 20 -o ft
+    Example (after the `elyte train` example):
+
+      elyte finetune mace1/model.model examples/learn/data/water4_gfn2_md.extxyz -o ft
     """
     from elyte.io.frames import read_frames
     from elyte.training.train import finetune

@@ -24,7 +24,7 @@ def smoke_campaign(campaign: Campaign) -> Campaign:
             "max_steps": smoke.steps_per_stage,
         }
         if stage.kind != "minimize":
-            update["duration_ps"] = smoke.steps_per_stage * stage.timestep_fs / 1000.0
+            update["duration_ps"] = stage.time_ps(smoke.steps_per_stage)
             update["heat_rate_k_per_ps"] = None
         stages.append(stage.model_copy(update=update))
     md = campaign.md.model_copy(update={"stages": stages})

@@ -35,16 +35,14 @@ from dataclasses import dataclass, field
 import numpy as np
 from ase import Atoms
 
-from elyte.learn.oracle import bare
+from elyte.learn.oracle import bare, snapshot_frame
 from elyte.learn.select import StreamSelector
 from elyte.learn.spec import LearnError, LearnSpec
 from elyte.learn.uncertainty import atom_force_std
-from elyte.md.engines import make_engine
-from elyte.md.loop import Loop, Observer
+from elyte.md.loop import Loop, Observer, run_in_memory
 from elyte.md.monitors import Failure, StabilityMonitor
 from elyte.md.observers import Monitors
 from elyte.md.spec import MDSpec, StageSpec
-from elyte.md.state import Snapshot
 from elyte.md.topology import find_bonds, mic_distances
 
 
@@ -167,28 +165,20 @@ def explore(
         stream = StreamSelector(spec.trust_lower, spec.trust_upper, caps[r], spec.stream_gap)
         mon = StabilityMonitor(spec.monitors, first, *topology[y])  # density of the scaled box
         sampler = _Sampler(out, calcs, first, stream, spec.selection == "stream", run, stop_rule)
-        loop = Loop(
-            make_engine("ase", bare(first), calcs[0]),
+        loop = run_in_memory(
+            bare(first),
+            calcs[0],
             md,
             temperature=temp,
-            pressure_bar=spec.pressure_bar,
-            rngs=[np.random.default_rng([seed, r])],
+            rng=np.random.default_rng([seed, r]),
             observers=[Monitors([mon], stop=True), sampler],
+            pressure_bar=spec.pressure_bar,
         )
-        loop.run()
         if sampler.trip is None:
             last = {"stage": len(stages) - 1, "stage_kind": stages[-1].kind}
             sampler.trip = {**run, **last, "time_ps": loop.simulated_ps(), "censored": True}
         out.trips.append(sampler.trip)
     return out
-
-
-def _frame(snap: Snapshot, start: Atoms) -> Atoms:
-    """The snapshot as a bare frame, with the start's molecule ids."""
-    frame = Atoms(numbers=snap.numbers, positions=snap.positions, cell=snap.cell, pbc=snap.pbc)
-    if "mol_id" in start.arrays:
-        frame.set_array("mol_id", np.asarray(start.arrays["mol_id"]).copy())
-    return frame
 
 
 class _Sampler(Observer):
@@ -219,7 +209,7 @@ class _Sampler(Observer):
         snap = loop.engine.snapshot(0, stress=False)
         if not np.isfinite(snap.positions).all():
             return
-        frame = _frame(snap, self.start)
+        frame = snapshot_frame(snap, self.start)
         try:
             first = None if snap.error is not None else (snap.potential_energy, snap.forces)
             dev_max, dev_mean, e_std = committee_disagreement(self.calcs, frame, first)

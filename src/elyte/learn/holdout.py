@@ -19,7 +19,7 @@ from ase import Atoms
 from ase.calculators.singlepoint import SinglePointCalculator
 from ase.io import read
 
-from elyte.learn.oracle import Oracle, bare, composition
+from elyte.learn.oracle import Oracle, bare, composition, snapshot_frame
 from elyte.learn.spec import LearnError
 from elyte.training.augment import langevin_frames
 
@@ -63,13 +63,9 @@ def oracle_md_frames(
                 friction_per_fs=friction,
                 rng=np.random.default_rng([seed, ti, r]),
             )
-            for step, live in md:
-                f = bare(live)
-                f.calc = SinglePointCalculator(
-                    f,
-                    energy=float(live.get_potential_energy()),
-                    forces=np.array(live.get_forces()),
-                )
+            for step, snap in md:
+                f = snapshot_frame(snap, start)
+                f.calc = SinglePointCalculator(f, energy=snap.potential_energy, forces=snap.forces)
                 f.info.update({"temperature": float(temp), "run": r, "seed": seed, "step": step})
                 out.append(f)
             log(f"  oracle MD T={temp:g} K run {r}: {frames} frames")

@@ -26,6 +26,7 @@ from ase import Atoms
 from ase.calculators.calculator import Calculator
 
 from elyte.learn.spec import LearnError
+from elyte.md.state import Snapshot
 
 
 @dataclass
@@ -99,6 +100,15 @@ def bare(atoms: Atoms) -> Atoms:
     if "mol_id" in atoms.arrays:
         a.set_array("mol_id", np.asarray(atoms.arrays["mol_id"]).copy())
     return a
+
+
+def snapshot_frame(snap: Snapshot, start: Atoms) -> Atoms:
+    """An MD snapshot of ``start`` as a bare frame (numbers, positions, cell, pbc), with
+    the start's molecule ids; no calculator."""
+    frame = Atoms(numbers=snap.numbers, positions=snap.positions, cell=snap.cell, pbc=snap.pbc)
+    if "mol_id" in start.arrays:
+        frame.set_array("mol_id", np.asarray(start.arrays["mol_id"]).copy())
+    return frame
 
 
 def composition(atoms: Atoms) -> tuple[int, ...]:

@@ -250,12 +250,12 @@ class LearnSpec(Spec):
         if self.stages is not None:
             return list(self.stages)
         return [
-            StageSpec(
+            StageSpec.of_steps(
+                self.steps,
                 kind="nvt",
                 thermostat="langevin",
                 timestep_fs=self.timestep_fs,
                 tau_t_fs=1.0 / self.friction,
-                duration_ps=self.steps * self.timestep_fs / 1000.0,
             )
         ]
 

@@ -5,17 +5,19 @@ Kept out of ``elyte.cli`` so the command stays a thin parser.
 
 from __future__ import annotations
 
+import functools
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
-from elyte.errors import ConfigError, InputFileError, SimulationFailure
+from elyte.errors import ConfigError, InputFileError, SimulationFailure, say
 from elyte.io.run_files import CHECKPOINT
 from elyte.md.driver import run_md
 from elyte.md.identity import replica_seed
+from elyte.md.observers import ProgressFn
 from elyte.md.outcome import MDOutcome
 from elyte.md.spec import MassSpec, MDSpec, MonitorSpec, StageSpec
 
@@ -148,9 +150,10 @@ def validate_run(
         cell = atoms.cell.array
         volume = abs(float(np.linalg.det(cell))) if np.isfinite(cell).all() else 0.0
         if not atoms.pbc.all():
+            fix = 'pbc="T T T" (or "F F F") in the extxyz header'
             raise ConfigError(
-                "the structure is periodic in some directions only: use pbc=True "
-                "or False in all three"
+                "the structure is periodic in some directions only: make it periodic in "
+                + say(python="all three (atoms.pbc = True) or none", cli=fix, toml=fix)
             )
         if volume <= 1e-6:
             raise ConfigError(
@@ -169,6 +172,10 @@ def validate_run(
         raise ConfigError(f"--stage: {exc}") from None
 
 
+def _labelled(progress: ProgressFn, run: str, done: int, total: int, info: dict) -> None:
+    progress(done, total, {**info, "run": run})
+
+
 def md_command(
     structure: Path,
     potential: Any,
@@ -180,15 +187,16 @@ def md_command(
     seed: int,
     replicas: int = 1,
     resume: bool = False,
-    progress: Callable[[str, int, int], None] | None = None,
+    progress: ProgressFn | None = None,
 ) -> list[tuple[Path, MDOutcome]]:
     """Run every (temperature, replica) into ``out_dir`` (sub-folders ``T300_r0`` when
     there is more than one); replica r uses :func:`~elyte.md.identity.replica_seed`
     (``seed + r``), the campaign's rule, so ``seed`` = a campaign condition's replica-0
     seed repeats that condition's replicas.
 
-    ``potential`` is a :class:`elyte.potentials.PotentialSpec`. Raises SimulationFailure
-    after all runs if any of them failed.
+    ``potential`` is a :class:`elyte.potentials.PotentialSpec`. ``progress``: as
+    :func:`~elyte.md.driver.run_md`'s, with the run's folder name added as ``info["run"]``.
+    Raises SimulationFailure after all runs if any of them failed.
     """
     from ase.io import read
 
@@ -224,12 +232,10 @@ def md_command(
         folder = out_dir if len(runs) == 1 else out_dir / f"T{t:g}_r{r}"
         if resume and not (folder / CHECKPOINT).exists() and not (folder / "outcome.json").exists():
             raise ConfigError(f"--resume: no checkpoint in {folder}; run without --resume")
-        label = folder.name
-
-        def report(done: int, total: int, info: dict | None = None, _label: str = label) -> None:
-            if progress is not None:
-                progress(_label, done, total)
-
+        # the one progress shape, with the run's folder name as info["run"]
+        report = None
+        if progress is not None:
+            report = functools.partial(_labelled, progress, folder.name)
         outcome = run_md(
             atoms,
             loaded.calculator,

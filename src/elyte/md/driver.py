@@ -1,9 +1,13 @@
-"""``run_md``: the loop. Runs a protocol's stages, stepping the engine to the next event.
+"""``run_md``: a protocol's stages on an engine's R replicas, through the one MD loop
+(:mod:`elyte.md.loop`) with the observers :mod:`elyte.md.run_setup` attaches.
 
-One call runs one replica at one temperature (R = 1). Files in ``out_dir`` (names from
-:mod:`elyte.io.run_files`): ``trajectory.h5md`` (H5MD frames, observables, monitor rows,
-failure record), ``thermo.csv``, ``checkpoint.npz`` (written atomically),
-``outcome.json`` once the run has ended, ``failure_snapshot.extxyz`` when a monitor trips.
+One call runs the engine's replicas at one temperature (``replicas``; the ``"ase"``
+engine: R = 1, ``"batched"``: R in one model call per step).
+Files in ``out_dir`` (names from :mod:`elyte.io.run_files`): ``trajectory.h5md`` (H5MD
+frames, observables, monitor rows, failure record), ``thermo.csv``, ``checkpoint.npz``
+(written atomically), ``outcome.json`` once the run has ended,
+``failure_snapshot.extxyz`` when a monitor trips. With R > 1 each replica's files but
+the checkpoint are in ``r{r}/`` and ``outcome.json`` in ``out_dir`` is the run's.
 
 Starting the same run (same structure, protocol, temperature, pressure, seed) again in the
 same folder resumes from the checkpoint, or returns the stored outcome if it had ended.
@@ -17,11 +21,9 @@ through every integrator and a FIRE or BFGS minimisation interrupted part-way.
 
 from __future__ import annotations
 
-import inspect
 import signal
 import sys
 import threading
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +33,7 @@ from ase import Atoms
 from elyte.errors import ConfigError
 from elyte.md.engines import Engine, make_engine
 from elyte.md.identity import run_hash
+from elyte.md.observers import ProgressFn
 from elyte.md.outcome import MDInterrupted, MDOutcome
 from elyte.md.run_setup import compose as _compose
 from elyte.md.run_setup import finish, stored_outcome
@@ -59,24 +62,6 @@ def thread_counts() -> dict[str, Any]:
     return out
 
 
-def _adapt(progress: Callable[..., None] | None) -> Callable[[int, int, dict], None] | None:
-    """Call ``progress(done, total)`` or, when it takes a third argument, with the stage
-    info dict too."""
-    if progress is None:
-        return None
-    try:
-        params = list(inspect.signature(progress).parameters.values())
-    except (TypeError, ValueError):
-        params = []
-    takes_info = (
-        any(p.kind is p.VAR_POSITIONAL for p in params)
-        or len([p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]) >= 3
-    )
-    if takes_info:
-        return progress
-    return lambda done, total, info: progress(done, total)
-
-
 def run_md(
     atoms: Atoms,
     calculator: Any,
@@ -87,8 +72,9 @@ def run_md(
     pressure_bar: float | None,
     seed: int,
     metadata: dict[str, Any] | None = None,
-    progress: Callable[..., None] | None = None,
+    progress: ProgressFn | None = None,
     engine: Engine | None = None,
+    replicas: int | None = None,
 ) -> MDOutcome:
     """Run all stages of ``spec`` on ``atoms`` with ``calculator``; write into ``out_dir``.
 
@@ -101,18 +87,24 @@ def run_md(
         out_dir: folder for trajectory.h5md, thermo.csv, checkpoint.npz, outcome.json.
         temperature: run temperature in K (nvt/npt target, heat-ramp end, initial velocities).
         pressure_bar: pressure in bar for npt stages (None if there are none).
-        seed: seeds velocities and thermostat noise.
+        seed: seeds velocities and thermostat noise (replica r: ``seed + r``).
         metadata: JSON-serialisable extras recorded in the file (``potential`` is copied
             into the provenance: name, file hash, …).
-        progress: ``progress(md_steps_done, md_steps_total)`` or, if it takes a third
-            argument, ``progress(done, total, info)`` with ``info`` = {stage, kind, k, n,
-            eta_s, and for a minimisation fmax (eV/Å) and energy (eV)}; called at every
-            event (at least every ``monitors.every`` MD steps) and every minimiser step.
-        engine: an :class:`~elyte.md.engines.Engine` (default: ``spec.engine`` from the
-            registry, on a copy of ``atoms``).
+        progress: ``progress(md_steps_done, md_steps_total, info)`` with ``info`` =
+            {stage (index), kind, k (step or iteration in the stage), n (its steps),
+            eta_s (s, to the stage's end), and for a minimisation fmax (eV/Å) and
+            energy (eV)}; called at every event (at least every ``monitors.every`` MD
+            steps) and every minimiser step (:class:`~elyte.md.observers.Progress`).
+        engine: an :class:`~elyte.md.engines.Engine` of R replicas, holding their
+            starting state (default: ``spec.engine`` from the registry, on a copy of
+            ``atoms``); ``atoms`` then gives topology, masses and monitor references.
+        replicas: R (default: the given engine's, else 1); R > 1 needs an engine that
+            batches them (``MDSpec(engine="batched")``).
 
-    Returns the :class:`MDOutcome`. A tripped monitor does not raise: the outcome has status
-    ``"failed"``; ``spec.max_wall_s`` reached gives ``"timed_out"`` (checkpoint kept).
+    Returns the :class:`MDOutcome` (R > 1: the run's; each replica's is in its folder). A
+    tripped monitor does not raise: it stops that replica only, and its outcome has
+    status ``"failed"`` (R > 1: so has the run's, ``failed_replicas`` saying which);
+    ``spec.max_wall_s`` reached gives ``"timed_out"`` (checkpoint kept).
     SIGINT/SIGTERM write a checkpoint and raise :class:`MDInterrupted`, also during a
     minimisation. Resumes automatically from ``out_dir/checkpoint.npz`` of the same run,
     and returns the stored outcome at once if the run had already ended.
@@ -123,6 +115,9 @@ def run_md(
         pressure_bar is None or not np.isfinite(pressure_bar)
     ):
         raise ConfigError("the protocol has an npt stage: give a finite pressure in bar")
+    n_rep = int(replicas if replicas is not None else getattr(engine, "n_replicas", 1))
+    if engine is not None and engine.n_replicas != n_rep:
+        raise ConfigError(f"replicas = {n_rep} but the engine holds {engine.n_replicas}")
     potential = (metadata or {}).get("potential")
     identity = run_hash(
         atoms,
@@ -132,11 +127,12 @@ def run_md(
         pressure_bar,
         seed,
         potential=potential if isinstance(potential, dict) else None,
+        replicas=n_rep,
     )
     policy = apply_thread_policy()  # the campaign runner's, also for a run from Python
     if engine is None:
         live = atoms.copy()
-        engine = make_engine(spec.engine, live, calculator)
+        engine = make_engine(spec.engine, live, calculator, n_rep)
     elif hasattr(engine, "atoms"):  # an ASE-style engine handed in: give it this system
         engine.atoms = atoms.copy()
         engine.atoms.calc = calculator
@@ -146,7 +142,7 @@ def run_md(
         return stored
     run = _compose(
         atoms, engine, spec, out, float(temperature), pressure_bar, int(seed), identity,
-        dict(metadata or {}), _adapt(progress), {**thread_counts(), "policy": policy},
+        dict(metadata or {}), progress, {**thread_counts(), "policy": policy},
     )  # fmt: skip
     loop, recorders = run["loop"], run["recorders"]
 

@@ -31,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from elyte.md.engines import Engine
+from elyte.md.engines import Engine, make_engine
 from elyte.md.monitors import Failure
 from elyte.md.outcome import MDInterrupted
 from elyte.md.schedule import minimizer_checkpoint_due, next_event
@@ -86,7 +86,7 @@ class Loop:
         self._pending: list[int] = []
         self.checkpoint_every = spec.checkpoint_every
         self.wall_before = 0.0
-        self.engine_state: dict[str, np.ndarray] | None = None
+        self.engine_state: dict[str, np.ndarray] | None = None  # set: resumed mid-stage
         self.minimizer_state: dict[str, np.ndarray] = {}
         self.stop_requested = False
         self.timed_out = False
@@ -147,7 +147,11 @@ class Loop:
         self.cursor = Cursor.from_dict(meta["cursor"])
         self.checkpoint_every = meta["checkpoint_every"]
         self.wall_before = float(meta["wall_seconds"])
-        self.engine_state = prefixed(arrays, "engine") or None
+        # mid-MD-stage: the integrator's state (may be empty: velocity Verlet's is); the
+        # stage's opening check is not repeated
+        stages, i = self.spec.stages, self.cursor.stage_index
+        mid_md = self.cursor.k > 0 and i < len(stages) and stages[i].kind != "minimize"
+        self.engine_state = prefixed(arrays, "engine") if mid_md else None
         self.minimizer_state = prefixed(arrays, "minimizer")
         self.active = np.array(meta.get("active", [True] * self.R), bool)
         self.failures = [None if f is None else Failure(**f) for f in meta.get("failures", [])]
@@ -169,7 +173,7 @@ class Loop:
                 return "failed"
             if not done:
                 return "timed_out"
-            self.cursor.stage_t0 += stage.md_steps(self.temperature) * stage.timestep_fs / 1000.0
+            self.cursor.stage_t0 += stage.time_ps(stage.md_steps(self.temperature))
             self.cursor.k = 0
             self.cursor.stage_index += 1
             self.checkpoint()
@@ -294,10 +298,29 @@ class Loop:
 
     def simulated_ps(self) -> float:
         """Simulated time so far in ps (all MD stages): the time of the current frame."""
-        c = self.cursor
-        simulated = c.stage_t0
-        if c.stage_index < len(self.spec.stages):
-            stage = self.spec.stages[c.stage_index]
-            if stage.kind != "minimize":
-                simulated += c.k * stage.timestep_fs / 1000.0
-        return simulated
+        c, stages = self.cursor, self.spec.stages
+        in_stage = stages[c.stage_index].time_ps(c.k) if c.stage_index < len(stages) else 0.0
+        return c.stage_t0 + in_stage
+
+
+def run_in_memory(
+    atoms: Any,
+    calculator: Any,
+    spec: MDSpec,
+    *,
+    temperature: float,
+    rng: np.random.Generator,
+    observers: Sequence[Observer] = (),
+    pressure_bar: float | None = None,
+) -> Loop:
+    """Run the stages of ``spec`` on ``atoms`` (one replica, engine ``spec.engine``, the
+    atoms' own masses; ``atoms`` is moved in place) with ``observers``, writing nothing:
+    what ``learn.explore`` and ``training.augment`` run. ``rng`` draws the velocities and
+    the thermostat noise. Returns the loop, ended (``failures[0]``: why it stopped early)."""
+    engine = make_engine(spec.engine, atoms, calculator)
+    loop = Loop(
+        engine, spec, temperature=temperature, pressure_bar=pressure_bar, rngs=[rng],
+        observers=observers,
+    )  # fmt: skip
+    loop.run()
+    return loop

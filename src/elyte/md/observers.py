@@ -57,7 +57,7 @@ class Monitors(Observer):
 
     def on_check(self, loop: Loop, stage: StageSpec) -> None:
         c = loop.cursor
-        time_ps, stage_time = loop.simulated_ps(), c.k * stage.timestep_fs / 1000.0
+        time_ps, stage_time = loop.simulated_ps(), stage.time_ps(c.k)
         target = stage.monitor_temperature(loop.temperature)
         for r in np.flatnonzero(loop.observed):
             snap = loop.engine.snapshot(int(r), stress=False)
@@ -115,12 +115,18 @@ class Checkpointer(Observer):
         save_checkpoint(self.path, arrays, meta)
 
 
-class Progress(Observer):
-    """``progress(md_steps_done, md_steps_total, info)`` with ``info`` = {stage, kind, k,
-    n, eta_s (s, from this stage's speed so far), and for a minimisation fmax (eV/Å) and
-    energy (eV)}."""
+#: The one shape of an MD progress callback: ``progress(md_steps_done, md_steps_total,
+#: info)`` (``info``: :class:`Progress`).
+ProgressFn = Callable[[int, int, dict[str, Any]], None]
 
-    def __init__(self, progress: Callable[[int, int, dict], None], total_steps: int):
+
+class Progress(Observer):
+    """Calls ``progress(md_steps_done, md_steps_total, info)`` with ``info`` = {stage
+    (index), kind, k (step or iteration in the stage), n (its steps), eta_s (s, from this
+    stage's speed so far; None until known), for MD temperature_K (replica 0's
+    instantaneous T, K), and for a minimisation fmax (eV/Å) and energy (eV)}."""
+
+    def __init__(self, progress: ProgressFn, total_steps: int):
         self.progress, self.total = progress, total_steps
         self._clock: tuple[float, int] | None = None
 
@@ -136,20 +142,23 @@ class Progress(Observer):
         rate = (c.k - k0) / (now - t0) if now > t0 and c.k > k0 else None
         eta = (n - c.k) / rate if rate else None
         full = {"stage": c.stage_index, "kind": stage.kind, "k": c.k, "n": n, "eta_s": eta}
+        if stage.kind != "minimize":  # the live views show T; the calculator's cache is reused
+            full["temperature_K"] = float(loop.engine.snapshot(0, stress=False).temperature)
         self.progress(c.global_step, self.total, {**full, **info})
 
 
 class FrameCollector(Observer):
-    """Keeps ``(replica, step, snapshot)`` of each frame event after global step 0
-    (snapshots with forces and energy; velocities when asked)."""
+    """Keeps ``(replica, step, snapshot)`` of each frame event after global step ``after``
+    (default 0: the start structure is no sample); snapshots with forces and energy,
+    stress and velocities when asked (``stress`` None: when the calculator computed it)."""
 
-    def __init__(self, *, velocities: bool = False, stress: bool | None = None):
-        self.velocities, self.stress = velocities, stress
+    def __init__(self, *, after: int = 0, velocities: bool = False, stress: bool | None = None):
+        self.after, self.velocities, self.stress = after, velocities, stress
         self.frames: list[tuple[int, int, Snapshot]] = []
 
     def on_frame(self, loop: Loop, stage: StageSpec) -> None:
-        if loop.cursor.global_step == 0:
-            return  # the start structure is no sample
+        if loop.cursor.global_step <= self.after:
+            return
         for r in np.flatnonzero(loop.observed):
             snap = loop.engine.snapshot(int(r), stress=self.stress, velocities=self.velocities)
             self.frames.append((int(r), loop.cursor.global_step, snap))

@@ -9,7 +9,6 @@ all replicas and the run's outcome in the run folder.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -25,7 +24,7 @@ from elyte.md.identity import replica_seed
 from elyte.md.loop import Loop
 from elyte.md.masses import md_masses
 from elyte.md.monitors import StabilityMonitor
-from elyte.md.observers import Checkpointer, Monitors, Progress, Record
+from elyte.md.observers import Checkpointer, Monitors, Progress, ProgressFn, Record
 from elyte.md.outcome import MDOutcome
 from elyte.md.recorder import SNAPSHOT, Recorder
 from elyte.md.spec import MDSpec
@@ -55,7 +54,7 @@ def compose(
     seed: int,
     run_hash: str,
     metadata: dict[str, Any],
-    progress: Callable[[int, int, dict], None] | None,
+    progress: ProgressFn | None,
     threads: dict[str, Any],
 ) -> dict[str, Any]:
     """The loop with its observers, fresh or resumed from the checkpoint in ``out``."""

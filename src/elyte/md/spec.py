@@ -75,6 +75,17 @@ class StageSpec(Spec):
         """Number of integration steps (0 for minimisation)."""
         return int(round(self.simulated_ps(temperature) * 1000.0 / self.timestep_fs))
 
+    def time_ps(self, k: int) -> float:
+        """Simulated time in ps of ``k`` steps of this stage (0 for minimisation)."""
+        return 0.0 if self.kind == "minimize" else k * self.timestep_fs / 1000.0
+
+    @classmethod
+    def of_steps(cls, n_steps: int, **fields: object) -> StageSpec:
+        """An MD stage of exactly ``n_steps`` steps: ``duration_ps`` set from them and the
+        time step (``fields``: every other field)."""
+        stage = cls(**fields)  # type: ignore[arg-type]
+        return stage.model_copy(update={"duration_ps": stage.time_ps(n_steps)})
+
     def step_budget(self, temperature: float) -> int:
         """Most force evaluations the stage may take: its MD steps, or for a minimisation
         its step limit (what a cost estimate or a progress bar needs)."""
@@ -185,8 +196,10 @@ class MDSpec(Spec):
         description="Frames buffered in memory before they are written to the "
         "trajectory file (checkpoints always write them first).",
     )
-    engine: Literal["ase"] = Field(
-        "ase", description="MD engine (elyte.md.engines registry; 'ase': ASE integrators)."
+    engine: Literal["ase", "batched"] = Field(
+        "ase",
+        description="MD engine (elyte.md.engines registry): 'ase' (ASE integrators, one "
+        "replica per process) or 'batched' (R replicas per model call; no npt, no BFGS).",
     )
     max_wall_s: float | None = Field(
         None,
@@ -207,6 +220,23 @@ class MDSpec(Spec):
     def _has_stages(self) -> MDSpec:
         if not self.stages:
             raise ValueError("`stages` must name at least one stage")
+        return self
+
+    @model_validator(mode="after")
+    def _engine_runs_every_stage(self) -> MDSpec:
+        if self.engine != "batched":
+            return self
+        for i, stage in enumerate(self.stages):
+            if stage.kind == "npt":
+                raise ValueError(
+                    f"stages[{i}]: npt stages run on engine = 'ase' (the batched engine has "
+                    "no barostat)"
+                )
+            if stage.kind == "minimize" and stage.optimizer == "bfgs":
+                raise ValueError(
+                    f"stages[{i}]: the batched engine minimises with optimizer = 'fire'; "
+                    "BFGS runs on engine = 'ase'"
+                )
         return self
 
     def check_for_system(self, symbols: list[str] | set[str]) -> None:

@@ -118,8 +118,8 @@ class Snapshot:
     ``positions`` (N, 3) Å, ``cell`` (3, 3) Å, ``numbers`` (N,), ``masses`` (N,) amu,
     energies in eV, ``forces`` (N, 3) eV/Å, ``temperature`` K (over the engine's degrees
     of freedom), ``stress`` (3, 3) eV/Å³ incl. the ideal-gas term or None,
-    ``velocities`` (N, 3) Å/fs or None. ``error`` holds the message when the calculator
-    raised instead of giving energy and forces.
+    ``velocities`` (N, 3) Å/ps (the trajectory's unit) or None. ``error`` holds the
+    message when the calculator raised instead of giving energy and forces.
     """
 
     positions: np.ndarray
@@ -156,6 +156,19 @@ class Snapshot:
         if stress:
             snap.stress = atoms.get_stress(voigt=False, include_ideal_gas=True)
         return snap
+
+    def potential_stress(self) -> np.ndarray | None:
+        """``stress`` without its ideal-gas term (eV/Å³, (3, 3)): the potential's own, as
+        its calculator gives it (needs ``velocities``; None without stress)."""
+        if self.stress is None:
+            return None
+        if self.velocities is None:
+            raise ValueError("the potential's stress needs the snapshot's velocities")
+        from ase import units
+
+        v = self.velocities / (1000.0 * units.fs)  # Å/ps -> ASE velocity units
+        volume = abs(float(np.linalg.det(self.cell)))
+        return self.stress + np.einsum("i,ia,ib->ab", self.masses, v, v) / volume
 
     def to_atoms(self) -> Any:
         """An ASE ``Atoms`` of this snapshot (no calculator)."""

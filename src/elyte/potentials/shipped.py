@@ -112,6 +112,7 @@ def _load_chgnet(spec: PotentialSpec, version: str, level_of_theory: str) -> Loa
     packages=("chgnet",),
     extra="chgnet",
     description="CHGNet 0.3.0, PBE/PBE+U (MPtrj); weights ship in `chgnet`",
+    elements=tuple(_MPTRJ_ELEMENTS),
     shipped_weights=lambda: chgnet_weights("0.3.0"),
 )
 def load_chgnet_030(spec: PotentialSpec) -> LoadedPotential:
@@ -124,6 +125,7 @@ def load_chgnet_030(spec: PotentialSpec) -> LoadedPotential:
     packages=("chgnet",),
     extra="chgnet",
     description="CHGNet transfer-learned to r2SCAN (MP r2SCAN); weights ship in `chgnet`",
+    elements=tuple(_MPTRJ_ELEMENTS),
     shipped_weights=lambda: chgnet_weights("r2scan"),
 )
 def load_chgnet_r2scan(spec: PotentialSpec) -> LoadedPotential:
@@ -159,6 +161,7 @@ def sevennet_from_checkpoint(path: Path, spec: PotentialSpec, expected: str) -> 
     packages=("sevenn",),
     extra="sevenn",
     description="SevenNet-0 (11Jul2024), PBE/PBE+U (MPtrj); weights ship in `sevenn`",
+    elements=tuple(_MPTRJ_ELEMENTS),
     shipped_weights=sevennet0_weights,
 )
 def load_sevennet0(spec: PotentialSpec) -> LoadedPotential:

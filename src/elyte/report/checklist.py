@@ -8,6 +8,7 @@ routine notes (shown collapsed), and a time-to-precision plan per transport obse
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from difflib import SequenceMatcher
 from typing import Any
 
 from elyte.io.results_store import read_results
@@ -47,6 +48,7 @@ def checklist(data: ReportData, system: str, potential: str, table: Table) -> Ch
         if col == potential or col.startswith(f"{potential} @ ")
     ]
     ref_col = len(table.columns) - 1 if table.reference_column else None
+    reasons: list[str] = []
     for name, cells in table.rows:
         if name.startswith(("stability", "throughput")):
             continue
@@ -56,10 +58,10 @@ def checklist(data: ReportData, system: str, potential: str, table: Table) -> Ch
                 continue
             label = name if len(cols) == 1 else f"{name} ({table.columns[i]})"
             ref = str(cells[ref_col]) if ref_col is not None else "–"
-            status = cell.estimate.status + (
-                f": {cell.estimate.reason}" if cell.estimate.reason else ""
-            )
-            out.rows.append((label, str(cell), status, ref, MARK[cell.agrees]))
+            # the reason is listed once, under the system's table (Status of values ...)
+            out.rows.append((label, str(cell), cell.estimate.status, ref, MARK[cell.agrees]))
+            if cell.estimate.reason:
+                reasons.append(cell.estimate.reason)
     target = target_error(data)
     for c in conds:
         ests = c.estimates()
@@ -72,10 +74,30 @@ def checklist(data: ReportData, system: str, potential: str, table: Table) -> Ch
         for key, msg in sorted((c.group.get("analysis_errors") or {}).items()):
             out.caveats.append(f"not computed: {key} ({msg})")
         for _name, plan in sorted(transport_plans(c.group, c.runs, target).items()):
-            out.plans.append(plan["text"] + _at(c, conds))
-    out.caveats = list(dict.fromkeys(out.caveats))
+            text = plan["text"]
+            if plan.get("reason"):  # said under the table: the plan keeps only its status
+                text = text.replace(f" ({plan['reason']})", "")
+            out.plans.append(text + _at(c, conds))
+    out.caveats = [c for c in dict.fromkeys(out.caveats) if not restates(c, reasons)]
     out.routine = list(dict.fromkeys(out.routine))
     return out
+
+
+#: The share of a note's characters found, in runs of 4 or more, in one status reason
+#: for the note to restate it.
+RESTATED = 0.6
+
+
+def restates(note: str, reasons: list[str]) -> bool:
+    """Whether ``note`` says again what a status reason already says: most of its text
+    (:data:`RESTATED`) is found in the reason in order ("no diffusive regime found for
+    Li: log-log MSD slope 1.93 over 0.004-0.028 ps; D is an apparent value" against "no
+    diffusive regime: log-log MSD slope 1.93 (not 1 ± 0.1) over 0.004-0.028 ps")."""
+    for reason in reasons:
+        blocks = SequenceMatcher(None, note, reason, autojunk=False).get_matching_blocks()
+        if sum(b.size for b in blocks if b.size >= 4) >= RESTATED * len(note):
+            return True
+    return False
 
 
 def window_caveats(data: ReportData, c: Any) -> list[str]:

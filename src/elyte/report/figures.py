@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from elyte.report.arrhenius_figure import arrhenius_plot
 from elyte.report.data import Condition, ReportData
 from elyte.report.plotting import (
     Figure,
@@ -24,6 +25,7 @@ from elyte.report.plotting import (
     _panels,
     _plt,
     _png,
+    _tight,
 )
 
 
@@ -56,7 +58,14 @@ def _error_figure(what: str, exc: Exception) -> list[Figure]:
 
 
 def density_vs_time(conds: list[Condition]) -> list[Figure]:
-    items = [(c, res) for c in conds for _, res in c.result_named("density")]
+    """Density vs time of NPT runs. At constant volume the density is the box's, one
+    number the table states as an input: no time series is drawn for it."""
+    items = [
+        (c, res)
+        for c in conds
+        for _, res in c.result_named("density")
+        if getattr(c.estimates().get("density"), "status", "") != "input"
+    ]
     if not items:
         return []
     plt = _plt()
@@ -79,6 +88,9 @@ def density_vs_time(conds: list[Condition]) -> list[Figure]:
         est = (res.get("estimates") or {}).get("density")
         if est and est.get("value") is not None:
             ax.axhline(est["value"], color=colors[c.potential], ls="--", lw=0.8)
+    if not any(line.get_label() and not line.get_label().startswith("_") for line in ax.lines):
+        plt.close(fig)  # no series stored (only the mean): nothing to draw against time
+        return []
     ax.set_xlabel("time / ps")
     ax.set_ylabel("density / g cm$^{-3}$")
     ax.legend(fontsize="small")
@@ -87,17 +99,29 @@ def density_vs_time(conds: list[Condition]) -> list[Figure]:
 
 
 def rdf_overlay(conds: list[Condition]) -> list[Figure]:
+    drawn = rdf_axes(conds)
+    if drawn is None:
+        return []
+    fig, axes, n = drawn
+    return _finish_panels(fig, axes, n, "Radial distribution functions and coordination numbers")
+
+
+def rdf_axes(conds: list[Condition]) -> tuple[Any, Any, int] | None:
+    """g(r) per pair (left axis) with the running CN (right axis, scaled to show the
+    first shell: up to twice its CN, which is marked at the shell's cutoff); the figure,
+    its axes and the number of panels, or None."""
     items = [(c, res) for c in conds for _, res in c.result_named("rdf")]
     pairs = sorted(
         {k[2:-1] for _, res in items for k in (res.get("curves") or {}) if k.startswith("g[")}
     )
     if not pairs:
-        return []
+        return None
     multi_t = len({c.temperature for c in conds}) > 1
     colors = _colors(conds)
     fig, axes = _panels(len(pairs), 2, 6.5, 3.6)
     for ax, pair in zip(axes.ravel(), pairs, strict=False):
         twin = ax.twinx()
+        shell_cn: list[float] = []
         for c, res in items:
             curves = res.get("curves") or {}
             if f"g[{pair}]" not in curves:
@@ -116,17 +140,33 @@ def rdf_overlay(conds: list[Condition]) -> list[Figure]:
                 twin.plot(
                     r, _arr(curves[f"cn[{pair}]"]), color=colors[c.potential], lw=0.8, ls="--"
                 )
-        ax.set_title(f"g(r) {pair} (band: ±1σ; dashed: running CN, right axis)")
+            est = (res.get("estimates") or {}).get(f"CN[{pair}]") or {}
+            r_cut = (est.get("details") or {}).get("r_cut")
+            if est.get("value") is not None and r_cut is not None:
+                shell_cn.append(float(est["value"]))
+                twin.plot([r_cut], [est["value"]], "o", color=colors[c.potential], ms=4)
+        if shell_cn and max(shell_cn) > 0:
+            twin.set_ylim(0.0, 2.0 * max(shell_cn))  # CN(r) grows as r³: keep the shell in view
+        ax.set_title(f"g(r) {pair} (band: ±1σ; dashed: running CN, right axis; •: first shell)")
         ax.set_xlabel("r / Å")
         ax.set_ylabel("g(r)")
         twin.set_ylabel("CN(r)")
         ax.legend(fontsize="small")
-    return _finish_panels(
-        fig, axes, len(pairs), "Radial distribution functions and coordination numbers"
-    )
+    return fig, axes, len(pairs)
 
 
 def msd_loglog(conds: list[Condition]) -> list[Figure]:
+    drawn = msd_axes(conds)
+    if drawn is None:
+        return []
+    fig, axes, n = drawn
+    return _finish_panels(fig, axes, n, "Mean squared displacement")
+
+
+def msd_axes(conds: list[Condition]) -> tuple[Any, Any, int] | None:
+    """MSD(t) per species on log–log axes, with a slope-1 guide (MSD ∝ t, the
+    diffusive regime) through the middle of the first curve: the figure, its axes and
+    the number of panels, or None."""
     items = []
     for c in conds:
         for _key, res in c.result_named("diffusion"):
@@ -145,12 +185,13 @@ def msd_loglog(conds: list[Condition]) -> list[Figure]:
                         (c, species, curves["t"], curves[msd], curves.get(fit), curves.get(err))
                     )
     if not items:
-        return []
+        return None
     multi_t = len({c.temperature for c in conds}) > 1
     colors = _colors(conds)
     species_list = list(dict.fromkeys(item[1] for item in items))
     fig, axes = _panels(len(species_list), 2, 6.5, 3.8)
     for ax, species in zip(axes.ravel(), species_list, strict=False):
+        guide = None
         for c, s, t_values, msd_values, fit_values, err_values in items:
             if s != species:
                 continue
@@ -158,6 +199,8 @@ def msd_loglog(conds: list[Condition]) -> list[Figure]:
             ok = (t > 0) & (msd > 0)
             col = colors[c.potential]
             ax.loglog(t[ok], msd[ok], color=col, lw=1.0, label=_label(c, multi_t))
+            if guide is None and ok.sum() >= 2:
+                guide = (t[ok], msd[ok])
             if err_values is not None:
                 _band(ax, t[ok], msd[ok], _arr(err_values)[ok], col)
             fit = None if fit_values is None else _arr(fit_values)
@@ -166,11 +209,17 @@ def msd_loglog(conds: list[Condition]) -> list[Figure]:
                 ax.loglog(t[sel], fit[sel], "--", color="k", lw=0.8)
                 tw = t[np.isfinite(fit)]
                 ax.axvspan(tw.min(), tw.max(), color=col, alpha=0.08, lw=0)
+        if guide is not None:
+            t, msd = guide
+            mid = len(t) // 2
+            ax.loglog(
+                t, msd[mid] * t / t[mid], ":", color="0.4", lw=1.0, label="slope 1 (diffusive)"
+            )
         ax.set_title(f"MSD {species} (band: ±1σ, shaded: fitted window, dashed: fit)")
         ax.set_xlabel("t / ps")
         ax.set_ylabel("MSD / Å²")
         ax.legend(fontsize="small")
-    return _finish_panels(fig, axes, len(species_list), "Mean squared displacement")
+    return fig, axes, len(species_list)
 
 
 def sq_overlay(conds: list[Condition]) -> list[Figure]:
@@ -224,7 +273,7 @@ def sq_overlay(conds: list[Condition]) -> list[Figure]:
         axes[1, 0].set_xlabel("q / Å$^{-1}$")
     else:
         ax.set_xlabel("q / Å$^{-1}$")
-    fig.tight_layout()
+    _tight(fig)
     return [("Structure factor S(q)", _png(fig))]
 
 
@@ -299,57 +348,3 @@ def speciation_vs_time(conds: list[Condition]) -> list[Figure]:
 
 def dimers_vs_time(conds: list[Condition]) -> list[Figure]:
     return _time_series(conds, ("dimers", "dimer"), "Dimer counts vs time", "dimers")
-
-
-def arrhenius_plot(data: ReportData, system: str) -> list[Figure]:
-    """ln(value) vs 1000/T with the weighted fit, one panel per transport observable."""
-    fits = [(p, data.arrhenius_of(system, p)) for p in data.potentials(system)]
-    fits = [(p, f) for p, f in fits if f]
-    obs = sorted(
-        {
-            k
-            for _, f in fits
-            for k, v in f["fits"].items()
-            if "inv_T_1000" in (v or {}).get("curves", {})
-        }
-    )
-    if not obs:
-        return []
-    colors = {p: f"C{i % 10}" for i, p in enumerate(data.potentials(system))}
-    fig, axes = _panels(len(obs), 3, 5.5, 4)
-    for ax, key in zip(axes.ravel(), obs, strict=False):
-        for pot, f in fits:
-            res = f["fits"].get(key) or {}
-            curves = res.get("curves") or {}
-            if "inv_T_1000" not in curves:
-                continue
-            err = _arr(curves.get("ln_value_err", [np.nan] * len(curves["inv_T_1000"])))
-            ea = (res.get("estimates") or {}).get("Ea") or {}
-            label = pot
-            if ea.get("value") is not None:
-                label += f": Ea = {ea['value']:.3g} ± {ea.get('stderr') or float('nan'):.2g} eV"
-            ax.errorbar(
-                _arr(curves["inv_T_1000"]),
-                _arr(curves["ln_value"]),
-                yerr=np.where(np.isfinite(err), err, 0.0),
-                fmt="o",
-                color=colors[pot],
-                label=label,
-            )
-            if "fit_inv_T_1000" in curves:
-                ax.plot(
-                    _arr(curves["fit_inv_T_1000"]),
-                    _arr(curves["fit_ln_value"]),
-                    "-",
-                    color=colors[pot],
-                    lw=1.0,
-                )
-        unit = next(
-            (f["fits"][key].get("units", {}).get("value") for _, f in fits if key in f["fits"]),
-            None,
-        )
-        ax.set_xlabel("1000 / T  (1/K)")
-        ax.set_ylabel(f"ln {key}" + (f" / {unit}" if unit else ""))
-        ax.set_title(f"Arrhenius: {key}")
-        ax.legend(fontsize="x-small")
-    return _finish_panels(fig, axes, len(obs), "Arrhenius plot")

@@ -72,5 +72,15 @@ def _finish_panels(fig: Any, axes: Any, n: int, title: str) -> list[Figure]:
     """Blank the panels after the first ``n``, lay the figure out: ``[(title, png)]``."""
     for ax in axes.ravel()[n:]:
         ax.axis("off")
-    fig.tight_layout()
+    _tight(fig)
     return [(title, _png(fig))]
+
+
+def _tight(fig: Any) -> None:
+    """``fig.tight_layout()`` without matplotlib's warning when a twin axis or a long
+    legend leaves it nothing to do: ``_png`` crops to the drawn extent anyway."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*[Tt]ight.?layout", category=UserWarning)
+        fig.tight_layout()

@@ -15,6 +15,7 @@ from elyte.jsonio import atomic_write_text
 from elyte.report.checklist import Checklist, checklist
 from elyte.report.data import ReportData, Table, load_report_data, observable_table, verdict
 from elyte.report.figures import system_figures
+from elyte.report.ion_pairs import ion_pairing_lines
 from elyte.report.stability import thermo_figure
 
 #: Said once per table, in its header: what the ± of every value is.
@@ -81,6 +82,12 @@ def render(data: ReportData) -> tuple[str, str]:
         md += [f"## System {system}", ""]
         parts.append(_html_table(table))
         md += _md_table(table) + [""]
+        pairing = ion_pairing_lines(data, system)
+        if pairing:
+            parts.append("<h3>Ion pairing</h3><ul>")
+            parts += [f"<li class='pairing'>{e(line)}</li>" for line in pairing]
+            parts.append("</ul>")
+            md += ["### Ion pairing", ""] + [f"- {line}" for line in pairing] + [""]
         parts.append("<h3>Verdict per potential</h3>")
         md += ["### Verdict per potential", ""]
         for pot in data.potentials(system):
@@ -135,7 +142,7 @@ def _checklist_html(cl: Checklist, png: bytes | None) -> str:
         b64 = base64.b64encode(png).decode("ascii")
         out.append(
             f"<figure><img alt='T(t) and E(t)' src='data:image/png;base64,{b64}'>"
-            f"<figcaption>Temperature and total energy vs time — {e(cl.potential)}"
+            f"<figcaption>Temperature against its target, and energy vs time — {e(cl.potential)}"
             "</figcaption></figure>"
         )
     out.append(
@@ -218,12 +225,24 @@ def _html_table(table: Table) -> str:
 
 
 def _status_notes(table: Table) -> list[str]:
-    """``"D[Li] / 1e-9 m^2/s, chgnet: apparent: no diffusive regime"`` per non-measured cell."""
-    notes = []
+    """``"D[Li] / 1e-9 m^2/s, chgnet: apparent: no diffusive regime"`` per non-measured cell.
+
+    A reason that quotes an earlier row's (σ from an apparent D) refers to it instead
+    of repeating it."""
+    notes: list[str] = []
+    said: list[tuple[str, str]] = []  # (reason, the row that gave it)
     for name, cells in table.rows:
         for col, cell in zip(table.columns, cells, strict=False):
-            if cell.reason:
-                notes.append(f"{name}, {col}: {cell.reason}")
+            if not cell.reason:
+                continue
+            text = cell.estimate.reason if cell.estimate is not None else ""
+            for earlier, where in said:
+                if len(earlier) >= 20 and earlier in text:  # a phrase, not a word
+                    text = text.replace(earlier, f"as for {where}")
+            if cell.estimate is not None and cell.estimate.reason:
+                said.append((cell.estimate.reason, name.split(" / ")[0]))
+            reason = f"{cell.estimate.status}: {text}" if text else cell.reason
+            notes.append(f"{name}, {col}: {reason}")
     return notes
 
 

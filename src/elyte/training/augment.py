@@ -6,14 +6,18 @@ calculator; ``tblite.ase.TBLite(method="GFN2-xTB")`` works offline) on them.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 from ase import Atoms
 from ase.calculators.calculator import Calculator
 
-from elyte.errors import ConfigError
+from elyte.errors import ConfigError, ElyteError
 from elyte.io.labelled_frames import GROUP_KEY, SOURCE_KEY, TIME_KEY, attach_labels, source
+from elyte.md.loop import run_in_memory
+from elyte.md.observers import FrameCollector
+from elyte.md.spec import MDSpec, StageSpec
+from elyte.md.state import Snapshot
 
 
 def scaled_cells(frames: Sequence[Atoms], factors: Sequence[float] = (0.92, 0.80)) -> list[Atoms]:
@@ -64,34 +68,39 @@ def langevin_frames(
     timestep_fs: float = 0.5,
     friction_per_fs: float = 0.01,
     rng: np.random.Generator,
-) -> Iterator[tuple[int, Atoms]]:
+    stress: bool = False,
+) -> list[tuple[int, Snapshot]]:
     """Langevin NVT MD of ``atoms`` (its calculator attached; moved in place), sampled.
 
-    Velocities are drawn from Maxwell–Boltzmann at ``temperature_K`` with ``rng``, which then
-    drives the thermostat's noise: one generator, seeded by the caller, fixes the whole
-    trajectory. After ``equilibrate`` steps, yields ``(step, atoms)`` every ``interval``
-    steps, ``n_frames`` times; ``step`` counts from 0 at the start, ``atoms`` is the live
-    object (copy what you keep; its calculator holds this step's results). Time step in
-    fs, friction in 1/fs; the centre of mass is not fixed.
+    elyte's MD loop (:func:`elyte.md.loop.run_in_memory`, the ``"ase"`` engine) runs an
+    nvt stage of ``equilibrate`` steps, then one of ``n_frames × interval`` steps, and a
+    :class:`~elyte.md.observers.FrameCollector` keeps a frame every ``interval`` steps of
+    the second: ``(step, snapshot)`` with ``step`` = ``equilibrate + k × interval``
+    (k = 1 … ``n_frames``, counted from 0 at the start) and the calculator's energy (eV)
+    and forces (eV/Å) at the snapshot's positions; when ``stress``, also its stress
+    (periodic cells; :meth:`~elyte.md.state.Snapshot.potential_stress` is the
+    calculator's own) and the velocities. As in every elyte MD run, the velocities start
+    Maxwell–Boltzmann at ``temperature_K`` with zero centre-of-mass momentum, which stays
+    zero; ``rng`` draws them and then the thermostat's noise, so one generator, seeded by
+    the caller, fixes the whole trajectory. Time step in fs, friction in 1/fs. A
+    calculator error raises :class:`~elyte.errors.ElyteError` naming the step.
     """
-    from ase import units
-    from ase.md.langevin import Langevin
-    from ase.md.velocitydistribution import MaxwellBoltzmannDistribution
-
-    MaxwellBoltzmannDistribution(atoms, temperature_K=temperature_K, rng=rng)
-    dyn = Langevin(
-        atoms,
-        timestep_fs * units.fs,
-        temperature_K=temperature_K,
-        friction=friction_per_fs / units.fs,
-        rng=rng,
-        fixcm=False,  # a drifting centre of mass does not matter for training frames
-    )
+    nvt = {"kind": "nvt", "thermostat": "langevin", "timestep_fs": timestep_fs}
+    nvt["tau_t_fs"] = 1.0 / friction_per_fs
+    stages = [StageSpec.of_steps(n_frames * interval, **nvt, write_every=interval)]
     if equilibrate:
-        dyn.run(equilibrate)
-    for k in range(n_frames):
-        dyn.run(interval)
-        yield equilibrate + (k + 1) * interval, atoms
+        stages.insert(0, StageSpec.of_steps(equilibrate, **nvt, write_every=equilibrate))
+    collector = FrameCollector(after=equilibrate, stress=stress, velocities=stress)
+    loop = run_in_memory(
+        atoms, atoms.calc, MDSpec(stages=stages), temperature=temperature_K, rng=rng,
+        observers=[collector],
+    )  # fmt: skip
+    failure = loop.failures[0]
+    if failure is not None:
+        message = f"Langevin MD for frames stopped at step {failure.step}: {failure.message}; "
+        message += "lower temperature_K or timestep_fs"
+        raise ElyteError(message)
+    return [(step, snap) for _, step, snap in collector.frames]
 
 
 def hot_frames(
@@ -122,21 +131,15 @@ def hot_frames(
         timestep_fs=timestep_fs,
         friction_per_fs=friction_per_fs,
         rng=np.random.default_rng(seed),
+        stress=bool(a.pbc.all()),
     )
-    for i, (_, live) in enumerate(md):
-        b = Atoms(numbers=live.numbers, positions=live.positions, cell=live.cell, pbc=live.pbc)
+    for i, (_, snap) in enumerate(md):
+        b = Atoms(numbers=snap.numbers, positions=snap.positions, cell=snap.cell, pbc=snap.pbc)
         b.info[SOURCE_KEY] = f"{source(atoms)}@T{temperature_K:g}K#{i}"
         b.info[GROUP_KEY] = f"{atoms.info.get(GROUP_KEY, '')}@T{temperature_K:g}K"
         b.info[TIME_KEY] = i
-        out.append(_label_one(b, live))
+        out.append(attach_labels(b, snap.potential_energy, snap.forces, snap.potential_stress()))
     return out
-
-
-def _label_one(target: Atoms, evaluated: Atoms) -> Atoms:
-    energy = evaluated.get_potential_energy()
-    forces = evaluated.get_forces()
-    stress = evaluated.get_stress() if evaluated.pbc.all() else None
-    return attach_labels(target, energy, forces, stress)
 
 
 def label_frames(

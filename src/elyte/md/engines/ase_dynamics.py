@@ -160,6 +160,9 @@ def _mtk(atoms, stage, temperature_K, pressure_bar, rng):
 def _langevin_npt(atoms, stage, temperature_K, pressure_bar, rng):
     with warnings.catch_warnings():  # "not tested with constraints": ComMomentum only
         warnings.filterwarnings("ignore", message=".*LangevinBAOAB has not been tested")
+        # the barostat mass from P_tau (the stage's tau_p_fs) is the intended route, not a
+        # fallback: ASE's note on it would repeat at every stage and resume
+        warnings.filterwarnings("ignore", message="Using heuristic P_mass")
         return LangevinBAOAB(
             atoms,
             timestep=stage.timestep_fs * units.fs,
