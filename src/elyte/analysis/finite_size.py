@@ -90,8 +90,8 @@ def corrected_diffusion(
 
     ``d_estimates`` maps ``"D[X]"`` to D_PBC (1e-9 m²/s); ``viscosity_mPa_s`` is given or
     the run's own (an Estimate, its error and status carried over); T in K; ``cells``
-    one (T, 3, 3) Å series per replica. Nothing is corrected (empty dict, the note says
-    why) for a non-cubic box, a viscosity that is not a positive finite number, or no T.
+    one (T, 3, 3) Å series per replica. For a non-cubic box, a viscosity that is not a
+    positive finite number, or no T, each D_YH is "not computed" and the note says why.
     """
     eta = viscosity_mPa_s.value if isinstance(viscosity_mPa_s, Estimate) else viscosity_mPa_s
     where = "the run's" if isinstance(viscosity_mPa_s, Estimate) else "the given"

@@ -114,6 +114,7 @@ class StabilityMonitor:
         self._series_v: list[float] = []
         self._stage_kind: str | None = None
         self._judged_n = 0  # density series length at the last trend fit
+        self._last_slope = float("nan")
 
     # ------------------------------------------------------------------ stage bookkeeping
     def start_stage(self, stage: StageSpec) -> None:
@@ -122,6 +123,7 @@ class StabilityMonitor:
         self._series_t.clear()
         self._series_v.clear()
         self._judged_n = 0
+        self._last_slope = float("nan")
 
     def get_state(self) -> dict[str, np.ndarray]:
         return {
@@ -129,12 +131,14 @@ class StabilityMonitor:
             "series_v": np.array(self._series_v),
             "max_dimers": np.array([self.max_dimers_seen[k] for k in self.dimers]),
             "judged_n": np.array(self._judged_n),
+            "last_slope": np.array(self._last_slope),
         }
 
     def set_state(self, state: dict[str, np.ndarray]) -> None:
         self._series_t = [float(x) for x in state["series_t"]]
         self._series_v = [float(x) for x in state["series_v"]]
         self._judged_n = int(state.get("judged_n", 0))  # absent in older checkpoints
+        self._last_slope = float(state.get("last_slope", np.nan))
         for k, v in zip(self.dimers, state["max_dimers"], strict=False):
             self.max_dimers_seen[k] = int(v)
 
@@ -316,11 +320,14 @@ class StabilityMonitor:
         self._series_t.append(stage_time_ps)
         self._series_v.append(value)
         n = len(self._series_t)
-        if stage_time_ps < 2.0 or n < self._judged_n * 1.02:
+        if stage_time_ps < 2.0:
+            return None
+        if n < self._judged_n * 1.02:
+            row["density_drift_per_ps"] = self._last_slope  # every row after 2 ps has one
             return None
         self._judged_n = n
         found = trend(np.asarray(self._series_t), np.asarray(self._series_v))
-        row["density_drift_per_ps"] = found.slope
+        row["density_drift_per_ps"] = self._last_slope = found.slope
         return found
 
     def _slope(self, *, second_half: bool) -> float:
