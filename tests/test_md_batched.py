@@ -12,6 +12,8 @@
 
 from __future__ import annotations
 
+import signal
+import time
 from pathlib import Path
 
 import numpy as np
@@ -313,3 +315,73 @@ def test_fire_interrupted_and_continued_equals_uninterrupted():
     assert log[:26] + log[27:] == log_ref  # iteration 25 is reported again on resume
     np.testing.assert_array_equal(second.q, ref.q)
     assert log_ref[-1][1] < 1e-4
+
+
+# ---------------------------------------------------------------------- SIGKILL
+KILL_SPEC = MDSpec(
+    stages=[
+        StageSpec(kind="minimize", fmax=1e-6, max_steps=30),
+        StageSpec(kind="nvt", thermostat="langevin", duration_ps=10, timestep_fs=10,
+                  tau_t_fs=200, write_every=10),
+        StageSpec(kind="nvt", thermostat="nose-hoover", duration_ps=10, timestep_fs=10,
+                  tau_t_fs=500, write_every=10),
+        StageSpec(kind="nve", duration_ps=5, timestep_fs=5, write_every=10),
+    ],
+    engine="batched",
+    monitors=MonitorSpec(every=10),
+    checkpoint_every=50,
+    flush_every_frames=3,  # frames reach the files between checkpoints, to be truncated
+    velocities=True,
+)  # fmt: skip
+KILL_SCRIPT = """
+import sys
+sys.path[:0] = [{src!r}, {tests!r}]
+import signal
+import time
+from pathlib import Path
+from md_helpers import ShiftedForceLJ, lj_argon
+from elyte.md import MDSpec, run_md, MDInterrupted
+spec = MDSpec.model_validate_json(Path(sys.argv[2]).read_text())
+try:
+    run_md(lj_argon(2, 0.8), ShiftedForceLJ(), spec, Path(sys.argv[1]), temperature=100,
+           pressure_bar=None, seed=5, replicas=2)
+except MDInterrupted as exc:
+    sys.exit(exc.exit_code)
+"""
+
+
+def _argon_pair(folder: Path):
+    return run_md(
+        lj_argon(2, 0.8), ShiftedForceLJ(), KILL_SPEC, folder, temperature=100,
+        pressure_bar=None, seed=5, replicas=2,
+    )  # fmt: skip
+
+
+@pytest.mark.slow
+def test_sigkill_twice_then_resume_equals_uninterrupted_for_both_replicas(tmp_path):
+    """A batched R = 2 run (FIRE, Langevin, Nosé–Hoover chain, NVE) killed in the Langevin
+    and in the Nosé–Hoover stage, at a random moment after a checkpoint, then resumed:
+    every frame of both replicas equals an uninterrupted run's, bit for bit."""
+    from test_md_restart import _start, _wait_for_checkpoint
+
+    out, rng = tmp_path / "killed", np.random.default_rng(21)
+    for min_step in (300, 1400):  # stage 2 spans steps 0–1000, stage 3 1000–2000
+        proc = _start(tmp_path, out, KILL_SCRIPT, KILL_SPEC)
+        _wait_for_checkpoint(proc, out / "checkpoint.npz", min_step)
+        time.sleep(float(rng.uniform(0.0, 0.1)))
+        proc.send_signal(signal.SIGKILL)
+        assert proc.wait() == -signal.SIGKILL
+    resumed, ref = _argon_pair(out), _argon_pair(tmp_path / "ref")
+    assert resumed.status == ref.status == "completed" and resumed.failed_replicas == []
+    for r in ("r0", "r1"):
+        a = read_h5md(out / r / "trajectory.h5md")
+        b = read_h5md(tmp_path / "ref" / r / "trajectory.h5md")
+        np.testing.assert_array_equal(a.metadata["steps"], np.arange(0, 3001, 10))
+        np.testing.assert_array_equal(a.metadata["steps"], b.metadata["steps"])
+        np.testing.assert_array_equal(a.positions, b.positions)
+        np.testing.assert_array_equal(a.velocities, b.velocities)
+        np.testing.assert_array_equal(a.potential_energy, b.potential_energy)
+        thermo = [(d / r / "thermo.csv").read_text() for d in (out, tmp_path / "ref")]
+        assert thermo[0] == thermo[1]
+    r0, r1 = (read_h5md(out / r / "trajectory.h5md").positions for r in ("r0", "r1"))
+    assert np.abs(r0[-1] - r1[-1]).max() > 0.1  # two replicas, not one twice
