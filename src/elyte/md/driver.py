@@ -1,6 +1,8 @@
 """``run_md``: the loop. Runs a protocol's stages, stepping the engine to the next event.
 
-One call runs one replica at one temperature (R = 1). Files in ``out_dir`` (names from
+One call runs R replicas of one system at one temperature (``replicas``; R > 1 needs an
+engine that batches them, ``MDSpec(engine="batched")``, and puts replica r's files in
+``out_dir/r{r}``, :mod:`elyte.md.run_setup`). Files in ``out_dir`` (names from
 :mod:`elyte.io.run_files`): ``trajectory.h5md`` (H5MD frames, observables, monitor rows,
 failure record), ``thermo.csv``, ``checkpoint.npz`` (written atomically),
 ``outcome.json`` once the run has ended, ``failure_snapshot.extxyz`` when a monitor trips.
@@ -89,6 +91,7 @@ def run_md(
     metadata: dict[str, Any] | None = None,
     progress: Callable[..., None] | None = None,
     engine: Engine | None = None,
+    replicas: int | None = None,
 ) -> MDOutcome:
     """Run all stages of ``spec`` on ``atoms`` with ``calculator``; write into ``out_dir``.
 
@@ -110,6 +113,8 @@ def run_md(
             event (at least every ``monitors.every`` MD steps) and every minimiser step.
         engine: an :class:`~elyte.md.engines.Engine` (default: ``spec.engine`` from the
             registry, on a copy of ``atoms``).
+        replicas: R, the number of replicas run together (default: the given engine's,
+            else 1); replica r is seeded with ``replica_seed(seed, r)``.
 
     Returns the :class:`MDOutcome`. A tripped monitor does not raise: the outcome has status
     ``"failed"``; ``spec.max_wall_s`` reached gives ``"timed_out"`` (checkpoint kept).
@@ -123,6 +128,9 @@ def run_md(
         pressure_bar is None or not np.isfinite(pressure_bar)
     ):
         raise ConfigError("the protocol has an npt stage: give a finite pressure in bar")
+    n_rep = int(replicas if replicas is not None else getattr(engine, "n_replicas", 1))
+    if engine is not None and engine.n_replicas != n_rep:
+        raise ConfigError(f"replicas = {n_rep} but the engine holds {engine.n_replicas}")
     potential = (metadata or {}).get("potential")
     identity = run_hash(
         atoms,
@@ -132,11 +140,12 @@ def run_md(
         pressure_bar,
         seed,
         potential=potential if isinstance(potential, dict) else None,
+        replicas=n_rep,
     )
     policy = apply_thread_policy()  # the campaign runner's, also for a run from Python
     if engine is None:
         live = atoms.copy()
-        engine = make_engine(spec.engine, live, calculator)
+        engine = make_engine(spec.engine, live, calculator, n_rep)
     elif hasattr(engine, "atoms"):  # an ASE-style engine handed in: give it this system
         engine.atoms = atoms.copy()
         engine.atoms.calc = calculator

@@ -25,9 +25,11 @@ def run_hash(
     pressure_bar: float | None,
     seed: int,
     potential: dict[str, Any] | None = None,
+    replicas: int = 1,
 ) -> str:
-    """SHA-256 identifying a run: structure, protocol, conditions, seed, calculator type and,
-    when known, the potential's name and model-file hash (``metadata["potential"]``)."""
+    """SHA-256 identifying a run: structure, protocol, conditions, seed, calculator type,
+    when known the potential's name and model-file hash (``metadata["potential"]``), and
+    the number of replicas when more than one (so a one-replica run keeps its hash)."""
     physics = spec.model_dump(mode="json", exclude=NON_PHYSICAL_FIELDS)
     record = {
         "spec": physics,
@@ -41,6 +43,8 @@ def run_hash(
         "cell": np.round(atoms.cell.array, 6).tolist(),
         "pbc": atoms.pbc.tolist(),
     }
+    if replicas != 1:
+        record["replicas"] = int(replicas)
     return hashlib.sha256(json.dumps(record, sort_keys=True).encode()).hexdigest()
 
 

@@ -185,8 +185,10 @@ class MDSpec(Spec):
         description="Frames buffered in memory before they are written to the "
         "trajectory file (checkpoints always write them first).",
     )
-    engine: Literal["ase"] = Field(
-        "ase", description="MD engine (elyte.md.engines registry; 'ase': ASE integrators)."
+    engine: Literal["ase", "batched"] = Field(
+        "ase",
+        description="MD engine (elyte.md.engines registry): 'ase' (ASE integrators, one "
+        "replica per process) or 'batched' (R replicas per model call; no npt, no BFGS).",
     )
     max_wall_s: float | None = Field(
         None,

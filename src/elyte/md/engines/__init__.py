@@ -2,9 +2,9 @@
 
 The driver, monitors and recorder talk to an engine only through this protocol and see
 the system only as arrays (:class:`~elyte.md.state.MDState`,
-:class:`~elyte.md.state.Snapshot`), R replicas at a time. Today's ``"ase"`` engine runs
-R = 1 with ASE's integrators. A batched engine (many replicas per model call on a GPU,
-e.g. TorchSim) is added as one file here:
+:class:`~elyte.md.state.Snapshot`), R replicas at a time. The ``"ase"`` engine runs
+R = 1 with ASE's integrators; ``"batched"`` runs R replicas with one model call per step
+(:mod:`elyte.md.engines.batched`). Another engine is added as one file here:
 
 1. implement every method of :class:`Engine` for R replicas (``targets`` and
    ``temperatures`` are arrays over replicas; ``snapshot(r)`` returns replica ``r``);
@@ -101,18 +101,20 @@ class Engine(Protocol):
         """Restore :meth:`get_integrator_state` after a fresh :meth:`init_stage`."""
 
 
-EngineFactory = Callable[[Any, Any], Engine]  # (atoms, calculator) -> Engine
+EngineFactory = Callable[[Any, Any, int], Engine]  # (atoms, calculator, n_replicas)
 _REGISTRY: dict[str, EngineFactory] = {}
 
 
 def register_engine(name: str, factory: EngineFactory) -> None:
-    """Make ``MDSpec(engine=name)`` build engines with ``factory(atoms, calculator)``."""
+    """Make ``MDSpec(engine=name)`` build engines with ``factory(atoms, calculator,
+    n_replicas)`` (a factory that serves one replica only raises ConfigError for more)."""
     _REGISTRY[name] = factory
 
 
-def make_engine(name: str, atoms: Any, calculator: Any) -> Engine:
-    """The engine ``name`` driven by ``calculator`` on ``atoms`` itself: the engine moves
-    that object (pass a copy to keep yours, as :func:`elyte.md.driver.run_md` does)."""
+def make_engine(name: str, atoms: Any, calculator: Any, n_replicas: int = 1) -> Engine:
+    """The engine ``name`` driven by ``calculator`` on ``atoms`` itself, ``n_replicas``
+    copies of it: the ``ase`` engine moves that object (pass a copy to keep yours, as
+    :func:`elyte.md.driver.run_md` does); ``batched`` copies it into arrays."""
     if name not in _REGISTRY:
         import importlib
 
@@ -122,4 +124,4 @@ def make_engine(name: str, atoms: Any, calculator: Any) -> Engine:
             pass
     if name not in _REGISTRY:
         raise ConfigError(f"unknown MD engine {name!r}; known: {sorted(_REGISTRY)}")
-    return _REGISTRY[name](atoms, calculator)
+    return _REGISTRY[name](atoms, calculator, n_replicas)

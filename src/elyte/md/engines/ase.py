@@ -76,7 +76,12 @@ class ASEEngine:
 
     n_replicas = 1
 
-    def __init__(self, atoms: Atoms, calculator: Any = None):
+    def __init__(self, atoms: Atoms, calculator: Any = None, n_replicas: int = 1):
+        if n_replicas != 1:
+            raise ConfigError(
+                f"the 'ase' engine runs one replica per process (asked for {n_replicas}); "
+                "engine = 'batched' runs R replicas in one"
+            )
         self.atoms = atoms
         if calculator is not None:
             atoms.calc = calculator

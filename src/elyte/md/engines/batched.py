@@ -1,0 +1,267 @@
+"""The ``batched`` engine: R replicas of one system as arrays, one model call per step.
+
+Integrators (:mod:`elyte.md.engines.batched_integrators`, numpy float64): velocity Verlet
+(nve), Langevin BAOAB, Bussi stochastic velocity rescaling and a Nosé–Hoover chain (nvt;
+the first two also follow heat ramps, with a target per replica and step), and FIRE for a
+fixed-cell minimisation. NPT stages and BFGS run on the ``ase`` engine (ConfigError).
+
+The model is a :class:`~elyte.potentials.batched.BatchedPotential`: the calculator's
+family batching where elyte has one, else a loop over replicas. Each step calls it once
+for the replicas still running (a replica stopped by a monitor is left out, and its arrays
+are carried untouched), plus once at a stage start. Random numbers come from each
+replica's own generator, so replica r of a batch follows the trajectory it would follow
+alone, to round-off. Temperatures count n_dof = 3N − 3 (centre-of-mass momentum removed),
+as the ``ase`` engine does.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from ase import Atoms, units
+from ase.constraints import FixCom
+
+from elyte.errors import ConfigError
+from elyte.md.engines import MinimizeCallback, register_engine
+from elyte.md.engines import batched_integrators as bi
+from elyte.md.spec import StageSpec
+from elyte.md.state import MDState, Snapshot
+from elyte.potentials.batched import BatchedPotential, batched_potential
+
+#: The ``ase`` engine's Snapshot.velocities unit: ASE velocity × this = Å/ps
+_VELOCITY_UNIT = 1000.0 * units.fs
+
+
+class BatchedEngine:
+    """``n_replicas`` copies of ``atoms`` driven by ``calculator`` (an ASE calculator or a
+    :class:`~elyte.potentials.batched.BatchedPotential`) in one batch."""
+
+    def __init__(self, atoms: Atoms, calculator: Any = None, n_replicas: int = 1):
+        if n_replicas < 1:
+            raise ConfigError(f"n_replicas must be at least 1, got {n_replicas}")
+        if any(not isinstance(c, FixCom) for c in atoms.constraints):
+            raise ConfigError(
+                "the batched engine supports no constraints other than a fixed centre of "
+                "mass; run constrained systems with engine = 'ase'"
+            )
+        calculator = calculator if calculator is not None else atoms.calc
+        self.potential: BatchedPotential = (
+            calculator if hasattr(calculator, "compute") else batched_potential(atoms, calculator)
+        )
+        self.template = atoms.copy()
+        self.template.set_constraint()
+        self.n_replicas = R = int(n_replicas)
+        n = len(atoms)
+        self.q = np.repeat(atoms.get_positions()[None], R, axis=0)
+        self.p = np.repeat(atoms.get_momenta()[None], R, axis=0)
+        self.cells = np.repeat(atoms.cell.array[None], R, axis=0)
+        self.m = atoms.get_masses().astype(float)
+        self.e = np.full(R, np.nan)
+        self.f = np.full((R, n, 3), np.nan)
+        self.fresh = np.zeros(R, bool)  # e and f belong to the current q
+        self.n_dof = max(3 * n - 3, 1)
+        self.stopped = np.zeros(R, bool)  # replicas the loop has left out of step()
+        self.prm: bi.Params | None = None
+        self.kT = np.full(R, np.nan)
+        self.extra: dict[str, np.ndarray] = {}
+        self.rngs: list[np.random.Generator] = []
+        self.min_state: dict[str, np.ndarray] = {}
+
+    # -------------------------------------------------------------- model calls
+    def _evaluate(self, idx: np.ndarray) -> None:
+        """Energies and forces of replicas ``idx`` at their positions (one model call)."""
+        if len(idx) == 0:
+            return
+        e, f, _ = self.potential.compute(self.q[idx], self.cells[idx])
+        self.e[idx], self.f[idx], self.fresh[idx] = e, f, True
+
+    def _force(self, idx: np.ndarray):
+        cells = self.cells[idx]
+
+        def force(q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+            e, f, _ = self.potential.compute(q, cells)
+            return e, f
+
+        return force
+
+    # -------------------------------------------------------------- masses / state
+    def set_masses(self, masses: np.ndarray) -> None:
+        self.m = np.asarray(masses, dtype=float).copy()
+        self.template.set_masses(self.m)
+
+    def get_state(self) -> MDState:
+        return MDState(
+            positions=self.q.copy(),
+            momenta=self.p.copy(),
+            cells=self.cells.copy(),
+            masses=self.m.copy(),
+            target_K=np.full(self.n_replicas, np.nan),
+        )
+
+    def set_state(self, state: MDState) -> None:
+        if state.n_replicas != self.n_replicas:
+            raise ConfigError(
+                f"the state holds {state.n_replicas} replicas, the engine {self.n_replicas}"
+            )
+        self.set_masses(state.masses)
+        self.q = np.array(state.positions, dtype=float)
+        self.p = np.array(state.momenta, dtype=float)
+        self.cells = np.array(state.cells, dtype=float)
+        self.fresh[:] = False
+
+    # -------------------------------------------------------------- velocities
+    def thermalize(self, temperatures_K: np.ndarray, rngs: list[np.random.Generator]) -> None:
+        kT = np.asarray(temperatures_K, dtype=float) * units.kB
+        self.p = bi.maxwell_boltzmann(self.m, kT, list(rngs))
+
+    def remove_com_momentum(self) -> None:
+        with np.errstate(all="ignore"):  # a stopped replica may hold non-finite numbers
+            self.p = bi.remove_com(self.p, self.m)
+
+    # -------------------------------------------------------------- MD
+    def init_stage(
+        self,
+        stage: StageSpec,
+        targets_K: np.ndarray,
+        pressure_bar: float | None,
+        rngs: list[np.random.Generator],
+    ) -> None:
+        if stage.kind == "minimize":
+            raise ConfigError("stage kind 'minimize' is not an MD stage")
+        if stage.kind == "npt":
+            raise ConfigError(
+                "npt stages run on the 'ase' engine: the batched engine has no barostat; "
+                "set [md] engine = 'ase' (one replica per process)"
+            )
+        kind = "nve" if stage.kind == "nve" else stage.thermostat
+        targets = np.asarray(targets_K, dtype=float)
+        if kind != "nve" and not np.isfinite(targets).all():
+            raise ConfigError(f"stage {stage.kind!r} needs a temperature")
+        tau = stage.tau_t_fs * units.fs
+        self.prm = bi.Params(kind, stage.timestep_fs * units.fs, self.m, self.n_dof, tau)
+        self.kT = targets * units.kB
+        self.extra = bi.init_extra(self.prm, self.n_replicas)
+        self.rngs = list(rngs)
+
+    def step(
+        self, n: int, targets_K: np.ndarray | None = None, active: np.ndarray | None = None
+    ) -> None:
+        prm = self.prm
+        assert prm is not None, "init_stage first"
+        if targets_K is not None and prm.kind not in ("langevin", "bussi"):
+            raise ConfigError(
+                f"temperature ramps need the langevin or bussi thermostat (stage uses {prm.kind})"
+            )
+        run = np.ones(self.n_replicas, bool) if active is None else np.asarray(active, bool)
+        self.stopped = ~run
+        idx = np.flatnonzero(run)
+        if len(idx) == 0 or n <= 0:
+            return
+        self._evaluate(idx[~self.fresh[idx]])  # the one call at a stage start or resume
+        s = bi.Dyn(
+            self.q[idx], self.p[idx], self.f[idx], self.e[idx],
+            {k: v[idx] for k, v in self.extra.items()},
+        )  # fmt: skip
+        rngs, force = [self.rngs[i] for i in idx], self._force(idx)
+        kT = self.kT[idx]
+        try:
+            for i in range(n):
+                if targets_K is not None:
+                    kT = np.asarray(targets_K[i], dtype=float)[idx] * units.kB
+                s = bi.step(s, prm, force, kT, rngs)
+        finally:  # what was integrated so far stays (the loop trips on an error)
+            self.q[idx], self.p[idx], self.f[idx], self.e[idx] = s.q, s.p, s.f, s.e
+            for k, v in s.extra.items():
+                self.extra[k][idx] = v
+            self.kT[idx] = kT
+
+    def get_integrator_state(self) -> dict[str, np.ndarray]:
+        return {k: v.copy() for k, v in self.extra.items()}
+
+    def set_integrator_state(self, state: dict[str, np.ndarray]) -> None:
+        for k in self.extra:
+            self.extra[k] = np.array(state[k], dtype=float)
+
+    def conserved_energy(self) -> np.ndarray:
+        """Potential + kinetic (+ Nosé–Hoover chain) energy per replica (R,) eV: the
+        quantity the nve and nose-hoover integrators conserve."""
+        self._evaluate(np.flatnonzero(~self.fresh))
+        total = self.e + bi.kinetic_energy(self.p, self.m)
+        if self.prm is not None and self.prm.kind == "nose-hoover":
+            total = total + bi.nhc_energy(self.extra, self.kT, self.prm)
+        return total
+
+    # -------------------------------------------------------------- minimisation
+    def minimize(self, stage: StageSpec, on_step: MinimizeCallback) -> bool:
+        """FIRE (ASE's algorithm and defaults) on each replica that has not stopped, until
+        every one has max |F| < ``stage.fmax`` or ``stage.max_steps`` iterations."""
+        if stage.optimizer != "fire":
+            raise ConfigError(
+                "the batched engine minimises with optimizer = 'fire'; BFGS runs on the "
+                "'ase' engine"
+            )
+        st = self.min_state or {**bi.fire_init(self.n_replicas, len(self.m)), "k": np.array(0)}
+        self.min_state = st
+        live = ~self.stopped
+        while True:
+            self._evaluate(np.flatnonzero(live & ~self.fresh))
+            fmax_r = np.sqrt((self.f**2).sum(axis=2).max(axis=1)) if len(self.m) else 0 * self.e
+            todo = live & ~(fmax_r < stage.fmax)
+            k = int(st["k"])
+            if on_step(k, float(np.max(fmax_r[live])), float(np.mean(self.e[live]))):
+                return False
+            if not todo.any() or k >= stage.max_steps:
+                break
+            idx = np.flatnonzero(todo)
+            sub = {key: st[key][idx] for key in ("vel", "dt", "a", "n_since", "started")}
+            q, sub = bi.fire_step(self.q[idx], self.f[idx], sub)
+            self.q[idx], self.fresh[idx] = q, False
+            for key, value in sub.items():
+                st[key][idx] = value
+            st["k"] = np.array(k + 1)
+        self.min_state = {}
+        self.p = np.zeros_like(self.p)
+        return True
+
+    def get_minimizer_state(self) -> dict[str, np.ndarray]:
+        return {k: v.copy() for k, v in self.min_state.items()}
+
+    def set_minimizer_state(self, state: dict[str, np.ndarray]) -> None:
+        self.min_state = {k: np.array(v) for k, v in state.items()}
+
+    # -------------------------------------------------------------- observation
+    def snapshot(
+        self, r: int, *, stress: bool | None = None, velocities: bool = False, forces: bool = True
+    ) -> Snapshot:
+        t = self.template
+        snap = Snapshot(
+            positions=self.q[r].copy(),
+            cell=self.cells[r].copy(),
+            pbc=np.asarray(t.pbc, dtype=bool),
+            numbers=t.numbers.copy(),
+            masses=self.m.copy(),
+        )
+        want_stress = bool(stress) and bool(t.pbc.all())
+        try:
+            if not self.fresh[r] or want_stress:
+                e, f, s = self.potential.compute(
+                    self.q[r : r + 1], self.cells[r : r + 1], stress=want_stress
+                )
+                self.e[r], self.f[r], self.fresh[r] = e[0], f[0], True
+                if s is not None:
+                    volume = abs(np.linalg.det(self.cells[r]))
+                    pp = np.einsum("ia,ib,i->ab", self.p[r], self.p[r], 1.0 / self.m)
+                    snap.stress = s[0] - pp / volume  # with the ideal-gas term, as ASE's
+        except Exception as exc:  # a model that blows up on a broken structure
+            snap.error = str(exc)
+            return snap
+        snap.potential_energy, snap.forces = float(self.e[r]), self.f[r].copy()
+        snap.kinetic_energy = float(bi.kinetic_energy(self.p[r : r + 1], self.m)[0])
+        snap.temperature = 2.0 * snap.kinetic_energy / (self.n_dof * units.kB)
+        if velocities:
+            snap.velocities = self.p[r] / self.m[:, None] * _VELOCITY_UNIT
+        return snap
+
+
+register_engine("batched", BatchedEngine)
