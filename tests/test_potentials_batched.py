@@ -13,9 +13,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from ase.calculators.emt import EMT
+from mace_helpers import write_tiny_mace
 
 import elyte  # noqa: F401  (sets the torch checkpoint policy before torch loads)
-from elyte._torch_compat import legacy_checkpoints
 from elyte.potentials import PotentialSpec, ZBLSpec, load_potential
 from elyte.potentials.batched import (
     LoopedPotential,
@@ -122,39 +122,8 @@ def test_sevennet_batch_equals_its_calculator_per_replica():
 
 @pytest.fixture(scope="module")
 def tiny_mace(tmp_path_factory):
-    """A small real ScaleShiftMACE (H, O) in float64 with random weights, loaded by elyte."""
-    with legacy_checkpoints():
-        from e3nn import o3
-        from mace import modules
-
-    dtype = torch.get_default_dtype()
-    torch.set_default_dtype(torch.float64)
-    try:
-        torch.manual_seed(3)
-        block = modules.interaction_classes["RealAgnosticResidualInteractionBlock"]
-        model = modules.ScaleShiftMACE(
-            r_max=4.0,
-            num_bessel=4,
-            num_polynomial_cutoff=5,
-            max_ell=1,
-            interaction_cls=block,
-            interaction_cls_first=block,
-            num_interactions=2,
-            num_elements=2,
-            hidden_irreps=o3.Irreps("8x0e+8x1o"),
-            MLP_irreps=o3.Irreps("8x0e"),
-            atomic_energies=np.array([-13.6, -432.0]),
-            avg_num_neighbors=6.0,
-            atomic_numbers=[1, 8],
-            correlation=2,
-            gate=torch.nn.functional.silu,
-            atomic_inter_scale=1.0,
-            atomic_inter_shift=0.0,
-        )
-    finally:
-        torch.set_default_dtype(dtype)
-    path = tmp_path_factory.mktemp("mace") / "tiny.model"
-    torch.save(model, path)
+    """A small real MACE (H, O) in float64 with random weights, loaded by elyte."""
+    path = write_tiny_mace(tmp_path_factory.mktemp("mace") / "tiny.model")
     return load_potential(PotentialSpec(model="mace", file=path, device="cpu"))
 
 

@@ -1,0 +1,261 @@
+"""Replica-steps per second for R replicas: one batched model call vs processes vs in turn.
+
+For each system (the 52-atom Li6PS5Cl cell, a 32-molecule water box), model (SevenNet-0,
+CHGNet 0.3.0) and R in 1, 2, 4, 8, 16, 32, side by side in one run:
+
+- ``batched``: one call of the family's batched path for all R replicas
+  (:func:`elyte.potentials.batched.batched_potential`), one process with ``--threads``
+  (default all cores);
+- ``batched MD``: Langevin steps of the batched engine (``md/engines/batched.py``) on the
+  same path: the model call plus the integrator on arrays;
+- ``processes``: min(R, cores) processes with one thread each (elyte's campaign default,
+  :func:`elyte.campaign.threads.plan_threads`; more processes than cores only
+  oversubscribe), each calling the model for its share of the replicas one after another;
+- ``sequential``: one process with ``--threads``, the model called once per replica
+  (:class:`~elyte.potentials.batched.LoopedPotential`).
+
+Rates are replica-steps (model evaluations of one replica) per second; the ratios are
+batched ÷ sequential and batched ÷ processes. Process workers load the model once, wait
+at a barrier, and only their model calls are timed (wall time from the first start to the
+last end).
+
+    python benchmarks/batched_replicas.py                      # full run (long on a CPU)
+    python benchmarks/batched_replicas.py --quick              # R = 1, 2, 4; one round
+    python benchmarks/batched_replicas.py --device cuda --replicas 1 8 32 128
+
+Li6PS5Cl: the ordered argyrodite, F-43m, a = 9.85 Å, on idealised Wyckoff sites (P 4b,
+S 16e x = 0.62, S 4c, Cl 4a, Li 24g x = 0.02; min distance 2.05 Å), 52 atoms. Water:
+elyte's Packmol builder at 0.997 g/cm³ (96 atoms). Each replica is the cell with
+positions displaced by N(0, 0.03 Å).
+
+Measured: see the end of this docstring (filled in from a run of this script).
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing as mp
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+
+# ------------------------------------------------------------------ systems
+
+
+def li6ps5cl():
+    """The 52-atom conventional cell of ordered Li6PS5Cl (idealised sites, module doc)."""
+    from ase.spacegroup import crystal
+
+    return crystal(
+        ["P", "S", "S", "Cl", "Li"],
+        basis=[
+            (0.5, 0.5, 0.5),
+            (0.62, 0.62, 0.62),
+            (0.25, 0.25, 0.25),
+            (0, 0, 0),
+            (0.02, 0.25, 0.25),
+        ],
+        spacegroup=216,
+        cellpar=[9.85, 9.85, 9.85, 90, 90, 90],
+    )
+
+
+def water32():
+    """32 H2O at 0.997 g/cm³ from elyte's builder (96 atoms)."""
+    from elyte.systems import build_system
+    from elyte.systems.spec import SystemSpec
+
+    return build_system(SystemSpec(composition="H2O", count=32, density=0.997), 0)
+
+
+SYSTEMS = {"li6ps5cl": li6ps5cl, "water32": water32}
+
+
+def replica_arrays(atoms, n_rep: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Positions (R, N, 3) Å displaced by N(0, 0.03 Å) and cells (R, 3, 3) Å."""
+    rng = np.random.default_rng(seed)
+    positions = atoms.positions + rng.normal(scale=0.03, size=(n_rep, len(atoms), 3))
+    return positions, np.repeat(atoms.cell.array[None], n_rep, axis=0)
+
+
+def load(model: str, device: str):
+    from elyte.potentials import PotentialSpec, load_potential
+
+    return load_potential(PotentialSpec(model=model, device=device)).calculator
+
+
+def _loadavg() -> str:
+    try:
+        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    except OSError:
+        return "n/a"
+
+
+# ------------------------------------------------------------------ the variants
+
+
+def time_calls(potential, n_rep: int, atoms, rounds: int, seed: int = 0) -> float:
+    """Replica-steps per second of ``rounds`` calls on ``n_rep`` replicas (after one
+    untimed warm-up call). Every call gets new positions: an ASE calculator returns its
+    cached result for a structure it has just seen."""
+    batches = [replica_arrays(atoms, n_rep, seed + k) for k in range(rounds + 1)]
+    potential.compute(*batches[0])
+    t0 = time.perf_counter()
+    for positions, cells in batches[1:]:
+        potential.compute(positions, cells)
+    return n_rep * rounds / (time.perf_counter() - t0)
+
+
+def time_md(potential, n_rep: int, atoms, steps: int) -> float:
+    """Replica-steps per second of the batched engine's Langevin steps (300 K, 1 fs)."""
+    from elyte.md.engines.batched import BatchedEngine
+    from elyte.md.spec import StageSpec
+
+    positions, _ = replica_arrays(atoms, 1)
+    start = atoms.copy()
+    start.positions = positions[0]
+    engine = BatchedEngine(start, potential, n_replicas=n_rep)
+    rngs = [np.random.default_rng(r) for r in range(n_rep)]
+    temps = np.full(n_rep, 300.0)
+    engine.thermalize(temps, rngs)
+    stage = StageSpec(kind="nvt", thermostat="langevin", timestep_fs=1.0, tau_t_fs=100.0)
+    engine.init_stage(stage, temps, None, rngs)
+    engine.step(1)  # the stage's first force call, untimed
+    t0 = time.perf_counter()
+    engine.step(steps)
+    return n_rep * steps / (time.perf_counter() - t0)
+
+
+def _worker(system: str, model: str, device: str, conn, barrier) -> None:
+    """A process with one thread: load once, then time its share of each request."""
+    import torch
+
+    torch.set_num_threads(1)
+    from elyte.potentials.batched import LoopedPotential
+
+    atoms = SYSTEMS[system]()
+    calc = load(model, device)
+    conn.send("ready")
+    while (request := conn.recv()) is not None:
+        n_rep, rounds = request
+        batches = [replica_arrays(atoms, n_rep, os.getpid() + k) for k in range(rounds + 1)]
+        looped = LoopedPotential(atoms, calc)
+        looped.compute(batches[0][0][:1], batches[0][1][:1])  # warm-up
+        barrier.wait()
+        t0 = time.time()
+        for positions, cells in batches[1:]:
+            looped.compute(positions, cells)
+        conn.send((t0, time.time()))
+
+
+class Processes:
+    """``n_procs`` single-thread workers for one system and model, kept for every R."""
+
+    def __init__(self, n_procs: int, system: str, model: str, device: str):
+        ctx = mp.get_context("spawn")
+        self.n_procs = n_procs
+        self.barrier = ctx.Barrier(n_procs)
+        self.conns, self.procs = [], []
+        old = os.environ.get("OMP_NUM_THREADS")
+        os.environ["OMP_NUM_THREADS"] = "1"  # read by torch as the child imports it
+        try:
+            for _ in range(n_procs):
+                mine, theirs = ctx.Pipe()
+                p = ctx.Process(target=_worker, args=(system, model, device, theirs, self.barrier))
+                p.start()
+                self.conns.append(mine)
+                self.procs.append(p)
+        finally:
+            if old is None:
+                os.environ.pop("OMP_NUM_THREADS")
+            else:
+                os.environ["OMP_NUM_THREADS"] = old
+        for c in self.conns:
+            if c.recv() != "ready":
+                raise RuntimeError("a benchmark worker failed to start")
+
+    def rate(self, n_rep: int, rounds: int) -> float:
+        """Replica-steps per second of R replicas shared out over min(R, n_procs) workers."""
+        shares = np.array_split(np.arange(n_rep), self.n_procs)
+        for c, share in zip(self.conns, shares, strict=True):
+            c.send((len(share), rounds))  # one with no replica still meets the barrier
+        spans = [c.recv() for c in self.conns]
+        busy = [s for s, share in zip(spans, shares, strict=True) if len(share)]
+        wall = max(s[1] for s in busy) - min(s[0] for s in busy)
+        return n_rep * rounds / wall
+
+    def close(self) -> None:
+        for c in self.conns:
+            c.send(None)
+        for p in self.procs:
+            p.join()
+
+
+# ------------------------------------------------------------------ main
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--replicas", type=int, nargs="+", default=[1, 2, 4, 8, 16, 32])
+    parser.add_argument("--models", nargs="+", default=["sevennet-0", "chgnet-0.3.0"])
+    parser.add_argument("--systems", nargs="+", default=list(SYSTEMS), choices=list(SYSTEMS))
+    parser.add_argument("--device", default="cpu", help="passed to the model (cpu, cuda)")
+    parser.add_argument("--rounds", type=int, default=3, help="timed model calls per R")
+    parser.add_argument("--md-steps", type=int, default=3, help="timed batched-engine steps")
+    parser.add_argument("--procs", type=int, default=len(os.sched_getaffinity(0)))
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=len(os.sched_getaffinity(0)),
+        help="torch threads of the batched and sequential variants (default: all cores)",
+    )
+    parser.add_argument("--quick", action="store_true", help="R = 1, 2, 4; one round, one step")
+    args = parser.parse_args()
+    if args.quick:
+        args.replicas, args.rounds, args.md_steps = [1, 2, 4], 1, 1
+
+    import torch
+
+    from elyte.potentials.batched import LoopedPotential, batched_potential, supports_batching
+
+    cores = len(os.sched_getaffinity(0))
+    torch.set_num_threads(args.threads)
+    print(
+        f"load average before: {_loadavg()}   cores: {cores}   device: {args.device}   "
+        f"threads: {args.threads} (batched, sequential), 1 in each of "
+        f"{min(args.procs, max(args.replicas))} processes"
+    )
+    header = (
+        f"{'system':9} {'model':13} {'R':>3} {'batched':>8} {'b. MD':>8} "
+        f"{'procs':>8} {'sequent.':>8} {'b/seq':>6} {'b/procs':>7}"
+    )
+    for system in args.systems:
+        atoms = SYSTEMS[system]()
+        for model in args.models:
+            calc = load(model, args.device)
+            if not supports_batching(calc):
+                raise SystemExit(f"{model} has no batched path in elyte")
+            batched, looped = batched_potential(atoms, calc), LoopedPotential(atoms, calc)
+            workers = Processes(min(args.procs, max(args.replicas)), system, model, args.device)
+            print(f"\n{system} ({len(atoms)} atoms), {model}: replica-steps per second")
+            print(header)
+            try:
+                for n_rep in args.replicas:
+                    b = time_calls(batched, n_rep, atoms, args.rounds)
+                    md = time_md(batched, n_rep, atoms, args.md_steps)
+                    pr = workers.rate(n_rep, args.rounds)
+                    sq = time_calls(looped, n_rep, atoms, args.rounds)
+                    print(
+                        f"{system:9} {model:13} {n_rep:3d} {b:8.3g} {md:8.3g} {pr:8.3g} "
+                        f"{sq:8.3g} {b / sq:6.2f} {b / pr:7.2f}",
+                        flush=True,
+                    )
+            finally:
+                workers.close()
+    print(f"\nload average after: {_loadavg()}")
+
+
+if __name__ == "__main__":
+    main()
