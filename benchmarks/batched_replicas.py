@@ -14,8 +14,11 @@ CHGNet 0.3.0) and R in 1, 2, 4, 8, 16, 32, side by side in one run:
 - ``sequential``: one process with ``--threads``, the model called once per replica
   (:class:`~elyte.potentials.batched.LoopedPotential`).
 
-Rates are replica-steps (model evaluations of one replica) per second; the ratios are
-batched ÷ sequential and batched ÷ processes. Process workers load the model once, wait
+Rates are replica-steps (model evaluations of one replica) per second of wall time,
+medians over ``--repeats`` interleaved repeats; the ratios (medians of each repeat's) are
+batched ÷ sequential and batched ÷ processes, and "b/seq CPU" compares the CPU seconds
+the batched and sequential calls used: on a machine shared with other jobs, wall time
+measures the load as much as the code, CPU time the work. Process workers load the model once, wait
 at a barrier, and only their model calls are timed (wall time from the first start to the
 last end).
 
@@ -96,16 +99,18 @@ def _loadavg() -> str:
 # ------------------------------------------------------------------ the variants
 
 
-def time_calls(potential, n_rep: int, atoms, rounds: int, seed: int = 0) -> float:
-    """Replica-steps per second of ``rounds`` calls on ``n_rep`` replicas (after one
-    untimed warm-up call). Every call gets new positions: an ASE calculator returns its
-    cached result for a structure it has just seen."""
+def time_calls(potential, n_rep: int, atoms, rounds: int, seed: int = 0) -> tuple[float, float]:
+    """Replica-steps per second of wall time and per CPU second of this process, over
+    ``rounds`` calls on ``n_rep`` replicas (after one untimed warm-up call). Every call
+    gets new positions: an ASE calculator returns its cached result for a structure it
+    has just seen."""
     batches = [replica_arrays(atoms, n_rep, seed + k) for k in range(rounds + 1)]
     potential.compute(*batches[0])
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     for positions, cells in batches[1:]:
         potential.compute(positions, cells)
-    return n_rep * rounds / (time.perf_counter() - t0)
+    work = n_rep * rounds
+    return work / (time.perf_counter() - t0), work / (time.process_time() - c0)
 
 
 def time_md(potential, n_rep: int, atoms, steps: int) -> float:
@@ -144,10 +149,10 @@ def _worker(system: str, model: str, device: str, conn, barrier) -> None:
         looped = LoopedPotential(atoms, calc)
         looped.compute(batches[0][0][:1], batches[0][1][:1])  # warm-up
         barrier.wait()
-        t0 = time.time()
+        t0, c0 = time.time(), time.process_time()
         for positions, cells in batches[1:]:
             looped.compute(positions, cells)
-        conn.send((t0, time.time()))
+        conn.send((t0, time.time(), time.process_time() - c0))
 
 
 class Processes:
@@ -177,7 +182,7 @@ class Processes:
                 raise RuntimeError("a benchmark worker failed to start")
 
     def rate(self, n_rep: int, rounds: int) -> float:
-        """Replica-steps per second of R replicas shared out over min(R, n_procs) workers."""
+        """Replica-steps per second (wall) of R replicas shared out over the workers."""
         shares = np.array_split(np.arange(n_rep), self.n_procs)
         for c, share in zip(self.conns, shares, strict=True):
             c.send((len(share), rounds))  # one with no replica still meets the barrier
@@ -211,10 +216,11 @@ def main() -> None:
         default=len(os.sched_getaffinity(0)),
         help="torch threads of the batched and sequential variants (default: all cores)",
     )
-    parser.add_argument("--quick", action="store_true", help="R = 1, 2, 4; one round, one step")
+    parser.add_argument("--repeats", type=int, default=3, help="interleaved repeats (median)")
+    parser.add_argument("--quick", action="store_true", help="R = 1, 2, 4; one of each")
     args = parser.parse_args()
     if args.quick:
-        args.replicas, args.rounds, args.md_steps = [1, 2, 4], 1, 1
+        args.replicas, args.rounds, args.md_steps, args.repeats = [1, 2, 4], 1, 1, 1
 
     import torch
 
@@ -229,7 +235,7 @@ def main() -> None:
     )
     header = (
         f"{'system':9} {'model':13} {'R':>3} {'batched':>8} {'b. MD':>8} "
-        f"{'procs':>8} {'sequent.':>8} {'b/seq':>6} {'b/procs':>7}"
+        f"{'procs':>8} {'sequent.':>8} {'b/seq':>6} {'b/procs':>7} {'b/seq CPU':>9}"
     )
     for system in args.systems:
         atoms = SYSTEMS[system]()
@@ -243,13 +249,17 @@ def main() -> None:
             print(header)
             try:
                 for n_rep in args.replicas:
-                    b = time_calls(batched, n_rep, atoms, args.rounds)
-                    md = time_md(batched, n_rep, atoms, args.md_steps)
-                    pr = workers.rate(n_rep, args.rounds)
-                    sq = time_calls(looped, n_rep, atoms, args.rounds)
+                    rows = []
+                    for k in range(args.repeats):  # interleaved, so load drifts hit all
+                        b, b_cpu = time_calls(batched, n_rep, atoms, args.rounds, seed=k)
+                        sq, sq_cpu = time_calls(looped, n_rep, atoms, args.rounds, seed=k)
+                        pr = workers.rate(n_rep, args.rounds)
+                        md = time_md(batched, n_rep, atoms, args.md_steps)
+                        rows.append((b, md, pr, sq, b / sq, b / pr, b_cpu / sq_cpu))
+                    b, md, pr, sq, b_sq, b_pr, cpu = np.median(rows, axis=0)
                     print(
                         f"{system:9} {model:13} {n_rep:3d} {b:8.3g} {md:8.3g} {pr:8.3g} "
-                        f"{sq:8.3g} {b / sq:6.2f} {b / pr:7.2f}",
+                        f"{sq:8.3g} {b_sq:6.2f} {b_pr:7.2f} {cpu:9.2f}",
                         flush=True,
                     )
             finally:

@@ -68,7 +68,7 @@ class SummedPotential:
             e, f, s = part.compute(positions, cells, stress=stress)
             energies, forces = energies + w * e, forces + w * f
             stresses = None if s is None or stresses is None else stresses + w * s
-        return energies, forces, stresses if stress else None
+        return energies, forces, stresses  # None unless every part gave a stress
 
 
 # (top-level package, calculator class) -> "module:class" of its batched path.
