@@ -114,8 +114,9 @@ def batched_potential(atoms: Any, calculator: Any) -> BatchedPotential:
 
 def supports_batching(calculator: Any) -> bool:
     """Whether ``calculator`` (or, for a sum, one of its members) has a real one-call
-    batched path (not the loop)."""
-    if _family_path(calculator) is not None:
-        return True
+    batched path (not the loop) that pays on its device (a family's ``pays``)."""
+    path = _family_path(calculator)
+    if path is not None:
+        return bool(getattr(path, "pays", lambda _: True)(calculator))
     members = _members(calculator)
     return members is not None and any(supports_batching(c) for c in members[0])
