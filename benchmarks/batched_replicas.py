@@ -241,11 +241,17 @@ def main() -> None:
         atoms = SYSTEMS[system]()
         for model in args.models:
             calc = load(model, args.device)
-            if not supports_batching(calc):
-                raise SystemExit(f"{model} has no batched path in elyte")
             batched, looped = batched_potential(atoms, calc), LoopedPotential(atoms, calc)
+            if isinstance(batched, LoopedPotential):
+                raise SystemExit(f"{model} has no batched path in elyte")
+            if hasattr(batched, "max_atoms"):  # SevenNet on a CPU: time the one graph anyway
+                batched.max_atoms = None
             workers = Processes(min(args.procs, max(args.replicas)), system, model, args.device)
-            print(f"\n{system} ({len(atoms)} atoms), {model}: replica-steps per second")
+            auto = "batches" if supports_batching(calc) else "does not batch"
+            print(
+                f"\n{system} ({len(atoms)} atoms), {model}: replica-steps per second "
+                f"(one graph for all R; `--batch-replicas auto` {auto} here)"
+            )
             print(header)
             try:
                 for n_rep in args.replicas:
