@@ -1,7 +1,7 @@
-"""`elyte md --replicas R --batch-replicas auto|true|false`: the replicas of a potential
-with a batched model call run together on the batched engine, and follow the same
-trajectories as the same replicas run one after another on the ase engine; otherwise the
-command falls back to one after another and says why.
+"""`elyte md --replicas R --batch-replicas auto|true|false`: the replicas run together on
+the batched engine (true; auto where the potential's batched call pays, i.e. on a GPU)
+and follow the same trajectories as the same replicas run one after another on the ase
+engine; otherwise the command runs them one after another and says why.
 """
 
 from __future__ import annotations
@@ -45,8 +45,8 @@ def _mace_md(cwd, capsys, out: str, *args: str):
     )  # fmt: skip
 
 
-def test_auto_batches_a_mace_model_and_matches_the_replicas_run_in_turn(inputs, capsys):
-    together = _mace_md(inputs, capsys, "together")
+def test_batched_replicas_match_the_replicas_run_in_turn(inputs, capsys):
+    together = _mace_md(inputs, capsys, "together", "--batch-replicas", "true")
     assert together.returncode == 0, together.stderr
     assert "together on the batched engine" in said(together)
     in_turn = _mace_md(inputs, capsys, "in_turn", "--batch-replicas", "false")
@@ -75,6 +75,10 @@ def test_auto_falls_back_and_says_why(tmp_path, inputs, capsys):
     assert res.returncode == 0, res.stderr
     assert "no batched model call" in said(res)
     assert (tmp_path / "emt" / "T300_r1" / "trajectory.h5md").exists()
+    # MACE on a CPU: a graph per replica is faster than one for all, so auto does not batch
+    res = _mace_md(inputs, capsys, "auto_cpu", "--stage", "nvt:0.001ps")
+    assert res.returncode == 0, res.stderr
+    assert "no batched model call that pays on its device" in said(res)
     res = _mace_md(inputs, capsys, "npt", "--stage", "npt:0.002ps", "--pressure", "1")
     assert res.returncode == 0, res.stderr
     assert "npt stage" in said(res) and "one after another" in said(res)

@@ -73,6 +73,11 @@ def count_forward(module) -> list[int]:
     return calls
 
 
+def one_graph(batched) -> None:
+    """The path a GPU takes: every replica in one graph (on a CPU, a graph each)."""
+    batched.max_atoms = None
+
+
 def assert_batched_equals_loop(
     loaded, model, *, energy_rtol, force_atol, stress_atol, one_graph=True, setup=None
 ):
@@ -105,27 +110,23 @@ def assert_batched_equals_loop(
 @pytest.mark.slow
 def test_chgnet_batch_equals_its_calculator_per_replica():
     loaded = load_potential(PotentialSpec(model="chgnet-0.3.0", device="cpu"))
-    assert supports_batching(loaded.calculator)
+    # on a CPU a graph per replica is faster (batched_graphs' doc): auto does not batch
+    assert not supports_batching(loaded.calculator)
     # float32: energies ~ -120 eV to 1e-6 relative, forces ~1 eV/Å to 1e-5 eV/Å.
     # CHGNet's predict_graph calls forward() directly: count its atom embedding instead.
-    assert_batched_equals_loop(
-        loaded, loaded.calculator.model.atom_embedding, energy_rtol=1e-6, force_atol=1e-5,
-        stress_atol=1e-6,
-    )  # fmt: skip
+    embedding = loaded.calculator.model.atom_embedding
+    tol = {"energy_rtol": 1e-6, "force_atol": 1e-5, "stress_atol": 1e-6}
+    assert_batched_equals_loop(loaded, embedding, one_graph=False, **tol)
+    assert_batched_equals_loop(loaded, embedding, setup=one_graph, **tol)
 
 
 @pytest.mark.slow
 def test_sevennet_batch_equals_its_calculator_per_replica():
     loaded = load_potential(PotentialSpec(model="sevennet-0", device="cpu"))
     model = loaded.calculator.model
-    # on a CPU a graph per replica is faster (batched_sevenn's doc): auto does not batch
     assert not supports_batching(loaded.calculator)
     tol = {"energy_rtol": 1e-6, "force_atol": 1e-5, "stress_atol": 1e-6}
     assert_batched_equals_loop(loaded, model, one_graph=False, **tol)
-
-    def one_graph(batched):  # the path a GPU takes: every replica in one graph
-        batched.max_atoms = None
-
     assert_batched_equals_loop(loaded, model, setup=one_graph, **tol)
     # the calculator shares the model: its single-graph switch is back after the batch
     assert all(getattr(m, "_is_batch_data", False) is False for m in model)
@@ -140,15 +141,12 @@ def tiny_mace(tmp_path_factory):
 
 def test_mace_batch_equals_its_calculator_per_replica(tiny_mace):
     assert tiny_mace.metadata["dtype"] == "float64"
-    assert supports_batching(tiny_mace.calculator)
+    assert not supports_batching(tiny_mace.calculator)  # on a CPU
     # float64: agreement to round-off of a few hundred summed terms
-    assert_batched_equals_loop(
-        tiny_mace,
-        tiny_mace.calculator.models[0],
-        energy_rtol=1e-12,
-        force_atol=1e-10,
-        stress_atol=1e-12,
-    )
+    tol = {"energy_rtol": 1e-12, "force_atol": 1e-10, "stress_atol": 1e-12}
+    model = tiny_mace.calculator.models[0]
+    assert_batched_equals_loop(tiny_mace, model, one_graph=False, **tol)
+    assert_batched_equals_loop(tiny_mace, model, setup=one_graph, **tol)
 
 
 def test_mace_with_zbl_batches_the_model_and_loops_the_add_on(tmp_path, tiny_mace):
@@ -162,7 +160,8 @@ def test_mace_with_zbl_batches_the_model_and_loops_the_add_on(tmp_path, tiny_mac
     atoms = water_box()
     positions, cells = replicas(atoms)
     batched = batched_potential(atoms, loaded.calculator)
-    assert isinstance(batched, SummedPotential) and supports_batching(loaded.calculator)
+    assert isinstance(batched, SummedPotential)
+    one_graph(batched.parts[0])
     e, f, s = batched.compute(positions, cells, stress=True)
     e_ref, f_ref, s_ref = per_replica(atoms, loaded.calculator, positions, cells)
     # the 0.6-1.2 Å window holds the O-H bonds: ZBL adds energy beyond the model alone

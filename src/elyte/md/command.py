@@ -300,7 +300,10 @@ def replica_mode(
     if blocker is not None:
         return False, f"{sequential}: the run has {blocker}, which the batched engine lacks"
     if not supports_batching(calculator):
-        return False, f"{sequential}: this potential has no batched model call"
+        return (
+            False,
+            f"{sequential}: this potential has no batched model call that pays on its device",
+        )
     return True, batched
 
 

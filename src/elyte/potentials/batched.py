@@ -106,7 +106,7 @@ def batched_potential(atoms: Any, calculator: Any) -> BatchedPotential:
     if path is not None:
         return path(atoms, calculator)
     members = _members(calculator)
-    if members is not None and supports_batching(calculator):
+    if members is not None and any(_family_path(c) is not None for c in members[0]):
         calcs, weights = members
         return SummedPotential([batched_potential(atoms, c) for c in calcs], weights)
     return LoopedPotential(atoms, calculator)

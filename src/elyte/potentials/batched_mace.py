@@ -4,7 +4,8 @@ Each replica's graph is built as ``mace.calculators.MACECalculator`` builds one 
 from the atoms, ``AtomicData.from_config`` in the calculator's dtype); the batch goes
 through each model of the committee once and the committee mean is taken, as the
 calculator does. Computes in the model's own dtype. Compiled, padded or non-"MACE" model
-types (dipoles, polarisabilities) stay on the per-replica loop.
+types (dipoles, polarisabilities) stay on the per-replica loop. On a CPU one graph per
+replica (:mod:`elyte.potentials.batched_graphs`).
 """
 
 from __future__ import annotations
@@ -13,17 +14,19 @@ from typing import Any
 
 import numpy as np
 
+from elyte.potentials.batched_graphs import GraphBatched
 from elyte.potentials.determinism import deterministic_torch
 
 
-class MaceBatched:
-    """R replicas of one system through a ``MACECalculator``'s models in one call each
-    (units and shapes: :class:`elyte.potentials.batched.BatchedPotential`)."""
+class MaceBatched(GraphBatched):
+    """R replicas of one system through a ``MACECalculator``'s models, one call per model
+    and graph (units and shapes: :class:`elyte.potentials.batched.BatchedPotential`)."""
 
     def __init__(self, atoms: Any, calculator: Any):
-        self.atoms = atoms.copy()
-        self.atoms.set_constraint()
+        super().__init__(atoms)
         self.calc = calculator
+        self.device = calculator.device
+        self._set_limit()
 
     @staticmethod
     def accepts(calculator: Any) -> bool:
@@ -58,8 +61,8 @@ class MaceBatched:
                 )
         return torch_geometric.Batch.from_data_list(graphs).to(calc.device)
 
-    def compute(
-        self, positions: np.ndarray, cells: np.ndarray, *, stress: bool = False
+    def _graph(
+        self, positions: np.ndarray, cells: np.ndarray, stress: bool
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
         import torch
 

@@ -6,11 +6,7 @@ trainer and ``sevenn inference`` call it), and the switch is put back after the 
 the calculator shares the model. The model computes in its checkpoint's dtype (float32
 for SevenNet-0). Stress: sevenn's (xx, yy, zz, xy, yz, zx) with the calculator's minus sign.
 
-On a CPU one graph per replica is the fastest: SevenNet-0's CPU time per replica of the
-52-atom Li6PS5Cl cell grows with the batch (one thread, 2026-12-07: 0.34–0.46 s alone,
-0.47–0.52 s in twos, 0.53–0.54 s in fours, 0.60–0.93 s in a batch of 16; the same
-without deterministic kernels), so on a CPU :attr:`SevennBatched.max_atoms` is one
-replica and ``supports_batching`` says no; on a GPU all replicas go in one graph.
+On a CPU one graph per replica (:mod:`elyte.potentials.batched_graphs`).
 """
 
 from __future__ import annotations
@@ -19,45 +15,25 @@ from typing import Any
 
 import numpy as np
 
+from elyte.potentials.batched_graphs import GraphBatched
 from elyte.potentials.determinism import deterministic_torch
 
 
-class SevennBatched:
-    """R replicas of one system through a ``SevenNetCalculator``'s model in one call
-    (units and shapes: :class:`elyte.potentials.batched.BatchedPotential`)."""
+class SevennBatched(GraphBatched):
+    """R replicas of one system through a ``SevenNetCalculator``'s model, one call per
+    graph (units and shapes: :class:`elyte.potentials.batched.BatchedPotential`)."""
 
     def __init__(self, atoms: Any, calculator: Any):
-        self.atoms = atoms.copy()
-        self.atoms.set_constraint()
+        super().__init__(atoms)
         self.model = calculator.model
         self.cutoff = calculator.cutoff
         self.device = calculator.device
-        #: atoms per model call (None: every replica in one graph); one replica on a CPU
-        self.max_atoms: int | None = len(atoms) if self.device.type == "cpu" else None
+        self._set_limit()
 
     @staticmethod
     def accepts(calculator: Any) -> bool:
         """Checkpoint models batch; a deployed TorchScript model is fixed to one graph."""
         return hasattr(calculator.model, "set_is_batch_data")
-
-    @staticmethod
-    def pays(calculator: Any) -> bool:
-        """Whether one graph for many replicas beats a graph each (not on a CPU)."""
-        return calculator.device.type != "cpu"
-
-    def compute(
-        self, positions: np.ndarray, cells: np.ndarray, *, stress: bool = False
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
-        """R ≥ 1 replicas in graphs of at most :attr:`max_atoms` atoms."""
-        per_call = len(positions) if self.max_atoms is None else self.max_atoms // len(self.atoms)
-        step = max(1, per_call)
-        parts = [
-            self._graph(positions[i : i + step], cells[i : i + step], stress)
-            for i in range(0, len(positions), step)
-        ]
-        energies, forces, stresses = zip(*parts, strict=True)
-        joined = None if stresses[0] is None else np.concatenate(stresses)
-        return np.concatenate(energies), np.concatenate(forces), joined
 
     def _graph(
         self, positions: np.ndarray, cells: np.ndarray, stress: bool
