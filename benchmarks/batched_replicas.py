@@ -31,7 +31,50 @@ S 16e x = 0.62, S 4c, Cl 4a, Li 24g x = 0.02; min distance 2.05 Å), 52 atoms. W
 elyte's Packmol builder at 0.997 g/cm³ (96 atoms). Each replica is the cell with
 positions displaced by N(0, 0.03 Å).
 
-Measured: see the end of this docstring (filled in from a run of this script).
+Measured 2026-12-07 on the shared 2-core CPU box, heavily loaded by other sessions (load
+average 8.2–8.3 before, 6.1 after: 3–4 runnable tasks per core), ``--threads 1`` (under
+such load a 2-thread torch process is slower than a 1-thread one), "batched" = one graph
+for all R (the code before the CPU graph-per-replica rule). Wall-clock rates swing by 2×
+between neighbouring rows; the CPU-time column is the steadier one.
+
+``--systems li6ps5cl --models chgnet-0.3.0 --rounds 2 --md-steps 2 --repeats 3``:
+
+    R   batched  b. MD  procs  sequent.  b/seq  b/procs  b/seq CPU
+    1     8.19    5.5   4.24    4.03     1.82    1.95     1.63
+    2     5.95    6.1   4.54    4.06     1.44    1.40     1.47
+    4     7.95    7.68  4.46    5.11     1.57    1.78     1.28
+    8     5.4     4.86  3.83    4.67     1.67    1.42     1.37
+   16     5.62    5.51  4.47    4.87     1.15    1.23     1.36
+   32     3.61    4.88  2.9     3.38     1.07    1.06     1.20
+
+``--replicas 1 4 16 --rounds 1 --md-steps 1 --repeats 1`` (both systems and models):
+
+    system    model         R  batched  b. MD  procs  sequent.  b/seq  b/procs  b/seq CPU
+    li6ps5cl  sevennet-0    1   1.57    1.77   1.8    1.74     0.91   0.88     0.91
+    li6ps5cl  sevennet-0    4   1.28    0.666  1.31   1.13     1.13   0.98     0.79
+    li6ps5cl  sevennet-0   16   0.63    0.81   1.35   1.1      0.57   0.47     0.52
+    li6ps5cl  chgnet-0.3.0  1   7.12    7.5    4.42   4.93     1.44   1.61     1.44
+    li6ps5cl  chgnet-0.3.0  4  12.9     7.41   3.16   6.94     1.86   4.08     1.61
+    li6ps5cl  chgnet-0.3.0 16   6.89    4.66   3.97   4.16     1.66   1.74     1.26
+    water32   sevennet-0    1   0.229   0.243  0.135  0.213    1.07   1.70     0.96
+    water32   sevennet-0    4   0.116   0.171  0.232  0.178    0.65   0.50     0.63
+    water32   sevennet-0   16   0.163   0.257  0.37   0.47     0.35   0.44     0.40
+    water32   chgnet-0.3.0  1   2.09    0.49   0.444  1.19     1.75   4.71     1.53
+    water32   chgnet-0.3.0  4   0.485   1.16   0.519  0.358    1.36   0.93     1.38
+    water32   chgnet-0.3.0 16   0.394   0.325  1.13   0.837    0.47   0.35     0.41
+
+What it says for a CPU: one graph for many replicas does not pay. SevenNet-0 loses CPU
+time per replica as the graph grows (0.9 at R = 1 to 0.4–0.5 at R = 16), and so does
+CHGNet on water at R = 16 (0.41); CHGNet's 1.3–1.6 at small R is not batching but its
+batched path skipping the stress and magnetic moments that ``CHGNetCalculator`` computes
+on every call (already 1.4–1.8 at R = 1). Measured directly (one thread, CPU time per
+replica, :mod:`elyte.potentials.batched_graphs`): SevenNet-0 Li6PS5Cl 0.34–0.46 s alone,
+0.60–0.93 s in a graph of 16; CHGNet water 0.56–0.62 s alone, 1.55–1.60 s in 16. So on a
+CPU the batched paths now make a graph per replica (the floor: no loss against the
+calculator, and CHGNet's gain kept) and ``elyte md --batch-replicas auto`` does not batch
+there; on a GPU all replicas go in one graph. The processes column shows no gain from the
+second core here because the machine had none free. No GPU was lent to this task: the
+``--device cuda`` numbers are still to be measured.
 """
 
 from __future__ import annotations
