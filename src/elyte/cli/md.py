@@ -50,6 +50,12 @@ def md_command(
     pressure: float | None = typer.Option(None, "--pressure", help="Pressure in bar (npt)."),
     seed: int = typer.Option(1, "--seed", help="Seed of replica 0 (replica r: seed + r)."),
     replicas: int = typer.Option(1, "--replicas", min=1, help="Independent replicas."),
+    batch_replicas: str = typer.Option(
+        "auto",
+        "--batch-replicas",
+        help="auto, true or false: run the replicas together on the batched engine (one "
+        "model call a step; auto: when the potential batches and the protocol allows).",
+    ),
     masses: str = typer.Option("physical", "--masses", help="physical, hmr or deuterium."),
     hydrogen_mass: float = typer.Option(3.0, "--hydrogen-mass", help="H mass under HMR, amu."),
     monitor_action: str = typer.Option("stop", "--monitors", help="stop or warn on a trip."),
@@ -100,8 +106,10 @@ def md_command(
                 pressure_bar=pressure,
                 seed=seed,
                 replicas=replicas,
+                batch_replicas=batch_replicas,
                 resume=resume,
                 progress=view,
+                notify=lambda line: err_console.print(line, markup=False, highlight=False),
             )
         except SimulationFailure as exc:
             for folder, outcome in getattr(exc, "failed", []):

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -186,13 +186,22 @@ def md_command(
     pressure_bar: float | None,
     seed: int,
     replicas: int = 1,
+    batch_replicas: str = "auto",
     resume: bool = False,
     progress: ProgressFn | None = None,
+    notify: Callable[[str], None] | None = None,
 ) -> list[tuple[Path, MDOutcome]]:
     """Run every (temperature, replica) into ``out_dir`` (sub-folders ``T300_r0`` when
     there is more than one); replica r uses :func:`~elyte.md.identity.replica_seed`
     (``seed + r``), the campaign's rule, so ``seed`` = a campaign condition's replica-0
     seed repeats that condition's replicas.
+
+    With ``replicas`` > 1 and ``batch_replicas`` "auto" (the potential has a batched path
+    and the protocol suits the batched engine) or "true", the replicas of a temperature
+    run together on the ``batched`` engine, one model call per step, in ``out_dir``
+    (``T300`` when there is more than one temperature) with replica r in ``r{r}``;
+    otherwise ("false", or "auto" without a batched path) one after another on the
+    ``ase`` engine. ``notify`` is told which, and why.
 
     ``potential`` is a :class:`elyte.potentials.PotentialSpec`. ``progress``: as
     :func:`~elyte.md.driver.run_md`'s, with the run's folder name added as ``info["run"]``.
@@ -226,6 +235,16 @@ def md_command(
     loaded = load_potential(potential)
     check_elements(loaded, sorted(set(atoms.get_chemical_symbols())))
     check_structure(loaded, atoms)  # e.g. spcfw without mol_id: refused before any file
+    batched, why = replica_mode(batch_replicas, replicas, spec, loaded.calculator, atoms)
+    if notify is not None and replicas > 1:
+        notify(why)
+    if batched:
+        results = _run_batched(
+            atoms, loaded, spec, out_dir, temperatures, pressure_bar, seed, replicas,
+            resume, progress, str(structure),
+        )  # fmt: skip
+        _raise_if_failed(results)
+        return results
     runs = [(t, r) for t in temperatures for r in range(replicas)]
     results = []
     for t, r in runs:
@@ -248,6 +267,99 @@ def md_command(
             progress=report,
         )
         results.append((folder, outcome))
+    _raise_if_failed(results)
+    return results
+
+
+def replica_mode(
+    choice: str, replicas: int, spec: MDSpec, calculator: Any, atoms: Any
+) -> tuple[bool, str]:
+    """Whether ``replicas`` replicas of ``atoms`` run on the batched engine (``choice``:
+    "auto", "true" or "false"), and a sentence saying which and why."""
+    from ase.constraints import FixCom
+
+    from elyte.potentials.batched import supports_batching
+
+    if choice not in ("auto", "true", "false"):
+        raise ConfigError(f"--batch-replicas {choice!r}: choose auto, true or false")
+    sequential = f"{replicas} replicas run one after another on the ase engine"
+    if replicas == 1 or choice == "false":
+        return False, sequential + " (--batch-replicas false)"
+    blocker = next(
+        (
+            f"a {st.kind} stage" + (" with BFGS" if st.kind == "minimize" else "")
+            for st in spec.stages
+            if st.kind == "npt" or (st.kind == "minimize" and st.optimizer != "fire")
+        ),
+        None,
+    )
+    if blocker is None and any(not isinstance(c, FixCom) for c in atoms.constraints):
+        blocker = "atoms held by constraints"
+    batched = f"{replicas} replicas run together on the batched engine, one model call a step"
+    if choice == "true":
+        if blocker is not None:
+            raise ConfigError(
+                f"--batch-replicas true: the run has {blocker}, which the batched "
+                "engine does not run; use --batch-replicas false (or auto)"
+            )
+        return True, batched
+    if blocker is not None:
+        return False, f"{sequential}: the run has {blocker}, which the batched engine lacks"
+    if not supports_batching(calculator):
+        return (
+            False,
+            f"{sequential}: this potential has no batched model call that pays on its device",
+        )
+    return True, batched
+
+
+def _run_batched(
+    atoms: Any,
+    loaded: Any,
+    spec: MDSpec,
+    out_dir: Path,
+    temperatures: Sequence[float],
+    pressure_bar: float | None,
+    seed: int,
+    replicas: int,
+    resume: bool,
+    progress: ProgressFn | None,
+    structure: str,
+) -> list[tuple[Path, MDOutcome]]:
+    """One batched ``run_md`` per temperature; returns each replica's (folder, outcome)."""
+    import json
+
+    spec = spec.model_copy(update={"engine": "batched"})
+    results = []
+    for t in temperatures:
+        folder = out_dir if len(temperatures) == 1 else out_dir / f"T{t:g}"
+        if resume and not (folder / CHECKPOINT).exists() and not (folder / "outcome.json").exists():
+            raise ConfigError(f"--resume: no checkpoint in {folder}; run without --resume")
+
+        report = None
+        if progress is not None:
+            report = functools.partial(_labelled, progress, folder.name)
+        run = run_md(
+            atoms,
+            loaded.calculator,
+            spec,
+            folder,
+            temperature=t,
+            pressure_bar=pressure_bar,
+            seed=seed,
+            metadata={"potential": loaded.metadata, "structure": structure},
+            progress=report,
+            replicas=replicas,
+        )
+        for r in range(replicas):
+            done = folder / f"r{r}" / "outcome.json"
+            # no replica outcome while the run is timed out: the run's own stands for it
+            outcome = MDOutcome.from_dict(json.loads(done.read_text())) if done.exists() else run
+            results.append((folder / f"r{r}", outcome))
+    return results
+
+
+def _raise_if_failed(results: list[tuple[Path, MDOutcome]]) -> None:
     failed = [(f, o) for f, o in results if o.status == "failed"]
     if failed:
         lines = "; ".join(
@@ -258,4 +370,3 @@ def md_command(
         exc = SimulationFailure(f"{len(failed)} of {len(results)} run(s) failed: {lines}")
         exc.failed = failed  # (folder, outcome) pairs: the CLI says what to change
         raise exc
-    return results
