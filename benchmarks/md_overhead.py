@@ -43,6 +43,13 @@ ASE loop per round 0.776, 1.011, 1.070, 1.120, 1.047: RATIO 1.047 (median; quart
 40 minutes later at heavier load (6.4 7.3 7.7 before, 9.5 8.4 8.0 after): medians 68.65,
 65.47, 72.26 ms/step; per round 1.082, 1.358, 1.041, 0.994, 0.910: RATIO 1.041 (quartiles
 0.994–1.082).
+
+Measured 2026-12-07 after the one loop with observers and R replicas (issue 21), same box
+under load from six other sessions (load 3.1 4.0 5.4 before, 4.1 4.1 5.3 after),
+``--potential spcfw --steps 300 --rounds 5``: medians bare 21.39, ASE loop 18.55, elyte
+19.32 ms/step, 1.003 model calls/step; per round 1.190, 0.554, 1.091, 1.288, 0.839: RATIO
+1.091 (quartiles 0.839–1.190), within issue 21's ≤ 1.15 × for R = 1 and within the noise
+of the earlier runs.
 """
 
 from __future__ import annotations
