@@ -15,7 +15,9 @@ Run folder layout (``DIR``)::
 
 Every system of ``[learn] system``/``systems`` is built once; the exploration runs each
 at every cell scale, temperature and replica (:func:`elyte.learn.explore.exploration_runs`;
-a label id ``itNNN-rR-sS`` names the iteration, the run over all of them and the MD step).
+a label id ``itNNN-rR-sS`` names the iteration, the run over all of them and the MD step),
+at the iteration's escalation level (:mod:`elyte.learn.escalate`: hotter, denser as the
+accurate fraction rises; the loop converges at the hardest level).
 Iteration 0 trains the committee from scratch on the initial frames; a later iteration
 trains a new one (fine-tuned from the last, or from scratch: ``model.retrain``) when at
 least ``retrain_every`` labels arrived since the last training, else it keeps the last
@@ -39,6 +41,7 @@ from ase.io import read, write
 
 from elyte.jsonio import read_json, write_json
 from elyte.learn.committee import holdout_errors, load_committee, predict, train_committee
+from elyte.learn.escalate import converged, level_spec, next_level
 from elyte.learn.explore import check_protocol, exploration_runs, explore, trip_summary
 from elyte.learn.holdout import read_holdout
 from elyte.learn.labelling import Budget, label_all
@@ -252,7 +255,9 @@ def run_learn(spec: LearnSpec, out_dir: str | Path, log: Log = print) -> dict[st
             [out / m for m in last["models"]], "cpu" if spec.device == "auto" else spec.device
         )
         errors = holdout_errors(*predict(calcs, holdout), holdout)
-        ex = _explore_phase(spec, it_dir, starts, calcs, it)
+        prev = history[-1] if history else None
+        level = next_level(spec, prev.get("level", 0), prev["accurate_fraction"]) if prev else 0
+        ex = _explore_phase(level_spec(spec, level), it_dir, starts, calcs, it)
         sel = _select_phase(spec, it_dir, ex, it)
         frames = read(it_dir / "explore.extxyz", ":") if sel["chosen"] else []
         items = []
@@ -282,14 +287,17 @@ def run_learn(spec: LearnSpec, out_dir: str | Path, log: Log = print) -> dict[st
         n_ok, n_bad, stop = label_all(
             items, oracle, store, budget, log, spec.oracle_workers, spec.oracle_scheduler
         )
-        if stop is None and sel["accurate_fraction"] >= spec.target_fraction:
+        if stop is None and converged(spec, level, sel["accurate_fraction"]):
             stop = (
                 f"converged: {sel['accurate_fraction']:.1%} of explored frames below "
-                f"{spec.trust_lower} eV/Å"
+                f"{spec.trust_lower} eV/Å (exploration level {level})"
             )
         trips = trip_summary(ex["trips"])
         metrics = {
             "iteration": it,
+            "level": level,
+            "explore_temperatures": level_spec(spec, level).temperatures,
+            "explore_cell_scales": level_spec(spec, level).cell_scales,
             "committee": last,
             "n_train": last["n_train"],
             "retrained": last["retrained"],
