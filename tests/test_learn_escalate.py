@@ -85,6 +85,9 @@ def test_schedule_climbs_at_escalate_at_and_converges_only_at_the_top():
         # 10 levels of 2 % take cell scale 0.8 to 0.8 × 0.8 = 0.64, below the 0.7 floor
         ("cell_scales = [0.8]\nescalate_levels = 10\n", "escalate_cell_step"),
         ("escalate_temprature_step = 10\n", "escalate_temprature_step"),
+        ("judge_runs = -1\n", "judge_runs"),
+        ("judge_steps = 0\n", "judge_steps"),
+        ('judge_error_frames = "all"\n', "judge_error_frames"),
     ],
 )
 def test_bad_escalation_keys_exit_2_naming_the_key(tmp_path, capsys, extra, named):

@@ -9,6 +9,7 @@ Run folder layout (``DIR``)::
                                                 (explore.json written last: a killed
                                                 exploration is redone from its start)
     iter_000/selection.json                     chosen label ids and trust-window counts
+    iter_000/judge.json                         with judge_runs: stability, MD-visited error
     iter_000/metrics.json                       written last: the iteration is complete
     models/member_k.model, .card.json, .card.md the final committee with model cards
     summary.json, report.md, report.png         after the loop
@@ -44,6 +45,7 @@ from elyte.learn.committee import holdout_errors, load_committee, predict, train
 from elyte.learn.escalate import converged, level_spec, next_level
 from elyte.learn.explore import check_protocol, exploration_runs, explore, trip_summary
 from elyte.learn.holdout import read_holdout
+from elyte.learn.judge import judge_committee
 from elyte.learn.labelling import Budget, label_all
 from elyte.learn.oracle import Oracle, bare
 from elyte.learn.select import select_frames
@@ -94,6 +96,18 @@ def _explore_phase(
     }
     write_json(ex_json, data)
     return data
+
+
+def _judge_phase(
+    spec: LearnSpec, it_dir: Path, starts: list[Atoms], calcs: list, oracle: Oracle, it: int
+) -> dict[str, Any] | None:
+    if not spec.judge_runs:
+        return None
+    path = it_dir / "judge.json"
+    if not path.exists():
+        judged = judge_committee(spec, starts, calcs, oracle.make(), spec.seed * 1000 + it)
+        write_json(path, judged)
+    return read_json(path)
 
 
 def _source(meta: dict[str, Any], n_systems: int) -> str:
@@ -255,6 +269,7 @@ def run_learn(spec: LearnSpec, out_dir: str | Path, log: Log = print) -> dict[st
             [out / m for m in last["models"]], "cpu" if spec.device == "auto" else spec.device
         )
         errors = holdout_errors(*predict(calcs, holdout), holdout)
+        judged = _judge_phase(spec, it_dir, starts, calcs, oracle, it)
         prev = history[-1] if history else None
         level = next_level(spec, prev.get("level", 0), prev["accurate_fraction"]) if prev else 0
         ex = _explore_phase(level_spec(spec, level), it_dir, starts, calcs, it)
@@ -303,6 +318,7 @@ def run_learn(spec: LearnSpec, out_dir: str | Path, log: Log = print) -> dict[st
             "retrained": last["retrained"],
             "holdout": errors,
             "holdout_force_rmse": errors["force_rmse"],
+            "judge": judged,
             "time_to_first_trip_ps": trips["first_trip_ps"],
             "trip_censored": trips["censored"],
             "trip_summary": trips,

@@ -152,6 +152,20 @@ class LearnSpec(Spec):
     escalate_cell_step: float = Field(
         0.02, ge=0, lt=0.3, description="Cell-scale reduction per escalation level (0.02: −2 %)."
     )
+    judge_runs: int = Field(
+        0,
+        ge=0,
+        le=16,
+        description="Judge each iteration's committee (elyte.learn.judge): this many NVT "
+        "runs per condition (the first temperature T, T + 100 K, and T in a box × 0.95) "
+        "driven by member 0, monitors on, giving the stable fraction and the force error "
+        "on oracle-labelled frames of that MD (extra oracle calls, outside "
+        "max_oracle_calls); 0: no judge.",
+    )
+    judge_steps: int = Field(200, ge=1, description="MD steps of each judge run.")
+    judge_error_frames: int = Field(
+        8, ge=1, le=200, description="Frames of the judge's MD labelled by the oracle."
+    )
     temperatures: list[float] = Field([300.0, 600.0], description="Exploration temperatures, K.")
     runs_per_temperature: int = Field(
         1, ge=1, le=64, description="Independent exploration runs per temperature (seeds)."
