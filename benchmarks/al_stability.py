@@ -75,6 +75,12 @@ CONFIG = ROOT / "examples" / "learn" / "learn_water_spcfw.toml"
 METRICS = ("stable_fraction", "median_trip_ps", "force_rmse", "p95", "max", "goo_mae")
 LOOP = {"uncertainty": "pool", "onthefly": "onthefly", "random": "random", "initial": None}
 ESCALATE = {"escalate_levels": 2, "escalate_at": 0.5, "escalate_temperature_step": 100.0}
+# the trust window of these committees: the file's [0.1, 1.5) eV/Å puts every explored
+# frame of a 2-to-34-label committee in the window (its max-atom deviation is 0.6-2.9
+# eV/Å even at the start frame), so "uncertainty" degenerated to FPS over everything,
+# the accurate fraction stayed 0 (no escalation) and on-the-fly stopped every run at its
+# first sampled frame
+TRUST = {"trust_lower": 0.8, "trust_upper": 3.0}
 QUIET = lambda m: None  # noqa: E731
 
 
@@ -87,6 +93,7 @@ def _spec(base: LearnSpec, seed: int, budgets: list[int], selection: str) -> Lea
     data.update(
         {
             **ESCALATE,
+            **TRUST,
             "seed": seed,
             "seeds": [seed + 100 * k for k in range(base.committee_size)],
             "selection": selection,

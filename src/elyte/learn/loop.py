@@ -348,6 +348,12 @@ def run_learn(spec: LearnSpec, out_dir: str | Path, log: Log = print) -> dict[st
             f"{sel['accurate_fraction']:.0%}, runs tripped {trips['n_tripped']}/"
             f"{trips['n_runs']}, mean time to trip {trips['mean_trip_ps']:.3f} ps"
         )
+        if sel["n_explored"] and not sel["n_accurate"]:
+            log(
+                f"  note: no explored frame below trust_lower {spec.trust_lower} eV/Å (least "
+                f"{min(_dev(ex['dev_max'])):.2f}): every frame is a candidate and the window "
+                "does not filter; raise trust_lower to what this committee can reach"
+            )
         state.update({"iteration": it + 1, "stopped": stop})
         store.set_state(state)
     return _finish(spec, out, store, history, stop, oracle, holdout, starts, log)
