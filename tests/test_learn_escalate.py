@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from ase import Atoms
@@ -118,3 +120,51 @@ def test_explain_and_help_document_the_escalation_keys(capsys):
     help_text = CliRunner().invoke(app, ["learn", "--help"]).output
     for key in ("escalate_levels", "escalate_at", "target_fraction", "--explain"):
         assert key in help_text, key
+
+
+@pytest.mark.slow
+def test_loop_climbs_a_level_explores_hotter_and_judges_each_committee(tmp_path):
+    """A real run (SPC/Fw oracle, tiny MACE committee): with a trust window this loose
+    most frames are accurate, so iteration 1 explores one level up (+150 K, cell × 0.97),
+    and every iteration's committee is judged and reported."""
+    from optional import need
+
+    need("mace")
+    from elyte.jsonio import read_json
+    from elyte.learn.loop import run_learn
+    from elyte.learn.spec import load_learn_spec
+
+    config = Path(__file__).resolve().parents[1] / "examples/learn/learn_water_spcfw.toml"
+    data = load_learn_spec(config).model_dump()
+    data.update(
+        {
+            "iterations": 2,
+            "trust_lower": 5.0,
+            "trust_upper": 50.0,
+            "temperatures": [300.0],
+            "cell_scales": [1.0],
+            "steps": 40,
+            "cap": 2,
+            "max_oracle_calls": None,
+            "oracle_timeout": None,
+            "target_fraction": 1.0,
+            "escalate_levels": 1,
+            "escalate_at": 0.5,
+            "escalate_temperature_step": 150.0,
+            "escalate_cell_step": 0.03,
+            "judge_runs": 1,
+            "judge_steps": 30,
+            "judge_error_frames": 2,
+            "model": {**data["model"], "epochs": 5, "finetune_epochs": 3},
+        }
+    )
+    summary = run_learn(learn_spec_from_dict(data), tmp_path, log=lambda m: None)
+    its = summary["iterations"]
+    assert its[0]["accurate_fraction"] >= 0.5
+    assert [h["level"] for h in its] == [0, 1]
+    meta = read_json(tmp_path / "iter_001" / "explore.json")["meta"]
+    assert {m["temperature"] for m in meta} == {450.0}
+    assert [m["scale"] for m in meta] == pytest.approx([0.97] * len(meta))
+    for h in its:
+        assert h["judge"]["n_runs"] == 3 and h["judge"]["md_visited"]["n_frames"] == 2
+    assert "| 1 |" in (tmp_path / "report.md").read_text().split("Judge (")[1]
