@@ -81,6 +81,9 @@ ESCALATE = {"escalate_levels": 2, "escalate_at": 0.5, "escalate_temperature_step
 # the accurate fraction stayed 0 (no escalation) and on-the-fly stopped every run at its
 # first sampled frame
 TRUST = {"trust_lower": 0.8, "trust_upper": 3.0}
+# to fit 2 shared cores: exploration runs of 200 steps sampled every 10, shorter training
+LEAN = {"steps": 200, "sample_every": 10}
+LEAN_MODEL = {"epochs": 25, "finetune_epochs": 10}
 QUIET = lambda m: None  # noqa: E731
 
 
@@ -94,6 +97,8 @@ def _spec(base: LearnSpec, seed: int, budgets: list[int], selection: str) -> Lea
         {
             **ESCALATE,
             **TRUST,
+            **LEAN,
+            "model": {**data["model"], **LEAN_MODEL},
             "seed": seed,
             "seeds": [seed + 100 * k for k in range(base.committee_size)],
             "selection": selection,
@@ -253,7 +258,7 @@ def main() -> None:
     ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
     ap.add_argument("--budgets", type=int, nargs="+", default=[8, 16, 24])
     ap.add_argument("--runs", type=int, default=2, help="runs per stability condition")
-    ap.add_argument("--steps", type=int, default=200, help="MD steps per stability run")
+    ap.add_argument("--steps", type=int, default=150, help="MD steps per stability run")
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--strategies", nargs="+", default=list(LOOP), choices=LOOP)
     ap.add_argument("--quick", action="store_true", help="2 seeds, budgets 8 16, 1 × 100 steps")
