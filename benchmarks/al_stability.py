@@ -222,7 +222,10 @@ def to_target(rows: dict, strategy: str, budgets: list[int], seeds: list[int]) -
 
 def table(results: list[dict], budgets: list[int], strategies: list[str]) -> str:
     rows = {(r["seed"], r["strategy"]): r["by"] for r in results}
-    seeds = sorted({r["seed"] for r in results})
+    # seeds with every strategy done (a partial file: the pairs need both sides)
+    seeds = sorted(
+        {r["seed"] for r in results if all((r["seed"], st) in rows for st in strategies)}
+    )
     head = "| strategy | budget | labels | stable | 300K | 400K | x0.95 | median trip ps (≥) |"
     lines = [head + " RMSE | P95 | max | g_OO MAE |", "|---" * 12 + "|"]
     for st in strategies:
