@@ -118,7 +118,7 @@ def test_explain_and_help_document_the_escalation_keys(capsys):
     assert "learn.escalate_at  (float; default 0.5;" in text
     assert "learn.target_fraction  (float; default 0.9;" in text
     help_text = CliRunner().invoke(app, ["learn", "--help"]).output
-    for key in ("escalate_levels", "escalate_at", "target_fraction", "--explain"):
+    for key in ("escalate_levels", "escalate_at", "target_fraction", "judge_runs", "--explain"):
         assert key in help_text, key
 
 

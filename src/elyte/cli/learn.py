@@ -35,6 +35,10 @@ def learn_command(config: Config, out: Out) -> None:
 
     target_fraction (0.9): stop once an exploration at the hardest level is
     accurate on that fraction of its frames.
+
+    judge_runs (0: off), judge_steps (200), judge_error_frames (8): judge each
+    committee by NVT runs at T, T + 100 K and a box × 0.95 (stable fraction) and
+    by oracle labels of frames of that MD (error where MD goes), in the report.
     """
     from elyte.learn.loop import run_learn
     from elyte.learn.spec import LearnError, load_learn_spec
