@@ -19,6 +19,26 @@ def learn_command(config: Config, out: Out) -> None:
     """Grow a training set from uncertain MD frames, labelled by an oracle (active learning).
 
     Example: elyte learn examples/learn/learn_licl.toml -o al1
+
+    Every key of the learn section, with its default: elyte check --explain
+
+    trust_lower, trust_upper (0.1, 1.0 eV/Å): a frame whose max-atom committee
+    force deviation is in [lower, upper) is a candidate, above upper it is
+    discarded as unphysical, below lower it is accurate.
+
+    selection ("pool"; or "random", "stream", "onthefly"), per_run_cap (none).
+
+    escalate_levels (0: off): level L explores at temperatures + L ×
+    escalate_temperature_step (100 K) in cells scaled by 1 − L ×
+    escalate_cell_step (0.02); one level up once an exploration is accurate on
+    escalate_at (0.5) of its frames.
+
+    target_fraction (0.9): stop once an exploration at the hardest level is
+    accurate on that fraction of its frames.
+
+    judge_runs (0: off), judge_steps (200), judge_error_frames (8): judge each
+    committee by NVT runs at T, T + 100 K and a box × 0.95 (stable fraction) and
+    by oracle labels of frames of that MD (error where MD goes), in the report.
     """
     from elyte.learn.loop import run_learn
     from elyte.learn.spec import LearnError, load_learn_spec

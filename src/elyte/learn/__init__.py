@@ -10,7 +10,9 @@ first: ``spec`` (the ``[learn]`` section), ``uncertainty`` and ``select`` (pure:
 window, farthest-point sampling, stream selector), ``oracle`` (calls with a time-out),
 ``store`` (append-only labels + atomic state), ``labelling`` (oracle calls through the
 campaign executors, budgets), ``holdout`` (oracle-MD held-out frames), ``committee``,
-``explore``, ``loop``, ``cards`` (model cards), ``report``.
+``explore``, ``escalate`` (hotter, denser exploration levels as the accurate fraction
+rises), ``stability`` and ``judge`` (is the committee's MD stable, and right where it
+goes?), ``loop``, ``cards`` (model cards), ``report`` and ``report_judge``.
 
 Exploration runs elyte's own MD stages (heating ramps, NVT, NPT; ``[learn] stages``) on
 several systems and cell scales; oracle calls run here, on a Dask scheduler or as

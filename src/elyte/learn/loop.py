@@ -9,13 +9,16 @@ Run folder layout (``DIR``)::
                                                 (explore.json written last: a killed
                                                 exploration is redone from its start)
     iter_000/selection.json                     chosen label ids and trust-window counts
+    iter_000/judge.json                         with judge_runs: stability, MD-visited error
     iter_000/metrics.json                       written last: the iteration is complete
     models/member_k.model, .card.json, .card.md the final committee with model cards
     summary.json, report.md, report.png         after the loop
 
 Every system of ``[learn] system``/``systems`` is built once; the exploration runs each
 at every cell scale, temperature and replica (:func:`elyte.learn.explore.exploration_runs`;
-a label id ``itNNN-rR-sS`` names the iteration, the run over all of them and the MD step).
+a label id ``itNNN-rR-sS`` names the iteration, the run over all of them and the MD step),
+at the iteration's escalation level (:mod:`elyte.learn.escalate`: hotter, denser as the
+accurate fraction rises; the loop converges at the hardest level).
 Iteration 0 trains the committee from scratch on the initial frames; a later iteration
 trains a new one (fine-tuned from the last, or from scratch: ``model.retrain``) when at
 least ``retrain_every`` labels arrived since the last training, else it keeps the last
@@ -39,8 +42,10 @@ from ase.io import read, write
 
 from elyte.jsonio import read_json, write_json
 from elyte.learn.committee import holdout_errors, load_committee, predict, train_committee
+from elyte.learn.escalate import converged, level_spec, next_level
 from elyte.learn.explore import check_protocol, exploration_runs, explore, trip_summary
 from elyte.learn.holdout import read_holdout
+from elyte.learn.judge import judge_committee
 from elyte.learn.labelling import Budget, label_all
 from elyte.learn.oracle import Oracle, bare
 from elyte.learn.select import select_frames
@@ -91,6 +96,18 @@ def _explore_phase(
     }
     write_json(ex_json, data)
     return data
+
+
+def _judge_phase(
+    spec: LearnSpec, it_dir: Path, starts: list[Atoms], calcs: list, oracle: Oracle, it: int
+) -> dict[str, Any] | None:
+    if not spec.judge_runs:
+        return None
+    path = it_dir / "judge.json"
+    if not path.exists():
+        judged = judge_committee(spec, starts, calcs, oracle.make(), spec.seed * 1000 + it)
+        write_json(path, judged)
+    return read_json(path)
 
 
 def _source(meta: dict[str, Any], n_systems: int) -> str:
@@ -252,7 +269,10 @@ def run_learn(spec: LearnSpec, out_dir: str | Path, log: Log = print) -> dict[st
             [out / m for m in last["models"]], "cpu" if spec.device == "auto" else spec.device
         )
         errors = holdout_errors(*predict(calcs, holdout), holdout)
-        ex = _explore_phase(spec, it_dir, starts, calcs, it)
+        judged = _judge_phase(spec, it_dir, starts, calcs, oracle, it)
+        prev = history[-1] if history else None
+        level = next_level(spec, prev.get("level", 0), prev["accurate_fraction"]) if prev else 0
+        ex = _explore_phase(level_spec(spec, level), it_dir, starts, calcs, it)
         sel = _select_phase(spec, it_dir, ex, it)
         frames = read(it_dir / "explore.extxyz", ":") if sel["chosen"] else []
         items = []
@@ -282,19 +302,23 @@ def run_learn(spec: LearnSpec, out_dir: str | Path, log: Log = print) -> dict[st
         n_ok, n_bad, stop = label_all(
             items, oracle, store, budget, log, spec.oracle_workers, spec.oracle_scheduler
         )
-        if stop is None and sel["accurate_fraction"] >= spec.target_fraction:
+        if stop is None and converged(spec, level, sel["accurate_fraction"]):
             stop = (
                 f"converged: {sel['accurate_fraction']:.1%} of explored frames below "
-                f"{spec.trust_lower} eV/Å"
+                f"{spec.trust_lower} eV/Å (exploration level {level})"
             )
         trips = trip_summary(ex["trips"])
         metrics = {
             "iteration": it,
+            "level": level,
+            "explore_temperatures": level_spec(spec, level).temperatures,
+            "explore_cell_scales": level_spec(spec, level).cell_scales,
             "committee": last,
             "n_train": last["n_train"],
             "retrained": last["retrained"],
             "holdout": errors,
             "holdout_force_rmse": errors["force_rmse"],
+            "judge": judged,
             "time_to_first_trip_ps": trips["first_trip_ps"],
             "trip_censored": trips["censored"],
             "trip_summary": trips,
@@ -324,6 +348,12 @@ def run_learn(spec: LearnSpec, out_dir: str | Path, log: Log = print) -> dict[st
             f"{sel['accurate_fraction']:.0%}, runs tripped {trips['n_tripped']}/"
             f"{trips['n_runs']}, mean time to trip {trips['mean_trip_ps']:.3f} ps"
         )
+        if sel["n_explored"] and not sel["n_accurate"]:
+            log(
+                f"  note: no explored frame below trust_lower {spec.trust_lower} eV/Å (least "
+                f"{min(_dev(ex['dev_max'])):.2f}): every frame is a candidate and the window "
+                "does not filter; raise trust_lower to what this committee can reach"
+            )
         state.update({"iteration": it + 1, "stopped": stop})
         store.set_state(state)
     return _finish(spec, out, store, history, stop, oracle, holdout, starts, log)

@@ -6,7 +6,9 @@ highest run, and the trust levels; (b) frames per iteration: labelled, failed, a
 discarded (at or above the upper level); (c) held-out force RMSE of the committee per
 iteration (eV/Å) with ± one standard error from the frame-to-frame spread, and each
 member's RMSE; (d) time to the first monitor trip per run (ps; open markers: no trip,
-the run length is a lower bound) with the mean over runs ± one standard error.
+the run length is a lower bound) with the mean over runs ± one standard error; with
+``judge_runs``, (e) and (f) of :mod:`elyte.learn.report_judge`: the judge's stable
+fraction and MD-visited force error against oracle cost, with error bands.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from elyte.jsonio import atomic_write_text, read_json
+from elyte.learn.report_judge import judge_lines, judge_panels, judged
 
 
 def _disagreement_panel(ax, out: Path, hist: list[dict[str, Any]], spec: dict) -> None:
@@ -60,7 +63,10 @@ def write_report(out: Path, summary: dict[str, Any]) -> Path:
     spec = read_json(out / "spec.json")["learn"]
     hist = summary["iterations"]
     its = np.array([h["iteration"] for h in hist])
-    fig, ax = plt.subplots(2, 2, figsize=(10, 7))
+    n_rows = 3 if judged(summary) else 2
+    fig, ax = plt.subplots(n_rows, 2, figsize=(10, 3.5 * n_rows))
+    if n_rows == 3:
+        judge_panels(ax[2, 0], ax[2, 1], summary)
     _disagreement_panel(ax[0, 0], out, hist, spec)
     lab = np.array([h["n_labelled"] for h in hist])
     bad = np.array([h["n_failed"] for h in hist])
@@ -202,6 +208,7 @@ def _markdown(spec: dict[str, Any], summary: dict[str, Any]) -> str:
             "",
             *rows,
             "",
+            *judge_lines(summary),
             "Errors are ± one standard error (held-out: frame-to-frame spread; trip time: "
             "run-to-run spread, an untripped run counted at its length). Models of iteration "
             "k: `iter_k/committee/member_*/mace/*.model`; the final committee with model cards:",

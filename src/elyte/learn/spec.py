@@ -127,7 +127,44 @@ class LearnSpec(Spec):
     max_oracle_calls: int | None = Field(None, ge=1, description="Budget of oracle calls.")
     max_wall_time: float | None = Field(None, gt=0, description="Budget of wall time, s.")
     target_fraction: float = Field(
-        0.95, gt=0, le=1, description="Stop when this fraction of explored frames is accurate."
+        0.9,
+        gt=0,
+        le=1,
+        description="Stop when this fraction of one iteration's explored frames is accurate "
+        "(max force disagreement below trust_lower; DP-GEN: 0.9), at the hardest "
+        "escalation level.",
+    )
+    escalate_levels: int = Field(
+        0,
+        ge=0,
+        le=20,
+        description="Harder exploration levels (0: none). Level L adds L × "
+        "escalate_temperature_step K to every temperature and multiplies every cell scale "
+        "by 1 − L × escalate_cell_step; the next exploration is one level harder once one "
+        "is accurate on at least escalate_at of its frames.",
+    )
+    escalate_at: float = Field(
+        0.5, gt=0, le=1, description="Accurate fraction that moves exploration up a level."
+    )
+    escalate_temperature_step: float = Field(
+        100.0, ge=0, le=2000, description="Temperature added per escalation level, K."
+    )
+    escalate_cell_step: float = Field(
+        0.02, ge=0, lt=0.3, description="Cell-scale reduction per escalation level (0.02: −2 %)."
+    )
+    judge_runs: int = Field(
+        0,
+        ge=0,
+        le=16,
+        description="Judge each iteration's committee (elyte.learn.judge): this many NVT "
+        "runs per condition (the first temperature T, T + 100 K, and T in a box × 0.95) "
+        "driven by member 0, monitors on, giving the stable fraction and the force error "
+        "on oracle-labelled frames of that MD (extra oracle calls, outside "
+        "max_oracle_calls); 0: no judge.",
+    )
+    judge_steps: int = Field(200, ge=1, description="MD steps of each judge run.")
+    judge_error_frames: int = Field(
+        8, ge=1, le=200, description="Frames of the judge's MD labelled by the oracle."
     )
     temperatures: list[float] = Field([300.0, 600.0], description="Exploration temperatures, K.")
     runs_per_temperature: int = Field(
@@ -187,6 +224,14 @@ class LearnSpec(Spec):
             )
         if not self.cell_scales:
             raise ValueError("cell_scales: give at least one factor (1.0: the built box)")
+        hardest = 1.0 - self.escalate_levels * self.escalate_cell_step
+        if min(self.cell_scales) * hardest < 0.7:
+            raise ValueError(
+                f"escalate_cell_step: {self.escalate_levels} levels of "
+                f"{self.escalate_cell_step} take cell scale {min(self.cell_scales)} to "
+                f"{min(self.cell_scales) * hardest:.3g}, below 0.7; lower escalate_cell_step "
+                "or escalate_levels"
+            )
         if self.trust_lower >= self.trust_upper:
             raise ValueError(
                 f"trust_lower ({self.trust_lower}) must be below trust_upper ({self.trust_upper})"

@@ -193,10 +193,13 @@ def md_visited_errors(
     frames: Sequence[Atoms], model, oracle_calc, n_max: int = 24
 ) -> dict[str, float | int]:
     """Force errors (eV/Å) of ``model`` against ``oracle_calc`` on up to ``n_max`` frames
-    taken evenly from ``frames``: RMSE over components, P95 and max of per-atom |ΔF|."""
+    taken evenly from ``frames``: RMSE over components (with its standard error from the
+    frame-to-frame spread of the mean square, by the delta method; None from one frame),
+    P95 and max of per-atom |ΔF|."""
     finite = [a for a in frames if np.isfinite(a.positions).all()]
     if not finite:
-        return {"n_frames": 0, "force_rmse": float("nan"), "p95": float("nan"), "max": float("nan")}
+        nan = float("nan")
+        return {"n_frames": 0, "force_rmse": nan, "force_rmse_se": None, "p95": nan, "max": nan}
     idx = np.unique(np.linspace(0, len(finite) - 1, min(n_max, len(finite))).round().astype(int))
     norms, sq = [], []
     for j in idx:
@@ -211,9 +214,15 @@ def md_visited_errors(
         sq.append((d**2).ravel())
         norms.append(np.linalg.norm(d, axis=1))
     n = np.concatenate(norms)
+    mse = np.array([x.mean() for x in sq])  # per frame: frames, not atoms, are independent
+    rmse = float(np.sqrt(np.concatenate(sq).mean()))
+    se = None
+    if len(mse) > 1:  # no error at all: no spread either
+        se = float(mse.std(ddof=1) / np.sqrt(len(mse)) / (2 * rmse)) if rmse > 0 else 0.0
     return {
         "n_frames": int(len(idx)),
-        "force_rmse": float(np.sqrt(np.concatenate(sq).mean())),
+        "force_rmse": rmse,
+        "force_rmse_se": se,
         "p95": float(np.percentile(n, 95)),
         "max": float(n.max()),
     }
