@@ -211,3 +211,29 @@ def test_salt_report_as_read_in_headless_chromium(tmp_path):
     assert "Ion pairing" in text and "0.62 ± 0.11 Cl per Li within 3.05 Å" in text
     assert text.count("log-log MSD slope 1.93") == 1
     assert ["Radial distribution functions and coordination numbers", True] in seen["images"]
+
+
+def test_a_salt_solution_always_gets_its_cation_anion_pair_analysed(tmp_path):
+    """The campaign adds Li-Cl to the rdf pairs a LiCl(aq) campaign lists (so the report's
+    ion pairing is measured, not only asked for), once, in either order; an empty list
+    (every pair) is left as it is; a molecular anion (TFSI) has no single atom to pair."""
+    from elyte.campaign.plan import system_analyses
+    from elyte.config import load_campaign
+
+    text = (Path(__file__).resolve().parents[1] / "examples" / "quickstart.toml").read_text()
+    assert 'pairs = ["Li-O", "O-O", "Li-Cl"]' in text
+
+    def pairs_of(listed: str, composition: str | None = None) -> list[str]:
+        t = text.replace('pairs = ["Li-O", "O-O", "Li-Cl"]', f"pairs = {listed}")
+        if composition is not None:
+            t = t.replace('composition = "LiCl 5 m"', f'composition = "{composition}"')
+        toml = tmp_path / "c.toml"
+        toml.write_text(t)
+        campaign = load_campaign(toml)
+        (name,) = campaign.systems
+        return system_analyses(campaign, name).rdf.pairs
+
+    assert pairs_of('["Li-O", "O-O"]') == ["Li-O", "O-O", "Li-Cl"]
+    assert pairs_of('["Cl-Li"]') == ["Cl-Li"]
+    assert pairs_of("[]") == []
+    assert pairs_of('["Li-O"]', composition="LiTFSI 5 m") == ["Li-O"]

@@ -21,6 +21,7 @@ from elyte.campaign.store import CampaignStore
 from elyte.campaign.tasks import GroupPayload, Job, RunPayload, execute_group, execute_run
 from elyte.config import Campaign, format_number
 from elyte.md.identity import condition_seed, replica_seed
+from elyte.systems.ion_pairs import monatomic_ion_pairs
 
 
 @dataclass(frozen=True)
@@ -96,21 +97,31 @@ def analysis_names(campaign: Campaign) -> list[str]:
 
 
 def system_analyses(campaign: Any, system: str) -> Any:
-    """The analyses of one system: the campaign's, with the system's experimental S(q).
+    """The analyses of one system: the campaign's, with the system's experimental S(q)
+    and, for a salt solution, its cation–anion pairs.
 
     A reference S(q) named under ``[references.<system>] structure_factor`` is what that
     system's S(q) is compared with (R-factor) when ``[analyses.structure_factor]`` names
-    no ``experimental`` file of its own.
+    no ``experimental`` file of its own. When ``[analyses.rdf] pairs`` lists pairs, each
+    monatomic cation–anion pair of the system's composition (Li-Cl for "LiCl 5 m") is
+    added, so its ion pairing is always measured (an empty list already means every pair).
     """
     analyses = campaign.analyses
+    update: dict[str, Any] = {}
+    rdf = getattr(analyses, "rdf", None)
+    composition = getattr(campaign.systems.get(system), "composition", None)
+    if rdf is not None and rdf.pairs and composition:
+        listed = {frozenset(p.split("-")) for p in rdf.pairs}
+        salt = monatomic_ion_pairs(composition)
+        missing = [f"{c}-{a}" for c, a in salt if frozenset((c, a)) not in listed]
+        if missing:
+            update["rdf"] = rdf.model_copy(update={"pairs": [*rdf.pairs, *missing]})
     sq = getattr(analyses, "structure_factor", None)
     ref = (getattr(campaign, "references", None) or {}).get(system)
     ref_sq = getattr(ref, "structure_factor", None) if ref is not None else None
-    if sq is None or sq.experimental is not None or ref_sq is None:
-        return analyses
-    return analyses.model_copy(
-        update={"structure_factor": sq.model_copy(update={"experimental": ref_sq})}
-    )
+    if sq is not None and sq.experimental is None and ref_sq is not None:
+        update["structure_factor"] = sq.model_copy(update={"experimental": ref_sq})
+    return analyses.model_copy(update=update) if update else analyses
 
 
 def plan_jobs(campaign: Campaign, store: CampaignStore) -> list[Job]:

@@ -2,8 +2,9 @@
 
 For a system built from a composition with monatomic ions (LiCl, NaCl, Li2ZnCl4 ...) the
 report says how many anions sit in each cation's first shell (CN[cation-anion] from the
-rdf analysis: contact ion pairs; 0 = fully dissociated), or that the pair was not
-analysed and how to ask for it. Its g(r) is drawn with the other pairs.
+rdf analysis: contact ion pairs; 0 = fully dissociated; the campaign adds the pair to
+the rdf pairs it was given), or that the pair was not analysed and how to ask for it.
+Its g(r) is drawn with the other pairs.
 """
 
 from __future__ import annotations
@@ -12,23 +13,15 @@ from typing import Any
 
 from elyte.report.data import ReportData
 from elyte.report.status import value_text
+from elyte.systems.ion_pairs import monatomic_ion_pairs
 
 
 def salt_pairs(campaign: dict[str, Any], system: str) -> list[tuple[str, str]]:
     """(cation, anion) of every monatomic ion pair of a system's composition."""
-    from elyte.systems.composition import parse_composition
-
     raw = (campaign.get("systems") or {}).get(system) or {}
     if not isinstance(raw, dict) or not raw.get("composition"):
         return []
-    try:
-        terms = parse_composition(str(raw["composition"])).terms
-    except Exception:  # noqa: BLE001 - the builder reports a bad composition in its words
-        return []
-    charges = {s: z for term in terms for s, z in term.charges.items()}
-    cations = sorted(s for s, z in charges.items() if z > 0)
-    anions = sorted(s for s, z in charges.items() if z < 0)
-    return [(c, a) for c in cations for a in anions]
+    return monatomic_ion_pairs(str(raw["composition"]))
 
 
 def ion_pairing_lines(data: ReportData, system: str) -> list[str]:
