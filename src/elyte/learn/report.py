@@ -49,7 +49,10 @@ def _disagreement_panel(ax, out: Path, hist: list[dict[str, Any]], spec: dict) -
         ylabel="max force disagreement, eV/Å",
         title="Committee disagreement (median, range over runs)",
     )
-    ax.legend(fontsize=7)
+    if ax.get_legend_handles_labels()[0]:  # no iteration explored yet: no legend to draw
+        ax.legend(fontsize=7)
+    else:
+        ax.text(0.5, 0.5, "no exploration recorded", transform=ax.transAxes, ha="center")
 
 
 def write_report(out: Path, summary: dict[str, Any]) -> Path:
