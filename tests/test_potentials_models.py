@@ -12,10 +12,10 @@ import socket
 import numpy as np
 import pytest
 from ase.build import bulk
+from mace_helpers import write_tiny_mace
 from md_helpers import numeric_forces
 
 import elyte  # noqa: F401  (sets the torch checkpoint policy before torch loads)
-from elyte._torch_compat import legacy_checkpoints
 from elyte.errors import PotentialError
 from elyte.potentials import PotentialSpec, ZBLSpec, check_elements, load_potential
 from elyte.provenance import file_sha256
@@ -133,39 +133,7 @@ def test_zbl_on_foundation_model_adds_to_the_energy():
 @pytest.fixture(scope="module")
 def tiny_mace_file(tmp_path_factory):
     """A small but real ScaleShiftMACE (H, O) in float64, saved like mace_run_train does."""
-    with legacy_checkpoints():
-        from e3nn import o3
-        from mace import modules
-
-    dtype = torch.get_default_dtype()
-    torch.set_default_dtype(torch.float64)
-    try:
-        torch.manual_seed(1)
-        block = modules.interaction_classes["RealAgnosticResidualInteractionBlock"]
-        model = modules.ScaleShiftMACE(
-            r_max=4.0,
-            num_bessel=4,
-            num_polynomial_cutoff=5,
-            max_ell=1,
-            interaction_cls=block,
-            interaction_cls_first=block,
-            num_interactions=2,
-            num_elements=2,
-            hidden_irreps=o3.Irreps("8x0e+8x1o"),
-            MLP_irreps=o3.Irreps("8x0e"),
-            atomic_energies=np.array([-13.6, -432.0]),
-            avg_num_neighbors=6.0,
-            atomic_numbers=[1, 8],
-            correlation=2,
-            gate=torch.nn.functional.silu,
-            atomic_inter_scale=1.0,
-            atomic_inter_shift=0.0,
-        )
-    finally:
-        torch.set_default_dtype(dtype)
-    path = tmp_path_factory.mktemp("mace") / "tiny.model"
-    torch.save(model, path)
-    return path
+    return write_tiny_mace(tmp_path_factory.mktemp("mace") / "tiny.model", seed=1)
 
 
 def test_mace_file_loads_and_forces_are_minus_energy_gradient(tiny_mace_file):
