@@ -249,23 +249,11 @@ def md_command(
     results = []
     for t, r in runs:
         folder = out_dir if len(runs) == 1 else out_dir / f"T{t:g}_r{r}"
-        if resume and not (folder / CHECKPOINT).exists() and not (folder / "outcome.json").exists():
-            raise ConfigError(f"--resume: no checkpoint in {folder}; run without --resume")
-        # the one progress shape, with the run's folder name as info["run"]
-        report = None
-        if progress is not None:
-            report = functools.partial(_labelled, progress, folder.name)
-        outcome = run_md(
-            atoms,
-            loaded.calculator,
-            spec,
-            folder,
-            temperature=t,
-            pressure_bar=pressure_bar,
-            seed=replica_seed(seed, r),
-            metadata={"potential": loaded.metadata, "structure": str(structure)},
-            progress=report,
-        )
+        outcome = _run_in(
+            folder, atoms, loaded, spec, temperature=t, pressure_bar=pressure_bar,
+            seed=replica_seed(seed, r), replicas=1, resume=resume, progress=progress,
+            structure=str(structure),
+        )  # fmt: skip
         results.append((folder, outcome))
     _raise_if_failed(results)
     return results
@@ -333,30 +321,51 @@ def _run_batched(
     results = []
     for t in temperatures:
         folder = out_dir if len(temperatures) == 1 else out_dir / f"T{t:g}"
-        if resume and not (folder / CHECKPOINT).exists() and not (folder / "outcome.json").exists():
-            raise ConfigError(f"--resume: no checkpoint in {folder}; run without --resume")
-
-        report = None
-        if progress is not None:
-            report = functools.partial(_labelled, progress, folder.name)
-        run = run_md(
-            atoms,
-            loaded.calculator,
-            spec,
-            folder,
-            temperature=t,
-            pressure_bar=pressure_bar,
-            seed=seed,
-            metadata={"potential": loaded.metadata, "structure": structure},
-            progress=report,
-            replicas=replicas,
-        )
+        run = _run_in(
+            folder, atoms, loaded, spec, temperature=t, pressure_bar=pressure_bar, seed=seed,
+            replicas=replicas, resume=resume, progress=progress, structure=structure,
+        )  # fmt: skip
         for r in range(replicas):
             done = folder / f"r{r}" / "outcome.json"
             # no replica outcome while the run is timed out: the run's own stands for it
             outcome = MDOutcome.from_dict(json.loads(done.read_text())) if done.exists() else run
             results.append((folder / f"r{r}", outcome))
     return results
+
+
+def _run_in(
+    folder: Path,
+    atoms: Any,
+    loaded: Any,
+    spec: MDSpec,
+    *,
+    temperature: float,
+    pressure_bar: float | None,
+    seed: int,
+    replicas: int,
+    resume: bool,
+    progress: ProgressFn | None,
+    structure: str,
+) -> MDOutcome:
+    """``run_md`` of ``replicas`` replicas into ``folder``; ``progress`` is told the
+    folder's name as ``info["run"]``."""
+    if resume and not (folder / CHECKPOINT).exists() and not (folder / "outcome.json").exists():
+        raise ConfigError(f"--resume: no checkpoint in {folder}; run without --resume")
+    report = None
+    if progress is not None:
+        report = functools.partial(_labelled, progress, folder.name)
+    return run_md(
+        atoms,
+        loaded.calculator,
+        spec,
+        folder,
+        temperature=temperature,
+        pressure_bar=pressure_bar,
+        seed=seed,
+        metadata={"potential": loaded.metadata, "structure": structure},
+        progress=report,
+        replicas=replicas,
+    )
 
 
 def _raise_if_failed(results: list[tuple[Path, MDOutcome]]) -> None:
