@@ -14,12 +14,12 @@ import io
 import json
 import math
 import re
-import shutil
 import subprocess
 import sys
 
 import numpy as np
 import pytest
+from browser_helpers import headless, probe_page
 
 from elyte.campaign.aggregate import format_table, results_table, status_summary
 from elyte.campaign.store import CampaignStore, write_results
@@ -263,30 +263,6 @@ def test_cli_status_results_report(campaign_dir, tmp_path):
     assert res.returncode == 2 and "not an elyte campaign folder" in res.stderr
 
 
-def _chromium() -> str:
-    for name in ("chromium", "chromium-browser", "google-chrome"):
-        if shutil.which(name):
-            return shutil.which(name)
-    raise AssertionError(
-        "headless Chromium is required for the report test: apt-get install -y chromium"
-    )
-
-
-def _headless(tmp_path) -> list[str]:
-    """Chromium headless and offline (a dead proxy for everything but loopback)."""
-    return [
-        _chromium(),
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--no-first-run",
-        "--proxy-server=127.0.0.1:9",
-        "--proxy-bypass-list=<-loopback>",
-        "--user-data-dir=" + str(tmp_path / "profile"),
-        "--virtual-time-budget=5000",
-    ]
-
-
 def test_report_in_headless_chromium(campaign_dir, tmp_path):
     """Load the report offline; a probe script counts rendered table rows and decoded images."""
     html = (campaign_dir / "report.html").read_text()
@@ -300,7 +276,7 @@ def test_report_in_headless_chromium(campaign_dir, tmp_path):
     )
     page = tmp_path / "probe.html"
     page.write_text(html.replace("</body>", probe + "</body>"))
-    common = _headless(tmp_path)
+    common = headless(tmp_path)
     dom = subprocess.run(
         [*common, "--dump-dom", page.as_uri()], capture_output=True, text=True, timeout=120
     ).stdout
@@ -490,19 +466,7 @@ def test_every_status_and_plan_is_rendered_in_headless_chromium(status_dir, tmp_
         "document.body.appendChild(pre);});</script>"
     )
     html = (status_dir / "report.html").read_text()
-    page = tmp_path / "probe.html"
-    page.write_text(html.replace("</body>", probe + "</body>"))
-    dom = subprocess.run(
-        [*_headless(tmp_path), "--dump-dom", page.as_uri()],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    ).stdout
-    m = re.search(r'<pre id="probe">(.*?)</pre>', dom, re.S)
-    assert m, "the page did not load"
-    import html as html_lib
-
-    probe_data = json.loads(html_lib.unescape(m.group(1)))
+    probe_data = probe_page(tmp_path, html, probe)
     cells, text = probe_data["cells"], probe_data["text"]
     measured_colour = next(c[3] for c in cells if c[0].startswith("0.99698"))
     for status, reason in STATUS_REASONS.items():

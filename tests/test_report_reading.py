@@ -182,11 +182,7 @@ def test_salt_pairs_come_from_the_composition():
 def test_salt_report_as_read_in_headless_chromium(tmp_path):
     """The rendered page, not the source: the pairing section is visible, each status
     reason is read once, and the g(r) figure (with the Li–Cl panel) decodes."""
-    import html as html_lib
-    import json
-    import subprocess
-
-    from test_report import _headless
+    from browser_helpers import probe_page
 
     html, _ = _salt_report(with_pair=True)
     probe = (
@@ -196,17 +192,7 @@ def test_salt_report_as_read_in_headless_chromium(tmp_path):
         "images:im.map(i=>[i.alt,i.complete&&i.naturalWidth>0])});"
         "document.body.appendChild(pre);});</script>"
     )
-    page = tmp_path / "report.html"
-    page.write_text(html.replace("</body>", probe + "</body>"))
-    dom = subprocess.run(
-        [*_headless(tmp_path), "--dump-dom", page.as_uri()],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    ).stdout
-    m = re.search(r'<pre id="probe">(.*?)</pre>', dom, re.S)
-    assert m, "the page did not load"
-    seen = json.loads(html_lib.unescape(m.group(1)))
+    seen = probe_page(tmp_path, html, probe)
     text = seen["text"]
     assert "Ion pairing" in text and "0.62 ± 0.11 Cl per Li within 3.05 Å" in text
     assert text.count("log-log MSD slope 1.93") == 1
