@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 from elyte.errors import INTERFACE_ENV
 
@@ -24,3 +25,20 @@ def elyte(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
         [sys.executable, "-m", "elyte", *args],
         capture_output=True, text=True, cwd=cwd or ROOT, env=env, timeout=120,
     )  # fmt: skip
+
+
+def learn_refusal(tmp_path: Path, capsys: Any, extra: str) -> str:
+    """Run ``elyte learn`` in this process on a water [learn] file with ``extra`` TOML
+    lines; assert it exits 2 and creates no run folder. Returns what it printed."""
+    import pytest
+
+    from elyte.cli import main
+
+    cfg = tmp_path / "bad.toml"
+    out = tmp_path / "run"
+    cfg.write_text(f'[learn]\nsystem = {{ composition = "H2O", count = 4 }}\n{extra}')
+    with pytest.raises(SystemExit) as exc:
+        main(["learn", str(cfg), "-o", str(out)])
+    assert exc.value.code == 2 and not out.exists()
+    text = capsys.readouterr()
+    return text.out + text.err

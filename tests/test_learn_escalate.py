@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from ase import Atoms
+from cli_helpers import learn_refusal
 
 from elyte.learn.escalate import converged, level_spec, next_level
 from elyte.learn.select import select_frames
@@ -93,17 +94,9 @@ def test_schedule_climbs_at_escalate_at_and_converges_only_at_the_top():
     ],
 )
 def test_bad_escalation_keys_exit_2_naming_the_key(tmp_path, capsys, extra, named):
-    from elyte.cli import main
-
-    cfg = tmp_path / "bad.toml"
-    out = tmp_path / "run"
-    cfg.write_text(f'[learn]\nsystem = {{ composition = "H2O", count = 4 }}\n{extra}')
-    with pytest.raises(SystemExit) as exc:
-        main(["learn", str(cfg), "-o", str(out)])
-    assert exc.value.code == 2 and not out.exists()
-    text = capsys.readouterr()
-    assert named in text.out + text.err
-    assert "Traceback" not in text.out + text.err
+    printed = learn_refusal(tmp_path, capsys, extra)
+    assert named in printed
+    assert "Traceback" not in printed
 
 
 def test_explain_and_help_document_the_escalation_keys(capsys):

@@ -21,6 +21,7 @@ from ase import Atoms
 from ase.calculators.lj import LennardJones
 from ase.calculators.singlepoint import SinglePointCalculator
 from ase.io import write
+from cli_helpers import learn_refusal
 from optional import need
 
 from elyte.learn.explore import exploration_runs, explore, scaled
@@ -299,16 +300,8 @@ def test_npt_on_a_non_periodic_system_is_refused():
     ],
 )
 def test_bad_exploration_keys_exit_2_naming_the_key(tmp_path, capsys, extra, named):
-    from elyte.cli import main
-
-    cfg = tmp_path / "bad.toml"
-    out = tmp_path / "run"
-    cfg.write_text(f'[learn]\nsystem = {{ composition = "H2O", count = 4 }}\n{extra}')
-    with pytest.raises(SystemExit) as exc:
-        main(["learn", str(cfg), "-o", str(out)])
-    assert exc.value.code == 2 and not out.exists()
-    text = capsys.readouterr()
-    assert named in text.out + text.err
+    printed = learn_refusal(tmp_path, capsys, extra)
+    assert named in printed
 
 
 @pytest.mark.slow
