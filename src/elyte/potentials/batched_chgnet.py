@@ -23,11 +23,9 @@ class ChgnetBatched(GraphBatched):
     graph (units and shapes: :class:`elyte.potentials.batched.BatchedPotential`)."""
 
     def __init__(self, atoms: Any, calculator: Any):
-        super().__init__(atoms)
+        super().__init__(atoms, calculator)
         self.model = calculator.model
-        self.device = calculator.device
         self.stress_weight = calculator.stress_weight
-        self._set_limit()
 
     @staticmethod
     def accepts(calculator: Any) -> bool:
@@ -39,12 +37,11 @@ class ChgnetBatched(GraphBatched):
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
         from pymatgen.io.ase import AseAtomsAdaptor
 
-        a, graphs = self.atoms, []
-        for r in range(len(positions)):
-            a.set_cell(cells[r], scale_atoms=False)
-            a.set_positions(positions[r])
-            structure = AseAtomsAdaptor.get_structure(a)
-            graphs.append(self.model.graph_converter(structure).to(self.device))
+        a = self.atoms
+        graphs = [
+            self.model.graph_converter(AseAtomsAdaptor.get_structure(r)).to(self.device)
+            for r in self._replicas(positions, cells)
+        ]
         want = stress and bool(a.pbc.all())
         with deterministic_torch():
             # batch_size = R: one forward pass for all replicas.

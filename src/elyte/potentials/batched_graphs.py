@@ -15,6 +15,7 @@ On a GPU (``device`` not "cpu") all replicas go in one graph.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -26,24 +27,29 @@ def on_cpu(device: Any) -> bool:
 
 
 class GraphBatched:
-    """Base of a family's batched path: subclasses set ``self.device`` and implement
-    ``_graph(positions (R, N, 3), cells (R, 3, 3), stress)`` (one model call)."""
+    """Base of a family's batched path: subclasses implement ``_graph(positions (R, N, 3),
+    cells (R, 3, 3), stress)`` (one model call), building each replica's graph from
+    :meth:`_replicas`."""
 
-    device: Any = "cpu"
-
-    def __init__(self, atoms: Any):
+    def __init__(self, atoms: Any, calculator: Any):
         self.atoms = atoms.copy()
         self.atoms.set_constraint()
+        self.device = calculator.device
         #: atoms per model call (None: every replica in one graph); one replica on a CPU
-        self.max_atoms: int | None = None
+        self.max_atoms: int | None = len(self.atoms) if on_cpu(self.device) else None
 
     @staticmethod
     def pays(calculator: Any) -> bool:
         """Whether one graph for many replicas beats a graph each (not on a CPU)."""
         return not on_cpu(calculator.device)
 
-    def _set_limit(self) -> None:
-        self.max_atoms = len(self.atoms) if on_cpu(self.device) else None
+    def _replicas(self, positions: np.ndarray, cells: np.ndarray) -> Iterator[Any]:
+        """The scratch ``Atoms`` set to each replica in turn (one object, moved)."""
+        a = self.atoms
+        for r in range(len(positions)):
+            a.set_cell(cells[r], scale_atoms=False)
+            a.set_positions(positions[r])
+            yield a
 
     def compute(
         self, positions: np.ndarray, cells: np.ndarray, *, stress: bool = False

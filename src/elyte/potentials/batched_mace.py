@@ -23,10 +23,8 @@ class MaceBatched(GraphBatched):
     and graph (units and shapes: :class:`elyte.potentials.batched.BatchedPotential`)."""
 
     def __init__(self, atoms: Any, calculator: Any):
-        super().__init__(atoms)
+        super().__init__(atoms, calculator)
         self.calc = calculator
-        self.device = calculator.device
-        self._set_limit()
 
     @staticmethod
     def accepts(calculator: Any) -> bool:
@@ -42,15 +40,13 @@ class MaceBatched(GraphBatched):
         from mace import data as mace_data
         from mace.tools import torch_geometric, torch_tools
 
-        calc, a = self.calc, self.atoms
+        calc = self.calc
         keyspec = mace_data.KeySpecification(
             info_keys=calc.info_keys, arrays_keys={**calc.arrays_keys, calc.charges_key: "charges"}
         )
         graphs = []
         with torch_tools.default_dtype(calc.default_dtype):
-            for r in range(len(positions)):
-                a.set_cell(cells[r], scale_atoms=False)
-                a.set_positions(positions[r])
+            for a in self._replicas(positions, cells):
                 config = mace_data.config_from_atoms(
                     a, key_specification=keyspec, head_name=calc.head
                 )

@@ -24,11 +24,9 @@ class SevennBatched(GraphBatched):
     graph (units and shapes: :class:`elyte.potentials.batched.BatchedPotential`)."""
 
     def __init__(self, atoms: Any, calculator: Any):
-        super().__init__(atoms)
+        super().__init__(atoms, calculator)
         self.model = calculator.model
         self.cutoff = calculator.cutoff
-        self.device = calculator.device
-        self._set_limit()
 
     @staticmethod
     def accepts(calculator: Any) -> bool:
@@ -44,11 +42,11 @@ class SevennBatched(GraphBatched):
         from sevenn.train.dataload import unlabeled_atoms_to_graph
         from torch_geometric.data import Batch
 
-        a, graphs = self.atoms, []
-        for r in range(len(positions)):
-            a.set_cell(cells[r], scale_atoms=False)
-            a.set_positions(positions[r])
-            graphs.append(AtomGraphData.from_numpy_dict(unlabeled_atoms_to_graph(a, self.cutoff)))
+        a = self.atoms
+        graphs = [
+            AtomGraphData.from_numpy_dict(unlabeled_atoms_to_graph(r, self.cutoff))
+            for r in self._replicas(positions, cells)
+        ]
         batch = Batch.from_data_list(graphs).to(self.device)
         self.model.set_is_batch_data(True)
         try:
