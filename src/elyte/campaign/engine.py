@@ -68,7 +68,8 @@ def execute_jobs(
                 cached = cached_results(Path(st.job.out_dir) / RESULTS_NAME, job_hash)
                 if cached is not None and retry_failed and cached["status"] != "completed":
                     cached = None
-                    shutil.rmtree(st.job.out_dir, ignore_errors=True)  # redo from scratch
+                    if not _md_elsewhere(st.job):
+                        shutil.rmtree(st.job.out_dir, ignore_errors=True)  # redo from scratch
                 if cached is not None:
                     st.state, st.record = "cached", cached
                     _index(store, st.job, cached, only_if_changed=True)
@@ -123,9 +124,17 @@ def _deps_done(job: Job, states: dict[str, JobState]) -> bool:
     return all(states[d].state in ("cached", "completed", "failed") for d in job.depends)
 
 
+def _md_elsewhere(job: Job) -> bool:
+    """A run whose MD a batch job made: its folder holds that MD, which the batch job
+    (retried or kept) owns; retrying the run redoes its analyses only."""
+    return job.kind == "run" and bool(job.depends)
+
+
 def _job_hash(job: Job, states: dict[str, JobState]) -> str:
-    """A run's hash is fixed by the plan; a group's also covers its members' results."""
-    if not job.depends:
+    """A run's (and a batch's) hash is fixed by the plan — a batched run's covers its
+    batch's inputs (``hashing.batched_run_hash``); a group's also covers its members'
+    results."""
+    if job.kind != "group":
         return job.input_hash
     members = [
         (dep, states[dep].record or {}, Path(states[dep].job.out_dir) / RESULTS_NAME)
@@ -139,7 +148,11 @@ def _with_hash(job: Job, job_hash: str) -> Job:
 
 
 def _index(store: CampaignStore, job: Job, record: dict[str, Any], only_if_changed=False) -> None:
-    """Write the index row of one job from its record (after the record is on disk)."""
+    """Write the index row of one job from its record (after the record is on disk).
+
+    A batch job has no row: its runs' rows say what became of each replica."""
+    if job.kind == "batch":
+        return
     if job.kind == "run":
         if only_if_changed:
             row = store.run_row(job.id)

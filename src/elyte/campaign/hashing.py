@@ -4,6 +4,8 @@
   potential and its model file's content, MD protocol, T, P, seed, elyte version) and
   nothing else, so changing one temperature reruns only those runs. It also names the
   inputs a run folder's files (trajectory, checkpoint) belong to.
+- :func:`batch_hash` and :func:`batched_run_hash` — a batched MD task (the R replicas of
+  a condition in one run on the batched engine) and the MD of each of its runs.
 - :func:`run_result_hash` — a run's ``results.json``: its MD hash plus the analyses that
   system gets (files such as an experimental S(q) by content).
 - :func:`group_base_hash` and :func:`with_members` — a replica group's results: its
@@ -121,6 +123,25 @@ def md_input_hash(campaign: Any, run: Any) -> str:
         "elyte": elyte_version(),
     }
     return sha256_json(payload)
+
+
+def batch_hash(member_md_hashes: Iterable[str]) -> str:
+    """Key of a batched MD task and of its folder: its runs' MD hashes, replica order.
+
+    Its runs' MD then keys on it (:func:`batched_run_hash`), so a run's folder made by a
+    batch is never taken for one made by a process of its own, nor for one of a batch of
+    other members, and back. Same seeds give the same trajectories either way to round-off
+    (tests/test_campaign_batch_replicas.py), but MD is chaotic: round-off grows until two
+    long runs are different (equally valid) samples, so a campaign's files stay those its
+    recorded inputs make. Changing ``batch_replicas`` (or the replicas of a batch) reruns
+    those conditions' MD; analyses of the MD reuse it as before.
+    """
+    return sha256_json({"batched_md": list(member_md_hashes), "engine": "batched"})
+
+
+def batched_run_hash(md_hash: str, batch: str) -> str:
+    """The MD key of a run made by the batched task ``batch`` (:func:`batch_hash`)."""
+    return sha256_json({"run": md_hash, "batch": batch})
 
 
 def run_result_hash(md_hash: str, analyses: Any) -> str:

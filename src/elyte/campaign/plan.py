@@ -8,15 +8,25 @@ differences less noisy), and so that adding, removing or reordering entries neve
 another run's seed — and replica r adds r, as ``elyte md --replicas`` does.
 
 :func:`plan_jobs` makes one run job per run and one group job per (system, potential,
-T) that analyses the replicas together; cache keys come from :mod:`elyte.campaign.hashing`.
+T) that analyses the replicas together, and, where a condition's replicas run together
+(``batch_replicas``, :mod:`elyte.campaign.batching`), one batch job that runs their MD;
+cache keys come from :mod:`elyte.campaign.hashing`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
-from elyte.campaign.hashing import group_base_hash, md_input_hash, run_result_hash
+from elyte.campaign.batch_task import BatchPayload, execute_batch
+from elyte.campaign.batching import replica_paths
+from elyte.campaign.hashing import (
+    batch_hash,
+    batched_run_hash,
+    group_base_hash,
+    md_input_hash,
+    run_result_hash,
+)
 from elyte.campaign.store import CampaignStore
 from elyte.campaign.tasks import GroupPayload, Job, RunPayload, execute_group, execute_run
 from elyte.config import Campaign, format_number
@@ -125,53 +135,47 @@ def system_analyses(campaign: Any, system: str) -> Any:
 
 
 def plan_jobs(campaign: Campaign, store: CampaignStore) -> list[Job]:
-    """Expand a campaign into run jobs and one group job per (system, potential, T, P)."""
-    runs = expand(campaign)
+    """Expand a campaign into MD and run jobs and one group job per (system, potential, T).
+
+    A condition whose replicas run apart (:mod:`elyte.campaign.batching`) has a run job
+    per replica, each running its MD; one whose replicas run together has a batch job
+    that runs their MD, and run jobs that depend on it and analyse each replica. Order:
+    the MD and run jobs in :func:`expand`'s order (a batch before its runs), then groups.
+    """
     analyses_of = {name: system_analyses(campaign, name) for name in campaign.systems}
+    paths = replica_paths(campaign)
+    conditions: dict[tuple[Any, ...], list[RunSpec]] = {}
+    for run in expand(campaign):
+        key = (run.condition_id, run.system, run.potential, float(run.temperature))
+        conditions.setdefault(key, []).append(run)
     jobs: list[Job] = []
-    groups: dict[tuple[Any, ...], list[Any]] = {}
-    for run in runs:
-        md_hash = md_input_hash(campaign, run)
-        labels = {
-            "system": run.system,
-            "potential": run.potential,
-            "temperature": float(run.temperature),
-            "pressure": None if run.pressure is None else float(run.pressure),
-            "replica": int(run.replica),
-            "seed": int(run.seed),
-        }
-        payload = RunPayload(
-            system=campaign.systems[run.system],
-            potential=campaign.potentials[run.potential],
-            md=campaign.md,
-            analyses=analyses_of[run.system],
-            temperature=float(run.temperature),
-            pressure=labels["pressure"],
-            seed=int(run.seed),
-            metadata={
-                "campaign": campaign.name,
-                "run_id": run.run_id,
-                "total_ps": simulated_ps(campaign, run),
-                **labels,
-            },
-        )
-        jobs.append(
-            Job(
-                kind="run",
-                id=run.run_id,
-                input_hash=run_result_hash(md_hash, analyses_of[run.system]),
-                out_dir=str(store.run_dir(run.run_id)),
-                fn=execute_run,
-                payload=payload,
-                labels=labels,
-                folder_hash=md_hash,
+    groups: list[Job] = []
+    for (gid, system, potential, temperature), runs in conditions.items():
+        md_hashes = [md_input_hash(campaign, run) for run in runs]
+        payloads = [_run_payload(campaign, run, analyses_of[system]) for run in runs]
+        batch = None
+        if paths[potential].batched:
+            batch = _batch_job(campaign, store, gid, runs, md_hashes, payloads)
+            md_hashes = [batched_run_hash(h, batch.input_hash) for h in md_hashes]
+            payloads = [replace(p, md_batch=batch.out_dir) for p in payloads]
+            jobs.append(batch)
+        members = []
+        for run, md_hash, payload in zip(runs, md_hashes, payloads, strict=True):
+            members.append(
+                Job(
+                    kind="run",
+                    id=run.run_id,
+                    input_hash=run_result_hash(md_hash, analyses_of[system]),
+                    out_dir=str(store.run_dir(run.run_id)),
+                    fn=execute_run,
+                    payload=payload,
+                    labels=_labels(run),
+                    depends=() if batch is None else (batch.id,),
+                    folder_hash=md_hash,
+                )
             )
-        )
-        key = (run.condition_id, run.system, run.potential, labels["temperature"])
-        groups.setdefault(key, []).append(jobs[-1])
-    for (gid, system, potential, temperature), members in groups.items():
-        pressure = members[0].labels["pressure"]
-        jobs.append(
+        jobs += members
+        groups.append(
             Job(
                 kind="group",
                 id=gid,
@@ -188,9 +192,72 @@ def plan_jobs(campaign: Campaign, store: CampaignStore) -> list[Job]:
                     "system": system,
                     "potential": potential,
                     "temperature": temperature,
-                    "pressure": pressure,
+                    "pressure": members[0].labels["pressure"],
                 },
                 depends=tuple(m.id for m in members),
             )
         )
-    return jobs
+    return jobs + groups
+
+
+def _labels(run: RunSpec) -> dict[str, Any]:
+    return {
+        "system": run.system,
+        "potential": run.potential,
+        "temperature": float(run.temperature),
+        "pressure": None if run.pressure is None else float(run.pressure),
+        "replica": int(run.replica),
+        "seed": int(run.seed),
+    }
+
+
+def _run_payload(campaign: Campaign, run: RunSpec, analyses: Any) -> RunPayload:
+    labels = _labels(run)
+    return RunPayload(
+        system=campaign.systems[run.system],
+        potential=campaign.potentials[run.potential],
+        md=campaign.md,
+        analyses=analyses,
+        temperature=float(run.temperature),
+        pressure=labels["pressure"],
+        seed=int(run.seed),
+        metadata={
+            "campaign": campaign.name,
+            "run_id": run.run_id,
+            "total_ps": simulated_ps(campaign, run),
+            **labels,
+        },
+    )
+
+
+def _batch_job(
+    campaign: Campaign,
+    store: CampaignStore,
+    gid: str,
+    runs: list[RunSpec],
+    md_hashes: list[str],
+    payloads: list[RunPayload],
+) -> Job:
+    """The batched MD task of one condition's replicas (:mod:`elyte.campaign.batch_task`)."""
+    key = batch_hash(md_hashes)
+    run_hashes = tuple(batched_run_hash(h, key) for h in md_hashes)
+    first = runs[0]
+    return Job(
+        kind="batch",
+        id=f"{gid}__batch",
+        input_hash=key,
+        out_dir=str(store.batch_dir(gid)),
+        fn=execute_batch,
+        payload=BatchPayload(
+            runs=tuple(payloads),
+            run_dirs=tuple(str(store.run_dir(r.run_id)) for r in runs),
+            run_hashes=run_hashes,
+            metadata={
+                "campaign": campaign.name,
+                "batch_id": f"{gid}__batch",
+                "run_ids": [r.run_id for r in runs],
+                "total_ps": simulated_ps(campaign, first),
+            },
+        ),
+        labels={k: v for k, v in _labels(first).items() if k not in ("replica", "seed")},
+    )

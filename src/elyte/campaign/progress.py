@@ -110,6 +110,13 @@ def snapshot(states: Mapping[str, Any], executor: str = "") -> Snapshot:
             snap.simulated_ps += float(progress.get("simulated_ps") or 0.0)
         else:
             snap.queued += 1
+    for st in states.values():  # a batch's MD: its R replicas' progress in one file
+        if st.job.kind == "batch" and st.state == "running":
+            progress = read_progress(Path(st.job.out_dir))
+            if progress:
+                snap.running += 1
+                snap.live.append({"id": st.job.id, **progress})
+                snap.simulated_ps += float(progress.get("simulated_ps") or 0.0)
     rates = [float(p["ns_per_day"]) for p in snap.live if p.get("ns_per_day")]
     snap.ns_per_day = sum(rates) if rates else None
     return snap

@@ -17,6 +17,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 from elyte.campaign.aggregate import fit_arrhenius_groups
+from elyte.campaign.batching import replica_paths
 from elyte.campaign.engine import JobState, execute_jobs
 from elyte.campaign.executors import make_executor
 from elyte.campaign.hashing import elyte_version
@@ -91,8 +92,13 @@ def run_campaign(
     smoke: bool = False,
     retry_failed: bool = False,
     observer: Callable[[dict[str, JobState], str], None] | None = None,
+    notify: Callable[[str], None] | None = None,
 ) -> CampaignSummary:
     """Plan, execute (cached), index and fit Arrhenius; the report is the caller's.
+
+    ``notify`` is told, before anything runs, one line per potential saying how its
+    replicas run (together on the batched engine or one process each) and why, when
+    the campaign has more than one replica per condition (:mod:`elyte.campaign.batching`).
 
     ``workers=None`` runs one replica per free core with one thread each, the faster
     choice measured by ``benchmarks/replica_concurrency.py``; a given ``workers`` shares
@@ -112,8 +118,9 @@ def run_campaign(
     created = not root.exists()
     try:
         summary = _run(
-            campaign, campaign_file, root, workers, scheduler, smoke, retry_failed, observer
-        )
+            campaign, campaign_file, root, workers, scheduler, smoke, retry_failed, observer,
+            notify,
+        )  # fmt: skip
     except ElyteError:
         runs = root / "runs"
         if created and not (runs.is_dir() and any(runs.iterdir())):
@@ -132,6 +139,7 @@ def _run(
     smoke: bool,
     retry_failed: bool,
     observer: Callable[[dict[str, JobState], str], None] | None,
+    notify: Callable[[str], None] | None = None,
 ) -> CampaignSummary:
     store = CampaignStore(root, create=True)
     summary = CampaignSummary(root=root)
@@ -139,6 +147,12 @@ def _run(
         with store.lock():
             store.write_campaign(campaign_info(campaign, campaign_file, smoke=smoke))
             jobs = plan_jobs(campaign, store)
+            if campaign.replicas > 1:
+                paths = {k: vars(v) for k, v in replica_paths(campaign).items()}
+                store.set_meta("replica_paths", paths)
+                for path in paths.values():
+                    if notify is not None:
+                        notify(path["why"])
             store.prune(
                 {j.id for j in jobs if j.kind == "run"}, {j.id for j in jobs if j.kind == "group"}
             )
@@ -147,9 +161,10 @@ def _run(
                 scheduler, cluster = cluster.scheduler, None
             elif scheduler:
                 cluster = None
-            n_runs = sum(j.kind == "run" for j in jobs)
+            # MD tasks side by side: a batch and each run that makes its own MD
+            n_md = sum(j.kind == "batch" or (j.kind == "run" and not j.depends) for j in jobs)
             cores = usable_cores()
-            threads = plan_threads(n_runs, cores, busy_cores(cores), workers)
+            threads = plan_threads(n_md, cores, busy_cores(cores), workers)
             if not scheduler and cluster is None:  # a cluster's workers choose their own
                 jobs = [with_threads(j, threads.threads) for j in jobs]
                 store.set_meta("threads", threads.as_dict())
@@ -175,8 +190,8 @@ def _run(
 
 
 def with_threads(job: Job, threads: int) -> Job:
-    """A run job whose payload asks for ``threads`` torch/OpenMP threads."""
-    if job.kind != "run":
+    """A run or batch job whose payload asks for ``threads`` torch/OpenMP threads."""
+    if job.kind not in ("run", "batch"):
         return job
     return replace(job, payload=replace(job.payload, threads=threads))
 
@@ -185,6 +200,8 @@ def _count(summary: CampaignSummary, states: dict[str, JobState]) -> None:
     for st in states.values():
         if st.job.kind == "group":
             summary.n_groups += 1
+            continue
+        if st.job.kind == "batch":  # its runs say what became of each replica
             continue
         summary.n_runs += 1
         if st.state == "cached":

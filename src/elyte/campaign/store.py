@@ -111,6 +111,11 @@ class CampaignStore(ResultsStore):
         self._db.executescript(_SCHEMA)
         self._db.commit()
 
+    def batch_dir(self, condition_id: str) -> Path:
+        """Folder of the batched MD task of one condition: its checkpoint, its outcome and
+        ``r{r}``, a link to replica r's run folder (where the replica's files are)."""
+        return self.root / "batches" / condition_id
+
     def lock(self) -> CampaignLock:
         return CampaignLock(self.root / LOCK_NAME)
 

@@ -50,6 +50,9 @@ class RunPayload:
     metadata: dict[str, Any] = field(default_factory=dict)
     #: torch/OpenMP threads for this run (see elyte.md.threads); None: leave as is
     threads: int | None = None
+    #: the folder of the batched MD task that runs this run's MD (elyte.campaign.batch_task);
+    #: None: this task runs its MD itself
+    md_batch: str | None = None
 
 
 @dataclass(frozen=True)
@@ -165,7 +168,7 @@ def _claim_folder(out: Path, input_hash: str) -> None:
             for child in out.iterdir():
                 if child.name == ".lock":
                     continue
-                if child.is_dir():
+                if child.is_dir() and not child.is_symlink():
                     shutil.rmtree(child)
                 else:
                     child.unlink()
@@ -181,14 +184,17 @@ def execute_run(payload: RunPayload, out_dir: Path) -> dict[str, Any]:
     from elyte.md import run_md
     from elyte.potentials import check_elements, load_potential
 
+    finished_md = out_dir / run_files.OUTCOME
+    md_done = finished_md.exists() and (out_dir / POTENTIAL_NAME).exists()
+    if payload.md_batch is not None and not md_done:
+        return _no_batch_outcome(payload.md_batch)
     atoms = _input_structure(payload, out_dir)
     record: dict[str, Any] = {
         "build_summary": to_jsonable(atoms.info.get("build_summary")),
         "n_atoms": len(atoms),
         "composition": atoms.get_chemical_formula(),
     }
-    finished_md = out_dir / run_files.OUTCOME
-    if finished_md.exists() and (out_dir / POTENTIAL_NAME).exists():
+    if md_done:
         # The folder belongs to these MD inputs (see _claim_folder) and its MD ended:
         # only the analyses changed. Reuse the outcome; load no model.
         from elyte.md import MDOutcome
@@ -218,6 +224,10 @@ def execute_run(payload: RunPayload, out_dir: Path) -> dict[str, Any]:
         )
     record["potential_metadata"] = meta
     record["threads"] = _threads_used()
+    if payload.md_batch is not None:  # the MD ran in the batch: its threads, its folder
+        batch = read_results(Path(payload.md_batch) / RESULTS_NAME) or {}
+        record["threads"] = batch.get("threads", record["threads"])
+        record["md_batch"] = {"folder": Path(payload.md_batch).name, "engine": "batched"}
     failure = outcome.failure
     record.update(
         status=outcome.status,
@@ -250,6 +260,21 @@ def execute_run(payload: RunPayload, out_dir: Path) -> dict[str, Any]:
         results["stability[0]"] = trajectory_stability(traj, payload.temperature, stages).to_dict()
     record["results"] = results
     return record
+
+
+def _no_batch_outcome(batch_dir: str) -> dict[str, Any]:
+    """The record of a run whose batched MD task left it no outcome (the batch failed, was
+    lost or timed out): the batch's status and failure, never an MD of its own."""
+    batch = read_results(Path(batch_dir) / RESULTS_NAME) or {}
+    status = "timed_out" if batch.get("status") == "timed_out" else "failed"
+    why = batch.get("failure") or batch.get("status") or "no result"
+    return {
+        "status": status,
+        "failure": f"the batched MD task {Path(batch_dir).name} gave this replica no "
+        f"outcome: {why}",
+        "md_batch": {"folder": Path(batch_dir).name, "engine": "batched"},
+        "results": {},
+    }
 
 
 def analyze_each(

@@ -146,11 +146,11 @@ class CampaignLog:
     def __call__(self, states: dict[str, Any], executor: str) -> None:
         self.states, self.executor = states, executor
         for job_id, st in states.items():
-            if st.job.kind != "run" or self._seen.get(job_id) == st.state:
+            if st.job.kind not in ("run", "batch") or self._seen.get(job_id) == st.state:
                 continue
             self._seen[job_id] = st.state
             if st.state != "waiting":
-                self._line(f"run {job_id}: {_finished_text(st)}")
+                self._line(f"{st.job.kind} {job_id}: {_finished_text(st)}")
         now = time.monotonic()
         if now - self._last >= self.every_s:
             self._last = now

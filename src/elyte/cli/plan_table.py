@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from elyte.campaign.batching import replica_paths
 from elyte.campaign.plan import analysis_names, expand, simulated_ps
 from elyte.config import Campaign, format_number
 
@@ -50,12 +51,14 @@ def plan_renderables(campaign: Campaign, smoke: bool = False, max_rows: int = 60
     if len(runs) > max_rows:
         table.add_row(f"... and {len(runs) - max_rows} more", "", "", "", "")
     total = sum(simulated_ps(campaign, r) for r in runs)
+    paths = replica_paths(campaign) if campaign.replicas > 1 else {}
     mode = " (smoke mode)" if smoke else ""
     summary = (
         f"campaign {campaign.name!r}{mode}: {len(campaign.systems)} systems × "
         f"{len(campaign.potentials)} potentials × {len(temps)} temperatures × "
         f"{campaign.replicas} replicas = {len(runs)} runs, {_fmt_ps(total)} ps simulated in total\n"
-        f"analyses: {', '.join(analysis_names(campaign)) or 'none'}\n"
+        + "".join(f"replicas: {p.why}\n" for p in paths.values())
+        + f"analyses: {', '.join(analysis_names(campaign)) or 'none'}\n"
         f"output: {results_folder(campaign, smoke)}"
     )
     return [stages, table, summary]

@@ -30,8 +30,12 @@ def run_and_report(
 
         # a file or a pipe gets whole lines: no bar redrawn with cursor movements
         display = CampaignDisplay(console) if console.is_terminal else CampaignLog(console.file)
+
+        def notify(line: str) -> None:  # how each potential's replicas run, and why
+            console.print(line, markup=False, highlight=False)
+
         with display:
-            summary = run_campaign(campaign_file, observer=display, **options)
+            summary = run_campaign(campaign_file, observer=display, notify=notify, **options)
     else:
         summary = run_campaign(campaign_file, **options)
     if report:

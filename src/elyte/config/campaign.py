@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
@@ -59,6 +59,18 @@ def declared_elements(model: str) -> frozenset[str] | None:
     return None if elements is None else frozenset(elements)
 
 
+def batched_engine_blocker(md: MDSpec) -> str | None:
+    """Why the batched engine cannot run ``md`` (the md layer's check of
+    ``engine = "batched"``: an npt stage, a BFGS minimisation), or None."""
+    from pydantic import ValidationError
+
+    try:
+        MDSpec.model_validate({**md.model_dump(), "engine": "batched"})
+    except ValidationError as exc:
+        return str(exc.errors()[0]["msg"]).removeprefix("Value error, ")
+    return None
+
+
 class KeyPathError(ValueError):
     """A cross-field error that knows its key path; unwrapped by the error formatter."""
 
@@ -84,6 +96,16 @@ class Campaign(Spec):
     conditions: Conditions = Field(description="Temperatures and pressure.")
     md: MDSpec = Field(description="MD protocol run for every system × potential × T × replica.")
     replicas: int = Field(1, ge=1, description="Independent replicas per condition (≥ 1).")
+    batch_replicas: bool | Literal["auto"] = Field(
+        "auto",
+        description='How the replicas of one condition run: "auto" = together in one task on '
+        "the batched engine (one model call per step) when the potential's batched call pays "
+        "on its device (CHGNet, SevenNet, MACE on a GPU; decided where `elyte run` runs), "
+        "else one process each; true = always together (any potential; no npt, no BFGS); "
+        "false = one process each. Same seeds: the same trajectories to round-off either "
+        "way (not with the langevin thermostat, which the engines integrate by different "
+        "schemes); changing it reruns the MD of those conditions.",
+    )
     analyses: AnalysisSpec = Field(
         default_factory=AnalysisSpec, description="Observables computed per run."
     )
@@ -98,6 +120,14 @@ class Campaign(Spec):
     def _name(cls, value: str) -> str:
         _check_name(value)
         return value
+
+    @field_validator("batch_replicas", mode="before")
+    @classmethod
+    def _batch_choice(cls, value: Any) -> Any:
+        # strict: TOML's true/false or the string "auto", never 1 or "yes"
+        if value is True or value is False or value == "auto":
+            return value
+        raise ValueError('must be "auto", true or false')
 
     @field_validator("systems", "potentials")
     @classmethod
@@ -179,9 +209,23 @@ class Campaign(Spec):
                     None,
                     f"md.stages[{i}] is an npt stage, which needs a pressure in bar",
                 )
+        self._check_batching()
         for name, system in self.systems.items():
             self._check_system(name, system)
         return self
+
+    def _check_batching(self) -> None:
+        """``batch_replicas = true`` needs a protocol the batched engine runs (the md
+        layer's own check of ``engine = "batched"``), as ``elyte md --batch-replicas true``."""
+        if self.batch_replicas is not True or self.replicas == 1:
+            return
+        blocker = batched_engine_blocker(self.md)
+        if blocker is not None:
+            raise KeyPathError(
+                "batch_replicas",
+                True,
+                f'md.{blocker}; set batch_replicas = false (or "auto")',
+            )
 
     def _check_system(self, name: str, system: SystemSpec) -> None:
         content = system_content(system)

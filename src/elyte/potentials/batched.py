@@ -120,3 +120,14 @@ def supports_batching(calculator: Any) -> bool:
         return bool(getattr(path, "pays", lambda _: True)(calculator))
     members = _members(calculator)
     return members is not None and any(supports_batching(c) for c in members[0])
+
+
+def batching_pays_for(packages: tuple[str, ...], device: str) -> bool:
+    """What :func:`supports_batching` would say of a family's calculator, told before it
+    is loaded: whether a family needing ``packages`` (its modules, ``Family.packages``)
+    has one of the batched graphs above and ``device`` (resolved: "cpu", "cuda:0") is not
+    the CPU, where a graph per replica is faster (``batched_graphs``)."""
+    from elyte.potentials.batched_graphs import on_cpu
+
+    graphs = {package for package, _ in _FAMILIES}
+    return bool(graphs & set(packages)) and not on_cpu(device)
