@@ -156,8 +156,13 @@ def status_summary(root: str | Path) -> dict[str, Any]:
     status = Counter(r["status"] for r in runs)
     indexed = {r["run_id"] for r in runs}
     in_progress = {}
-    for progress in sorted((Path(root) / "runs").glob("*/progress.json")):
-        run_id = progress.parent.name
+    live = [(p.parent.name, p) for p in sorted((Path(root) / "runs").glob("*/progress.json"))]
+    # a batched MD task's progress (its R replicas together) under the batch's job id
+    live += [
+        (f"{p.parent.name}__batch", p)
+        for p in sorted((Path(root) / "batches").glob("*/progress.json"))
+    ]
+    for run_id, progress in live:
         if run_id not in indexed and not (progress.parent / "results.json").exists():
             try:
                 in_progress[run_id] = json.loads(progress.read_text())

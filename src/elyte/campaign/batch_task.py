@@ -41,7 +41,7 @@ from elyte.campaign.tasks import (
 )
 from elyte.errors import ConfigError, ElyteError
 from elyte.io import run_files
-from elyte.jsonio import to_jsonable, write_json
+from elyte.jsonio import read_json, to_jsonable, write_json
 from elyte.md.identity import replica_seed
 from elyte.md.threads import apply_threads
 
@@ -127,16 +127,12 @@ def execute_batch(payload: BatchPayload, out_dir: Path) -> dict[str, Any]:
     replicas = []
     for run_id, run_dir in zip(record["run_ids"], payload.run_dirs, strict=True):
         done = Path(run_dir) / run_files.OUTCOME
-        status = "missing"
-        if done.exists():
-            from elyte.jsonio import read_json
-
-            status = read_json(done).get("status", "missing")
+        status = read_json(done).get("status", "missing") if done.exists() else "missing"
         replicas.append({"run_id": run_id, "status": status})
     # the task did its work when every replica ended (completed or stopped by a monitor):
     # a replica's failure is its run's, recorded there, as for a run in a process of its own
     ended = outcome.status != "timed_out" and all(r["status"] != "missing" for r in replicas)
-    failure = outcome.failure
+    failure = None if ended or outcome.failure is None else outcome.failure
     record.update(
         status="completed" if ended else outcome.status,
         failure=None if failure is None else f"{failure.mode}: {failure.message}",

@@ -90,5 +90,5 @@ def _pays(spec: Any) -> tuple[bool, str]:
         except ConfigError:
             device = "cpu"
     if not batching_pays_for(packages, device):
-        return False, f"{spec.model}'s batched call does not pay on the CPU (measured)"
+        return False, f"{spec.model}'s batched call does not pay on a CPU"
     return True, f"{spec.model} batches on {device}"

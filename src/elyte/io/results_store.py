@@ -9,6 +9,7 @@ the campaign engine. Layout of a campaign folder ``DIR``::
     DIR/.elyte.lock            held (flock) by the one ``elyte run`` writing the folder
     DIR/runs/<run_id>/         input.extxyz, trajectory.h5md, thermo.csv, checkpoint, results.json
     DIR/groups/<group_id>/     results.json of replicas combined per (system, potential, T, P)
+    DIR/batches/<group_id>/    a batched MD task (batch_replicas): checkpoint, outcome, r{r} links
     DIR/arrhenius/<id>.json    Arrhenius fits across temperatures
     DIR/report.html, report.md
 
