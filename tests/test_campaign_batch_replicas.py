@@ -218,7 +218,7 @@ def test_auto_runs_apart_on_a_cpu_and_says_why(tmp_path):
         "(batch_replicas = auto: spcfw has no batched model call)" in said
     )
     assert "chgnet-cpu: the 2 replicas of each condition run in one process each" in said
-    assert "chgnet-0.3.0's batched call does not pay on the CPU" in said
+    assert "chgnet-0.3.0's batched call does not pay on a CPU" in said
     assert "chgnet-gpu: the 2 replicas of each condition run together in one task" in said
     with CampaignStore(tmp_path / "plan", create=True) as store:
         jobs = plan_jobs(load_campaign(toml), store)
