@@ -87,7 +87,8 @@ class BatchedEngine:
         raises, each replica is evaluated alone to find which."""
         cells = self.cells[idx]
         try:
-            e, f, s = self.potential.compute(q, cells, stress=stress)
+            with np.errstate(invalid="ignore", divide="ignore", over="ignore"):  # judged below
+                e, f, s = self.potential.compute(q, cells, stress=stress)
         except Exception as exc:  # noqa: BLE001 - any model error ends its replica only
             e, f, s = self._one_by_one(idx, q, cells, stress, exc)
         e, f = np.array(e, dtype=float), np.array(f, dtype=float)
