@@ -107,7 +107,8 @@ def run_md(
             batches them (``MDSpec(engine="batched")``).
 
     Returns the :class:`MDOutcome` (R > 1: the run's; each replica's is in its folder). A
-    tripped monitor does not raise: it stops that replica only, and its outcome has
+    tripped monitor does not raise, nor does a failed model call on the batched engine
+    (failure mode ``model_error``): it stops that replica only, and its outcome has
     status ``"failed"`` (R > 1: so has the run's, ``failed_replicas`` saying which);
     ``spec.max_wall_s`` reached gives ``"timed_out"`` (checkpoint kept).
     SIGINT/SIGTERM write a checkpoint and raise :class:`MDInterrupted`, also during a
