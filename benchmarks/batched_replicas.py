@@ -10,7 +10,7 @@ CHGNet 0.3.0) and R in 1, 2, 4, 8, 16, 32, side by side in one run:
   same path: the model call plus the integrator on arrays;
 - ``processes``: the issue's "R processes", capped at the cores: min(R, ``--procs``)
   processes with one thread each (``--procs`` defaults to the cores, elyte's campaign
-  default, :func:`elyte.campaign.threads.plan_threads`; more processes than cores only
+  default, :func:`elyte.md.threads.plan_threads`; more processes than cores only
   oversubscribe, and ``--procs 32`` gives R processes up to 32 if wanted), each calling
   the model for its share of the replicas one after another;
 - ``sequential``: one process with ``--threads``, the model called once per replica
