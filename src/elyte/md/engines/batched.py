@@ -120,10 +120,14 @@ class BatchedEngine:
             nan = np.full((1, 3, 3), np.nan) if stress else None
             return np.full(1, np.nan), np.full(q.shape, np.nan), nan
         e, f = np.full(len(idx), np.nan), np.full(q.shape, np.nan)
-        s: np.ndarray | None = np.full((len(idx), 3, 3), np.nan) if stress else None
+        s = np.full((len(idx), 3, 3), np.nan)
+        got_stress = stress
         for j in range(len(idx)):
             try:
-                ej, fj, sj = self.potential.compute(q[j : j + 1], cells[j : j + 1], stress=stress)
+                with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+                    ej, fj, sj = self.potential.compute(
+                        q[j : j + 1], cells[j : j + 1], stress=stress
+                    )
             except Exception as alone:  # noqa: BLE001
                 self._fail(
                     int(idx[j]),
@@ -132,11 +136,11 @@ class BatchedEngine:
                 )
                 continue
             e[j], f[j] = ej[0], fj[0]
-            if s is not None:
-                s = None if sj is None else s
-                if s is not None:
-                    s[j] = sj[0]
-        return e, f, s
+            if sj is None:
+                got_stress = False  # as the batched call: a stress for all or for none
+            else:
+                s[j] = sj[0]
+        return e, f, (s if got_stress else None)
 
     def _fail(self, r: int, message: str, atoms: np.ndarray | None = None) -> None:
         """Stop replica ``r``: its model call failed (reported by :meth:`check_model`)."""
