@@ -83,15 +83,16 @@ def md_command(
     """
     from elyte.cli.live_view import MDView
     from elyte.errors import ConfigError, SimulationFailure
-    from elyte.md.command import build_spec, parse_replica_temperatures
+    from elyte.md.command import build_spec
     from elyte.md.command import md_command as run_command
+    from elyte.md.temperatures import parse_temperatures
     from elyte.potentials import PotentialSpec
 
     per_replica = None
     if replica_temperatures is not None:
         if temperature:
             raise ConfigError("give -T or --replica-temperatures, not both")
-        per_replica = parse_replica_temperatures(replica_temperatures)
+        per_replica = parse_temperatures(replica_temperatures, "--replica-temperatures")
         replicas = len(per_replica) if replicas == 1 else replicas
 
     spec = build_spec(

@@ -22,21 +22,6 @@ from elyte.md.outcome import MDOutcome
 from elyte.md.spec import MassSpec, MDSpec, MonitorSpec, StageSpec
 
 
-def parse_replica_temperatures(text: str) -> list[float]:
-    """``"300,400"`` → [300.0, 400.0]: ``--replica-temperatures``, K, one per replica
-    (ConfigError naming the bad item; the range is :func:`validate_run`'s)."""
-    out = []
-    for item in text.split(","):
-        try:
-            out.append(float(item))
-        except ValueError:
-            raise ConfigError(
-                f"--replica-temperatures {text!r}: {item.strip()!r} is not a number; give one "
-                "temperature in K per replica, comma-separated, e.g. 300,400"
-            ) from None
-    return out
-
-
 def parse_stage(text: str) -> StageSpec:
     """``KIND[:DURATION][,key=value...]`` → StageSpec.
 
@@ -222,9 +207,8 @@ def md_command(
     otherwise ("false", or "auto" without a batched path) one after another on the
     ``ase`` engine. ``notify`` is told which, and why.
 
-    ``replica_temperatures`` (K, one per replica; then ``temperatures`` is not used):
-    replica r runs at the r-th, batched as one run in ``out_dir`` or in turn in
-    ``T{t}_r{r}``.
+    ``replica_temperatures`` (K, one per replica, instead of ``temperatures``): replica r
+    at the r-th, batched in one run in ``out_dir`` or in turn in ``T{t}_r{r}``.
 
     ``potential`` is a :class:`elyte.potentials.PotentialSpec`. ``progress``: as
     :func:`~elyte.md.driver.run_md`'s, with the run's folder name added as ``info["run"]``.
@@ -276,10 +260,8 @@ def md_command(
         )  # fmt: skip
         _raise_if_failed(results)
         return results
-    if per_replica is not None:
-        runs = list(zip(per_replica, range(replicas), strict=True))
-    else:
-        runs = [(t, r) for t in temperatures for r in range(replicas)]
+    pairs = [(t, r) for t in temperatures for r in range(replicas)]
+    runs = pairs if per_replica is None else [(t, r) for r, t in enumerate(per_replica)]
     results = []
     for t, r in runs:
         folder = out_dir if len(runs) == 1 else out_dir / f"T{t:g}_r{r}"

@@ -72,3 +72,18 @@ def stage_targets(stage: StageSpec, temperatures: np.ndarray, k: int, n: int) ->
     """Thermostat targets (R,) K at step ``k`` of ``n`` of ``stage``; NaN where it has none."""
     out = [stage.target_temperature(float(t), k, n) for t in temperatures]
     return np.array([math.nan if t is None else t for t in out], dtype=float)
+
+
+def parse_temperatures(text: str, flag: str) -> list[float]:
+    """``"300,400"`` → [300.0, 400.0] (K) for command-line option ``flag`` (ConfigError
+    naming the bad item; the range is checked with the run)."""
+    out = []
+    for item in text.split(","):
+        try:
+            out.append(float(item))
+        except ValueError:
+            raise ConfigError(
+                f"{flag} {text!r}: {item.strip()!r} is not a number; give one temperature "
+                "in K per replica, comma-separated, e.g. 300,400"
+            ) from None
+    return out
