@@ -150,3 +150,26 @@ def test_other_temperatures_are_another_run_and_bad_lists_are_refused(tmp_path):
         run_md(_water(), _spcfw(), MDSpec(stages=[ramp], engine="batched"), tmp_path / "d",
                temperature=[300, 400], **run)  # fmt: skip
     assert not (tmp_path / "c").exists() and not (tmp_path / "d").exists()
+
+
+def test_a_mixed_run_stopped_and_continued_equals_an_uninterrupted_one(tmp_path):
+    """Stopped by the wall-clock limit part-way (checkpoint), then run again until done:
+    both replicas' frames equal an uninterrupted run's, bit for bit, each at its own T."""
+    stages = [StageSpec(kind="nvt", thermostat="bussi", duration_ps=0.2, timestep_fs=0.5,
+                        tau_t_fs=20, write_every=10)]  # fmt: skip
+    run = dict(temperature=[300.0, 600.0], pressure_bar=None, seed=SEED, replicas=2)
+    ref = run_md(_water(), _spcfw(), MDSpec(stages=stages, engine="batched"), tmp_path / "ref",
+                 **run)  # fmt: skip
+    limited = MDSpec(stages=stages, engine="batched", max_wall_s=0.3, checkpoint_every=20)
+    parts = []
+    while (out := run_md(_water(), _spcfw(), limited, tmp_path / "parts", **run)).status == (
+        "timed_out"
+    ):
+        parts.append(out.n_steps)
+    assert parts and out.status == ref.status == "completed"  # it was stopped at least once
+    for r in (0, 1):
+        a = read_h5md(tmp_path / "parts" / f"r{r}" / "trajectory.h5md")
+        b = read_h5md(tmp_path / "ref" / f"r{r}" / "trajectory.h5md")
+        np.testing.assert_array_equal(a.metadata["steps"], np.arange(0, 401, 10))
+        np.testing.assert_array_equal(a.positions, b.positions)
+        np.testing.assert_array_equal(a.temperature, b.temperature)
