@@ -8,9 +8,11 @@ CHGNet 0.3.0) and R in 1, 2, 4, 8, 16, 32, side by side in one run:
   (default all cores);
 - ``batched MD``: Langevin steps of the batched engine (``md/engines/batched.py``) on the
   same path: the model call plus the integrator on arrays;
-- ``processes``: min(R, cores) processes with one thread each (elyte's campaign default,
-  :func:`elyte.campaign.threads.plan_threads`; more processes than cores only
-  oversubscribe), each calling the model for its share of the replicas one after another;
+- ``processes``: the issue's "R processes", capped at the cores: min(R, ``--procs``)
+  processes with one thread each (``--procs`` defaults to the cores, elyte's campaign
+  default, :func:`elyte.md.threads.plan_threads`; more processes than cores only
+  oversubscribe, and ``--procs 32`` gives R processes up to 32 if wanted), each calling
+  the model for its share of the replicas one after another;
 - ``sequential``: one process with ``--threads``, the model called once per replica
   (:class:`~elyte.potentials.batched.LoopedPotential`).
 
@@ -62,6 +64,25 @@ between neighbouring rows; the CPU-time column is the steadier one.
     water32   chgnet-0.3.0  1   2.09    0.49   0.444  1.19     1.75   4.71     1.53
     water32   chgnet-0.3.0  4   0.485   1.16   0.519  0.358    1.36   0.93     1.38
     water32   chgnet-0.3.0 16   0.394   0.325  1.13   0.837    0.47   0.35     0.41
+
+``--systems water32 --models sevennet-0 --replicas 1 4 16 --rounds 1 --md-steps 1
+--repeats 1``, default threads (2 for batched and sequential, 1 in each of 2 processes),
+under ``nice -n 10``, 2026-12-07 14:17–14:42 UTC. The load average was 0.3 when it
+started and 10–13 from the R = 4 row on (other sessions' test runs: 5–6 runnable tasks
+per core); the R = 16 row had not finished when the run was stopped at its 25-minute
+limit, so it is missing:
+
+    system    model         R  batched  b. MD  procs  sequent.  b/seq  b/procs  b/seq CPU
+    water32   sevennet-0    1   0.942   0.311  0.635  0.957    0.98   1.48     1.00
+    water32   sevennet-0    4   0.117   0.125  0.272  0.133    0.88   0.43     1.06
+
+The R = 1 row ran on a quiet machine: the batched path costs what the calculator does
+(0.98 wall, 1.00 CPU). From R = 4 on every wall-clock rate fell ~7× with the load, so only
+the ratios mean anything; one graph of 4 replicas used about the CPU time of 4 calls
+(1.06), where the earlier run above measured 0.63 for the same row: at such load a
+one-round CPU ratio is good to no better than ±40 %. The processes beat the batched call
+under load (0.43) because two one-thread processes lose less to oversubscription than
+one two-thread process.
 
 What it says for a CPU: one graph for many replicas does not pay. SevenNet-0 loses CPU
 time per replica as the graph grows (0.9 at R = 1 to 0.4–0.5 at R = 16), and so does

@@ -92,3 +92,54 @@ def test_batch_true_refuses_what_the_batched_engine_cannot_run(inputs, capsys):
     assert not (inputs / "bad").exists()
     res = _mace_md(inputs, capsys, "bad", "--batch-replicas", "sometimes")
     assert res.returncode == 2 and "choose auto, true or false" in said(res)
+
+
+def _per_replica_md(cwd, capsys, out: str, *args: str):
+    return _elyte(
+        "md", "water.extxyz", "--potential", "mace", "--model-file", "tiny.model",
+        "--device", "cpu", "--stage", BUSSI, "--seed", "5", "-o", out, *args,
+        cwd=cwd, capsys=capsys,
+    )  # fmt: skip
+
+
+def test_replica_temperatures_batched_match_each_replica_run_at_its_own(inputs, capsys):
+    """`--replica-temperatures 250,500`: two replicas, replica r at the r-th temperature;
+    batched in one run they follow the runs in turn (seed 5 + r, T_r) on the ase engine."""
+    import json
+
+    temps = "250,500"
+    together = _per_replica_md(inputs, capsys, "mixed", "--replica-temperatures", temps,
+                               "--batch-replicas", "true")  # fmt: skip
+    assert together.returncode == 0, together.stderr
+    assert "2 replicas run together" in said(together)
+    in_turn = _per_replica_md(inputs, capsys, "mixed_turn", "--replica-temperatures", temps,
+                              "--batch-replicas", "false")  # fmt: skip
+    assert in_turn.returncode == 0, in_turn.stderr
+    for r, t in enumerate((250.0, 500.0)):
+        a = read_h5md(inputs / "mixed" / f"r{r}" / "trajectory.h5md")
+        b = read_h5md(inputs / "mixed_turn" / f"T{t:g}_r{r}" / "trajectory.h5md")
+        assert a.metadata["run"]["temperature_K"] == b.metadata["run"]["temperature_K"] == t
+        assert len(a.positions) == len(b.positions) > 3
+        assert np.abs(a.positions - b.positions).max() < 1e-6
+        done = json.loads((inputs / "mixed" / f"r{r}" / "outcome.json").read_text())
+        assert done["temperature_K"] == t
+    run = json.loads((inputs / "mixed" / "outcome.json").read_text())
+    assert run["temperature_K"] == [250.0, 500.0]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--replica-temperatures", "300,abc"), "'abc' is not a number"),
+        (("--replica-temperatures", "300,-5"), "--replica-temperatures -5.0: temperature must"),
+        (
+            ("--replica-temperatures", "300,400", "--replicas", "3"),
+            "2 temperatures for --replicas 3",
+        ),
+        (("--replica-temperatures", "300,400", "-T", "300"), "not both"),
+    ],
+)
+def test_bad_replica_temperatures_exit_2_naming_them(inputs, capsys, args, message):
+    res = _per_replica_md(inputs, capsys, "refused", *args)
+    assert res.returncode == 2 and message in said(res), res.stderr
+    assert "Traceback" not in res.stderr and not (inputs / "refused").exists()

@@ -47,6 +47,15 @@ def md_command(
         list[float] | None,
         typer.Option("--temperature", "-T", help="Temperature in K (repeat; default 300)."),
     ] = None,
+    replica_temperatures: Annotated[
+        str | None,
+        typer.Option(
+            "--replica-temperatures",
+            help="One temperature in K per replica, comma-separated (e.g. 300,400: replica "
+            "0 at 300 K, replica 1 at 400 K); instead of -T; sets --replicas (or must match "
+            "it). Batched, the replicas at their temperatures share one run and model call.",
+        ),
+    ] = None,
     pressure: float | None = typer.Option(None, "--pressure", help="Pressure in bar (npt)."),
     seed: int = typer.Option(1, "--seed", help="Seed of replica 0 (replica r: seed + r)."),
     replicas: int = typer.Option(1, "--replicas", min=1, help="Independent replicas."),
@@ -73,10 +82,18 @@ def md_command(
       elyte md wise.extxyz --potential chgnet-0.3.0 --stage minimize --stage nvt:2ps -o run1
     """
     from elyte.cli.live_view import MDView
-    from elyte.errors import SimulationFailure
+    from elyte.errors import ConfigError, SimulationFailure
     from elyte.md.command import build_spec
     from elyte.md.command import md_command as run_command
+    from elyte.md.temperatures import parse_temperatures
     from elyte.potentials import PotentialSpec
+
+    per_replica = None
+    if replica_temperatures is not None:
+        if temperature:
+            raise ConfigError("give -T or --replica-temperatures, not both")
+        per_replica = parse_temperatures(replica_temperatures, "--replica-temperatures")
+        replicas = len(per_replica) if replicas == 1 else replicas
 
     spec = build_spec(
         stage,
@@ -109,6 +126,7 @@ def md_command(
                 batch_replicas=batch_replicas,
                 resume=resume,
                 progress=view,
+                replica_temperatures=per_replica,
                 notify=lambda line: err_console.print(line, markup=False, highlight=False),
             )
         except SimulationFailure as exc:

@@ -1,7 +1,7 @@
 """MD layer: stages, engines, stability monitors, checkpoints, H5MD output.
 
-Public entry point: :func:`run_md` (an engine's R replicas at one temperature; the
-default ASE engine runs one) returning an :class:`MDOutcome`. Engines implement
+Public entry point: :func:`run_md` (an engine's R replicas at one temperature or one
+each; the default ASE engine runs one) returning an :class:`MDOutcome`. Engines implement
 :class:`Engine` (default :class:`ASEEngine`).
 
 Modules: ``spec`` (MDSpec), ``state`` (per-replica arrays, snapshots, checkpoint file),
@@ -9,7 +9,8 @@ Modules: ``spec`` (MDSpec), ``state`` (per-replica arrays, snapshots, checkpoint
 ``monitors`` (checks on snapshots), ``recorder`` (files per replica), ``loop`` (the one
 MD loop, ``run_in_memory``), ``observers`` (what run_md, exploration and augmentation
 attach to it), ``run_setup`` and ``driver`` (``run_md``), ``identity`` (run_hash, seed
-rule), ``outcome``, ``command`` (``elyte md``), ``masses``, ``topology``.
+rule), ``temperatures`` (per-replica run temperatures), ``outcome``, ``command``
+(``elyte md``), ``masses``, ``topology``.
 
 Names are imported on first use (module ``__getattr__``), so that ``elyte.md.spec`` —
 which the campaign file needs — does not pull in ASE's dynamics, vesin or torch.

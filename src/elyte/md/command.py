@@ -119,8 +119,10 @@ def validate_run(
     pressure_bar: float | None,
     seed: int,
     out_dir: Path,
+    temperature_flag: str = "-T",
 ) -> None:
-    """Refuse what cannot run, before any file exists (ConfigError naming the culprit).
+    """Refuse what cannot run, before any file exists (ConfigError naming the culprit,
+    a temperature by ``temperature_flag``).
 
     The protocol rules are the campaign file's (:meth:`MDSpec.check_for_system`, the
     StageSpec validators); the rest checks the structure and the conditions.
@@ -132,7 +134,8 @@ def validate_run(
     for t in temperatures:
         if not math.isfinite(t) or t <= 0 or t > MAX_TEMPERATURE_K:
             raise ConfigError(
-                f"-T {t}: temperature must be a finite number of K in (0, {MAX_TEMPERATURE_K:g}]"
+                f"{temperature_flag} {t}: temperature must be a finite number of K in "
+                f"(0, {MAX_TEMPERATURE_K:g}]"
             )
     if pressure_bar is not None and not math.isfinite(pressure_bar):
         raise ConfigError(f"--pressure {pressure_bar}: pressure must be a finite number of bar")
@@ -190,6 +193,7 @@ def md_command(
     resume: bool = False,
     progress: ProgressFn | None = None,
     notify: Callable[[str], None] | None = None,
+    replica_temperatures: Sequence[float] | None = None,
 ) -> list[tuple[Path, MDOutcome]]:
     """Run every (temperature, replica) into ``out_dir`` (sub-folders ``T300_r0`` when
     there is more than one); replica r uses :func:`~elyte.md.identity.replica_seed`
@@ -202,6 +206,9 @@ def md_command(
     (``T300`` when there is more than one temperature) with replica r in ``r{r}``;
     otherwise ("false", or "auto" without a batched path) one after another on the
     ``ase`` engine. ``notify`` is told which, and why.
+
+    ``replica_temperatures`` (K, one per replica, instead of ``temperatures``): replica r
+    at the r-th, batched in one run in ``out_dir`` or in turn in ``T{t}_r{r}``.
 
     ``potential`` is a :class:`elyte.potentials.PotentialSpec`. ``progress``: as
     :func:`~elyte.md.driver.run_md`'s, with the run's folder name added as ``info["run"]``.
@@ -223,10 +230,17 @@ def md_command(
     from elyte.devices import resolve_device
     from elyte.potentials import check_elements, check_structure
 
+    per_replica = list(replica_temperatures) if replica_temperatures else None
+    if per_replica is not None and len(per_replica) != replicas:
+        raise ConfigError(
+            f"--replica-temperatures gives {len(per_replica)} temperatures for --replicas "
+            f"{replicas}: give one per replica"
+        )
     validate_run(
         atoms,
         spec,
-        temperatures=temperatures,
+        temperatures=per_replica or temperatures,
+        temperature_flag="-T" if per_replica is None else "--replica-temperatures",
         pressure_bar=pressure_bar,
         seed=seed,
         out_dir=out_dir,
@@ -239,13 +253,15 @@ def md_command(
     if notify is not None and replicas > 1:
         notify(why)
     if batched:
+        conditions = [per_replica] if per_replica is not None else list(temperatures)
         results = _run_batched(
-            atoms, loaded, spec, out_dir, temperatures, pressure_bar, seed, replicas,
+            atoms, loaded, spec, out_dir, conditions, pressure_bar, seed, replicas,
             resume, progress, str(structure),
         )  # fmt: skip
         _raise_if_failed(results)
         return results
-    runs = [(t, r) for t in temperatures for r in range(replicas)]
+    pairs = [(t, r) for t in temperatures for r in range(replicas)]
+    runs = pairs if per_replica is None else [(t, r) for r, t in enumerate(per_replica)]
     results = []
     for t, r in runs:
         folder = out_dir if len(runs) == 1 else out_dir / f"T{t:g}_r{r}"
@@ -306,7 +322,7 @@ def _run_batched(
     loaded: Any,
     spec: MDSpec,
     out_dir: Path,
-    temperatures: Sequence[float],
+    conditions: Sequence[float | list[float]],
     pressure_bar: float | None,
     seed: int,
     replicas: int,
@@ -314,13 +330,14 @@ def _run_batched(
     progress: ProgressFn | None,
     structure: str,
 ) -> list[tuple[Path, MDOutcome]]:
-    """One batched ``run_md`` per temperature; returns each replica's (folder, outcome)."""
+    """One batched ``run_md`` per condition (a temperature, or one per replica); returns
+    each replica's (folder, outcome)."""
     import json
 
     spec = spec.model_copy(update={"engine": "batched"})
     results = []
-    for t in temperatures:
-        folder = out_dir if len(temperatures) == 1 else out_dir / f"T{t:g}"
+    for t in conditions:
+        folder = out_dir if len(conditions) == 1 else out_dir / f"T{t:g}"
         run = _run_in(
             folder, atoms, loaded, spec, temperature=t, pressure_bar=pressure_bar, seed=seed,
             replicas=replicas, resume=resume, progress=progress, structure=structure,
@@ -339,7 +356,7 @@ def _run_in(
     loaded: Any,
     spec: MDSpec,
     *,
-    temperature: float,
+    temperature: float | list[float],
     pressure_bar: float | None,
     seed: int,
     replicas: int,

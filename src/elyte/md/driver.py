@@ -1,8 +1,8 @@
 """``run_md``: a protocol's stages on an engine's R replicas, through the one MD loop
 (:mod:`elyte.md.loop`) with the observers :mod:`elyte.md.run_setup` attaches.
 
-One call runs the engine's replicas at one temperature (``replicas``; the ``"ase"``
-engine: R = 1, ``"batched"``: R in one model call per step).
+One call runs the engine's replicas (``replicas``; the ``"ase"`` engine: R = 1,
+``"batched"``: R in one model call per step) at one temperature or one per replica.
 Files in ``out_dir`` (names from :mod:`elyte.io.run_files`): ``trajectory.h5md`` (H5MD
 frames, observables, monitor rows, failure record), ``thermo.csv``, ``checkpoint.npz``
 (written atomically), ``outcome.json`` once the run has ended,
@@ -24,6 +24,7 @@ from __future__ import annotations
 import signal
 import sys
 import threading
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +39,7 @@ from elyte.md.outcome import MDInterrupted, MDOutcome
 from elyte.md.run_setup import compose as _compose
 from elyte.md.run_setup import finish, stored_outcome
 from elyte.md.spec import MDSpec
+from elyte.md.temperatures import as_recorded, replica_temperatures, stage_steps
 from elyte.md.threads import apply_thread_policy
 
 __all__ = ["MDInterrupted", "MDOutcome", "run_md", "thread_counts"]
@@ -68,7 +70,7 @@ def run_md(
     spec: MDSpec,
     out_dir: str | Path,
     *,
-    temperature: float,
+    temperature: float | Sequence[float],
     pressure_bar: float | None,
     seed: int,
     metadata: dict[str, Any] | None = None,
@@ -85,7 +87,10 @@ def run_md(
         calculator: any ASE calculator.
         spec: stages, masses, monitors, checkpoint interval, engine, wall-clock limit.
         out_dir: folder for trajectory.h5md, thermo.csv, checkpoint.npz, outcome.json.
-        temperature: run temperature in K (nvt/npt target, heat-ramp end, initial velocities).
+        temperature: run temperature in K (nvt/npt target, heat-ramp end, initial
+            velocities): one number for every replica, or a sequence of R numbers, replica
+            r at the r-th (each replica's files record its own; a stage must last as
+            many steps at each, so a heat stage timed by ``heat_rate_k_per_ps`` needs one).
         pressure_bar: pressure in bar for npt stages (None if there are none).
         seed: seeds velocities and thermostat noise (replica r: ``seed + r``).
         metadata: JSON-serialisable extras recorded in the file (``potential`` is copied
@@ -102,15 +107,14 @@ def run_md(
             batches them (``MDSpec(engine="batched")``).
 
     Returns the :class:`MDOutcome` (R > 1: the run's; each replica's is in its folder). A
-    tripped monitor does not raise: it stops that replica only, and its outcome has
+    tripped monitor does not raise, nor does a failed model call on the batched engine
+    (failure mode ``model_error``): it stops that replica only, and its outcome has
     status ``"failed"`` (R > 1: so has the run's, ``failed_replicas`` saying which);
     ``spec.max_wall_s`` reached gives ``"timed_out"`` (checkpoint kept).
     SIGINT/SIGTERM write a checkpoint and raise :class:`MDInterrupted`, also during a
     minimisation. Resumes automatically from ``out_dir/checkpoint.npz`` of the same run,
     and returns the stored outcome at once if the run had already ended.
     """
-    if not np.isfinite(temperature) or temperature <= 0:
-        raise ConfigError(f"temperature must be a positive number of K, got {temperature}")
     if any(s.kind == "npt" for s in spec.stages) and (
         pressure_bar is None or not np.isfinite(pressure_bar)
     ):
@@ -118,12 +122,15 @@ def run_md(
     n_rep = int(replicas if replicas is not None else getattr(engine, "n_replicas", 1))
     if engine is not None and engine.n_replicas != n_rep:
         raise ConfigError(f"replicas = {n_rep} but the engine holds {engine.n_replicas}")
+    temps = replica_temperatures(temperature, n_rep)
+    for stage in spec.stages:
+        stage_steps(stage, temps)  # refused before any file exists
     potential = (metadata or {}).get("potential")
     identity = run_hash(
         atoms,
         calculator,
         spec,
-        temperature,
+        temperature if np.ndim(temperature) == 0 else as_recorded(temps),  # type: ignore[arg-type]
         pressure_bar,
         seed,
         potential=potential if isinstance(potential, dict) else None,
@@ -141,7 +148,7 @@ def run_md(
     if stored is not None:
         return stored
     run = _compose(
-        atoms, engine, spec, out, float(temperature), pressure_bar, int(seed), identity,
+        atoms, engine, spec, out, temps, pressure_bar, int(seed), identity,
         dict(metadata or {}), progress, {**thread_counts(), "policy": policy},
     )  # fmt: skip
     loop, recorders = run["loop"], run["recorders"]

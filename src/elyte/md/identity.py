@@ -21,13 +21,14 @@ def run_hash(
     atoms: Any,
     calculator: Any,
     spec: MDSpec,
-    temperature: float,
+    temperature: float | list[float],
     pressure_bar: float | None,
     seed: int,
     potential: dict[str, Any] | None = None,
     replicas: int = 1,
 ) -> str:
-    """SHA-256 identifying a run: structure, protocol, conditions, seed, calculator type,
+    """SHA-256 identifying a run: structure, protocol, conditions (``temperature``: K, or a
+    list of one per replica when they differ), seed, calculator type,
     when known the potential's name and model-file hash (``metadata["potential"]``), and
     the number of replicas when more than one (so a one-replica run keeps its hash)."""
     physics = spec.model_dump(mode="json", exclude=NON_PHYSICAL_FIELDS)

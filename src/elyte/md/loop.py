@@ -37,6 +37,7 @@ from elyte.md.outcome import MDInterrupted
 from elyte.md.schedule import minimizer_checkpoint_due, next_event
 from elyte.md.spec import MDSpec, StageSpec
 from elyte.md.state import Cursor, MDState, prefixed
+from elyte.md.temperatures import replica_temperatures, stage_steps, stage_targets
 
 #: MD steps timed before choosing the default checkpoint interval.
 TIMING_STEPS = 10
@@ -55,10 +56,13 @@ class Observer:
 
 
 class Loop:
-    """The stages of ``spec`` on ``engine`` at ``temperature`` (K), ``pressure_bar``.
+    """The stages of ``spec`` on ``engine`` at ``temperature`` (K: one for every replica,
+    or one per replica), ``pressure_bar``.
 
     ``rngs``: one generator per replica (velocities, thermostat noise). Masses are the
     engine's (set them before). State a checkpoint needs: :meth:`capture`/:meth:`restore`.
+    ``temperatures`` (R,) K: each replica's run temperature (nvt target, heat-ramp end,
+    initial velocities); ``temperature`` is replica 0's.
     """
 
     def __init__(
@@ -66,14 +70,16 @@ class Loop:
         engine: Engine,
         spec: MDSpec,
         *,
-        temperature: float,
+        temperature: float | Sequence[float],
         pressure_bar: float | None,
         rngs: Sequence[np.random.Generator],
         observers: Sequence[Observer] = (),
     ):
         self.engine, self.spec = engine, spec
-        self.temperature, self.pressure_bar = float(temperature), pressure_bar
         self.R = int(engine.n_replicas)
+        self.temperatures = replica_temperatures(temperature, self.R)
+        self.stage_steps = [stage_steps(s, self.temperatures) for s in spec.stages]
+        self.pressure_bar = pressure_bar
         if len(rngs) != self.R:
             raise ValueError(f"{len(rngs)} random generators for {self.R} replicas")
         self.rngs = list(rngs)
@@ -91,6 +97,11 @@ class Loop:
         self.stop_requested = False
         self.timed_out = False
         self._t_start = time.perf_counter()
+
+    @property
+    def temperature(self) -> float:
+        """Replica 0's run temperature in K (what a one-replica caller needs)."""
+        return float(self.temperatures[0])
 
     # -------------------------------------------------------------- observers
     def _emit(self, hook: str, *args: Any) -> None:
@@ -173,7 +184,7 @@ class Loop:
                 return "failed"
             if not done:
                 return "timed_out"
-            self.cursor.stage_t0 += stage.time_ps(stage.md_steps(self.temperature))
+            self.cursor.stage_t0 += stage.time_ps(self.stage_steps[self.cursor.stage_index])
             self.cursor.k = 0
             self.cursor.stage_index += 1
             self.checkpoint()
@@ -199,6 +210,17 @@ class Loop:
             self.trip(int(r), failure)
         self._flush_trips()
 
+    def _check_model(self, stage: StageSpec, k0: int, g0: int) -> None:
+        """Trip the replicas whose model call failed (an engine's optional ``check_model``,
+        :mod:`elyte.md.engines`) since stage step ``k0``, global step ``g0``."""
+        check = getattr(self.engine, "check_model", None)
+        if check is None:
+            return
+        for mf in check(self.active.copy()):
+            time_ps = self.cursor.stage_t0 + stage.time_ps(k0 + mf.steps)
+            at = (g0 + mf.steps, time_ps)
+            self.trip(mf.replica, Failure("model_error", *at, mf.message, atoms=list(mf.atoms)))
+
     def _minimize(self, stage: StageSpec) -> bool:
         if self.minimizer_state:
             self.engine.set_minimizer_state(self.minimizer_state)
@@ -207,6 +229,8 @@ class Loop:
 
         def on_step(iteration: int, fmax: float, energy: float) -> bool:
             self.cursor.k = iteration
+            self._check_model(stage, 0, self.cursor.global_step)
+            self._flush_trips()
             self._emit("on_progress", stage, stage.max_steps, {"fmax": fmax, "energy": energy})
             if self._should_stop():
                 self._interrupt()
@@ -218,14 +242,16 @@ class Loop:
             return False
 
         try:
-            return self.engine.minimize(stage, on_step)
+            done = self.engine.minimize(stage, on_step)
         except ENGINE_ERRORS as exc:
             self._engine_failed(exc, 1)
             return True
+        self._check_model(stage, 0, self.cursor.global_step)  # the last replicas' failures
+        self._flush_trips()
+        return done
 
     def _targets(self, stage: StageSpec, k: int, n: int) -> np.ndarray:
-        t = stage.target_temperature(self.temperature, k, n)
-        return np.full(self.R, np.nan if t is None else t)
+        return stage_targets(stage, self.temperatures, k, n)
 
     def _event(self, stage: StageSpec, *, check: bool, frame: bool) -> None:
         """One event's checks, then frames (of the replicas active before it), then trips."""
@@ -234,14 +260,16 @@ class Loop:
             self._emit("on_check", stage)
         if frame:
             self._emit("on_frame", stage)
+            self._check_model(stage, self.cursor.k, self.cursor.global_step)  # e.g. stress
         self._flush_trips()
 
     def _md_stage(self, stage: StageSpec) -> bool:
         """Run (the rest of) an MD stage; False when stopped by the wall-clock limit."""
-        c, eng, n = self.cursor, self.engine, stage.md_steps(self.temperature)
-        if not c.velocities_set:
-            t_init = stage.target_temperature(self.temperature, 0, n) or self.temperature
-            eng.thermalize(np.full(self.R, t_init), self.rngs)
+        c, eng, n = self.cursor, self.engine, self.stage_steps[self.cursor.stage_index]
+        if not c.velocities_set:  # each replica at its stage-start target, else its own T
+            t_init = self._targets(stage, 0, n)
+            t_init = np.where(np.isfinite(t_init), t_init, self.temperatures)
+            eng.thermalize(t_init, self.rngs)
             c.velocities_set = True
         if c.k == 0:
             eng.remove_com_momentum()
@@ -250,7 +278,10 @@ class Loop:
         if self.engine_state is not None:
             eng.set_integrator_state(self.engine_state)
             self.engine_state = None
+            self._check_model(stage, c.k, c.global_step)
+            self._flush_trips()
         else:
+            self._check_model(stage, c.k, c.global_step)  # the stage's first model call
             self._event(stage, check=True, frame=c.global_step == 0)
         timing: tuple[float, int] | None = None
         while c.k < n and self.active.any():
@@ -274,6 +305,7 @@ class Loop:
             except ENGINE_ERRORS as exc:
                 self._engine_failed(exc, ev.steps)
                 return True
+            self._check_model(stage, c.k, c.global_step)
             c.k += ev.steps
             c.global_step += ev.steps
             if targets is not None:

@@ -58,8 +58,8 @@ class Monitors(Observer):
     def on_check(self, loop: Loop, stage: StageSpec) -> None:
         c = loop.cursor
         time_ps, stage_time = loop.simulated_ps(), stage.time_ps(c.k)
-        target = stage.monitor_temperature(loop.temperature)
         for r in np.flatnonzero(loop.observed):
+            target = stage.monitor_temperature(float(loop.temperatures[r]))  # its own T
             snap = loop.engine.snapshot(int(r), stress=False)
             row, failure = self.monitors[r].check(snap, c.global_step, time_ps, stage_time, target)
             row["failed"] = float(failure is not None)

@@ -20,7 +20,8 @@ class MDInterrupted(ElyteError):
 class MDOutcome:
     """How a run ended. Times in ps, wall time in s.
 
-    ``status`` is ``"completed"``, ``"failed"`` (a monitor tripped; ``failure`` says how)
+    ``status`` is ``"completed"``, ``"failed"`` (a monitor tripped or the model call failed;
+    ``failure`` says how)
     or ``"timed_out"`` (``MDSpec.max_wall_s`` reached; a checkpoint is kept, so running
     again continues). ``n_steps`` counts MD steps (not minimisation); ``ns_per_day`` is
     this process's speed. A run of R > 1 replicas has ``"failed"`` when any replica
@@ -37,6 +38,8 @@ class MDOutcome:
     paths: dict[str, Path]
     warnings: list[dict[str, Any]] = field(default_factory=list)
     failed_replicas: list[int] = field(default_factory=list)  # R > 1: which failed
+    #: the run temperature in K: the replica's own; a run of R > 1 replicas: one per replica
+    temperature_K: float | list[float] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -49,6 +52,7 @@ class MDOutcome:
             "paths": {k: str(v) for k, v in self.paths.items()},
             "warnings": self.warnings,
             "failed_replicas": self.failed_replicas,
+            "temperature_K": self.temperature_K,
         }
 
     @classmethod
@@ -64,4 +68,5 @@ class MDOutcome:
             paths={k: Path(v) for k, v in d["paths"].items()},
             warnings=list(d.get("warnings", [])),
             failed_replicas=list(d.get("failed_replicas", [])),
+            temperature_K=d.get("temperature_K"),
         )

@@ -49,7 +49,7 @@ def compose(
     engine: Engine,
     spec: MDSpec,
     out: Path,
-    temperature: float,
+    temperatures: np.ndarray,
     pressure_bar: float | None,
     seed: int,
     run_hash: str,
@@ -57,7 +57,8 @@ def compose(
     progress: ProgressFn | None,
     threads: dict[str, Any],
 ) -> dict[str, Any]:
-    """The loop with its observers, fresh or resumed from the checkpoint in ``out``."""
+    """The loop with its observers, fresh or resumed from the checkpoint in ``out``;
+    ``temperatures`` (R,) K, one per replica (each replica's files record its own)."""
     R = int(engine.n_replicas)
     recorders = [Recorder(out if R == 1 else out / f"r{r}") for r in range(R)]
     checkpoint = out / run_files.CHECKPOINT
@@ -76,14 +77,13 @@ def compose(
         Record(recorders, forces=spec.forces, stress=spec.stress, velocities=spec.velocities),
         Checkpointer(checkpoint, run_hash, recorders, monitors),
     ]
-    if progress is not None:
-        total = sum(s.md_steps(temperature) for s in spec.stages)
-        observers.append(Progress(progress, total))
     rngs = [np.random.default_rng(replica_seed(seed, r)) for r in range(R)]
     loop = Loop(
-        engine, spec, temperature=temperature, pressure_bar=pressure_bar, rngs=rngs,
+        engine, spec, temperature=temperatures, pressure_bar=pressure_bar, rngs=rngs,
         observers=observers,
     )  # fmt: skip
+    if progress is not None:
+        loop.observers.append(Progress(progress, sum(loop.stage_steps)))
     if checkpoint.exists():
         arrays, meta = load_checkpoint(checkpoint)
         if meta["run_hash"] != run_hash:
@@ -100,7 +100,6 @@ def compose(
         engine.set_masses(masses)
         prov = provenance(
             seed=seed,
-            temperature_K=temperature,
             pressure_bar=pressure_bar,
             potential=metadata.get("potential"),
             run_hash=run_hash,
@@ -108,13 +107,16 @@ def compose(
         )
         params = {
             "md": spec.model_dump(mode="json"),
-            "temperature_K": temperature,
             "pressure_bar": pressure_bar,
             "seed": seed,
             "metadata": metadata,
         }
         for r, rec in enumerate(recorders):
-            rec.create(atoms, masses, spec, {**params, "replica": r}, prov)
+            t_r = float(temperatures[r])  # the replica's own
+            rec.create(
+                atoms, masses, spec, {**params, "temperature_K": t_r, "replica": r},
+                {**prov, "temperature_K": t_r},
+            )  # fmt: skip
     return {"loop": loop, "recorders": recorders, "checkpoint": checkpoint}
 
 
@@ -133,7 +135,7 @@ def finish(
     wall = loop.wall_seconds()
     checkpoint = out / run_files.CHECKPOINT
     outcomes = []
-    for rec, failure in zip(recorders, loop.failures, strict=True):
+    for r, (rec, failure) in enumerate(zip(recorders, loop.failures, strict=True)):
         n_steps, simulated = loop.cursor.global_step, loop.simulated_ps()
         if failure is not None:
             n_steps, simulated = failure.step, failure.time_ps
@@ -146,6 +148,7 @@ def finish(
             ns_per_day=simulated / 1000.0 / (wall / 86400.0) if wall > 0 else 0.0,
             paths={**rec.paths, "checkpoint": checkpoint},
             warnings=rec.warnings,
+            temperature_K=float(loop.temperatures[r]),
         )
         if failure is not None:
             outcome.paths["snapshot"] = Path(failure.snapshot or rec.out / SNAPSHOT)
@@ -169,6 +172,7 @@ def finish(
         paths={"checkpoint": checkpoint, "outcome": out / run_files.OUTCOME},
         warnings=[w for o in outcomes for w in o.warnings],
         failed_replicas=failed,
+        temperature_K=[float(t) for t in loop.temperatures],
     )
     if status != "timed_out":
         atomic_write_text(

@@ -17,6 +17,15 @@ A replica stopped by a monitor trip is left out of ``step`` (the ``active`` mask
 loop still calls ``init_stage``, ``get_state`` and ``snapshot`` over all R, so an engine
 must carry a stopped replica's arrays along without failing on them.
 
+An engine may also report a model call that failed for some replicas instead of raising
+for all of them: ``check_model(active) -> list[ModelFailure]`` (optional; the batched
+engine has it). It evaluates the active replicas whose energies and forces are not yet
+known (the model call a stage starts with) and returns, once each, the replicas whose
+model call raised or gave non-finite numbers since the last check; such a replica has
+stopped in the engine (its arrays carried along), and the loop ends it with a
+``model_error`` failure while the others go on. An engine without it raises, and the
+loop ends every replica (``engine_error``).
+
 Bit-identical restarts need ``get_integrator_state``/``set_integrator_state`` (and
 ``get_minimizer_state``/``set_minimizer_state``) to cover every number the integrator
 carries between steps; positions, momenta and cells travel in :class:`MDState`.
@@ -25,6 +34,7 @@ carries between steps; positions, momenta and cells travel in :class:`MDState`.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
@@ -35,6 +45,19 @@ from elyte.md.state import MDState, Snapshot
 
 #: ``on_step(iteration, fmax eV/Å, energy eV) -> stop?`` during a minimisation
 MinimizeCallback = Callable[[int, float, float], bool]
+
+
+@dataclass(frozen=True)
+class ModelFailure:
+    """Replica ``replica``'s model call failed ``steps`` steps into the engine call that
+    made it (0: before any step, e.g. a stage's first evaluation or a snapshot);
+    ``message`` says how (naming the model error), ``atoms`` which atoms had non-finite
+    forces (empty when unknown)."""
+
+    replica: int
+    steps: int
+    message: str
+    atoms: tuple[int, ...] = ()
 
 
 @runtime_checkable

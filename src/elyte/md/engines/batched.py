@@ -8,7 +8,10 @@ fixed-cell minimisation. NPT stages and BFGS run on the ``ase`` engine (ConfigEr
 The model is a :class:`~elyte.potentials.batched.BatchedPotential`: the calculator's
 family batching where elyte has one, else a loop over replicas. Each step calls it once
 for the replicas still running (a replica stopped by a monitor is left out, and its arrays
-are carried untouched), plus once at a stage start. Random numbers come from each
+are carried untouched), plus once at a stage start. A model call that raises or gives a
+non-finite energy, forces or stress for some replicas stops those replicas only
+(:meth:`BatchedEngine.check_model` reports them; a batched call that raises is redone
+replica by replica to find which), and the others go on. Random numbers come from each
 replica's own generator, so replica r of a batch follows the trajectory it would follow
 alone, to round-off. Temperatures count n_dof = 3N − 3 (centre-of-mass momentum removed),
 as the ``ase`` engine does.
@@ -24,7 +27,7 @@ from ase.calculators.calculator import BaseCalculator
 from ase.constraints import FixCom
 
 from elyte.errors import ConfigError
-from elyte.md.engines import MinimizeCallback, register_engine
+from elyte.md.engines import MinimizeCallback, ModelFailure, register_engine
 from elyte.md.engines import batched_integrators as bi
 from elyte.md.spec import StageSpec
 from elyte.md.state import MDState, Snapshot
@@ -65,6 +68,9 @@ class BatchedEngine:
         self.fresh = np.zeros(R, bool)  # e and f belong to the current q
         self.n_dof = max(3 * n - 3, 1)
         self.stopped = np.zeros(R, bool)  # replicas the loop has left out of step()
+        self.model_failed = np.zeros(R, bool)  # replicas whose model call failed
+        self._failures: list[ModelFailure] = []  # not yet reported by check_model
+        self._steps_in = 0  # steps into the current step() call (for a ModelFailure)
         self.prm: bi.Params | None = None
         self.kT = np.full(R, np.nan)
         self.extra: dict[str, np.ndarray] = {}
@@ -72,21 +78,99 @@ class BatchedEngine:
         self.min_state: dict[str, np.ndarray] = {}
 
     # -------------------------------------------------------------- model calls
+    def _compute(
+        self, idx: np.ndarray, q: np.ndarray, *, stress: bool = False
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        """Energies (A,), forces (A, N, 3) and stress (A, 3, 3) or None of replicas ``idx``
+        at positions ``q`` (A, N, 3), one model call. A replica whose call raised or gave
+        non-finite numbers gets NaN and is stopped (:meth:`_fail`); when the batched call
+        raises, each replica is evaluated alone to find which."""
+        cells = self.cells[idx]
+        try:
+            with np.errstate(invalid="ignore", divide="ignore", over="ignore"):  # judged below
+                e, f, s = self.potential.compute(q, cells, stress=stress)
+        except Exception as exc:  # noqa: BLE001 - any model error ends its replica only
+            e, f, s = self._one_by_one(idx, q, cells, stress, exc)
+        e, f = np.array(e, dtype=float), np.array(f, dtype=float)
+        bad_f = ~np.isfinite(f).all(axis=2)  # (A, N)
+        bad_s = np.zeros(len(idx), bool) if s is None else ~np.isfinite(s).all(axis=(1, 2))
+        for j in np.flatnonzero(~np.isfinite(e) | bad_f.any(axis=1) | bad_s):
+            if self.model_failed[idx[j]]:
+                continue  # already failed (it raised): NaN by then
+            what = [
+                part
+                for part, bad in (
+                    ("energy", not np.isfinite(e[j])),
+                    (f"forces on {int(bad_f[j].sum())} atom(s)", bad_f[j].any()),
+                    ("stress", bad_s[j]),
+                )
+                if bad
+            ]
+            message = "the model returned a non-finite " + " and ".join(what)
+            self._fail(int(idx[j]), message, np.flatnonzero(bad_f[j]))
+            e[j], f[j] = np.nan, np.nan
+        return e, f, s
+
+    def _one_by_one(self, idx, q, cells, stress, exc):
+        """(e, f, s) of replicas ``idx`` evaluated alone after the batched call raised
+        ``exc``; the replicas that raise alone are failed, NaN in the result."""
+        batch_error = f"{type(exc).__name__}: {exc}"
+        if len(idx) == 1:  # nothing to split: this replica's model call raised
+            self._fail(int(idx[0]), f"the model raised {batch_error}")
+            nan = np.full((1, 3, 3), np.nan) if stress else None
+            return np.full(1, np.nan), np.full(q.shape, np.nan), nan
+        e, f = np.full(len(idx), np.nan), np.full(q.shape, np.nan)
+        s = np.full((len(idx), 3, 3), np.nan)
+        got_stress = stress
+        for j in range(len(idx)):
+            try:
+                with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+                    ej, fj, sj = self.potential.compute(
+                        q[j : j + 1], cells[j : j + 1], stress=stress
+                    )
+            except Exception as alone:  # noqa: BLE001
+                self._fail(
+                    int(idx[j]),
+                    f"the batched model call raised {batch_error}; evaluated alone, replica "
+                    f"{int(idx[j])} raised {type(alone).__name__}: {alone}",
+                )
+                continue
+            e[j], f[j] = ej[0], fj[0]
+            if sj is None:
+                got_stress = False  # as the batched call: a stress for all or for none
+            else:
+                s[j] = sj[0]
+        return e, f, (s if got_stress else None)
+
+    def _fail(self, r: int, message: str, atoms: np.ndarray | None = None) -> None:
+        """Stop replica ``r``: its model call failed (reported by :meth:`check_model`)."""
+        self.model_failed[r] = True
+        atoms_t = () if atoms is None else tuple(int(a) for a in atoms[:100])
+        self._failures.append(ModelFailure(r, self._steps_in, "model error: " + message, atoms_t))
+
     def _evaluate(self, idx: np.ndarray) -> None:
         """Energies and forces of replicas ``idx`` at their positions (one model call)."""
         if len(idx) == 0:
             return
-        e, f, _ = self.potential.compute(self.q[idx], self.cells[idx])
+        e, f, _ = self._compute(idx, self.q[idx])
         self.e[idx], self.f[idx], self.fresh[idx] = e, f, True
 
     def _force(self, idx: np.ndarray):
-        cells = self.cells[idx]
-
         def force(q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-            e, f, _ = self.potential.compute(q, cells)
+            e, f, _ = self._compute(idx, q)
             return e, f
 
         return force
+
+    def check_model(self, active: np.ndarray | None = None) -> list[ModelFailure]:
+        """Evaluate the ``active`` replicas (None: all) whose energies and forces are not
+        yet known, in one call; return the replicas whose model call failed since the last
+        check, each once (they have stopped here; :mod:`elyte.md.engines`)."""
+        run = np.ones(self.n_replicas, bool) if active is None else np.asarray(active, bool)
+        self._steps_in = 0
+        self._evaluate(np.flatnonzero(run & ~self.model_failed & ~self.fresh))
+        out, self._failures = self._failures, []
+        return out
 
     # -------------------------------------------------------------- masses / state
     def set_masses(self, masses: np.ndarray) -> None:
@@ -112,6 +196,7 @@ class BatchedEngine:
         self.p = np.array(state.momenta, dtype=float)
         self.cells = np.array(state.cells, dtype=float)
         self.fresh[:] = False
+        self.model_failed[:] = False  # the loop's restored active mask says who stopped
 
     # -------------------------------------------------------------- velocities
     def thermalize(self, temperatures_K: np.ndarray, rngs: list[np.random.Generator]) -> None:
@@ -158,10 +243,11 @@ class BatchedEngine:
             )
         run = np.ones(self.n_replicas, bool) if active is None else np.asarray(active, bool)
         self.stopped = ~run
-        idx = np.flatnonzero(run)
+        self._steps_in = 0
+        self._evaluate(np.flatnonzero(run & ~self.model_failed & ~self.fresh))  # stage start
+        idx = np.flatnonzero(run & ~self.model_failed)
         if len(idx) == 0 or n <= 0:
             return
-        self._evaluate(idx[~self.fresh[idx]])  # the one call at a stage start or resume
         s = bi.Dyn(
             self.q[idx], self.p[idx], self.f[idx], self.e[idx],
             {k: v[idx] for k, v in self.extra.items()},
@@ -172,12 +258,26 @@ class BatchedEngine:
             for i in range(n):
                 if targets_K is not None:
                     kT = np.asarray(targets_K[i], dtype=float)[idx] * units.kB
-                s = bi.step(s, prm, force, kT, rngs)
+                self._steps_in = i + 1
+                with np.errstate(invalid="ignore", over="ignore"):  # a replica gone NaN
+                    s = bi.step(s, prm, force, kT, rngs)
+                keep = ~self.model_failed[idx]
+                if not keep.all():  # its model call failed: carry it, step the others
+                    self._store(idx, s, kT)
+                    idx, s, kT = idx[keep], _subset(s, keep), kT[keep]
+                    rngs, force = [self.rngs[i] for i in idx], self._force(idx)
+                    if len(idx) == 0:
+                        return
         finally:  # what was integrated so far stays (the loop trips on an error)
-            self.q[idx], self.p[idx], self.f[idx], self.e[idx] = s.q, s.p, s.f, s.e
-            for k, v in s.extra.items():
-                self.extra[k][idx] = v
-            self.kT[idx] = kT
+            self._store(idx, s, kT)
+
+    def _store(self, idx: np.ndarray, s: bi.Dyn, kT: np.ndarray) -> None:
+        """Replicas ``idx`` of the engine's arrays from the integrator state ``s``."""
+        self.q[idx], self.p[idx], self.f[idx], self.e[idx] = s.q, s.p, s.f, s.e
+        self.fresh[idx] = True
+        for k, v in s.extra.items():
+            self.extra[k][idx] = v
+        self.kT[idx] = kT
 
     def get_integrator_state(self) -> dict[str, np.ndarray]:
         """The thermostat targets kT (R,) eV (a heat ramp's last) and the chain's variables."""
@@ -210,8 +310,12 @@ class BatchedEngine:
         st = self.min_state or {**bi.fire_init(self.n_replicas, len(self.m)), "k": np.array(0)}
         self.min_state = st
         live = ~self.stopped
+        self._steps_in = 0
         while True:
             self._evaluate(np.flatnonzero(live & ~self.fresh))
+            live &= ~self.model_failed  # a replica whose model call failed stops here
+            if not live.any():
+                break
             fmax_r = np.sqrt((self.f**2).sum(axis=2).max(axis=1)) if len(self.m) else 0 * self.e
             todo = live & ~(fmax_r < stage.fmax)
             k = int(st["k"])
@@ -249,25 +353,29 @@ class BatchedEngine:
             masses=self.m.copy(),
         )
         want_stress = bool(stress) and bool(t.pbc.all())
-        try:
-            if not self.fresh[r] or want_stress:
-                e, f, s = self.potential.compute(
-                    self.q[r : r + 1], self.cells[r : r + 1], stress=want_stress
-                )
-                self.e[r], self.f[r], self.fresh[r] = e[0], f[0], True
-                if s is not None:
-                    volume = abs(np.linalg.det(self.cells[r]))
-                    pp = np.einsum("ia,ib,i->ab", self.p[r], self.p[r], 1.0 / self.m)
-                    snap.stress = s[0] - pp / volume  # with the ideal-gas term, as ASE's
-        except Exception as exc:  # a model that blows up on a broken structure
-            snap.error = str(exc)
-            return snap
+        if (not self.fresh[r] or want_stress) and not self.model_failed[r]:
+            n_failed, self._steps_in = len(self._failures), 0
+            e, f, s = self._compute(np.array([r]), self.q[r : r + 1], stress=want_stress)
+            self.e[r], self.f[r], self.fresh[r] = e[0], f[0], True
+            if len(self._failures) > n_failed:  # a model that blows up on this structure
+                snap.error = self._failures[-1].message
+                return snap
+            if s is not None:
+                volume = abs(np.linalg.det(self.cells[r]))
+                pp = np.einsum("ia,ib,i->ab", self.p[r], self.p[r], 1.0 / self.m)
+                snap.stress = s[0] - pp / volume  # with the ideal-gas term, as ASE's
         snap.potential_energy, snap.forces = float(self.e[r]), self.f[r].copy()
         snap.kinetic_energy = float(bi.kinetic_energy(self.p[r : r + 1], self.m)[0])
         snap.temperature = 2.0 * snap.kinetic_energy / (self.n_dof * units.kB)
         if velocities:
             snap.velocities = self.p[r] / self.m[:, None] * _VELOCITY_UNIT
         return snap
+
+
+def _subset(s: bi.Dyn, keep: np.ndarray) -> bi.Dyn:
+    """The replicas ``keep`` (bool mask) of integrator state ``s``."""
+    extra = {k: v[keep] for k, v in s.extra.items()}
+    return bi.Dyn(s.q[keep], s.p[keep], s.f[keep], s.e[keep], extra)
 
 
 register_engine("batched", BatchedEngine)
