@@ -22,9 +22,41 @@ class LearnError(ConfigError):
     """A ``[learn]`` key is missing, mistyped or out of range (CLI exit 2)."""
 
 
-class CommitteeModelSpec(Spec):
-    """Size of each committee member (a MACE model; keep it tiny on CPU)."""
+#: architecture keys of a MACE member; a SevenNet member's architecture is its checkpoint's
+MACE_ONLY = (
+    "num_channels",
+    "max_L",
+    "r_max",
+    "num_interactions",
+    "correlation",
+    "radial_mlp",
+    "dtype",
+    "energy_weight",
+    "forces_weight",
+)
 
+
+class CommitteeModelSpec(Spec):
+    """Each committee member: a tiny MACE model from scratch (keep it tiny on CPU), or a
+    fine-tuned copy of a SevenNet checkpoint (``family = "sevennet"``)."""
+
+    family: Literal["mace", "sevennet"] = Field(
+        "mace",
+        description='"mace": tiny MACE members trained from scratch (the keys below size '
+        'them); "sevennet": member k is a copy of SevenNet-0 (or `start`) fine-tuned by '
+        "sevenn's trainer on the labels with its own seed (batch order; bootstrap if set), "
+        "labels shifted per element to the checkpoint's energy zero; the MACE keys "
+        "num_channels, max_L, r_max, num_interactions, correlation, radial_mlp, dtype, "
+        "energy_weight, forces_weight do not apply (refused); epochs/lr: the fine-tuning "
+        "from the foundation start, finetune_epochs/finetune_lr: from a member's previous "
+        "copy.",
+    )
+    start: Path | None = Field(
+        None,
+        description='family = "sevennet": the SevenNet checkpoint (.pth) every member '
+        "starts from, relative to the config file; None: SevenNet-0 (11Jul2024) as "
+        "shipped in sevenn.",
+    )
     num_channels: int = Field(8, ge=1, le=256, description="MACE channels per irrep.")
     max_L: int = Field(0, ge=0, le=2, description="Largest L of hidden features.")
     r_max: float = Field(4.0, gt=1.0, le=8.0, description="Cutoff radius, Å.")
@@ -44,6 +76,29 @@ class CommitteeModelSpec(Spec):
     )
     finetune_epochs: int = Field(40, ge=1, description="Epochs of each fine-tuning.")
     finetune_lr: float = Field(0.005, gt=0, description="Adam learning rate of fine-tuning.")
+
+    @model_validator(mode="after")
+    def _family_keys(self) -> CommitteeModelSpec:
+        if self.family == "sevennet":
+            given = [k for k in MACE_ONLY if k in self.model_fields_set]
+            if given:
+                raise ValueError(
+                    f"model.{', model.'.join(given)}: MACE architecture key(s), not used with "
+                    "family = \"sevennet\" (a member's architecture is its checkpoint's); "
+                    "remove them"
+                )
+            if self.start is not None and (self.start.suffix != ".pth" or not self.start.is_file()):
+                raise ValueError(
+                    f"model.start: {str(self.start)!r} is not a SevenNet checkpoint file "
+                    "(.pth); give an existing checkpoint_*.pth, or leave start out for "
+                    "SevenNet-0"
+                )
+        elif self.start is not None:
+            raise ValueError(
+                "model.start: a SevenNet checkpoint to fine-tune, used only with family = "
+                '"sevennet"; set model.family = "sevennet" or remove start'
+            )
+        return self
 
 
 class LearnSpec(Spec):
@@ -254,6 +309,14 @@ class LearnSpec(Spec):
                 f"model.batch_size ({self.model.batch_size}) exceeds initial_frames "
                 f"({self.initial_frames}); lower it"
             )
+        m = self.model
+        if m.family == "sevennet" and not self.bootstrap and m.batch_size >= self.initial_frames:
+            raise ValueError(
+                f"model.batch_size ({m.batch_size}) holds all {self.initial_frames} initial "
+                "frames: SevenNet members start from one checkpoint and differ only by batch "
+                "order, so the first committee would be identical copies (no disagreement); "
+                "lower model.batch_size or set bootstrap = true"
+            )
         return self
 
     def _check_stages(self) -> None:
@@ -351,6 +414,9 @@ def load_learn_spec(path: str | Path) -> LearnSpec:
     tables = (
         learn.get("systems") if isinstance(learn.get("systems"), list) else [learn.get("system")]
     )
+    model = learn.get("model")
+    if isinstance(model, dict) and isinstance(model.get("start"), str):  # the checkpoint
+        learn["model"] = {**model, "start": str((p.parent / model["start"]).resolve())}
     for t in tables:  # a system's structure file, too
         if isinstance(t, dict) and isinstance(t.get("file"), str):
             t["file"] = str((p.parent / t["file"]).resolve())

@@ -1,0 +1,295 @@
+"""From scratch or from a foundation model? A tiny-MACE committee vs fine-tuned SevenNet-0.
+
+Seed study 000's question (fine-tuning a foundation model vs training from scratch, at
+equal data) on the benchmark system of ``benchmarks/al_stability.py``: 16 SPC/Fw waters
+(``examples/learn/learn_water_spcfw.toml``, 48 atoms, an SPC/Fw-equilibrated start),
+elyte's SPC/Fw as the exact, instant oracle. SevenNet-0 was trained on PBE (MPtrj), so
+SPC/Fw is a *different* Hamiltonian it must be moved to. Same oracle labels for both
+committees, ``--budgets`` of them (``initial``-pool protocol of al_stability: rattled
+copies of the start, Gaussian 0.02-0.1 Å, labelled by SPC/Fw; no exploration — MD of
+SevenNet-0 costs ~1 s a step on one loaded core, so exploring with it does not fit):
+
+* ``scratch`` — ``--members`` tiny MACE models (the file's ``model``: 8 channels, L = 0,
+  r_max 4 Å; 25 epochs at the first budget, then fine-tuned 10 epochs on each larger
+  budget from its own previous copy, as al_stability's lean chain);
+* ``finetuned`` — ``model.family = "sevennet"``: copies of SevenNet-0 fine-tuned by
+  sevenn's trainer (``--ft-epochs`` at lr 0.01 at the first budget, then
+  ``--ft-epochs`` at 0.005 from each member's own previous copy), batch size 2, labels
+  shifted per element to SevenNet-0's energy zero;
+* ``sevennet0`` — SevenNet-0 itself, no label (the 0-label baseline).
+
+Member seeds ``seed + 100 k``. Judge (:mod:`elyte.learn.stability`, the functions
+al_stability uses; member 0 drives): ``--runs`` Langevin NVT runs of ``--steps`` × 0.5 fs
+in each of three conditions (300 K, 400 K, box × 0.95), the file's monitors; stable
+fraction; force RMSE / P95 / max per-atom error on ``--error-frames`` frames of its own
+MD, labelled afterwards by SPC/Fw; O–O g(r) of its untripped 300 K runs against the same
+runs driven by SPC/Fw. Plus the question whether a committee's disagreement is any use
+for selection: on the same MD frames, the Spearman correlation between the committee's
+max-atom force deviation and member 0's true max-atom error ("rho").
+
+Run: ``PYTHONPATH=src OMP_NUM_THREADS=1 python benchmarks/al_finetuned.py`` (under
+``nice``; ``--workers 2`` tasks side by side; ``--json F`` appends each task's numbers,
+``--table F`` prints the table of such a file).
+
+Measured: see the table below (filled in from the run; the README has its line).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import tempfile
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import numpy as np
+from ase.calculators.singlepoint import SinglePointCalculator
+from scipy import stats
+
+from elyte.learn.committee import load_committee, train_committee
+from elyte.learn.oracle import Oracle, bare
+from elyte.learn.sevennet_members import sevennet_calculator
+from elyte.learn.spec import LearnSpec, learn_spec_from_dict, load_learn_spec
+from elyte.learn.stability import (
+    StabilityProtocol,
+    goo,
+    gr_difference,
+    md_visited_errors,
+    stability_runs,
+    summarise_runs,
+    untripped_frames_at_t,
+)
+from elyte.learn.uncertainty import atom_force_std
+from elyte.potentials.shipped import sevennet0_weights
+from elyte.systems.build import build_system
+
+ROOT = Path(__file__).resolve().parents[1]
+CONFIG = ROOT / "examples" / "learn" / "learn_water_spcfw.toml"
+METRICS = ("stable_fraction", "force_rmse", "p95", "max", "goo_mae", "rho")
+QUIET = lambda m: None  # noqa: E731
+
+
+def _spec(base: LearnSpec, seed: int, family: str, members: int, n0: int, ft_epochs: int):
+    data = base.model_dump()
+    if family == "finetuned":
+        model = {
+            "family": "sevennet",
+            "epochs": ft_epochs,
+            "lr": 0.01,
+            "finetune_epochs": ft_epochs,
+            "finetune_lr": 0.005,
+            "batch_size": 2,
+            "retrain": "finetune",
+        }
+    else:  # the file's tiny MACE model, al_stability's lean epochs
+        model = {**data["model"], "epochs": 25, "finetune_epochs": 10}
+    data.update(
+        {
+            "model": model,
+            "seed": seed,
+            "committee_size": members,
+            "seeds": [seed + 100 * k for k in range(members)],
+            "initial_frames": n0,
+            "oracle_timeout": None,
+        }
+    )
+    return learn_spec_from_dict(data)
+
+
+def _labelled(frames: list, oracle_calc) -> list:
+    for a in frames:
+        a.calc = oracle_calc
+        e, f = a.get_potential_energy(), a.get_forces()
+        a.calc = SinglePointCalculator(a, energy=e, forces=f)
+    return frames
+
+
+def _rattles(start, n: int, rng) -> list:
+    out = []
+    for _ in range(n):
+        a = bare(start)
+        a.positions += rng.normal(0, rng.uniform(0.02, 0.1), a.positions.shape)
+        out.append(a)
+    return out
+
+
+def signal_correlation(frames: list, calcs: list, oracle_calc, n_max: int) -> float:
+    """Spearman ρ of the committee's max-atom deviation vs member 0's max-atom error
+    (eV/Å) on up to ``n_max`` frames taken evenly (as md_visited_errors takes them)."""
+    finite = [a for a in frames if np.isfinite(a.positions).all()]
+    if len(calcs) < 2 or len(finite) < 3:
+        return float("nan")
+    idx = np.unique(np.linspace(0, len(finite) - 1, min(n_max, len(finite))).round().astype(int))
+    dev, err = [], []
+    for j in idx:
+        f = []
+        for c in [*calcs, oracle_calc]:
+            b = bare(finite[j])
+            b.calc = c
+            f.append(np.asarray(b.get_forces(), float))
+        dev.append(float(atom_force_std(np.array(f[:-1])).max()))
+        err.append(float(np.linalg.norm(f[0] - f[-1], axis=1).max()))
+    return float(stats.spearmanr(dev, err).statistic)
+
+
+def judge(spec, start, calcs, oracle_calc, p: StabilityProtocol, seed: int, g_ref) -> dict:
+    t0 = time.perf_counter()
+    runs, frames, metas = stability_runs(spec, start, [calcs[0], calcs[0]], p, seed)
+    s = summarise_runs(runs)
+    err = md_visited_errors(frames, calcs[0], oracle_calc, p.n_error_frames)
+    g = goo(untripped_frames_at_t(frames, metas, runs, "T"))
+    rho = signal_correlation(frames, calcs, oracle_calc, p.n_error_frames)
+    return {
+        "stable_fraction": s["stable_fraction"],
+        "stable_by_condition": {c: v["stable_fraction"] for c, v in s["conditions"].items()},
+        "median_trip_ps": s["median_time_to_trip_ps"],
+        "force_rmse": err["force_rmse"],
+        "p95": err["p95"],
+        "max": err["max"],
+        "rho": rho,
+        **gr_difference(g, g_ref),
+        "judge_s": time.perf_counter() - t0,
+    }
+
+
+def reference_goo(p: StabilityProtocol):
+    """O–O g(r) of the 300 K stability runs driven by SPC/Fw itself (the ground truth)."""
+    base = load_learn_spec(CONFIG)
+    oracle_calc = Oracle("spcfw").make()
+    start = build_system(base.system, seed=0)
+    runs, frames, metas = stability_runs(base, start, [oracle_calc, oracle_calc], p, 999)
+    assert all(r["censored"] for r in runs), "the oracle's own MD tripped: monitors too tight"
+    return goo(untripped_frames_at_t(frames, metas, runs, "T"))
+
+
+def run_task(seed: int, family: str, a: dict, p: StabilityProtocol, work: str, g_ref) -> dict:
+    """One (seed, family): its committee at every budget, each judged."""
+    import torch
+
+    torch.set_num_threads(1)
+    base = load_learn_spec(CONFIG)
+    oracle_calc = Oracle("spcfw").make()
+    start = build_system(base.system, seed=0)
+    t0 = time.perf_counter()
+    out: dict = {}
+    if family == "sevennet0":
+        calc = sevennet_calculator(sevennet0_weights())
+        out[0] = {"labels": 0, **judge(base, start, [calc], oracle_calc, p, seed, g_ref)}
+        return {"seed": seed, "family": family, "seconds": time.perf_counter() - t0, "by": out}
+    budgets = a["budgets"]
+    spec = _spec(base, seed, family, a["members"], budgets[0], a["ft_epochs"])
+    rng = np.random.default_rng([seed, 5])  # the same labels for both families
+    train, previous, done = [], None, 0
+    for b in budgets:
+        train = train + _labelled(_rattles(start, b - done, rng), oracle_calc)
+        done = b
+        t1 = time.perf_counter()
+        folder = Path(work) / f"s{seed}_{family}" / f"b{b}"
+        models = train_committee(spec, train, folder, QUIET, previous=previous, bootstrap_seed=b)
+        previous, train_s = models, time.perf_counter() - t1
+        judged = judge(spec, start, load_committee(models), oracle_calc, p, seed, g_ref)
+        out[b] = {"labels": b, "train_s": train_s, **judged}
+    return {"seed": seed, "family": family, "seconds": time.perf_counter() - t0, "by": out}
+
+
+def _interval(d: np.ndarray) -> str:
+    d = d[np.isfinite(d)]
+    if len(d) < 2:
+        return f"{d.mean():+.3f} (n={len(d)})" if len(d) else "n/a"
+    h = stats.t.ppf(0.975, len(d) - 1) * d.std(ddof=1) / np.sqrt(len(d))
+    return f"{d.mean():+.3f} [{d.mean() - h:+.3f}, {d.mean() + h:+.3f}]"
+
+
+def table(results: list[dict], budgets: list[int]) -> str:
+    rows = {(r["seed"], r["family"]): r["by"] for r in results}
+    lines = [
+        "| committee | labels | seeds | stable | 300K | 400K | x0.95 | RMSE | P95 | max | gOO "
+        "| rho | train s | judge s |",
+        "|---" * 14 + "|",
+    ]
+    for fam, bs in (("sevennet0", [0]), ("scratch", budgets), ("finetuned", budgets)):
+        for b in bs:
+            got = [rows[s, f][b] for s, f in rows if f == fam and b in rows[s, f]]
+            if not got:
+                continue
+
+            def m(k, got=got):
+                return np.nanmean([g.get(k, np.nan) for g in got])
+
+            cond = [
+                np.mean([list(g["stable_by_condition"].values())[c] for g in got])
+                for c in (0, 1, 2)
+            ]
+            lines.append(
+                f"| {fam} | {b} | {len(got)} | {m('stable_fraction'):.2f} | {cond[0]:.2f} | "
+                f"{cond[1]:.2f} | {cond[2]:.2f} | {m('force_rmse'):.3f} | {m('p95'):.3f} | "
+                f"{m('max'):.2f} | {m('goo_mae'):.3f} | {m('rho'):+.2f} | "
+                f"{m('train_s'):.0f} | {m('judge_s'):.0f} |"
+            )
+    seeds = sorted({s for s, f in rows if f == "finetuned" and (s, "scratch") in rows})
+    lines += ["", f"paired finetuned − scratch over seeds {seeds}, mean [95 % t]:"]
+    for b in budgets:
+        pairs = [s for s in seeds if b in rows[s, "finetuned"] and b in rows[s, "scratch"]]
+        parts = [
+            f"{k} "
+            + _interval(
+                np.array([rows[s, "finetuned"][b][k] - rows[s, "scratch"][b][k] for s in pairs])
+            )
+            for k in METRICS[:5]
+        ]
+        lines.append(f"  @ {b}: " + "; ".join(parts))
+    return "\n".join(lines)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    ap.add_argument("--budgets", type=int, nargs="+", default=[8, 16])
+    ap.add_argument("--families", nargs="+", default=["finetuned", "scratch", "sevennet0"])
+    ap.add_argument("--members", type=int, default=2)
+    ap.add_argument("--ft-epochs", type=int, default=2, help="SevenNet epochs per budget")
+    ap.add_argument("--runs", type=int, default=1, help="runs per stability condition")
+    ap.add_argument("--steps", type=int, default=100, help="MD steps per stability run")
+    ap.add_argument("--error-frames", type=int, default=12)
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--json", type=Path, help="append every task's numbers here (JSON lines)")
+    ap.add_argument("--table", type=Path, help="only print the table of such a file")
+    args = ap.parse_args()
+    if args.table:
+        results = [json.loads(x) for x in args.table.read_text().splitlines() if x.strip()]
+        results = [r for r in results if "error" not in r]
+        for r in results:  # JSON keys are strings
+            r["by"] = {int(k): v for k, v in r["by"].items()}
+        print(table(results, args.budgets))
+        return
+    os.nice(10)  # a shared machine (the workers inherit it)
+    p = StabilityProtocol(n_runs=args.runs, steps=args.steps, sample_every=10,
+                          n_error_frames=args.error_frames)  # fmt: skip
+    t0 = time.perf_counter()
+    g_ref = reference_goo(p)
+    opts = {"budgets": args.budgets, "members": args.members, "ft_epochs": args.ft_epochs}
+    # the slow SevenNet tasks first, so the pool's tail is short
+    tasks = [(s, f) for f in args.families for s in args.seeds]
+    results = []
+    with tempfile.TemporaryDirectory() as tmp, ProcessPoolExecutor(args.workers) as pool:
+        futs = [pool.submit(run_task, s, f, opts, p, tmp, g_ref) for s, f in tasks]
+        for (s, f), fut in zip(tasks, futs, strict=True):
+            try:
+                r = fut.result()
+            except Exception as exc:  # one broken task must not lose the others
+                r = {"seed": s, "family": f, "error": repr(exc)}
+            line = json.dumps(r, default=float)
+            print(line, f"{time.perf_counter() - t0:.0f} s", flush=True)
+            if args.json:
+                with args.json.open("a") as fh:
+                    fh.write(line + "\n")
+            if "error" not in r:
+                results.append(r)
+    print(table(results, args.budgets))
+    print(f"{len(args.seeds)} seeds, {time.perf_counter() - t0:.0f} s wall")
+
+
+if __name__ == "__main__":
+    main()
