@@ -91,7 +91,7 @@ def test_finetuned_members_beat_sevennet0_on_their_frames_and_differ(tmp_path):
 @pytest.mark.parametrize(
     ("extra", "culprit"),
     [
-        ('model = { family = "sevennet", num_channels = 8 }', "model.num_channels"),
+        ('model = { family = "sevennet", num_channels = 16 }', "model.num_channels"),
         ('model = { family = "sevennet", max_L = 1, r_max = 5.0 }', "model.max_L, model.r_max"),
         ('model = { start = "ft.pth" }', "model.start"),
         ('model = { family = "sevennet", start = "missing.pth" }', "model.start"),
@@ -103,6 +103,14 @@ def test_bad_sevennet_keys_exit_2(tmp_path, capsys, extra, culprit):
     text = learn_refusal(tmp_path, capsys, extra + "\n")
     assert culprit in " ".join(text.split()), text
     assert "Traceback" not in text
+
+
+def test_a_sevennet_spec_survives_its_own_dump():
+    """The judge and the benchmarks re-validate ``spec.model_dump()`` (every key set)."""
+    data = {"system": {"composition": "H2O", "count": 4}, "model": {"family": "sevennet"}}
+    spec = learn_spec_from_dict(data)
+    again = learn_spec_from_dict(spec.model_dump())
+    assert again.model.family == "sevennet" and again == spec
 
 
 def test_family_and_start_are_explained():

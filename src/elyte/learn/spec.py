@@ -47,9 +47,9 @@ class CommitteeModelSpec(Spec):
         "sevenn's trainer on the labels with its own seed (batch order; bootstrap if set), "
         "labels shifted per element to the checkpoint's energy zero; the MACE keys "
         "num_channels, max_L, r_max, num_interactions, correlation, radial_mlp, dtype, "
-        "energy_weight, forces_weight do not apply (refused); epochs/lr: the fine-tuning "
-        "from the foundation start, finetune_epochs/finetune_lr: from a member's previous "
-        "copy.",
+        "energy_weight, forces_weight do not apply (refused unless at their defaults); "
+        "epochs/lr: the fine-tuning from the foundation start, finetune_epochs/finetune_lr: "
+        "from a member's previous copy.",
     )
     start: Path | None = Field(
         None,
@@ -80,7 +80,13 @@ class CommitteeModelSpec(Spec):
     @model_validator(mode="after")
     def _family_keys(self) -> CommitteeModelSpec:
         if self.family == "sevennet":
-            given = [k for k in MACE_ONLY if k in self.model_fields_set]
+            # set and not the default: a dumped-and-revalidated spec carries every key
+            fields = type(self).model_fields
+            given = [
+                k
+                for k in MACE_ONLY
+                if k in self.model_fields_set and getattr(self, k) != fields[k].default
+            ]
             if given:
                 raise ValueError(
                     f"model.{', model.'.join(given)}: MACE architecture key(s), not used with "
