@@ -124,7 +124,7 @@ def _markdown(card: dict[str, Any]) -> str:
 
 def _size(family: str, hp: dict[str, Any]) -> str:
     if family == "sevennet":  # the architecture is the start checkpoint's
-        return f"fine-tuned SevenNet, {hp['epochs']} epochs at lr {hp['lr']} first"
+        return f"fine-tuned SevenNet, {hp['epochs']} epoch(s) at lr {hp['lr']} first"
     return (
         f"{hp['num_channels']} channels, max_L {hp['max_L']}, r_max {hp['r_max']} Å, "
         f"{hp['num_interactions']} interaction(s)"
