@@ -35,13 +35,14 @@ Measured 2026-12-07 14:30-15:15 UTC, defaults (seeds 0 1 2, budgets 4 8, 2 membe
 2 SevenNet epochs per budget, 1 run × 40 steps (0.02 ps) per condition, 6 error frames),
 ``--workers 2`` under ``nice`` on the 2 shared cores at load 7-13 (four other helpers'
 benchmarks and tests), torch on 1 thread: 2665 s wall (44 min; SevenNet-0 ran at ~3-5 s
-per 48-atom force call under that load, ~0.8 s unloaded). SevenNet-0 judged for seed 0
-only (its judge alone took 562 s). Means over seeds; force errors eV/Å on the model's
+per 48-atom force call under that load, ~0.8 s unloaded); SevenNet-0 for seeds 1 2 in a
+second run (``--families sevennet0 --seeds 1 2 --baseline-all``, 354 s wall, beside the
+first one's tail). Means over the 3 seeds; force errors eV/Å on the model's
 own MD; rho: Spearman of committee deviation vs member 0's true error (6 frames each)::
 
     | model | labels | stable | 300K | 400K | x0.95 | RMSE | P95 | max | gOO | rho | train/judge s|
     |---|---|---|---|---|---|---|---|---|---|---|---|
-    | sevennet0 | 0 | 1.00 | 1.00 | 1.00 | 1.00 | 1.001 | 2.146 | 2.61 | 0.125 | – | 0 / 562 |
+    | sevennet0 | 0 | 1.00 | 1.00 | 1.00 | 1.00 | 1.009 | 2.172 | 2.89 | 0.115 | – | 0 / 397 |
     | scratch | 4 | 0.33 | 0.67 | 0.33 | 0.00 | 1.078 | 3.574 | 10.08 | 0.183 | +0.81 | 28 / 8 |
     | scratch | 8 | 0.56 | 1.00 | 0.67 | 0.00 | 1.125 | 3.274 | 13.10 | 0.127 | +0.81 | 26 / 8 |
     | finetuned | 4 | 1.00 | 1.00 | 1.00 | 1.00 | 0.547 | 1.947 | 4.54 | 0.108 | +0.49 | 331 / 303 |
@@ -57,20 +58,21 @@ own MD; rho: Spearman of committee deviation vs member 0's true error (6 frames 
 
 Plainly: at equal labels the fine-tuned SevenNet-0 committee is much better where its MD
 goes — with 8 labels its force RMSE is 0.27 eV/Å against 1.13 for tiny MACE from scratch
-(paired −0.86 [−1.40, −0.32]) and 1.00 for SevenNet-0 unchanged, its P95 and max
-per-atom errors are 3-8× smaller, and it never tripped (9/9 runs per budget; the MACE
-committees trip at 400 K and in every compressed box) — seed 000's finding, fine-tuning
-beats training from scratch in data efficiency, holds here too, and 4 labels already
-halve SevenNet-0's own error. Caveats: 3 seeds, 2 budgets; the stability runs are only
-0.02 ps (what the load allowed), so "stable" means "survives 40 steps", and g(r) from
-so few frames does not separate anything (every gOO interval includes zero); the cost
-is ~10-15× the MACE committee's per label on CPU (train s, judge s). The committee's
-disagreement is NOT shown to be useful for selection: its rank correlation with the
-true error scatters from −0.49 to +0.83 across seeds and is ≈ 0 at 8 labels (6 frames
-per committee: |rho| < 0.89 is not significant), while the from-scratch committee's is
-+0.8 every time (on frames whose errors span 10×, easier to rank). Copies of one
-checkpoint that differ only by batch order stay close; ``bootstrap = true`` (not
-measured here) is the obvious next lever. Exploration-driven selection with SevenNet
+(paired −0.86 [−1.40, −0.32]) and 1.01 for SevenNet-0 unchanged (1.00-1.02 over seeds);
+its P95 and max per-atom errors are 4× and 8× smaller, and it never tripped (9/9 runs
+per budget; the MACE committees trip at 400 K in some seeds and in every compressed
+box) — seed 000's finding, fine-tuning beats training from scratch in data efficiency,
+holds here too, and 4 labels already nearly halve SevenNet-0's own error (0.55 vs 1.01).
+Caveats: 3 seeds, 2 budgets; the stability runs are only 0.02 ps (what the load
+allowed), so "stable" means "survives 40 steps", and g(r) from so few frames separates
+nothing (every gOO interval includes zero); on CPU the SevenNet committee costs ~12× the
+MACE one to train and ~35× to judge (train/judge s). The committee's disagreement is
+NOT shown to be useful for selection: its rank correlation with the true error scatters
+from −0.49 to +0.83 across seeds and is ≈ 0 at 8 labels (6 frames per committee: |rho|
+< 0.89 is not significant), while the from-scratch committee's is +0.8 every time (on
+frames whose errors span 10×, easier to rank). Copies of one checkpoint that differ
+only by batch order stay close; ``bootstrap = true`` (not measured here) is the obvious
+next lever. Exploration-driven selection with SevenNet
 committees was not benchmarked: MD at 3-5 s a step did not fit.
 """
 
