@@ -7,6 +7,10 @@ is trained on PBE (MPtrj); SPC/Fw is another Hamiltonian, so a member that learn
 its frames must be closer to SPC/Fw on them than SevenNet-0 is. Two seeds see the frames
 in another order and must come out different (a nonzero committee deviation); a second
 call on the same folder reuses the ``done.json`` markers and trains nothing.
+
+Measured 2026-12-07 on 2 shared cores (torch on 1 thread): 93 s at load ~4 (88 s under
+``nice`` at load ~10); force RMSE on the 3 frames: SevenNet-0 0.83 eV/Å, the members
+0.53 and 0.57; the two members' forces differ by up to 0.46 eV/Å.
 """
 
 from __future__ import annotations
