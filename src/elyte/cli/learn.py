@@ -36,6 +36,12 @@ def learn_command(config: Config, out: Out) -> None:
     target_fraction (0.9): stop once an exploration at the hardest level is
     accurate on that fraction of its frames.
 
+    model.family ("mace"; or "sevennet"): tiny MACE members from scratch, or
+    copies of SevenNet-0 (model.start: another .pth; default none = SevenNet-0)
+    fine-tuned by sevenn, each with its own seed and lineage (epochs 40, lr 0.01
+    from the start; finetune_epochs 40, finetune_lr 0.005 from its last copy);
+    the MACE size keys (num_channels, max_L, r_max, ...) are refused with it.
+
     judge_runs (0: off), judge_steps (200), judge_error_frames (8): judge each
     committee by NVT runs at T, T + 100 K and a box × 0.95 (stable fraction) and
     by oracle labels of frames of that MD (error where MD goes), in the report.

@@ -48,13 +48,14 @@ def write_model_cards(
     paths = []
     for k, rel in enumerate(committee["models"]):
         src = out / rel
-        dst = folder / f"member_{k}.model"
+        dst = folder / f"member_{k}{src.suffix}"  # .model (MACE) or .pth (SevenNet)
         if not dst.exists() or dst.stat().st_size != src.stat().st_size:
             shutil.copyfile(src, dst)
-        done = read_json(src.parent.parent / "done.json")
+        marker = src.parent / "done.json"  # SevenNet: member_k/member_k.pth
+        done = read_json(marker if marker.exists() else src.parent.parent / "done.json")
         card = {
             "model_file": str(dst.relative_to(out)),
-            "family": "mace",
+            "family": done.get("family", "mace"),
             "member": k,
             "seed": spec.member_seeds[k],
             "hyper_parameters": spec.model.model_dump(mode="json"),
@@ -100,8 +101,7 @@ def _markdown(card: dict[str, Any]) -> str:
         [
             f"# Model card: committee member {card['member']} (`{card['model_file']}`)",
             "",
-            f"- Family: {card['family']} ({hp['num_channels']} channels, max_L {hp['max_L']}, "
-            f"r_max {hp['r_max']} Å, {hp['num_interactions']} interaction(s)); seed "
+            f"- Family: {card['family']} ({_size(card['family'], hp)}); seed "
             f"{card['seed']}; trained in iteration {card['trained_in_iteration']} "
             f"({origin}).",
             f"- Training data: {td['n_frames']} oracle-labelled frames, SHA-256 `{td['sha256']}` "
@@ -119,4 +119,13 @@ def _markdown(card: dict[str, Any]) -> str:
             f"- elyte {card['elyte_version']}.",
             "",
         ]
+    )
+
+
+def _size(family: str, hp: dict[str, Any]) -> str:
+    if family == "sevennet":  # the architecture is the start checkpoint's
+        return f"fine-tuned SevenNet, {hp['epochs']} epoch(s) at lr {hp['lr']} first"
+    return (
+        f"{hp['num_channels']} channels, max_L {hp['max_L']}, r_max {hp['r_max']} Å, "
+        f"{hp['num_interactions']} interaction(s)"
     )

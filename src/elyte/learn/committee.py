@@ -1,5 +1,8 @@
 """Train a committee of tiny MACE models (different seeds) and evaluate it on frames.
 
+With ``model.family = "sevennet"`` the members are fine-tuned SevenNet copies instead
+(:mod:`elyte.learn.sevennet_members`; the same markers, lineages and seeds).
+
 Training goes through :func:`elyte.training.mace_train.run_mace_training` (mace's own
 loop); a ``done.json`` marker written after each member makes a resumed loop skip
 members already trained. With ``previous`` models, member k is fine-tuned from member k
@@ -72,9 +75,17 @@ def train_committee(
             continue
         start = None if previous is None else Path(previous[k])
         log(
-            f"  {'fine-tuning' if start else 'training'} member {k + 1}/"
-            f"{len(spec.member_seeds)} (seed {seed}, {len(data)} frames)"
+            f"  {'fine-tuning' if start or spec.model.family != 'mace' else 'training'} "
+            f"{spec.model.family} member {k + 1}/{len(spec.member_seeds)} (seed {seed}, "
+            f"{len(data)} frames)"
         )
+        if spec.model.family == "sevennet":
+            from elyte.learn.sevennet_members import finetune_member
+
+            record = finetune_member(spec, data, out, seed, k, start)
+            write_json(marker, record)
+            models.append(Path(record["model_file"]))
+            continue
         res = run_mace_training(
             data,
             data,  # validation = training frames: mace keeps the epoch that fits them best
@@ -99,11 +110,17 @@ def train_committee(
 
 
 def load_committee(models: Sequence[Path], device: str = "cpu") -> list:
-    """ASE calculators of the committee members (MACE, float64 evaluation)."""
+    """ASE calculators of the committee members (MACE in float64; SevenNet ``.pth``
+    checkpoints as sevenn evaluates them, float32)."""
     from mace.calculators import MACECalculator
 
     calcs = []
     for m in models:
+        if Path(m).suffix == ".pth":
+            from elyte.learn.sevennet_members import sevennet_calculator
+
+            calcs.append(sevennet_calculator(Path(m), device))
+            continue
         with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
             warnings.simplefilter("ignore")  # torch.load's weights_only notice
             calcs.append(MACECalculator(model_paths=str(m), device=device, default_dtype="float64"))

@@ -11,7 +11,7 @@ Run folder layout (``DIR``)::
     iter_000/selection.json                     chosen label ids and trust-window counts
     iter_000/judge.json                         with judge_runs: stability, MD-visited error
     iter_000/metrics.json                       written last: the iteration is complete
-    models/member_k.model, .card.json, .card.md the final committee with model cards
+    models/member_k.model (.pth: SevenNet), .card.json, .card.md  the final committee + cards
     summary.json, report.md, report.png         after the loop
 
 Every system of ``[learn] system``/``systems`` is built once; the exploration runs each

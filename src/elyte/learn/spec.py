@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, ValidationError, model_validator
 
 from elyte.errors import ConfigError
+from elyte.learn.model_spec import CommitteeModelSpec
 from elyte.md.spec import MonitorSpec, StageSpec
 from elyte.spec import Spec
 from elyte.systems.spec import SystemSpec
@@ -20,30 +21,6 @@ from elyte.systems.spec import SystemSpec
 
 class LearnError(ConfigError):
     """A ``[learn]`` key is missing, mistyped or out of range (CLI exit 2)."""
-
-
-class CommitteeModelSpec(Spec):
-    """Size of each committee member (a MACE model; keep it tiny on CPU)."""
-
-    num_channels: int = Field(8, ge=1, le=256, description="MACE channels per irrep.")
-    max_L: int = Field(0, ge=0, le=2, description="Largest L of hidden features.")
-    r_max: float = Field(4.0, gt=1.0, le=8.0, description="Cutoff radius, Å.")
-    num_interactions: int = Field(1, ge=1, le=3, description="Message-passing layers.")
-    correlation: int = Field(2, ge=1, le=3, description="Body order − 1.")
-    radial_mlp: list[int] = Field([16], description="Radial MLP widths.")
-    epochs: int = Field(40, ge=1, description="Training epochs of the first committee.")
-    batch_size: int = Field(2, ge=1, description="Frames per batch.")
-    lr: float = Field(0.01, gt=0, description="Adam learning rate.")
-    dtype: str = Field("float32", description='"float32" or "float64".')
-    energy_weight: float = Field(1.0, ge=0, description="Energy loss weight (mace: 1).")
-    forces_weight: float = Field(100.0, ge=0, description="Force loss weight (mace: 100).")
-    retrain: Literal["finetune", "scratch"] = Field(
-        "finetune",
-        description='"finetune": each new member starts from the weights of the previous '
-        'committee\'s member; "scratch": retrained from random weights on all labels.',
-    )
-    finetune_epochs: int = Field(40, ge=1, description="Epochs of each fine-tuning.")
-    finetune_lr: float = Field(0.005, gt=0, description="Adam learning rate of fine-tuning.")
 
 
 class LearnSpec(Spec):
@@ -254,6 +231,14 @@ class LearnSpec(Spec):
                 f"model.batch_size ({self.model.batch_size}) exceeds initial_frames "
                 f"({self.initial_frames}); lower it"
             )
+        m = self.model
+        if m.family == "sevennet" and not self.bootstrap and m.batch_size >= self.initial_frames:
+            raise ValueError(
+                f"model.batch_size ({m.batch_size}) holds all {self.initial_frames} initial "
+                "frames: SevenNet members start from one checkpoint and differ only by batch "
+                "order, so the first committee would be identical copies (no disagreement); "
+                "lower model.batch_size or set bootstrap = true"
+            )
         return self
 
     def _check_stages(self) -> None:
@@ -351,6 +336,9 @@ def load_learn_spec(path: str | Path) -> LearnSpec:
     tables = (
         learn.get("systems") if isinstance(learn.get("systems"), list) else [learn.get("system")]
     )
+    model = learn.get("model")
+    if isinstance(model, dict) and isinstance(model.get("start"), str):  # the checkpoint
+        learn["model"] = {**model, "start": str((p.parent / model["start"]).resolve())}
     for t in tables:  # a system's structure file, too
         if isinstance(t, dict) and isinstance(t.get("file"), str):
             t["file"] = str((p.parent / t["file"]).resolve())
