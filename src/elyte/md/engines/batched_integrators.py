@@ -8,8 +8,10 @@ Units are ASE's: Å, amu, eV, ASE time (``units.fs``); ``kT`` in eV. Shapes: A r
 Degrees of freedom: every step projects each replica's centre-of-mass momentum out
 (:func:`remove_com`, ASE's ``FixCom.adjust_momenta``), so n_dof = 3N − 3, as the ``ase``
 engine counts them (:mod:`elyte.md.engines.ase_dynamics`). The projection is
-mass-weighted, i.e. orthogonal in √m-scaled velocities, so a Langevin kick projected with
-it is still isotropic Gaussian noise in the 3N − 3 remaining directions.
+mass-weighted, i.e. orthogonal in √m-scaled velocities, so the Langevin noise projected
+with it is still isotropic Gaussian noise in the 3N − 3 remaining directions. Langevin's
+random position increments also move the centre of mass; it is put back once per step
+(:func:`_hold_com`), as the ``ase`` engine's ``ComMomentum(hold_positions=True)`` does.
 
 Every step makes one force call (``force(q) -> (e, f)``) for all A replicas. Per-replica
 random numbers come from each replica's own generator in a fixed order, so replica r of
