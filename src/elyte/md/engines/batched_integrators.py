@@ -128,6 +128,8 @@ def _langevin(s: Dyn, prm: Params, force: Force, kT: np.ndarray, rngs) -> Dyn:
     the centre of mass put back where it was; v recomputed from the held positions; force
     call; second half kick; COM momentum projected out."""
     m3 = prm.m[None, :, None]
+    # from this step's targets: on a heat ramp the ase engine calls set_temperature (hence
+    # updatevars) before every step, so its coefficients are these
     c1, c2, c3, c4, c5 = langevin_coefficients(prm, kT)
     v = s.p / m3
     draws = [(g.standard_normal(v.shape[1:]), g.standard_normal(v.shape[1:])) for g in rngs]
