@@ -3,9 +3,9 @@ batched MD task (true), or one process each (false; "auto" on a CPU), with the s
 seeds — so the same trajectories to round-off — and the same per-replica results
 downstream (runs, groups, index), cached and resumable like unbatched runs.
 
-Real SPC/Fw water (8 molecules), a FIRE minimisation and a short Bussi NVT: the Bussi
-thermostat is integrated alike by both engines (the ``langevin`` one is not: the batched
-engine's BAOAB and ASE's Langevin are different schemes).
+Real SPC/Fw water (8 molecules), a FIRE minimisation and a short Bussi NVT; and the
+default ``langevin`` thermostat, a heating ramp then NVT, which both engines integrate by
+ASE's Langevin scheme (the batched one on arrays).
 """
 
 from __future__ import annotations
@@ -86,6 +86,30 @@ def test_batched_campaign_repeats_the_unbatched_trajectories(both):
     assert dens[0] == pytest.approx(dens[1], rel=1e-9)
     with CampaignStore(together) as store:
         assert sorted(r["run_id"] for r in store.runs()) == RUNS  # a batch has no index row
+
+
+def test_langevin_campaign_repeats_the_unbatched_trajectories(tmp_path):
+    """The default thermostat through both paths: FIRE, a Langevin ramp 100 → 300 K and a
+    Langevin NVT, 100 steps; replica r's frames agree to round-off on either path."""
+    stages = [
+        {**MINIMIZE, "optimizer": "fire"},
+        {"kind": "heat", "duration_ps": 0.025, "timestep_fs": 0.5, "t_start": 100.0,
+         "thermostat": "langevin", "tau_t_fs": 50, "write_every": 10},
+        nvt(0.025, write_every=10, thermostat="langevin", tau_t_fs=50),
+    ]  # fmt: skip
+    roots = {}
+    for batch in (True, False):
+        summary, said = _run(_campaign(tmp_path, f"l{batch}", batch, stages=stages),
+                             tmp_path / f"l{batch}")  # fmt: skip
+        assert summary.n_completed == 2 and summary.n_failed == 0
+        assert ("together" if batch else "one process each") in said[0]
+        roots[batch] = tmp_path / f"l{batch}"
+    for run_id in RUNS:
+        a, b = _frames(roots[True], run_id), _frames(roots[False], run_id)
+        assert len(a) == len(b) == 11
+        assert np.abs(a - b).max() <= 1e-6, run_id
+    a0, a1 = (_frames(roots[True], run_id)[-1] for run_id in RUNS)
+    assert np.abs(a0 - a1).max() > 1e-3  # two replicas, not one twice
 
 
 def test_rerun_of_a_batched_campaign_does_nothing(both):

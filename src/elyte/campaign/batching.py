@@ -16,11 +16,11 @@ resolved on the machine running ``elyte run``: a cluster whose workers have GPUs
 whose login node has none needs ``device = "cuda"`` (or ``batch_replicas = true``).
 The decision depends on the potential (and the protocol), so it is one per potential.
 
-Same seeds give the same trajectories on either path, to round-off, with the Bussi and
-Nosé–Hoover thermostats, NVE and FIRE (tests/test_campaign_batch_replicas.py). The
-``langevin`` thermostat is the exception: the batched engine integrates it by BAOAB, the
-``ase`` engine by ASE's ``Langevin`` (another scheme), so the two paths sample the same
-ensemble with other trajectories. Either way a run's MD is keyed on its path
+Same seeds give the same trajectories on either path, to round-off, with every
+thermostat the batched engine has (Langevin, Bussi, Nosé–Hoover; heat ramps), NVE and
+FIRE: its integrators are the ``ase`` engine's on arrays
+(tests/test_campaign_batch_replicas.py, tests/test_md_batched.py). Round-off still grows
+in chaotic MD, so a run's MD is keyed on its path
 (:func:`elyte.campaign.hashing.batch_hash`).
 """
 

@@ -103,8 +103,7 @@ class Campaign(Spec):
         "on its device (CHGNet, SevenNet, MACE on a GPU; decided where `elyte run` runs), "
         "else one process each; true = always together (any potential; no npt, no BFGS); "
         "false = one process each. Same seeds: the same trajectories to round-off either "
-        "way (not with the langevin thermostat, which the engines integrate by different "
-        "schemes); changing it reruns the MD of those conditions.",
+        "way; changing it reruns the MD of those conditions.",
     )
     analyses: AnalysisSpec = Field(
         default_factory=AnalysisSpec, description="Observables computed per run."

@@ -1,9 +1,12 @@
 """The ``batched`` engine: R replicas of one system as arrays, one model call per step.
 
 Integrators (:mod:`elyte.md.engines.batched_integrators`, numpy float64): velocity Verlet
-(nve), Langevin BAOAB, Bussi stochastic velocity rescaling and a Nosé–Hoover chain (nvt;
-the first two also follow heat ramps, with a target per replica and step), and FIRE for a
-fixed-cell minimisation. NPT stages and BFGS run on the ``ase`` engine (ConfigError).
+(nve), Langevin (ASE's ``Langevin``, the Vanden-Eijnden–Ciccotti scheme the ``ase``
+engine runs), Bussi stochastic velocity rescaling and a Nosé–Hoover chain (nvt; the first
+two also follow heat ramps, with a target per replica and step), and FIRE for a
+fixed-cell minimisation. Each is the ``ase`` engine's integrator step for step, so the
+same seeds give the same trajectories on either engine, to round-off. NPT stages and
+BFGS run on the ``ase`` engine (ConfigError).
 
 The model is a :class:`~elyte.potentials.batched.BatchedPotential`: the calculator's
 family batching where elyte has one, else a loop over replicas. Each step calls it once

@@ -8,8 +8,10 @@ Units are ASE's: Å, amu, eV, ASE time (``units.fs``); ``kT`` in eV. Shapes: A r
 Degrees of freedom: every step projects each replica's centre-of-mass momentum out
 (:func:`remove_com`, ASE's ``FixCom.adjust_momenta``), so n_dof = 3N − 3, as the ``ase``
 engine counts them (:mod:`elyte.md.engines.ase_dynamics`). The projection is
-mass-weighted, i.e. orthogonal in √m-scaled velocities, so a Langevin kick projected with
-it is still isotropic Gaussian noise in the 3N − 3 remaining directions.
+mass-weighted, i.e. orthogonal in √m-scaled velocities, so the Langevin noise projected
+with it is still isotropic Gaussian noise in the 3N − 3 remaining directions. Langevin's
+random position increments also move the centre of mass; it is put back once per step
+(:func:`_hold_com`), as the ``ase`` engine's ``ComMomentum(hold_positions=True)`` does.
 
 Every step makes one force call (``force(q) -> (e, f)``) for all A replicas. Per-replica
 random numbers come from each replica's own generator in a fixed order, so replica r of
@@ -94,19 +96,52 @@ def _verlet(s: Dyn, prm: Params, force: Force) -> Dyn:
     return replace(s, q=q, p=remove_com(p + 0.5 * prm.dt * f, prm.m), f=f, e=e)
 
 
+def langevin_coefficients(
+    prm: Params, kT: np.ndarray
+) -> tuple[float, float, np.ndarray, np.ndarray, np.ndarray]:
+    """(c1, c2, c3, c4, c5) of ASE's ``Langevin.updatevars`` at friction 1/τ and targets
+    ``kT`` (A,) eV: c1, c2 scalars, c3–c5 (A, N, 1) (σ = √(2 kT γ / m) per replica and
+    atom), computed with ASE's expressions in ASE's order so that they agree bit for bit."""
+    dt, fr = prm.dt, 1.0 / prm.tau
+    sigma = np.sqrt(2 * kT[:, None, None] * fr / prm.m[None, :, None])
+    c1 = dt / 2.0 - dt * dt * fr / 8.0
+    c2 = dt * fr / 2 - dt * dt * fr * fr / 8.0
+    c3 = np.sqrt(dt) * sigma / 2.0 - dt**1.5 * fr * sigma / 8.0
+    c5 = dt**1.5 * sigma / (2 * np.sqrt(3))
+    c4 = fr / 2.0 * c5
+    return c1, c2, c3, c4, c5
+
+
+def _hold_com(x: np.ndarray, new: np.ndarray, m: np.ndarray) -> np.ndarray:
+    """``new`` (A, N, 3) shifted so that each replica's centre of mass is that of ``x``
+    (ASE's ``FixCom.adjust_positions``, replica by replica: the same dot products)."""
+    total = m.sum()
+    diff = np.stack([m @ xr / total - m @ nr / total for xr, nr in zip(x, new, strict=True)])
+    return new + diff[:, None, :]
+
+
 def _langevin(s: Dyn, prm: Params, force: Force, kT: np.ndarray, rngs) -> Dyn:
-    """BAOAB (Leimkuhler–Matthews) with friction 1/τ; the O step draws N×3 normals per
-    replica from that replica's generator."""
+    """ASE's ``Langevin`` (Vanden-Eijnden–Ciccotti, friction γ = 1/τ) with the ``ase``
+    engine's centre-of-mass handling (``fixcm=False`` with ``ComMomentum(hold_positions=
+    True)``), step for step: each replica draws ξ then η, (N, 3) standard normals, from
+    its own generator; half kick with −c2 v friction and c3 ξ − c4 η; drift by dt v + c5 η,
+    the centre of mass put back where it was; v recomputed from the held positions; force
+    call; second half kick; COM momentum projected out."""
     m3 = prm.m[None, :, None]
-    c1 = math.exp(-prm.dt / prm.tau)
-    c2 = math.sqrt(1.0 - c1 * c1)
-    p = s.p + 0.5 * prm.dt * s.f
-    q = s.q + 0.5 * prm.dt * p / m3
-    xi = np.stack([g.standard_normal(p.shape[1:]) for g in rngs])
-    p = remove_com(c1 * p + c2 * np.sqrt(m3 * kT[:, None, None]) * xi, prm.m)
-    q = q + 0.5 * prm.dt * p / m3
+    # from this step's targets: on a heat ramp the ase engine calls set_temperature (hence
+    # updatevars) before every step, so its coefficients are these
+    c1, c2, c3, c4, c5 = langevin_coefficients(prm, kT)
+    v = s.p / m3
+    draws = [(g.standard_normal(v.shape[1:]), g.standard_normal(v.shape[1:])) for g in rngs]
+    xi, eta = np.stack([d[0] for d in draws]), np.stack([d[1] for d in draws])
+    rnd_pos = c5 * eta
+    rnd_vel = c3 * xi - c4 * eta
+    v = v + (c1 * s.f / m3 - c2 * v + rnd_vel)
+    q = _hold_com(s.q, s.q + prm.dt * v + rnd_pos, prm.m)
+    v = (q - s.q - rnd_pos) / prm.dt
     e, f = force(q)
-    return replace(s, q=q, p=remove_com(p + 0.5 * prm.dt * f, prm.m), f=f, e=e)
+    v = v + (c1 * f / m3 - c2 * v + rnd_vel)
+    return replace(s, q=q, p=remove_com(v * m3, prm.m), f=f, e=e)
 
 
 def bussi_alpha(ke: np.ndarray, kT: np.ndarray, prm: Params, rngs) -> np.ndarray:
