@@ -108,7 +108,9 @@ def one_seed(seed: int, work: Path, log) -> list[dict]:
             ref.append(b.get_forces())
         calcs = load_committee([folder / m for m in h["committee"]["models"]])
         _, forces = predict(calcs, frames)
-        err = np.array([np.linalg.norm(f[0] - r, axis=1).max() for f, r in zip(forces, ref)])
+        err = np.array(
+            [np.linalg.norm(f[0] - r, axis=1).max() for f, r in zip(forces, ref, strict=True)]
+        )
         train = store.frames("initial") + [
             a for a in store.frames("active") if a.info["iteration"] < it
         ]

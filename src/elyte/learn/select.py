@@ -249,4 +249,6 @@ def _environments(frames, r_cut, bins, elements) -> dict[int, np.ndarray]:
         x = local_environments(a, r_cut, bins, elements)
         for z in set(int(v) for v in a.numbers):
             per[z].append(x[a.numbers == z])
-    return {z: np.concatenate(v) if v else np.zeros((0, len(elements) * bins)) for z, v in per.items()}
+    return {
+        z: np.concatenate(v) if v else np.zeros((0, len(elements) * bins)) for z, v in per.items()
+    }

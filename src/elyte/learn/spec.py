@@ -44,6 +44,19 @@ class CommitteeModelSpec(Spec):
     )
     finetune_epochs: int = Field(40, ge=1, description="Epochs of each fine-tuning.")
     finetune_lr: float = Field(0.005, gt=0, description="Adam learning rate of fine-tuning.")
+    member_r_max: list[Annotated[float, Field(gt=1.0, le=8.0)]] | None = Field(
+        None,
+        description="A heterogeneous committee: one cutoff radius (Å) per member, e.g. "
+        "[4.0, 3.5, 4.5] (member 0, which drives the MD, first); members that differ in "
+        "architecture disagree where they extrapolate, where members of one architecture "
+        "trained on the same frames are wrong alike (benchmarks/al_signal.py); None: "
+        "every member uses r_max.",
+    )
+    member_channels: list[Annotated[int, Field(ge=1, le=256)]] | None = Field(
+        None,
+        description="A heterogeneous committee: num_channels per member, e.g. [8, 8, 16]; "
+        "None: every member uses num_channels.",
+    )
 
 
 class LearnSpec(Spec):
@@ -236,6 +249,13 @@ class LearnSpec(Spec):
             raise ValueError(
                 f"trust_lower ({self.trust_lower}) must be below trust_upper ({self.trust_upper})"
             )
+        for key in ("member_r_max", "member_channels"):
+            v = getattr(self.model, key)
+            if v is not None and len(v) != self.committee_size:
+                raise ValueError(
+                    f"model.{key} has {len(v)} entries but committee_size is "
+                    f"{self.committee_size}; give one per member"
+                )
         if self.seeds is not None and len(self.seeds) != self.committee_size:
             raise ValueError(
                 f"seeds has {len(self.seeds)} entries but committee_size is {self.committee_size}"
