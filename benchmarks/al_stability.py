@@ -132,7 +132,16 @@ from elyte.systems.build import build_system
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG = ROOT / "examples" / "learn" / "learn_water_spcfw.toml"
 METRICS = ("stable_fraction", "median_trip_ps", "force_rmse", "p95", "max", "goo_mae")
-LOOP = {"uncertainty": "pool", "onthefly": "onthefly", "random": "random", "initial": None}
+LOOP = {
+    "uncertainty": "pool",
+    "seeds_only": "pool",  # the same, a committee of one architecture (seeds differ)
+    "onthefly": "onthefly",
+    "random": "random",
+    "initial": None,
+}
+# a heterogeneous committee (member 0, which drives the MD, is the file's model): its
+# disagreement tracks member 0's true error better than seeds alone (al_signal.py)
+HETERO = {"member_r_max": [4.0, 3.5, 4.5], "member_channels": [8, 8, 16]}
 ESCALATE = {"escalate_levels": 2, "escalate_at": 0.5, "escalate_temperature_step": 100.0}
 # the trust window of these committees: the file's [0.1, 1.5) eV/Å puts every explored
 # frame of a 2-to-34-label committee in the window (its max-atom deviation is 0.6-2.9
@@ -146,9 +155,12 @@ LEAN_MODEL = {"epochs": 25, "finetune_epochs": 10}
 QUIET = lambda m: None  # noqa: E731
 
 
-def _spec(base: LearnSpec, seed: int, budgets: list[int], selection: str) -> LearnSpec:
+def _spec(
+    base: LearnSpec, seed: int, budgets: list[int], selection: str, hetero: bool = True
+) -> LearnSpec:
     cap = budgets[0]
     data = base.model_dump()
+    model = {**data["model"], **LEAN_MODEL, **(HETERO if hetero else {})}
     n_runs = len(base.temperatures) * len(base.cell_scales)
     if selection == "onthefly":  # one label per run at most: runs enough to fill cap
         data["runs_per_temperature"] = -(-cap // n_runs)
@@ -157,7 +169,7 @@ def _spec(base: LearnSpec, seed: int, budgets: list[int], selection: str) -> Lea
             **ESCALATE,
             **TRUST,
             **LEAN,
-            "model": {**data["model"], **LEAN_MODEL},
+            "model": model,
             "seed": seed,
             "seeds": [seed + 100 * k for k in range(base.committee_size)],
             "selection": selection,
@@ -209,9 +221,10 @@ def run_task(seed: int, strategy: str, budgets: list[int], p, work: str, g_ref) 
         out = _initial(base, seed, budgets, p, work, start, oracle_calc, g_ref)
     else:
         out = {}
-        spec = _spec(base, seed, budgets, LOOP[strategy])
+        spec = _spec(base, seed, budgets, LOOP[strategy], hetero=strategy != "seeds_only")
         folder = Path(work) / f"s{seed}_{strategy}"
         summary = run_learn(spec, folder, log=QUIET)
+        out["learn_s"] = time.perf_counter() - t0
         history = summary["iterations"]
         for b in budgets:
             it = b // spec.cap
@@ -223,8 +236,9 @@ def run_task(seed: int, strategy: str, budgets: list[int], p, work: str, g_ref) 
                 )
             n_lab = used["n_train"] - spec.initial_frames
             calcs = load_committee([folder / m for m in used["models"]])
+            t1 = time.perf_counter()
             judged = _judge(spec, start, calcs, oracle_calc, p, seed, g_ref)
-            out[b] = {"labels": n_lab, **judged}
+            out[b] = {"labels": n_lab, "judge_s": time.perf_counter() - t1, **judged}
         out["levels"] = [h["level"] for h in history]
         out["accurate_fraction"] = [h["accurate_fraction"] for h in history]
     return {"seed": seed, "strategy": strategy, "seconds": time.perf_counter() - t0, "by": out}
@@ -249,8 +263,9 @@ def _initial(base, seed, budgets, p, work, start, oracle_calc, g_ref) -> dict:
         folder = Path(work) / f"s{seed}_initial" / f"b{b}"
         models = train_committee(spec, train, folder, QUIET, previous=previous, bootstrap_seed=b)
         previous = models
+        t1 = time.perf_counter()
         judged = _judge(spec, start, load_committee(models), oracle_calc, p, seed, g_ref)
-        out[b] = {"labels": b, **judged}
+        out[b] = {"labels": b, "judge_s": time.perf_counter() - t1, **judged}
     return out
 
 
