@@ -23,7 +23,7 @@ largest true error of that run is among its last two sampled frames (the trip re
 Run: ``PYTHONPATH=src OMP_NUM_THREADS=1 python benchmarks/al_signal.py --seeds 0``.
 
 Measured 2026-12-07, seeds 0 and 1 (one process each, under ``nice``, 2 shared cores at
-load 4-13; ~9 and ~15 min wall, most of it training the extra committees). The loop's
+load 4-13; ~6 and ~16 min wall, most of it training the extra committees). The loop's
 committee is the fine-tuned chain of one architecture (r_max 4 Å, 8 channels, seeds
 differ; 25/10 epochs); ``bootstrap`` and ``hetero`` were trained from scratch (25
 epochs) on the same labels, ``hetero`` with members (r_max, channels) = (3.5, 8),
@@ -37,19 +37,20 @@ iteration's explored frames (17-30 frames: a ρ has a standard error of about 0.
     | 0 | 2 | 14 | 26 | 4.3 | +0.58 | +0.79 | +0.83 | +0.74 | +0.79 | +0.84 |
     | 1 | 0 | 2 | 20 | 13.1 | +0.62 | +0.44 | +0.09 | +0.11 | +0.40 | +0.07 |
     | 1 | 1 | 10 | 20 | 3.3 | +0.54 | +0.86 | +0.96 | +0.78 | +0.76 | +0.91 |
+    | 1 | 2 | 18 | 22 | 2.5 | +0.64 | +0.86 | +0.89 | +0.80 | +0.76 | +0.88 |
 
 Plainly: with 2 labels no signal ranks the frames reliably (every ρ within about two
 standard errors of zero or of each other; the true errors are 10-13 eV/Å everywhere).
 From 6 labels on, the heterogeneous committee tracks the error best in all three
-iterations (ρ 0.77, 0.83, 0.96 against the seeds-only committee's 0.54, 0.58, 0.54);
-bootstrap and novelty catch up from 10-14 labels (0.74-0.86); combining novelty with a
+iterations (ρ 0.77, 0.83, 0.96, 0.89 against the seeds-only committee's 0.54, 0.58,
+0.54, 0.64); bootstrap and novelty come close from 10-18 labels (0.74-0.86); combining novelty with a
 committee (rank average) never beats the heterogeneous committee alone. The
 model-free novelty is weak while the training set is a few rattled copies of one
 frame (ρ ≈ 0.1-0.2): everything explored is novel then. Caveat: ``hetero`` and
 ``bootstrap`` were trained from scratch, the loop's committee is fine-tuned from its
 last members, so part of their advantage may be from-scratch diversity; the stability
 benchmark (``al_stability.py``) uses fine-tuned heterogeneous chains. Trip region: in
-14 of 20 runs that tripped a monitor, the frame with the largest true error was one of
+18 of 24 runs that tripped a monitor, the frame with the largest true error was one of
 the run's last two samples (the rule "tripped frames first" is right).
 """
 
