@@ -28,9 +28,10 @@ committee is the fine-tuned chain of one architecture (r_max 4 Å, 8 channels, s
 differ; 25/10 epochs); ``bootstrap`` and ``hetero`` were trained from scratch (25
 epochs) on the same labels, ``hetero`` with members (r_max, channels) = (3.5, 8),
 (4.0, 16), (4.5, 8). Spearman ρ with member 0's true max-atom force error over each
-iteration's explored frames (17-30 frames: a ρ has a standard error of about 0.2)::
+iteration's explored frames (17-30 frames: a ρ has a standard error of about 0.2);
+err: median true error, eV/Å; c+n, h+n: rank averages with novelty::
 
-    | seed | it | labels | frames | true err median | committee | bootstrap | hetero | novelty | rank avg (comm+nov) | rank avg (het+nov) |
+    | seed | it | labels | frames | err | comm | boot | het | novel | c+n | h+n |
     |---|---|---|---|---|---|---|---|---|---|---|
     | 0 | 0 | 2 | 30 | 10.2 | −0.00 | −0.15 | +0.11 | +0.19 | +0.11 | +0.25 |
     | 0 | 1 | 6 | 17 | 8.8 | +0.54 | +0.29 | +0.77 | +0.18 | +0.36 | +0.59 |
@@ -45,8 +46,8 @@ From 6 labels on, the heterogeneous committee tracks the error best in all four
 iterations (ρ 0.77, 0.83, 0.96, 0.89 against the seeds-only committee's 0.54, 0.58,
 0.54, 0.64); bootstrap and novelty come close from 10-18 labels (0.74-0.86);
 combining novelty with a committee (rank average) is never clearly better than the
-heterogeneous committee alone (within 0.15 either way). The model-free novelty is weak while the training set is a few rattled copies of one
-frame (ρ ≈ 0.1-0.2): everything explored is novel then. Caveat: ``hetero`` and
+heterogeneous committee alone (within 0.15 either way). The model-free novelty is
+weak while the training set is a few rattled copies of one frame (ρ ≈ 0.1-0.2): everything explored is novel then. Caveat: ``hetero`` and
 ``bootstrap`` were trained from scratch, the loop's committee is fine-tuned from its
 last members, so part of their advantage may be from-scratch diversity; the stability
 benchmark (``al_stability.py``) uses fine-tuned heterogeneous chains. Trip region: in

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from ase.geometry import get_distances
 from cli_helpers import learn_refusal
+from optional import need
 
 from elyte.learn.cards import _member_model
 from elyte.learn.committee import hyper_parameters
@@ -107,3 +108,34 @@ def test_heterogeneous_committee_gives_each_member_its_architecture():
 def test_bad_heterogeneous_keys_exit_2_naming_the_key(tmp_path, capsys, extra, named):
     printed = learn_refusal(tmp_path, capsys, extra)
     assert named in printed
+
+
+@pytest.mark.slow
+def test_heterogeneous_members_are_trained_with_their_own_cutoff_and_channels(tmp_path, water):
+    """A real (1-epoch) training: each member's mace model carries its r_max and width."""
+    need("mace")
+    import torch
+    from ase.calculators.singlepoint import SinglePointCalculator
+
+    from elyte.learn.committee import train_committee
+    from elyte.learn.oracle import Oracle
+
+    spec = load_learn_spec(CONFIG)
+    data = spec.model_dump()
+    data["model"] |= {"epochs": 1, "member_r_max": [4.0, 3.5], "member_channels": [8, 16]}
+    data |= {"committee_size": 2, "seeds": [0, 1]}
+    het = type(spec).model_validate(data)
+    oracle = Oracle("spcfw").make()
+    frames = []
+    for s in range(2):
+        a = _rattled(water, 0.02, s)
+        a.calc = oracle
+        e, f = a.get_potential_energy(), a.get_forces()
+        a.calc = SinglePointCalculator(a, energy=e, forces=f)
+        frames.append(a)
+    models = train_committee(het, frames, tmp_path, log=lambda m: None)
+    got = []
+    for m in models:
+        net = torch.load(m, weights_only=False, map_location="cpu")
+        got.append((float(net.r_max), int(net.node_embedding.linear.irreps_out.dim)))
+    assert got == [(4.0, 8), (3.5, 16)]
