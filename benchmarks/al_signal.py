@@ -44,15 +44,16 @@ Plainly: with 2 labels no signal ranks the frames reliably (every ρ within abou
 standard errors of zero or of each other; the true errors are 10-13 eV/Å everywhere).
 From 6 labels on, the heterogeneous committee tracks the error best in all four
 iterations (ρ 0.77, 0.83, 0.96, 0.89 against the seeds-only committee's 0.54, 0.58,
-0.54, 0.64); bootstrap and novelty come close from 10-18 labels (0.74-0.86);
-combining novelty with a committee (rank average) is never clearly better than the
-heterogeneous committee alone (within 0.15 either way). The model-free novelty is
-weak while the training set is a few rattled copies of one frame (ρ ≈ 0.1-0.2): everything explored is novel then. Caveat: ``hetero`` and
-``bootstrap`` were trained from scratch, the loop's committee is fine-tuned from its
-last members, so part of their advantage may be from-scratch diversity; the stability
-benchmark (``al_stability.py``) uses fine-tuned heterogeneous chains. Trip region: in
-18 of 24 runs that tripped a monitor, the frame with the largest true error was one of
-the run's last two samples (the rule "tripped frames first" is right).
+0.54, 0.64); bootstrap and novelty come close from 10-18 labels (0.74-0.86); combining
+novelty with a committee (rank average) is never clearly better than the heterogeneous
+committee alone (within 0.15 either way). The model-free novelty is weak while the
+training set is a few rattled copies of one frame (ρ ≈ 0.1-0.2): everything explored is
+novel then. Caveat: ``hetero`` and ``bootstrap`` were trained from scratch, the loop's
+committee is fine-tuned from its last members, so part of their advantage may be
+from-scratch diversity; the stability benchmark (``al_stability.py``) uses fine-tuned
+heterogeneous chains. Trip region: in 18 of 24 runs that tripped a monitor, the frame
+with the largest true error was one of the run's last two samples (the rule "tripped
+frames first" is right).
 """
 
 from __future__ import annotations
