@@ -160,7 +160,8 @@ def _spec(
 ) -> LearnSpec:
     cap = budgets[0]
     data = base.model_dump()
-    model = {**data["model"], **LEAN_MODEL, **(HETERO if hetero else {})}
+    one_arch = {k: None for k in HETERO}
+    model = {**data["model"], **LEAN_MODEL, **(HETERO if hetero else one_arch)}
     n_runs = len(base.temperatures) * len(base.cell_scales)
     if selection == "onthefly":  # one label per run at most: runs enough to fill cap
         data["runs_per_temperature"] = -(-cap // n_runs)
