@@ -92,11 +92,14 @@ strategies are 0.83 stable against 0.40 for rattled initial frames (+0.43 [−0.
 +1.10], wide over 5 seeds), they survive longer (+0.016 ps [+0.003, +0.030]) and at 8
 labels their worst MD-visited error is 24 eV/Å smaller ([−41, −7]).
 
-Random's rows at 8 and 16 labels and the initial rows equal the first session's to the
-digit: member 0 (the only model the judge uses) is the same model in both sessions and
-random picks do not depend on the other members, so the heterogeneous committee changes
-nothing for them; the first session's uncertainty (one-architecture committee, budgets
-8/16/24) had 0.17 / 0.37 / 0.57 stable at 8 / 16 / 24 labels.
+Random's row at 8 labels and initial's at 8 and 16 equal the first session's to the
+digit (a reproducibility check: member 0, the only model the judge uses, is the same
+model in both sessions, and random picks do not depend on the other members); random's
+later rows differ because the committee's accurate fraction decides when exploration
+escalates. The first session's uncertainty (one-architecture committee, budgets
+8/16/24) had 0.17 / 0.37 / 0.57 stable at 8 / 16 / 24 labels; ``seeds_only`` was not
+re-run at 32 labels in this protocol (time), so the heterogeneous committee's own effect
+on stability is not measured apart from the budget.
 
 Why selection cannot beat random here: ``benchmarks/al_signal.py`` measured that the
 heterogeneous committee's deviation ranks the explored frames by member 0's true error
