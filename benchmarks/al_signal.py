@@ -51,9 +51,9 @@ training set is a few rattled copies of one frame (ρ ≈ 0.1-0.2): everything e
 novel then. Caveat: ``hetero`` and ``bootstrap`` were trained from scratch, the loop's
 committee is fine-tuned from its last members, so part of their advantage may be
 from-scratch diversity; the stability benchmark (``al_stability.py``) uses fine-tuned
-heterogeneous chains. Trip region: in 18 of 24 runs that tripped a monitor, the frame
-with the largest true error was one of the run's last two samples (the rule "tripped
-frames first" is right).
+heterogeneous chains (members (4.0, 8), (3.5, 8), (4.5, 16)). Trip region: in 18 of 24
+runs that tripped a monitor, the frame with the largest true error was one of the run's
+last two samples (the rule "tripped frames first" is right).
 """
 
 from __future__ import annotations
