@@ -28,6 +28,11 @@ def learn_command(config: Config, out: Out) -> None:
 
     selection ("pool"; or "random", "stream", "onthefly"), per_run_cap (none).
 
+    model.member_r_max, model.member_channels (none: one architecture): a
+    heterogeneous committee, one cutoff (Å) / channel count per member, e.g.
+    [4.0, 3.5, 4.5] and [8, 8, 16]; its disagreement tracks the true error
+    better than seeds alone (benchmarks/al_signal.py).
+
     escalate_levels (0: off): level L explores at temperatures + L ×
     escalate_temperature_step (100 K) in cells scaled by 1 − L ×
     escalate_cell_step (0.02); one level up once an exploration is accurate on

@@ -58,7 +58,7 @@ def write_model_cards(
             "family": done.get("family", "mace"),
             "member": k,
             "seed": spec.member_seeds[k],
-            "hyper_parameters": spec.model.model_dump(mode="json"),
+            "hyper_parameters": _member_model(spec, k),
             "finetuned_from": done.get("finetuned_from"),
             "training_data": {
                 "n_frames": len(committee["train_ids"]),
@@ -89,6 +89,15 @@ def write_model_cards(
         atomic_write_text(folder / f"member_{k}.card.md", _markdown(card))
         paths.append(str((folder / f"member_{k}.card.json").relative_to(out)))
     return paths
+
+
+def _member_model(spec: LearnSpec, k: int) -> dict[str, Any]:
+    """Member k's model table: a heterogeneous committee's r_max / channels filled in."""
+    hp = spec.model.model_dump(mode="json")
+    for key, per in (("r_max", "member_r_max"), ("num_channels", "member_channels")):
+        if hp.get(per) is not None:
+            hp[key] = hp[per][k]
+    return hp
 
 
 def _markdown(card: dict[str, Any]) -> str:

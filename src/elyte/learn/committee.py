@@ -29,13 +29,20 @@ from elyte.learn.spec import LearnSpec
 from elyte.training.mace_train import MaceHyperParameters, run_mace_training
 
 
-def hyper_parameters(spec: LearnSpec, seed: int, finetune: bool = False) -> MaceHyperParameters:
-    """mace hyper-parameters of one member (fine-tuning: its own epochs and rate)."""
+def hyper_parameters(
+    spec: LearnSpec, seed: int, finetune: bool = False, member: int | None = None
+) -> MaceHyperParameters:
+    """mace hyper-parameters of one member (fine-tuning: its own epochs and rate).
+
+    ``member``: its index, for a heterogeneous committee (``model.member_r_max``,
+    ``model.member_channels``); None: the shared architecture."""
     m = spec.model
     return MaceHyperParameters(
-        num_channels=m.num_channels,
+        num_channels=m.num_channels
+        if m.member_channels is None or member is None
+        else m.member_channels[member],
         max_L=m.max_L,
-        r_max=m.r_max,
+        r_max=m.r_max if m.member_r_max is None or member is None else m.member_r_max[member],
         num_interactions=m.num_interactions,
         correlation=m.correlation,
         radial_mlp=list(m.radial_mlp),
@@ -90,7 +97,7 @@ def train_committee(
             data,
             data,  # validation = training frames: mace keeps the epoch that fits them best
             out,
-            hyper_parameters(spec, seed, finetune=start is not None),
+            hyper_parameters(spec, seed, finetune=start is not None, member=k),
             name=f"member{k}",
             device=spec.device,
             foundation_model=start,

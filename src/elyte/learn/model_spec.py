@@ -6,7 +6,7 @@ Split from :mod:`elyte.learn.spec` (which re-exports it) to keep modules small.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
@@ -15,6 +15,8 @@ from elyte.spec import Spec
 #: architecture keys of a MACE member; a SevenNet member's architecture is its checkpoint's
 MACE_ONLY = (
     "num_channels",
+    "member_r_max",
+    "member_channels",
     "max_L",
     "r_max",
     "num_interactions",
@@ -66,6 +68,19 @@ class CommitteeModelSpec(Spec):
     )
     finetune_epochs: int = Field(40, ge=1, description="Epochs of each fine-tuning.")
     finetune_lr: float = Field(0.005, gt=0, description="Adam learning rate of fine-tuning.")
+    member_r_max: list[Annotated[float, Field(gt=1.0, le=8.0)]] | None = Field(
+        None,
+        description="A heterogeneous committee: one cutoff radius (Å) per member, e.g. "
+        "[4.0, 3.5, 4.5] (member 0, which drives the MD, first); members that differ in "
+        "architecture disagree where they extrapolate, where members of one architecture "
+        "trained on the same frames are wrong alike (benchmarks/al_signal.py); None: "
+        "every member uses r_max.",
+    )
+    member_channels: list[Annotated[int, Field(ge=1, le=256)]] | None = Field(
+        None,
+        description="A heterogeneous committee: num_channels per member, e.g. [8, 8, 16]; "
+        "None: every member uses num_channels.",
+    )
 
     @model_validator(mode="after")
     def _family_keys(self) -> CommitteeModelSpec:

@@ -182,3 +182,73 @@ class StreamSelector:
             self.picked.append(index)
             self.last_step = step
         return "candidate"
+
+
+def local_environments(
+    atoms: Atoms, r_cut: float = 4.0, bins: int = 16, elements: Sequence[int] | None = None
+) -> np.ndarray:
+    """Per-atom descriptor (N, n_elements × bins): smooth radial density by neighbour element.
+
+    For atom i and neighbour element e, ρ_ie(r_k) = Σ_j∈e exp(−(r_k − d_ij)²/2σ²) fc(d_ij)
+    / r_k², at ``bins`` centres r_k from 0.6 Å to ``r_cut`` Å (σ = their spacing; fc the
+    cosine cutoff; minimum-image distances under the cell's pbc). Dividing by r² weighs a
+    neighbour by its shell's volume, so one close contact counts more than the many
+    neighbours far out. ``elements`` (default those present, sorted): give the union over
+    frames so descriptors compare. Invariant to rotation, translation and permutation.
+    """
+    from ase.neighborlist import neighbor_list
+
+    elems = sorted(set(int(x) for x in atoms.numbers) if elements is None else set(elements))
+    centres = np.linspace(0.6, r_cut, bins)
+    sigma = centres[1] - centres[0]
+    i, j, d = neighbor_list("ijd", atoms, r_cut)
+    fc = 0.5 * (np.cos(np.pi * d / r_cut) + 1.0)
+    g = np.exp(-((centres[None, :] - d[:, None]) ** 2) / (2 * sigma**2)) * fc[:, None]
+    g /= centres[None, :] ** 2
+    out = np.zeros((len(atoms), len(elems), bins))
+    zj = atoms.numbers[j]
+    for e_k, e in enumerate(elems):
+        m = zj == e
+        np.add.at(out[:, e_k, :], i[m], g[m])
+    return out.reshape(len(atoms), -1)
+
+
+def _nearest(x: np.ndarray, ref: np.ndarray) -> np.ndarray:
+    """(len(x),) Euclidean distance of each row of ``x`` to its nearest row of ``ref``."""
+    if len(ref) == 0:
+        return np.full(len(x), np.inf)
+    from scipy.spatial import cKDTree
+
+    return cKDTree(ref).query(x)[0]
+
+
+def novelty(
+    frames: Sequence[Atoms], train: Sequence[Atoms], r_cut: float = 4.0, bins: int = 16
+) -> np.ndarray:
+    """(F,) model-free extrapolation score of each frame against the training frames.
+
+    Per atom, the distance (:func:`local_environments`) to the nearest training-set
+    environment of an atom of the same element; per frame, the max over its atoms (inf
+    when an element never occurs in training). Large: the frame holds a local
+    environment the committee never saw — a signal that, unlike a committee's
+    disagreement, does not need the members to be wrong differently.
+    """
+    elements = sorted({int(z) for a in [*frames, *train] for z in a.numbers})
+    ref = _environments(train, r_cut, bins, elements)
+    out = np.zeros(len(frames))
+    for f, a in enumerate(frames):
+        x = local_environments(a, r_cut, bins, elements)
+        out[f] = max(float(_nearest(x[a.numbers == z], ref[z]).max()) for z in set(a.numbers))
+    return out
+
+
+def _environments(frames, r_cut, bins, elements) -> dict[int, np.ndarray]:
+    """Per element, the stacked environments of all its atoms in ``frames``."""
+    per: dict[int, list[np.ndarray]] = {int(z): [] for z in elements}
+    for a in frames:
+        x = local_environments(a, r_cut, bins, elements)
+        for z in set(int(v) for v in a.numbers):
+            per[z].append(x[a.numbers == z])
+    return {
+        z: np.concatenate(v) if v else np.zeros((0, len(elements) * bins)) for z, v in per.items()
+    }

@@ -213,6 +213,13 @@ class LearnSpec(Spec):
             raise ValueError(
                 f"trust_lower ({self.trust_lower}) must be below trust_upper ({self.trust_upper})"
             )
+        for key in ("member_r_max", "member_channels"):
+            v = getattr(self.model, key)
+            if v is not None and len(v) != self.committee_size:
+                raise ValueError(
+                    f"model.{key} has {len(v)} entries but committee_size is "
+                    f"{self.committee_size}; give one per member"
+                )
         if self.seeds is not None and len(self.seeds) != self.committee_size:
             raise ValueError(
                 f"seeds has {len(self.seeds)} entries but committee_size is {self.committee_size}"
