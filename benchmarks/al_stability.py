@@ -217,10 +217,15 @@ def _judge(spec, start, calcs, oracle_calc, p, seed, g_ref) -> dict:
     }
 
 
+def _oracle(base: LearnSpec):
+    """The config's oracle as an in-process ASE calculator (SPC/Fw, or GFN2-xTB)."""
+    return Oracle(base.oracle, base.oracle_kwargs).make()
+
+
 def reference_goo(p: StabilityProtocol):
-    """O–O g(r) of the stability runs at T driven by SPC/Fw itself (the ground truth)."""
+    """O–O g(r) of the stability runs at T driven by the oracle itself (the ground truth)."""
     base = load_learn_spec(CONFIG)
-    oracle_calc = Oracle("spcfw").make()
+    oracle_calc = _oracle(base)
     start = build_system(base.system, seed=0)
     runs, frames, metas = stability_runs(base, start, [oracle_calc, oracle_calc], p, 999)
     assert all(r["censored"] for r in runs), "the oracle's own MD tripped: monitors too tight"
@@ -230,7 +235,7 @@ def reference_goo(p: StabilityProtocol):
 def run_task(seed: int, strategy: str, budgets: list[int], p, work: str, g_ref) -> dict:
     """One (seed, strategy): its committees at every budget, each judged."""
     base = load_learn_spec(CONFIG)
-    oracle_calc = Oracle("spcfw").make()
+    oracle_calc = _oracle(base)
     start = build_system(base.system, seed=0)
     t0 = time.perf_counter()
     if LOOP[strategy] is None:
@@ -361,6 +366,20 @@ def main() -> None:
     ap.add_argument("--steps", type=int, default=150, help="MD steps per stability run")
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument(
+        "--config",
+        type=Path,
+        default=CONFIG,
+        help="learn file (default: SPC/Fw water; examples/learn/learn_licl.toml: GFN2-xTB)",
+    )
+    ap.add_argument(
+        "--epochs",
+        type=int,
+        nargs=2,
+        default=[LEAN_MODEL["epochs"], LEAN_MODEL["finetune_epochs"]],
+        metavar=("FIRST", "FINETUNE"),
+        help="training epochs of the first committee and of each fine-tuning",
+    )
+    ap.add_argument(
         "--strategies", nargs="+", default=["uncertainty", "random", "initial"], choices=LOOP
     )
     ap.add_argument("--quick", action="store_true", help="2 seeds, budgets 8 16, 1 × 100 steps")
@@ -380,6 +399,10 @@ def main() -> None:
     if any(b % args.budgets[0] for b in args.budgets):
         sys.exit("budgets must be multiples of the first (labels per iteration)")
     os.nice(10)  # a shared machine (the workers inherit it)
+    # the workers are forked after this, so they train with these epochs
+    LEAN_MODEL.update(epochs=args.epochs[0], finetune_epochs=args.epochs[1])
+    global CONFIG
+    CONFIG = args.config.resolve()
     p = StabilityProtocol(n_runs=args.runs, steps=args.steps)
     t0 = time.perf_counter()
     g_ref = reference_goo(p)
