@@ -81,14 +81,17 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sys
 import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 
 import numpy as np
-from ase.calculators.singlepoint import SinglePointCalculator
 from scipy import stats
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from al_stability import _interval, _labelled, judge_with_frames, reference_goo  # noqa: E402
 
 from elyte.learn.committee import load_committee, train_committee
 from elyte.learn.oracle import Oracle, bare
@@ -96,12 +99,6 @@ from elyte.learn.sevennet_members import sevennet_calculator
 from elyte.learn.spec import LearnSpec, learn_spec_from_dict, load_learn_spec
 from elyte.learn.stability import (
     StabilityProtocol,
-    goo,
-    gr_difference,
-    md_visited_errors,
-    stability_runs,
-    summarise_runs,
-    untripped_frames_at_t,
 )
 from elyte.learn.uncertainty import atom_force_std
 from elyte.potentials.shipped import sevennet0_weights
@@ -127,6 +124,7 @@ def _spec(base: LearnSpec, seed: int, family: str, members: int, n0: int, ft_epo
         }
     else:  # the file's tiny MACE model, al_stability's lean epochs
         model = {**data["model"], "epochs": 25, "finetune_epochs": 10}
+        model.update(member_r_max=None, member_channels=None)  # one architecture, as measured
     data.update(
         {
             "model": model,
@@ -138,14 +136,6 @@ def _spec(base: LearnSpec, seed: int, family: str, members: int, n0: int, ft_epo
         }
     )
     return learn_spec_from_dict(data)
-
-
-def _labelled(frames: list, oracle_calc) -> list:
-    for a in frames:
-        a.calc = oracle_calc
-        e, f = a.get_potential_energy(), a.get_forces()
-        a.calc = SinglePointCalculator(a, energy=e, forces=f)
-    return frames
 
 
 def _rattles(start, n: int, rng) -> list:
@@ -177,33 +167,11 @@ def signal_correlation(frames: list, calcs: list, oracle_calc, n_max: int) -> fl
 
 
 def judge(spec, start, calcs, oracle_calc, p: StabilityProtocol, seed: int, g_ref) -> dict:
+    """al_stability's judge, plus the committee's signal correlation and the time."""
     t0 = time.perf_counter()
-    runs, frames, metas = stability_runs(spec, start, [calcs[0], calcs[0]], p, seed)
-    s = summarise_runs(runs)
-    err = md_visited_errors(frames, calcs[0], oracle_calc, p.n_error_frames)
-    g = goo(untripped_frames_at_t(frames, metas, runs, "T"))
+    judged, frames = judge_with_frames(spec, start, calcs, oracle_calc, p, seed, g_ref)
     rho = signal_correlation(frames, calcs, oracle_calc, p.n_error_frames)
-    return {
-        "stable_fraction": s["stable_fraction"],
-        "stable_by_condition": {c: v["stable_fraction"] for c, v in s["conditions"].items()},
-        "median_trip_ps": s["median_time_to_trip_ps"],
-        "force_rmse": err["force_rmse"],
-        "p95": err["p95"],
-        "max": err["max"],
-        "rho": rho,
-        **gr_difference(g, g_ref),
-        "judge_s": time.perf_counter() - t0,
-    }
-
-
-def reference_goo(p: StabilityProtocol):
-    """O–O g(r) of the 300 K stability runs driven by SPC/Fw itself (the ground truth)."""
-    base = load_learn_spec(CONFIG)
-    oracle_calc = Oracle("spcfw").make()
-    start = build_system(base.system, seed=0)
-    runs, frames, metas = stability_runs(base, start, [oracle_calc, oracle_calc], p, 999)
-    assert all(r["censored"] for r in runs), "the oracle's own MD tripped: monitors too tight"
-    return goo(untripped_frames_at_t(frames, metas, runs, "T"))
+    return {**judged, "rho": rho, "judge_s": time.perf_counter() - t0}
 
 
 def run_task(seed: int, family: str, a: dict, p: StabilityProtocol, work: str, g_ref) -> dict:
@@ -234,14 +202,6 @@ def run_task(seed: int, family: str, a: dict, p: StabilityProtocol, work: str, g
         judged = judge(spec, start, load_committee(models), oracle_calc, p, seed, g_ref)
         out[b] = {"labels": b, "train_s": train_s, **judged}
     return {"seed": seed, "family": family, "seconds": time.perf_counter() - t0, "by": out}
-
-
-def _interval(d: np.ndarray) -> str:
-    d = d[np.isfinite(d)]
-    if len(d) < 2:
-        return f"{d.mean():+.3f} (n={len(d)})" if len(d) else "n/a"
-    h = stats.t.ppf(0.975, len(d) - 1) * d.std(ddof=1) / np.sqrt(len(d))
-    return f"{d.mean():+.3f} [{d.mean() - h:+.3f}, {d.mean() + h:+.3f}]"
 
 
 def table(results: list[dict], budgets: list[int]) -> str:

@@ -204,11 +204,16 @@ def _spec(
 
 
 def _judge(spec, start, calcs, oracle_calc, p, seed, g_ref) -> dict:
+    return judge_with_frames(spec, start, calcs, oracle_calc, p, seed, g_ref)[0]
+
+
+def judge_with_frames(spec, start, calcs, oracle_calc, p, seed, g_ref) -> tuple[dict, list]:
+    """The judge's numbers of a committee (member 0 drives), and the frames its MD visited."""
     runs, frames, metas = stability_runs(spec, start, [calcs[0], calcs[0]], p, seed)
     s = summarise_runs(runs)
     err = md_visited_errors(frames, calcs[0], oracle_calc, p.n_error_frames)
     g = goo(untripped_frames_at_t(frames, metas, runs, "T"))
-    return {
+    judged = {
         "stable_fraction": s["stable_fraction"],
         "stable_by_condition": {c: v["stable_fraction"] for c, v in s["conditions"].items()},
         "median_trip_ps": s["median_time_to_trip_ps"],
@@ -218,6 +223,7 @@ def _judge(spec, start, calcs, oracle_calc, p, seed, g_ref) -> dict:
         "max": err["max"],
         **gr_difference(g, g_ref),
     }
+    return judged, frames
 
 
 def _oracle(base: LearnSpec):

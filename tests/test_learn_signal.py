@@ -15,7 +15,7 @@ from optional import need
 from elyte.learn.cards import _member_model
 from elyte.learn.committee import hyper_parameters
 from elyte.learn.select import local_environments, novelty
-from elyte.learn.spec import load_learn_spec
+from elyte.learn.spec import learn_spec_from_dict, load_learn_spec
 from elyte.systems.build import build_system
 
 CONFIG = Path(__file__).resolve().parents[1] / "examples" / "learn" / "learn_water_spcfw.toml"
@@ -84,8 +84,9 @@ def test_novelty_of_an_element_never_trained_on_is_infinite(water):
 
 
 def test_heterogeneous_committee_gives_each_member_its_architecture():
-    spec = load_learn_spec(CONFIG)
-    data = spec.model_dump()
+    data = load_learn_spec(CONFIG).model_dump()
+    data["model"] |= {"member_r_max": None, "member_channels": None}
+    spec = learn_spec_from_dict(data)
     data["model"] |= {"member_r_max": [4.0, 3.5, 4.5], "member_channels": [8, 8, 16]}
     het = type(spec).model_validate(data)
     hp = [hyper_parameters(het, 0, member=k) for k in range(3)]
