@@ -91,7 +91,13 @@ import numpy as np
 from scipy import stats
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from al_stability import _interval, _labelled, judge_with_frames, reference_goo  # noqa: E402
+from al_stability import (  # noqa: E402
+    _interval,
+    _labelled,
+    judge_with_frames,
+    record,
+    reference_goo,
+)
 
 from elyte.learn.committee import load_committee, train_committee
 from elyte.learn.oracle import Oracle, bare
@@ -288,11 +294,7 @@ def main() -> None:
                 r = fut.result()
             except Exception as exc:  # one broken task must not lose the others
                 r = {"seed": s, "family": f, "error": repr(exc)}
-            line = json.dumps(r, default=float)
-            print(line, f"{time.perf_counter() - t0:.0f} s", flush=True)
-            if args.json:
-                with args.json.open("a") as fh:
-                    fh.write(line + "\n")
+            record(r, t0, args.json)
             if "error" not in r:
                 results.append(r)
     print(table(results, args.budgets))

@@ -307,6 +307,15 @@ def _labelled(frames: list, oracle_calc) -> list:
     return frames
 
 
+def record(r: dict, t0: float, path: Path | None) -> None:
+    """Print one task's numbers (a JSON line) with the seconds since ``t0``; append to ``path``."""
+    line = json.dumps(r, default=float)
+    print(line, f"{time.perf_counter() - t0:.0f} s", flush=True)
+    if path:
+        with path.open("a") as fh:
+            fh.write(line + "\n")
+
+
 def _interval(d: np.ndarray) -> str:
     d = d[np.isfinite(d)]
     if len(d) < 2:
@@ -424,11 +433,7 @@ def main() -> None:
                 r = f.result()
             except Exception as exc:  # one broken task must not lose the others
                 r = {"seed": s, "strategy": st, "error": repr(exc)}
-            line = json.dumps(r, default=float)
-            print(line, f"{time.perf_counter() - t0:.0f} s", flush=True)
-            if args.json:
-                with args.json.open("a") as fh:
-                    fh.write(line + "\n")
+            record(r, t0, args.json)
             if "error" not in r:
                 results.append(r)
     print(table(results, args.budgets, args.strategies))
