@@ -91,16 +91,16 @@ budget with less CPU, but with 3× the MD-visited force RMSE (0.91 vs 0.30 eV/Å
 worst per-atom error of 24 vs 3.7 eV/Å (intervals still include zero). The committee in
 ``examples/learn/learn_water_spcfw.toml`` is the heterogeneous one benchmarked here.
 
-The realistic case, at a small scale (raw: ``al_stability_licl_xtb_2026-12-07.jsonl``; ``--config``, GFN2-xTB via tblite as oracle and
-ground truth): one LiCl and 10 waters (``learn_licl.toml``) started from the last 300 K
-frame of ``examples/learn/data/licl_5.55m_gfn2_md.extxyz`` (a copy of the file with
-``system = { file = ... }``: from the packed box the oracle's own MD trips the file's
-monitors); seed 0 only, budgets 6 12, ``--runs 1 --steps 100`` (3 runs of 0.05 ps),
-uncertainty vs random, 760 s wall on 2 cores beside a test run. Stable 0.33 / 0.67
-(uncertainty, 6 / 12 labels) and 0.67 / 0.67 (random); MD-visited force RMSE 0.51 / 0.38
-vs 0.53 / 0.36 eV/Å; the compressed box tripped for both. One seed and three runs: no
-difference can be read from it; it shows only that the whole protocol runs with a real
-quantum-chemical oracle.
+The realistic case, at a small scale (raw: ``al_stability_licl_xtb_2026-12-07.jsonl``;
+``--config``, GFN2-xTB via tblite as oracle and ground truth): one LiCl and 10 waters
+(``learn_licl.toml``), started from the last 300 K frame of
+``examples/learn/data/licl_5.55m_gfn2_md.extxyz`` (a copy of the file whose ``system``
+is that frame: from the packed box the oracle's own MD trips the file's monitors); seed 0
+only, budgets 6 12, ``--runs 1 --steps 100`` (3 runs of 0.05 ps), uncertainty vs random,
+760 s wall on 2 cores beside a test run. Stable 0.33 / 0.67 (uncertainty, 6 / 12 labels)
+and 0.67 / 0.67 (random); MD-visited force RMSE 0.51 / 0.38 vs 0.53 / 0.36 eV/Å; the
+compressed box tripped for both. One seed and three runs: no difference can be read from
+it; it shows only that the whole protocol runs with a real quantum-chemical oracle.
 
 What changed against the first run of this session's protocol (25/10 epochs, load 5-14,
 ~55 min wall, raw numbers in ``al_stability_2026-12-07.jsonl``, ``--epochs 25 10``):
