@@ -103,9 +103,7 @@ from elyte.learn.committee import load_committee, train_committee
 from elyte.learn.oracle import Oracle, bare
 from elyte.learn.sevennet_members import sevennet_calculator
 from elyte.learn.spec import LearnSpec, learn_spec_from_dict, load_learn_spec
-from elyte.learn.stability import (
-    StabilityProtocol,
-)
+from elyte.learn.stability import StabilityProtocol
 from elyte.learn.uncertainty import atom_force_std
 from elyte.potentials.shipped import sevennet0_weights
 from elyte.systems.build import build_system

@@ -29,8 +29,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from elyte.config.campaign import batched_engine_blocker
-
 
 @dataclass(frozen=True)
 class ReplicaPath:
@@ -57,7 +55,7 @@ def replica_path(campaign: Any, potential: str) -> ReplicaPath:
         return ReplicaPath(False, f"{apart} ({setting})")
     if choice is True:  # the config refused a protocol the batched engine cannot run
         return ReplicaPath(True, f"{together} ({setting})")
-    blocker = batched_engine_blocker(campaign.md)
+    blocker = campaign.md.batched_engine_blocker()
     if blocker is not None:
         return ReplicaPath(False, f"{apart} ({setting}): md.{blocker}")
     pays, reason = _pays(campaign.potentials[potential])

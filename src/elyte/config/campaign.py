@@ -59,18 +59,6 @@ def declared_elements(model: str) -> frozenset[str] | None:
     return None if elements is None else frozenset(elements)
 
 
-def batched_engine_blocker(md: MDSpec) -> str | None:
-    """Why the batched engine cannot run ``md`` (the md layer's check of
-    ``engine = "batched"``: an npt stage, a BFGS minimisation), or None."""
-    from pydantic import ValidationError
-
-    try:
-        MDSpec.model_validate({**md.model_dump(), "engine": "batched"})
-    except ValidationError as exc:
-        return str(exc.errors()[0]["msg"]).removeprefix("Value error, ")
-    return None
-
-
 class KeyPathError(ValueError):
     """A cross-field error that knows its key path; unwrapped by the error formatter."""
 
@@ -218,7 +206,7 @@ class Campaign(Spec):
         layer's own check of ``engine = "batched"``), as ``elyte md --batch-replicas true``."""
         if self.batch_replicas is not True or self.replicas == 1:
             return
-        blocker = batched_engine_blocker(self.md)
+        blocker = self.md.batched_engine_blocker()
         if blocker is not None:
             raise KeyPathError(
                 "batch_replicas",

@@ -289,26 +289,18 @@ def replica_mode(
     sequential = f"{replicas} replicas run one after another on the ase engine"
     if replicas == 1 or choice == "false":
         return False, sequential + " (--batch-replicas false)"
-    blocker = next(
-        (
-            f"a {st.kind} stage" + (" with BFGS" if st.kind == "minimize" else "")
-            for st in spec.stages
-            if st.kind == "npt" or (st.kind == "minimize" and st.optimizer != "fire")
-        ),
-        None,
-    )
+    blocker = spec.batched_engine_blocker()
     if blocker is None and any(not isinstance(c, FixCom) for c in atoms.constraints):
-        blocker = "atoms held by constraints"
+        blocker = "atoms held by constraints, which the batched engine does not run"
     batched = f"{replicas} replicas run together on the batched engine, one model call a step"
     if choice == "true":
         if blocker is not None:
             raise ConfigError(
-                f"--batch-replicas true: the run has {blocker}, which the batched "
-                "engine does not run; use --batch-replicas false (or auto)"
+                f"--batch-replicas true: {blocker}; use --batch-replicas false (or auto)"
             )
         return True, batched
     if blocker is not None:
-        return False, f"{sequential}: the run has {blocker}, which the batched engine lacks"
+        return False, f"{sequential}: {blocker}"
     if not supports_batching(calculator):
         return (
             False,

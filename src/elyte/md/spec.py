@@ -222,21 +222,27 @@ class MDSpec(Spec):
             raise ValueError("`stages` must name at least one stage")
         return self
 
-    @model_validator(mode="after")
-    def _engine_runs_every_stage(self) -> MDSpec:
-        if self.engine != "batched":
-            return self
+    def batched_engine_blocker(self) -> str | None:
+        """Why the batched engine cannot run these stages (an npt stage, a BFGS
+        minimisation), or None."""
         for i, stage in enumerate(self.stages):
             if stage.kind == "npt":
-                raise ValueError(
+                return (
                     f"stages[{i}]: npt stages run on engine = 'ase' (the batched engine has "
                     "no barostat)"
                 )
             if stage.kind == "minimize" and stage.optimizer == "bfgs":
-                raise ValueError(
+                return (
                     f"stages[{i}]: the batched engine minimises with optimizer = 'fire'; "
                     "BFGS runs on engine = 'ase'"
                 )
+        return None
+
+    @model_validator(mode="after")
+    def _engine_runs_every_stage(self) -> MDSpec:
+        blocker = self.batched_engine_blocker() if self.engine == "batched" else None
+        if blocker is not None:
+            raise ValueError(blocker)
         return self
 
     def check_for_system(self, symbols: list[str] | set[str]) -> None:
